@@ -1,0 +1,59 @@
+/**
+ * The event envelope: what goes on the bus (EventBridge `Detail`), in webhook bodies and in
+ * WebSocket frames. One versioned schema; the types derive from it.
+ */
+import { z } from 'zod';
+
+export const ENVELOPE_VERSION = 1 as const;
+
+/** EventBridge `Source` of every event the publisher puts on the bus. */
+export const EVENT_SOURCE = 'outbox-relay';
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const envelopeSchema = z.object({
+  /** Schema version of this envelope. */
+  version: z.literal(ENVELOPE_VERSION),
+  /** The event id (the outbox row's `eventId`): the idempotency and de-duplication key. */
+  id: z.string().min(1).max(128),
+  /** Where the event came from: `outbox` or `table/<tableName>` for tracked tables. */
+  source: z.string().min(1).max(256),
+  tenantId: z.string().min(1).max(128),
+  channel: z.string().min(1).max(256),
+  type: z.string().min(1).max(256),
+  resourceId: z.string().min(1).max(1024).nullable(),
+  /** When the change happened (the row's `occurredAt`), normalised to UTC ISO-8601 with milliseconds. */
+  time: isoTime,
+  /**
+   * The event's place in its tenant+channel order: `<time>#<id>`. Compare as strings. Resume
+   * replays in this order; receivers sort and de-duplicate with it and `id`.
+   */
+  position: z.string().min(1),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export type Envelope<TData extends Record<string, unknown> = Record<string, unknown>> = Omit<
+  z.infer<typeof envelopeSchema>,
+  'data'
+> & { data: TData };
+
+/** The envelope without `data`: what a webhook endpoint configured with content `summary` receives. */
+export type EnvelopeSummary = Omit<Envelope, 'data'>;
+
+/** Normalise an ISO-8601 time to `YYYY-MM-DDTHH:mm:ss.sssZ` so positions sort as strings. */
+export function normaliseTime(time: string): string {
+  return new Date(time).toISOString();
+}
+
+export function positionOf(time: string, id: string): string {
+  return `${normaliseTime(time)}#${id}`;
+}
+
+export function toSummary(envelope: Envelope): EnvelopeSummary {
+  const { data: _data, ...summary } = envelope;
+  return summary;
+}
+
+export function parseEnvelope(input: unknown): Envelope {
+  return envelopeSchema.parse(input);
+}
