@@ -125,7 +125,11 @@ export const topology = {
       sortKey: { name: 'sk', type: S },
       ttlAttribute: 'expiresAt',
     },
-    /** WebSocket connections and their subscriptions; subscribers are found by tenant+channel with a query. */
+    /**
+     * WebSocket connections and their subscriptions; subscribers are found by tenant+channel with a query.
+     * `subscriptionKey` is sharded (`<tenant>#<channel>#<shard>`, see src/core/subscriptions.ts) so a
+     * busy channel's subscribers are read with parallel queries over several index partitions.
+     */
     connections: {
       env: 'CONNECTIONS_TABLE',
       partitionKey: { name: 'pk', type: S },
@@ -242,7 +246,11 @@ export const topology = {
         { table: 'connections', access: 'readWrite' },
         { table: 'audit', access: 'write' },
       ],
-      queues: [{ queue: 'fanoutQueue', access: 'sendConsume' }],
+      // fanoutDlq: poison messages are parked there directly, with the reason, so they never block a batch.
+      queues: [
+        { queue: 'fanoutQueue', access: 'sendConsume' },
+        { queue: 'fanoutDlq', access: 'send' },
+      ],
       managesConnections: true,
     },
     webhookDispatcher: {

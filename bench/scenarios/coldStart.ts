@@ -1,0 +1,162 @@
+/**
+ * (a) Cold start and size: bundle every Lambda entry of the topology with esbuild the way the CDK's
+ * NodejsFunction does (node22, ESM, minified), then time the module load (the part of a cold start
+ * that is ours) in a fresh Node process, median of a few runs. Two bundles per function: with the
+ * AWS SDK inside, and with `@aws-sdk/*` left to the runtime (the CDK default on Node 18+).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { topology } from '../../lib/topology.js';
+import { figure, type Scenario, type ScenarioContext, type ScenarioOutput, ScenarioSkipped } from '../lib/results.js';
+import { median } from '../lib/stats.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** Inside node_modules so the SDK-external bundle resolves `@aws-sdk/*` as the runtime would provide it. */
+const OUT_DIR = join(ROOT, 'node_modules/.cache/outbox-relay-bench/cold-start');
+
+/** ESM bundles that still `require` a CommonJS dependency need a `require` (the CDK adds the same banner). */
+const ESM_REQUIRE_BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
+/** What a handler may read at module load: every topology variable, with placeholder values. */
+function placeholderEnv(): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
+    OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    [topology.bus.env]: 'outbox-relay-bus',
+    [topology.webSocket.managementEndpointEnv]: 'http://127.0.0.1:9/live',
+  };
+  for (const table of Object.values(topology.tables)) env[table.env] = 'bench-table';
+  for (const queue of Object.values(topology.queues)) env[queue.env] = 'http://127.0.0.1:9/000000000000/bench-queue';
+  return env;
+}
+
+/** The loader run in a fresh process: time from before `import()` to the handler module being ready. */
+const LOADER = `
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+const mod = await import(process.argv[1]);
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(c0);
+if (typeof mod.handler !== 'function') { console.error('no handler export'); process.exit(3); }
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000 }));
+`;
+
+interface InitTime {
+  readonly ms: number;
+  /** CPU time of the load: steadier than wall time on a shared machine. */
+  readonly cpuMs: number;
+}
+
+function timeImport(file: string, env: Record<string, string>): Promise<InitTime> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', LOADER, file], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`loading ${file} exited ${code}: ${err.trim().split('\n').slice(0, 3).join(' | ')}`));
+        return;
+      }
+      const parsed: unknown = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+      if (
+        typeof parsed === 'object' &&
+        parsed !== null &&
+        'ms' in parsed &&
+        typeof parsed.ms === 'number' &&
+        'cpuMs' in parsed &&
+        typeof parsed.cpuMs === 'number'
+      ) {
+        resolvePromise({ ms: parsed.ms, cpuMs: parsed.cpuMs });
+      } else reject(new Error(`unexpected loader output: ${out}`));
+    });
+  });
+}
+
+async function bundle(entry: string, outfile: string, sdkExternal: boolean): Promise<number> {
+  await build({
+    entryPoints: [join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    sourcemap: false,
+    logLevel: 'silent',
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: sdkExternal ? ['@aws-sdk/*'] : [],
+  });
+  return readFileSync(outfile).byteLength;
+}
+
+export const coldStartScenario: Scenario = {
+  name: 'coldStart',
+  title: '(a) Lambda bundle size and module-load (init) time',
+  budgetMs: 120_000,
+  async run(context: ScenarioContext): Promise<ScenarioOutput> {
+    const runs = context.quick ? 3 : 5;
+    const env = placeholderEnv();
+    const figures: ScenarioOutput['figures'] = {};
+    const notes: string[] = [
+      `esbuild ${'node22'} ESM minified bundles; init = dynamic import() of the bundle in a fresh Node ${process.version} process, median of ${runs} runs (Lambda runs Node 22 on arm64: expect different absolute times, similar ratios).`,
+      'sdkBundled = AWS SDK inside the bundle; sdkExternal = @aws-sdk/* resolved from node_modules as the Lambda runtime would provide it.',
+    ];
+    mkdirSync(OUT_DIR, { recursive: true });
+    const started = Date.now();
+    let measured = 0;
+    for (const [name, fn] of Object.entries(topology.functions)) {
+      if (!existsSync(join(ROOT, fn.entry))) {
+        notes.push(`${name}: ${fn.entry} does not exist yet; not measured.`);
+        continue;
+      }
+      if (Date.now() - started > context.budgetMs * 0.9) {
+        notes.push(`${name}: skipped, the scenario's time budget ran out.`);
+        continue;
+      }
+      for (const sdkExternal of [false, true]) {
+        const variant = sdkExternal ? 'sdkExternal' : 'sdkBundled';
+        const outfile = join(OUT_DIR, name, `${variant}.mjs`);
+        mkdirSync(join(OUT_DIR, name), { recursive: true });
+        try {
+          const bytes = await bundle(fn.entry, outfile, sdkExternal);
+          figures[`${name}.${variant}.bundleBytes`] = figure(bytes, 'bytes');
+          figures[`${name}.${variant}.gzipBytes`] = figure(gzipSync(readFileSync(outfile)).byteLength, 'bytes');
+          const times: InitTime[] = [];
+          for (let i = 0; i < runs; i++) times.push(await timeImport(outfile, env));
+          const wall = median(times.map((t) => t.ms));
+          const cpu = median(times.map((t) => t.cpuMs));
+          figures[`${name}.${variant}.initMs`] = figure(wall, 'ms');
+          figures[`${name}.${variant}.initCpuMs`] = figure(cpu, 'ms');
+          context.progress(`${name} ${variant}: ${(bytes / 1024).toFixed(0)} KB, init ${wall.toFixed(1)} ms (${cpu.toFixed(1)} ms CPU)`);
+        } catch (error) {
+          notes.push(`${name} ${variant}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      measured++;
+    }
+    if (measured === 0) throw new ScenarioSkipped('no Lambda entry of the topology exists yet');
+    writeFileSync(join(OUT_DIR, 'README.txt'), 'Bundles written by `npm run bench` (cold-start scenario). Safe to delete.\n');
+    return { figures, notes };
+  },
+};
+
+/** Remove the bundles (the runner calls this when it cleans up). */
+export function cleanColdStartOutput(): void {
+  rmSync(OUT_DIR, { recursive: true, force: true });
+}

@@ -1,0 +1,5 @@
+/** The scenarios of `npm run bench`, in the order they run (cheapest and most independent first). */
+import type { Scenario } from '../lib/results.js';
+import { coldStartScenario } from './coldStart.js';
+
+export const SCENARIOS: readonly Scenario[] = [coldStartScenario];

@@ -1,0 +1,160 @@
+/**
+ * WebSocket fan-out, fed by the fan-out queue (bus rule → SQS → this mapping, partial batch
+ * responses). One invocation coalesces its batch's events per connection (src/core/fanoutPlan.ts),
+ * retries per connection, prunes gone connections and writes one audit attempt per event.
+ */
+import { z } from 'zod';
+import { mapWithConcurrency } from '../../src/core/concurrency.js';
+import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
+import type { Envelope } from '../../src/core/envelope.js';
+import { type EventFanoutSummary, deliverTargeted, fanOut } from '../../src/core/fanoutDelivery.js';
+import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
+import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
+import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
+import { getAuditRepository } from '../../src/aws/auditRepository.js';
+import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
+import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
+import { getFanoutQueue } from '../../src/aws/fanoutQueue.js';
+import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
+
+const telemetry = getTelemetry('fanout');
+
+/** A targeted delivery still failing after this many attempts is dead-lettered (and audited). */
+export const MAX_TARGETED_ATTEMPTS = 5;
+
+const sqsEventSchema = z.object({
+  Records: z.array(z.object({ messageId: z.string(), body: z.string() }).loose()),
+});
+
+interface BatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<BatchResponse> => {
+  const { Records } = sqsEventSchema.parse(event);
+  const settings = fanoutSettingsFromEnv(process.env);
+  const queue = getFanoutQueue();
+  const audit = getAuditRepository();
+  const connections = getConnectionsRepository();
+  const api = getConnectionsApi();
+  const failures = new Set<string>();
+
+  const envelopes: Envelope[] = [];
+  const recordsByEvent = new Map<string, string[]>();
+  const targeted: { messageId: string; delivery: TargetedDelivery }[] = [];
+  for (const record of Records) {
+    const message = parseFanoutMessage(record.body);
+    if (message.kind === 'event') {
+      envelopes.push(message.envelope);
+      recordsByEvent.set(message.envelope.id, [...(recordsByEvent.get(message.envelope.id) ?? []), record.messageId]);
+    } else if (message.kind === 'targeted') {
+      targeted.push({ messageId: record.messageId, delivery: message.delivery });
+    } else {
+      telemetry.logger.warn('poison message quarantined', { messageId: record.messageId, reason: message.reason });
+      telemetry.metrics.addMetric('FanoutQuarantined', MetricUnit.Count, 1);
+      await queue.quarantine(record.body, message.reason, message.detail).catch(() => failures.add(record.messageId));
+    }
+  }
+
+  const ports = {
+    findSubscribers: (tenantId: string, channel: string) => connections.findSubscribers(tenantId, channel),
+    post: (connectionId: string, body: string) => api.post(connectionId, body),
+    deleteConnection: async (connectionId: string) => {
+      await connections.deleteConnection(connectionId);
+    },
+    enqueueRetry: (delivery: TargetedDelivery) => queue.enqueueTargeted(delivery, 1),
+    sleep,
+  };
+
+  if (envelopes.length > 0) {
+    const startedAt = new Date();
+    // Record the event before delivering it: a client resuming after this point finds it in the
+    // audit table even if the audit consumer lags, so subscribe-then-replay has no gap.
+    await mapWithConcurrency(envelopes, 10, (envelope) =>
+      audit.recordEvent(envelope).catch((error: unknown) => {
+        telemetry.logger.warn('could not pre-record event', { eventId: envelope.id, error: String(error) });
+      }),
+    );
+    try {
+      const result = await fanOut(envelopes, ports, settings);
+      for (const id of result.unqueuedEventIds) for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
+      telemetry.metrics.addMetric('FanoutMessages', MetricUnit.Count, result.messagesDelivered);
+      telemetry.metrics.addMetric('FanoutPosts', MetricUnit.Count, result.posts);
+      telemetry.metrics.addMetric('FanoutGone', MetricUnit.Count, result.prunedConnections.length);
+      const durationMs = Date.now() - startedAt.getTime();
+      await mapWithConcurrency(result.summaries, 10, (summary) =>
+        audit.recordAttempt(summary.eventId, summaryAttempt(summary, startedAt, durationMs)).catch((error: unknown) => {
+          telemetry.logger.error('could not record fan-out attempt', { eventId: summary.eventId, error: String(error) });
+        }),
+      );
+    } catch (error) {
+      // Subscribers could not be read: nothing was sent for anybody, so the whole event set is retried.
+      telemetry.logger.error('fan-out failed', { error: error instanceof Error ? error.message : String(error) });
+      for (const ids of recordsByEvent.values()) for (const messageId of ids) failures.add(messageId);
+    }
+  }
+
+  await mapWithConcurrency(targeted, settings.concurrency, async ({ messageId, delivery }) => {
+    const startedAt = new Date();
+    const outcome = await deliverTargeted(delivery, ports, settings);
+    const base = {
+      path: 'websocket' as const,
+      target: delivery.connectionId,
+      attempt: delivery.attempt + 1,
+      at: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+    };
+    let attempt: DeliveryAttempt;
+    if (outcome.kind === 'failed') {
+      const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      try {
+        if (outcome.remaining.attempt >= MAX_TARGETED_ATTEMPTS) {
+          await queue.quarantine(JSON.stringify(outcome.remaining), 'delivery_exhausted', error);
+          attempt = { ...base, outcome: 'dead-lettered', error };
+        } else {
+          await queue.enqueueTargeted(outcome.remaining, Math.min(900, 2 ** outcome.remaining.attempt));
+          attempt = { ...base, outcome: 'failed', error };
+        }
+      } catch {
+        failures.add(messageId); // SQS redelivers the targeted delivery as it was
+        return;
+      }
+    } else {
+      attempt = { ...base, outcome: outcome.kind };
+    }
+    await mapWithConcurrency(delivery.events, 10, (e) =>
+      audit.recordAttempt(e.id, { ...attempt, tenantId: e.tenantId }).catch(() => undefined),
+    );
+  });
+
+  return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
+});
+
+function summaryAttempt(summary: EventFanoutSummary, startedAt: Date, durationMs: number): DeliveryAttempt {
+  const outcome =
+    summary.failed > 0 || summary.requeued > 0
+      ? 'failed'
+      : summary.refreshed > 0 && summary.delivered === 0
+        ? 'refused'
+        : 'delivered';
+  return {
+    path: 'websocket',
+    target: 'fanout',
+    tenantId: summary.tenantId,
+    outcome,
+    durationMs,
+    attempt: 1,
+    at: startedAt.toISOString(),
+    fanout: {
+      subscribers: summary.subscribers,
+      delivered: summary.delivered,
+      gone: summary.gone,
+      requeued: summary.requeued,
+      failed: summary.failed,
+      refreshed: summary.refreshed,
+      messages: summary.messages,
+    },
+  };
+}

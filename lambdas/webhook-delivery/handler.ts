@@ -1,0 +1,141 @@
+/**
+ * Webhook delivery, fed by the delivery queue (one message per event and endpoint; partial batch
+ * responses). The batch's messages are delivered concurrently, so a slow endpoint costs its own
+ * timeout, not the others'. A retry is the same message made visible again later
+ * (ChangeMessageVisibility) and reported as a batch item failure; the attempt number comes from
+ * the message's `attempt` plus its ApproximateReceiveCount (see src/core/webhookMessages.ts).
+ */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { topology } from '../../lib/topology.js';
+import { addressPolicyFromEnv } from '../../src/core/addressPolicy.js';
+import { streakPolicyFromEnv } from '../../src/core/deliveryOutcome.js';
+import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
+import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
+import { type DeliveryConfig, type DeliveryPorts, deliverMessage } from '../../src/core/webhookDeliver.js';
+import { deliveryMessageSchema } from '../../src/core/webhookMessages.js';
+import { getAuditRepository } from '../../src/aws/auditRepository.js';
+import { getSqsClient } from '../../src/aws/clients.js';
+import { requireEnv } from '../../src/aws/env.js';
+import { getTelemetry, instrumentHandler, MetricUnit, setCorrelationId } from '../../src/aws/telemetry.js';
+import { createWebhookHttpClient, type WebhookHttpClient } from '../../src/aws/webhookDelivery.js';
+import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
+import { scheduleRetry, sendDeadLetter } from '../../src/aws/webhookQueues.js';
+
+const telemetry = getTelemetry(METRIC_SERVICE.webhookDelivery);
+
+const sqsEventSchema = z.object({
+  Records: z.array(
+    z
+      .object({
+        messageId: z.string(),
+        receiptHandle: z.string(),
+        body: z.string(),
+        attributes: z.object({ ApproximateReceiveCount: z.coerce.number().int().min(1) }).loose(),
+      })
+      .loose(),
+  ),
+});
+
+interface BatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+// Created on first use (the offline runtime sets the environment before invoking).
+let http: { key: string; client: WebhookHttpClient } | undefined;
+function httpClient(config: DeliveryConfig): WebhookHttpClient {
+  const key = JSON.stringify(config.policy);
+  if (http?.key !== key) http = { key, client: createWebhookHttpClient({ policy: config.policy }) };
+  return http.client;
+}
+
+function configFromEnv(): DeliveryConfig {
+  return {
+    schedule: parseRetrySchedule(process.env[RETRY_SCHEDULE_ENV]),
+    streak: streakPolicyFromEnv(process.env),
+    policy: addressPolicyFromEnv(process.env),
+    now: () => new Date(),
+    random: Math.random,
+  };
+}
+
+export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<BatchResponse> => {
+  const { Records } = sqsEventSchema.parse(event);
+  const config = configFromEnv();
+  const sqs = getSqsClient();
+  const queueUrl = requireEnv(topology.queues.webhookDeliveryQueue.env);
+  const dlqUrl = requireEnv(topology.queues.webhookDlq.env);
+  const endpoints = getWebhookEndpointsRepository();
+  const audit = getAuditRepository();
+  const post = httpClient(config);
+  const { metrics, logger } = telemetry;
+
+  const ports: DeliveryPorts = {
+    getEndpoint: (tenantId, endpointId) => endpoints.get(tenantId, endpointId),
+    post,
+    recordAttempt: (eventId, attempt) => audit.recordAttempt(eventId, attempt),
+    recordTenantNote: (tenantId, note, now) => audit.recordTenantNote(tenantId, note, now),
+    recordSuccess: (endpoint) => endpoints.recordSuccess(endpoint.tenantId, endpoint.id),
+    recordFailure: (endpoint, now) => endpoints.recordFailure(endpoint.tenantId, endpoint.id, now),
+    disableEndpoint: (endpoint, reason, now) => endpoints.setEnabled(endpoint.tenantId, endpoint.id, false, reason, now),
+    deadLetter: (letter) => sendDeadLetter(sqs, dlqUrl, letter),
+  };
+
+  const failures: string[] = [];
+  await Promise.all(
+    Records.map(async (record) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(record.body);
+      } catch {
+        json = undefined;
+      }
+      const parsed = deliveryMessageSchema.safeParse(json);
+      if (!parsed.success) {
+        // Only our dispatcher writes this queue; park anything else with the reason rather than drop it.
+        logger.error('invalid delivery message', { messageId: record.messageId, issues: parsed.error.issues.slice(0, 3) });
+        try {
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: dlqUrl,
+              MessageBody: record.body === '' ? '(empty body)' : record.body,
+              MessageAttributes: { reason: { DataType: 'String', StringValue: 'invalid_message' } },
+            }),
+          );
+        } catch (error) {
+          logger.error('could not park invalid delivery message', { messageId: record.messageId, error: String(error) });
+          failures.push(record.messageId);
+        }
+        return;
+      }
+      const message = parsed.data;
+      try {
+        setCorrelationId(telemetry, message.eventId);
+        const decision = await deliverMessage(message, record.attributes.ApproximateReceiveCount, ports, config);
+        if (decision.kind === 'retry') {
+          metrics.addMetric(METRIC.webhookFailed, MetricUnit.Count, 1);
+          metrics.addMetric(METRIC.webhookRetried, MetricUnit.Count, 1);
+          failures.push(record.messageId);
+          await scheduleRetry(sqs, queueUrl, record.receiptHandle, decision.delaySeconds).catch((error: unknown) => {
+            // The message still returns, after the queue's own visibility timeout.
+            logger.error('could not schedule webhook retry', { messageId: record.messageId, error: String(error) });
+          });
+          return;
+        }
+        if (decision.outcome === 'delivered') {
+          metrics.addMetric(METRIC.webhookDelivered, MetricUnit.Count, 1);
+          const lag = Date.now() - Date.parse(message.envelope.time);
+          if (Number.isFinite(lag) && lag >= 0) metrics.addMetric(METRIC.endToEndLag, MetricUnit.Milliseconds, lag);
+        } else {
+          if (decision.attempted) metrics.addMetric(METRIC.webhookFailed, MetricUnit.Count, 1);
+          metrics.addMetric(METRIC.webhookDeadLettered, MetricUnit.Count, 1);
+        }
+        if (decision.endpointDisabled) metrics.addMetric(METRIC.webhookEndpointDisabled, MetricUnit.Count, 1);
+      } catch (error) {
+        logger.error('webhook delivery failed unexpectedly', { messageId: record.messageId, error: String(error) });
+        failures.push(record.messageId);
+      }
+    }),
+  );
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+});

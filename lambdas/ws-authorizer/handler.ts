@@ -1,0 +1,57 @@
+/**
+ * REQUEST authorizer of the WebSocket API's `$connect` route: verifies the `token` query-string
+ * parameter (browsers cannot set headers on a WebSocket). A missing, malformed, expired or badly
+ * signed token throws `Unauthorized` (API Gateway answers 401); a verified token whose claims
+ * are not acceptable gets a Deny policy (403). Either way `$connect` never runs, so no record.
+ */
+import { z } from 'zod';
+import { toAuthorizerContext } from '../../src/core/authorizerContext.js';
+import { TokenRejectedError } from '../../src/core/websocketErrors.js';
+import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
+import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
+
+const telemetry = getTelemetry('wsAuthorizer');
+const verify = getTokenVerifier();
+
+const requestAuthorizerEventSchema = z.object({
+  methodArn: z.string(),
+  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
+  requestContext: z.object({ connectionId: z.string().optional() }).loose().optional(),
+});
+
+export interface AuthorizerResult {
+  principalId: string;
+  policyDocument: {
+    Version: '2012-10-17';
+    Statement: { Action: 'execute-api:Invoke'; Effect: 'Allow' | 'Deny'; Resource: string }[];
+  };
+  context?: Record<string, string>;
+}
+
+function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string, context?: Record<string, string>): AuthorizerResult {
+  return {
+    principalId,
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }] },
+    ...(context ? { context } : {}),
+  };
+}
+
+const UNAUTHORIZED: readonly string[] = ['missing', 'malformed', 'expired', 'bad_signature'];
+
+export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<AuthorizerResult> => {
+  const parsed = requestAuthorizerEventSchema.safeParse(event);
+  if (!parsed.success) throw new Error('Unauthorized');
+  const { methodArn, queryStringParameters } = parsed.data;
+  try {
+    const identity = await verify(queryStringParameters?.token ?? undefined);
+    return policy(`${identity.tenantId}|${identity.subject}`, 'Allow', methodArn, { ...toAuthorizerContext(identity) });
+  } catch (error) {
+    if (error instanceof TokenRejectedError) {
+      telemetry.logger.info('token refused', { refusal: error.refusal });
+      // The exact message `Unauthorized` is what makes API Gateway answer 401.
+      if (UNAUTHORIZED.includes(error.refusal)) throw new Error('Unauthorized');
+      return policy('anonymous', 'Deny', methodArn);
+    }
+    throw error;
+  }
+});

@@ -1,0 +1,75 @@
+/**
+ * The publisher: a function on the outbox stream (and on every tracked table's stream) with the
+ * topology's mapping settings — partial batch responses, bisect on error, bounded retries and
+ * record age, on-failure destination `publisherDlq` — and the quarantine table where records
+ * that cannot become events are kept with their reason.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { TRACKED_TABLES_ENV } from '../src/core/trackedTables.js';
+import { addStreamMapping } from './eventSourceMappings.js';
+import type { OutboxTable } from './OutboxTable.js';
+import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
+import { createTopologyQueues } from './topologyQueues.js';
+import { createTopologyTable } from './topologyTables.js';
+import { topology } from './topology.js';
+
+export interface OutboxPublisherProps {
+  readonly outbox: OutboxTable;
+  readonly eventBus: events.IEventBus;
+  /** @default RemovalPolicy.RETAIN for the quarantine table */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Log retention, tracing. @default see FunctionSettings */
+  readonly functionSettings?: FunctionSettings;
+  /** Records per batch. @default the topology's */
+  readonly batchSize?: number;
+}
+
+const mapping = topology.streamMappings.find((m) => m.function === 'publisher' && m.table === 'outbox');
+if (!mapping) throw new Error('topology.streamMappings has no publisher mapping on the outbox');
+
+export class OutboxPublisher extends Construct {
+  readonly function: lambda.IFunction;
+  readonly handler: TopologyFunction;
+  readonly quarantineTable: dynamodb.Table;
+  /** On-failure destination of the stream mappings (batch metadata: shard and sequence range). */
+  readonly deadLetterQueue: sqs.Queue;
+  /** The outbox mapping first, then one per tracked table. */
+  readonly eventSources: readonly sources.DynamoEventSource[];
+
+  constructor(scope: Construct, id: string, props: OutboxPublisherProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.quarantineTable = createTopologyTable(this, 'QuarantineTable', 'quarantine', { removalPolicy });
+    const queues = createTopologyQueues(this, [mapping.onFailure]);
+    this.deadLetterQueue = queues[mapping.onFailure];
+
+    this.handler = new TopologyFunction(this, 'Publisher', {
+      name: 'publisher',
+      ...props.functionSettings,
+      resources: { tables: { quarantine: this.quarantineTable }, queues, eventBus: props.eventBus },
+      environment: { [TRACKED_TABLES_ENV]: props.outbox.trackedTablesJson },
+    });
+    this.function = this.handler.function;
+
+    const overrides = props.batchSize !== undefined ? { batchSize: props.batchSize } : {};
+    this.eventSources = [
+      addStreamMapping(this.function, props.outbox.table, mapping, this.deadLetterQueue, overrides),
+      // An existing table starts at LATEST: attaching must not republish its last 24 hours.
+      ...props.outbox.trackedTables.map(({ table }) =>
+        addStreamMapping(
+          this.function,
+          table,
+          { ...mapping, startingPosition: 'LATEST' },
+          this.deadLetterQueue,
+          overrides,
+        ),
+      ),
+    ];
+  }
+}

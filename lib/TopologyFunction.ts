@@ -1,0 +1,144 @@
+/**
+ * One Lambda function as `topology.functions[name]` describes it: Node 22 on arm64, bundled with
+ * esbuild from the topology's entry, its own log group (with retention) and role (no managed
+ * policies: it may write to its own log group only), and exactly the environment variables and
+ * grants its topology entry lists: tables (read/write/readWrite), queues (send/consume),
+ * `PutEvents` on the bus, `execute-api:ManageConnections` on this API's stage.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
+import { type FunctionDef, type FunctionName, type QueueName, type TableName, topology } from './topology.js';
+
+/** Repository root: topology entries are relative to it. */
+export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The resources a function's topology entry may name; a construct passes what it has. */
+export interface TopologyResources {
+  readonly tables?: Partial<Record<TableName, dynamodb.ITable>>;
+  readonly queues?: Partial<Record<QueueName, sqs.IQueue>>;
+  readonly eventBus?: events.IEventBus;
+  /** The WebSocket stage whose `@connections` API the function may call. */
+  readonly webSocketStage?: apigwv2.WebSocketStage;
+}
+
+/** Settings every function shares (from the stack's configuration). */
+export interface FunctionSettings {
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Removal policy of the log group. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** X-Ray active tracing. @default true */
+  readonly tracing?: boolean;
+}
+
+export interface TopologyFunctionProps extends FunctionSettings {
+  /** The function's key in `topology.functions`. */
+  readonly name: FunctionName;
+  readonly resources: TopologyResources;
+  /** Extra environment variables (configuration), on top of the topology's. @default none */
+  readonly environment?: Record<string, string>;
+}
+
+/** Bundle as ESM for Node 22; `require` shim for CommonJS dependencies; the runtime provides SDK v3. */
+const BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire as __outboxRelayCreateRequire } from 'node:module'; const require = __outboxRelayCreateRequire(import.meta.url);",
+  externalModules: ['@aws-sdk/*'],
+};
+
+export class TopologyFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly definition: FunctionDef;
+
+  constructor(scope: Construct, id: string, props: TopologyFunctionProps) {
+    super(scope, id);
+    const def: FunctionDef = topology.functions[props.name];
+    this.definition = def;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    // Own role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `outbox-relay ${props.name} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const environment: Record<string, string> = {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: METRIC_SERVICE[props.name],
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      ...props.environment,
+    };
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(REPOSITORY_ROOT, def.entry),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: def.memoryMb,
+      timeout: Duration.seconds(def.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
+      projectRoot: REPOSITORY_ROOT,
+      depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
+      bundling: BUNDLING,
+      environment,
+    });
+
+    this.applyTopology(props.name, def, props.resources);
+  }
+
+  private applyTopology(name: FunctionName, def: FunctionDef, resources: TopologyResources): void {
+    const fn = this.function;
+    for (const { table: tableName, access } of def.tables) {
+      const table = resources.tables?.[tableName as TableName];
+      if (!table) throw new Error(`Function ${name} needs table ${tableName}, which its construct did not provide`);
+      fn.addEnvironment(topology.tables[tableName as TableName].env, table.tableName);
+      if (access === 'read') table.grantReadData(fn);
+      else if (access === 'write') table.grantWriteData(fn);
+      else table.grantReadWriteData(fn);
+    }
+    for (const { queue: queueName, access } of def.queues) {
+      const queue = resources.queues?.[queueName as QueueName];
+      if (!queue) throw new Error(`Function ${name} needs queue ${queueName}, which its construct did not provide`);
+      fn.addEnvironment(topology.queues[queueName as QueueName].env, queue.queueUrl);
+      if (access === 'send' || access === 'sendConsume') queue.grantSendMessages(fn);
+      if (access === 'consume' || access === 'sendConsume') queue.grantConsumeMessages(fn);
+    }
+    if (def.putsEvents) {
+      if (!resources.eventBus) throw new Error(`Function ${name} puts events but no event bus was provided`);
+      fn.addEnvironment(topology.bus.env, resources.eventBus.eventBusName);
+      resources.eventBus.grantPutEventsTo(fn);
+    }
+    if (def.managesConnections) {
+      const stage = resources.webSocketStage;
+      if (!stage) throw new Error(`Function ${name} manages connections but no WebSocket stage was provided`);
+      fn.addEnvironment(topology.webSocket.managementEndpointEnv, stage.callbackUrl);
+      // Scoped to this API and stage: arn:...:execute-api:{region}:{account}:{apiId}/{stage}/*/@connections/*
+      stage.grantManagementApiAccess(fn);
+    }
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The stack's options: one zod schema, read from typed props and CDK context, validated at synth.
+ * Every error names the option (`Invalid outbox-relay configuration: webhookRetrySchedule[2] must
+ * be ...`). Defaults come from `lib/topology.ts` and the handlers' own constants, never restated.
+ * No CDK imports here, so the schema is cheap to test. Documented in docs/configuration.md.
+ */
+import { z } from 'zod';
+import { FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import {
+  DEFAULT_RETRY_SCHEDULE_SECONDS,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_RETRY_DELAY_SECONDS,
+  RETRY_SCHEDULE_ENV,
+} from '../src/core/retrySchedule.js';
+import { trackedTablesSchema } from '../src/core/trackedTables.js';
+import { topology } from './topology.js';
+
+/** Context key of the options object (`cdk.json` → `context.outboxRelay`). */
+export const CONTEXT_KEY = 'outboxRelay';
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Lambda's limits for an event source mapping's batch size and batching window. */
+const MAX_BATCH_SIZE = 10_000;
+const MAX_BATCHING_WINDOW_SECONDS = 300;
+/** Lambda refuses an SQS mapping with a batch size above 10 unless its batching window is at least 1 s. */
+export const SQS_UNWINDOWED_MAX_BATCH_SIZE = 10;
+
+const mappingFunctions = [
+  ...topology.streamMappings.map((m) => m.function),
+  ...topology.queueMappings.map((m) => m.function),
+] as const;
+type MappingFunction = (typeof mappingFunctions)[number];
+
+const fanoutMapping = topology.queueMappings.find((m) => m.function === 'fanout');
+
+const wholeNumber = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `must be a number (${what})` })
+    .int({ error: `must be a whole number ${what}` })
+    .min(min, { error: `must be at least ${min} (${what})` })
+    .max(max, { error: `must be at most ${max} (${what})` });
+
+const retryDelay = z
+  .number({ error: 'must be a positive number of seconds' })
+  .int({ error: 'must be a whole number of seconds' })
+  .min(0, { error: 'must be a positive number of seconds' })
+  .max(MAX_RETRY_DELAY_SECONDS, {
+    error: `must be at most ${MAX_RETRY_DELAY_SECONDS} seconds (the SQS visibility timeout limit)`,
+  });
+
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
+const origin = z
+  .string()
+  .regex(/^https?:\/\/[a-zA-Z0-9.-]+(:\d{1,5})?$/, { error: 'must be an origin such as https://app.example.com' });
+
+const authSchema = z
+  .object({
+    /** `hs256`: a shared secret generated in Secrets Manager; `oidc`: tokens of an OIDC issuer (Cognito, ...). */
+    mode: z.enum(['hs256', 'oidc'], { error: 'must be "hs256" or "oidc"' }).default('hs256'),
+    /** OIDC issuer (`iss`), e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>. */
+    issuer: httpsUrl.optional(),
+    /** Expected `aud` (a Cognito app client id, ...). */
+    audience: z.string().min(1, { error: 'must not be empty' }).optional(),
+    /** JWKS URL; default `<issuer>/.well-known/jwks.json`. */
+    jwksUrl: httpsUrl.optional(),
+  })
+  .strict()
+  .superRefine((auth, ctx) => {
+    if (auth.mode !== 'oidc') return;
+    if (auth.issuer === undefined) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when auth.mode is "oidc"' });
+    if (auth.audience === undefined) ctx.addIssue({ code: 'custom', path: ['audience'], message: 'is required when auth.mode is "oidc"' });
+  });
+
+const batchSizesSchema = z
+  .object(
+    Object.fromEntries(mappingFunctions.map((fn) => [fn, wholeNumber(1, MAX_BATCH_SIZE, 'records per batch').optional()])) as Record<
+      MappingFunction,
+      z.ZodOptional<z.ZodNumber>
+    >,
+  )
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Prefix of the names the stack sets (bus, archive, API, dashboard, alarms). */
+    namePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,30}$/, { error: 'must be 2-31 lower-case letters, digits or dashes, starting with a letter' })
+      .default('outbox-relay'),
+    /** Retention of every log group (function logs and WebSocket access logs). */
+    logRetentionDays: z
+      .number({ error: 'must be a number of days' })
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        error: `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    /** Retention of the event bus archive; 0 keeps events forever. */
+    archiveRetentionDays: wholeNumber(0, 3650, 'days; 0 = forever').default(topology.bus.archiveRetentionDays),
+    /** What happens to the tables (and the endpoints table's key) when the stack is deleted. */
+    removalPolicy: z.enum(['retain', 'destroy'], { error: 'must be "retain" or "destroy"' }).default('retain'),
+    /** Per-mapping batch size overrides (key = topology function name); default: the topology's. */
+    batchSizes: batchSizesSchema.default({}),
+    /** Seconds before attempt 1, 2, ...: the first is 0 (immediately). Sets WEBHOOK_RETRY_SCHEDULE. */
+    webhookRetrySchedule: z
+      .array(retryDelay, { error: 'must be a list of seconds' })
+      .min(1, { error: 'must list at least the first attempt (0)' })
+      .max(MAX_ATTEMPTS_LIMIT, { error: `must list at most ${MAX_ATTEMPTS_LIMIT} attempts` })
+      .refine((s) => s[0] === 0, { error: 'must start with 0: the first attempt is immediate' })
+      .default([...DEFAULT_RETRY_SCHEDULE_SECONDS]),
+    /** How WebSocket tokens are verified on `$connect`. */
+    auth: authSchema.prefault({}),
+    /** Origins allowed to open a WebSocket (browser `Origin` header); empty = any origin. */
+    allowedOrigins: z.array(origin, { error: 'must be a list of origins' }).max(50).default([]),
+    /** Existing tables whose streams also feed the publisher (see src/core/trackedTables.ts). */
+    trackedTables: trackedTablesSchema.default([]),
+    /** Address subscribed (by e-mail) to the alarm topic; absent = no topic subscription. */
+    alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
+    /** Fan-out: message coalescing (API Gateway bills per message) and its batching window. */
+    fanout: z
+      .object({
+        /** Several events for one connection in one `events` message (FANOUT_COALESCE). */
+        coalesce: z.boolean({ error: 'must be true or false' }).default(true),
+        /** Cap on events in one `events` message (FANOUT_MAX_EVENTS_PER_FRAME). */
+        maxEventsPerFrame: wholeNumber(1, 10_000, 'events').default(50),
+        /** How long the fan-out mapping gathers events before invoking (more coalescing, more latency). */
+        batchingWindowSeconds: wholeNumber(0, MAX_BATCHING_WINDOW_SECONDS, 'seconds').default(
+          Math.max(fanoutMapping?.maxBatchingWindowSeconds ?? 0, 1),
+        ),
+      })
+      .strict()
+      .prefault({}),
+    /** More missed events than this on resume → `refresh` (RESUME_MAX_EVENTS). */
+    resumeLimit: wholeNumber(1, 100_000, 'events').default(1000),
+    /** X-Ray active tracing on every function (Powertools tracer). */
+    tracing: z.boolean({ error: 'must be true or false' }).default(true),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const fanoutBatch = config.batchSizes.fanout ?? fanoutMapping?.batchSize ?? 10;
+    if (fanoutBatch > SQS_UNWINDOWED_MAX_BATCH_SIZE && config.fanout.batchingWindowSeconds < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fanout', 'batchingWindowSeconds'],
+        message: `must be at least 1 when the fan-out batch size (${fanoutBatch}) is above ${SQS_UNWINDOWED_MAX_BATCH_SIZE} (a Lambda SQS mapping rule)`,
+      });
+    }
+  });
+
+/** The options as a user writes them (every field optional). */
+export type OutboxRelayOptions = z.input<typeof configSchema>;
+/** The validated options with defaults applied. */
+export type OutboxRelayConfig = z.output<typeof configSchema>;
+
+export class InvalidConfigurationError extends Error {
+  override readonly name = 'InvalidConfigurationError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid outbox-relay configuration: ${problems.join('; ')}`);
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    return out === '' ? String(key) : `${out}.${String(key)}`;
+  }, '');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const where = formatPath(issue.path);
+    return issue.keys.map((key) => `${where === '' ? key : `${where}.${key}`} is not an option`).join('; ');
+  }
+  const where = formatPath(issue.path);
+  return where === '' ? issue.message : `${where} ${issue.message}`;
+}
+
+/** Validate options; throws `InvalidConfigurationError` naming every bad option. */
+export function parseConfig(options: unknown): OutboxRelayConfig {
+  const result = configSchema.safeParse(options ?? {});
+  if (!result.success) throw new InvalidConfigurationError(result.error.issues.map(describeIssue));
+  return result.data;
+}
+
+/** Reads CDK context: `node.tryGetContext(key)`. */
+export type ContextReader = (key: string) => unknown;
+
+/** A `-c` value is a string: JSON when it parses (`false`, `[0,5]`, `{...}`), else a comma list or text. */
+function coerceContextValue(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  const text = raw.trim();
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Lists may be written as `0,5,300` on the command line.
+    if (text.includes(',')) return text.split(',').map((part) => coerceContextValue(part));
+    return text;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  const [head, ...rest] = path;
+  if (head === undefined) return;
+  if (rest.length === 0) {
+    target[head] = value;
+    return;
+  }
+  const existing = target[head];
+  const child: Record<string, unknown> =
+    typeof existing === 'object' && existing !== null && !Array.isArray(existing) ? { ...existing } : {};
+  setPath(child, rest, value);
+  target[head] = child;
+}
+
+const OPTION_PATHS = [
+  'namePrefix',
+  'logRetentionDays',
+  'archiveRetentionDays',
+  'removalPolicy',
+  'webhookRetrySchedule',
+  'auth',
+  'auth.mode',
+  'auth.issuer',
+  'auth.audience',
+  'auth.jwksUrl',
+  'allowedOrigins',
+  'trackedTables',
+  'alarmEmail',
+  'fanout',
+  'fanout.coalesce',
+  'fanout.maxEventsPerFrame',
+  'fanout.batchingWindowSeconds',
+  'resumeLimit',
+  'tracing',
+  'batchSizes',
+  ...mappingFunctions.map((fn) => `batchSizes.${fn}`),
+] as const;
+
+/**
+ * Options from CDK context: the object under `outboxRelay` (cdk.json), then one key per option
+ * (`-c outboxRelay.webhookRetrySchedule=0,5,300`, `-c outboxRelay.fanout.coalesce=false`).
+ */
+export function optionsFromContext(read: ContextReader): Record<string, unknown> {
+  const base = coerceContextValue(read(CONTEXT_KEY));
+  if (base !== undefined && (typeof base !== 'object' || base === null || Array.isArray(base))) {
+    throw new InvalidConfigurationError([`context ${CONTEXT_KEY} must be an object of options`]);
+  }
+  const options: Record<string, unknown> = { ...(base ?? {}) };
+  for (const path of OPTION_PATHS) {
+    const raw = read(`${CONTEXT_KEY}.${path}`);
+    if (raw !== undefined) setPath(options, path.split('.'), coerceContextValue(raw));
+  }
+  // A single value where a list is expected (`-c outboxRelay.allowedOrigins=https://a.example`).
+  for (const key of ['webhookRetrySchedule', 'allowedOrigins'] as const) {
+    const value = options[key];
+    if (value !== undefined && !Array.isArray(value) && read(`${CONTEXT_KEY}.${key}`) !== undefined) options[key] = [value];
+  }
+  return options;
+}
+
+/** Typed props win over context; context over defaults. Objects merge one level deep. */
+export function resolveConfig(input: { props?: OutboxRelayOptions; context?: ContextReader }): OutboxRelayConfig {
+  const fromContext = input.context ? optionsFromContext(input.context) : {};
+  const merged: Record<string, unknown> = { ...fromContext };
+  for (const [key, value] of Object.entries(input.props ?? {})) {
+    if (value === undefined) continue;
+    const existing = merged[key];
+    const bothObjects =
+      typeof value === 'object' && !Array.isArray(value) && typeof existing === 'object' && existing !== null && !Array.isArray(existing);
+    merged[key] = bothObjects ? { ...existing, ...value } : value;
+  }
+  return parseConfig(merged);
+}
+
+/** Environment variables (beyond the topology's) that carry the options to the handlers. */
+export const CONFIG_ENV = {
+  webhookRetrySchedule: RETRY_SCHEDULE_ENV,
+  fanoutCoalesce: FANOUT_ENV.coalesce,
+  fanoutMaxEventsPerFrame: FANOUT_ENV.maxEventsPerFrame,
+  resumeMaxEvents: 'RESUME_MAX_EVENTS',
+  allowedOrigins: 'WEBSOCKET_ALLOWED_ORIGINS',
+  jwtSecretArn: 'JWT_SECRET_ARN',
+  jwtIssuer: 'JWT_ISSUER',
+  jwtAudience: 'JWT_AUDIENCE',
+  jwksUrl: 'JWT_JWKS_URL',
+} as const;

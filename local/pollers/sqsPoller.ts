@@ -1,0 +1,170 @@
+/**
+ * SQS → function with Lambda's SQS event-source semantics: long-poll receive (10 per call),
+ * accumulate up to the batch size or the batching window, invoke with the SQSEvent shape, delete
+ * the successes, leave the failures for redelivery after the visibility timeout (the queue's
+ * redrive policy moves them to the DLQ after maxReceiveCount). A thrown error fails the batch.
+ */
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { QueueMappingDef } from '../../lib/topology.js';
+import { LOCAL_REGION } from '../constants.js';
+import type { LocalQueue } from '../queues.js';
+import { readBatchResponse } from './batchResponse.js';
+
+const SQS_MAX_RECEIVE = 10;
+const LONG_POLL_SECONDS = 5;
+
+export interface SqsPollerOptions {
+  readonly mapping: Pick<QueueMappingDef, 'function' | 'batchSize' | 'maxBatchingWindowSeconds'>;
+  readonly queue: Pick<LocalQueue, 'url' | 'arn'>;
+  readonly client: SQSClient;
+  readonly invoke: (functionName: string, event: SQSEvent) => Promise<unknown>;
+  /** Overrides the mapping's batching window, in milliseconds (sub-second windows locally). */
+  readonly batchingWindowMs?: number;
+  /** Batches processed at once. 1 keeps the queue's order. */
+  readonly concurrency?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface SqsPoller {
+  /** Batches received and not yet settled (invoked + deleted). */
+  readonly busy: number;
+  stop(): Promise<void>;
+}
+
+export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
+  const abort = new AbortController();
+  const windowMs = options.batchingWindowMs ?? options.mapping.maxBatchingWindowSeconds * 1000;
+  const batchSize = options.mapping.batchSize;
+  let busy = 0;
+
+  const receive = async (max: number, waitSeconds: number): Promise<Message[]> => {
+    const out = await options.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queue.url,
+        MaxNumberOfMessages: Math.min(SQS_MAX_RECEIVE, max),
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: abort.signal },
+    );
+    return out.Messages ?? [];
+  };
+
+  const collectBatch = async (): Promise<Message[]> => {
+    const batch = await receive(batchSize, LONG_POLL_SECONDS);
+    if (batch.length === 0) return batch;
+    const deadline = Date.now() + windowMs;
+    while (batch.length < batchSize && !abort.signal.aborted) {
+      const more = await receive(batchSize - batch.length, 0);
+      batch.push(...more);
+      if (more.length > 0) continue;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      await delay(Math.min(50, remaining));
+    }
+    return batch;
+  };
+
+  const processBatch = async (messages: Message[]): Promise<void> => {
+    const records = messages.map((message) => toSqsRecord(message, options.queue.arn));
+    let toDelete: SQSRecord[] = [];
+    try {
+      const response = await options.invoke(options.mapping.function, { Records: records });
+      const outcome = readBatchResponse(response, new Set(records.map((r) => r.messageId)));
+      if (outcome.kind === 'success') toDelete = records;
+      else if (outcome.kind === 'partial') toDelete = records.filter((r) => !outcome.failed.has(r.messageId));
+    } catch (error) {
+      // Whole batch failed: every message returns after its visibility timeout.
+      options.onError?.(error);
+    }
+    for (let i = 0; i < toDelete.length; i += SQS_MAX_RECEIVE) {
+      const chunk = toDelete.slice(i, i + SQS_MAX_RECEIVE);
+      await options.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queue.url,
+          Entries: chunk.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+        }),
+      );
+    }
+  };
+
+  const worker = async (): Promise<void> => {
+    while (!abort.signal.aborted) {
+      try {
+        const messages = await collectBatch();
+        if (messages.length > 0) {
+          busy += 1;
+          try {
+            await processBatch(messages);
+          } finally {
+            busy -= 1;
+          }
+        }
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        options.onError?.(error);
+        await delay(250);
+      }
+    }
+  };
+
+  const workers = Array.from({ length: Math.max(1, options.concurrency ?? 1) }, () => worker());
+  return {
+    get busy() {
+      return busy;
+    },
+    async stop() {
+      abort.abort();
+      await Promise.allSettled(workers);
+    },
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function toSqsRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  const now = String(Date.now());
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ...attributes,
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? now,
+      SenderId: attributes.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? now,
+    },
+    messageAttributes: toLambdaMessageAttributes(message.MessageAttributes ?? {}),
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: LOCAL_REGION,
+  };
+}
+
+function toLambdaMessageAttributes(attributes: Record<string, MessageAttributeValue>): SQSMessageAttributes {
+  const out: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    out[name] = {
+      dataType: value.DataType ?? 'String',
+      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') } : {}),
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+    };
+  }
+  return out;
+}

@@ -1,0 +1,284 @@
+/**
+ * The one module that reads and writes the audit table (item layout: `src/core/auditRecord.ts`).
+ *
+ * ```ts
+ * import { getAuditRepository } from '../../src/aws/auditRepository.js';
+ * const audit = getAuditRepository(); // table name from AUDIT_TABLE
+ * await audit.recordEvent(envelope); // idempotent on envelope.id
+ * await audit.recordAttempt(envelope.id, { path: 'websocket', target: connectionId, outcome: 'delivered',
+ *   durationMs: 12, attempt: 1, at: new Date().toISOString() });
+ * const page = await audit.queryChannel(tenantId, channel, { afterPosition, limit: 100, ascending: true });
+ * ```
+ *
+ * Tests and the offline runtime build one with `createAuditRepository({ client, tableName })`.
+ * Reads parse every item with the schemas of `auditRecord.ts`; an item that does not parse raises
+ * `CorruptAuditItemError` rather than being skipped.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import type { z } from 'zod';
+import { topology } from '../../lib/topology.js';
+import {
+  AUDIT_ATTEMPT_SK_PREFIX,
+  AUDIT_EVENT_SK,
+  AUDIT_NOTE_SK_PREFIX,
+  type AuditAttemptItem,
+  type AuditEventItem,
+  type AuditTenantNoteItem,
+  auditAttemptItemSchema,
+  auditEventItemSchema,
+  auditEventPk,
+  auditTenantNoteItemSchema,
+  auditTenantPk,
+  channelKeyOf,
+  type DeliveryAttempt,
+  deliveryAttemptSchema,
+  resourceKeyOf,
+  type TenantNote,
+  tenantNoteSchema,
+  toAuditAttemptItem,
+  toAuditEventItem,
+  toAuditTenantNoteItem,
+} from '../core/auditRecord.js';
+import { type Envelope, envelopeSchema } from '../core/envelope.js';
+import { getDocumentClient } from './clients.js';
+import { requireEnv } from './env.js';
+
+export const AUDIT_INDEX_BY_CHANNEL = 'byChannel';
+export const AUDIT_INDEX_BY_RESOURCE = 'byResource';
+
+/** An item in the audit table that does not match its schema (written by something else, or by an older version). */
+export class CorruptAuditItemError extends Error {
+  override readonly name = 'CorruptAuditItemError';
+  constructor(
+    readonly key: { pk: unknown; sk: unknown },
+    readonly issues: readonly z.core.$ZodIssue[],
+  ) {
+    super(
+      `Audit item ${String(key.pk)}/${String(key.sk)} does not match its schema: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+}
+
+export interface PositionQueryOptions {
+  /** Only events strictly after this position (ascending) — the resume cursor. */
+  readonly afterPosition?: string;
+  /** Only events strictly before this position (useful with `ascending: false`). */
+  readonly beforePosition?: string;
+  /** At most this many events (1–1000). */
+  readonly limit: number;
+  /** Position order (oldest first) when true; newest first when false. */
+  readonly ascending: boolean;
+}
+
+export interface PositionPage {
+  /** Audit event records in the requested position order. */
+  readonly items: readonly AuditEventItem[];
+  /** The envelopes of `items`, in the same order. */
+  readonly events: readonly Envelope[];
+  /** Set when more events may follow: pass as `afterPosition` (ascending) or `beforePosition` (descending). */
+  readonly nextPosition?: string;
+}
+
+export interface EventWithAttempts {
+  readonly event: AuditEventItem | undefined;
+  /** Sorted by path, then time. */
+  readonly attempts: readonly AuditAttemptItem[];
+}
+
+export interface AuditRepository {
+  /** Record an event; idempotent on `envelope.id` (an existing record is success: `recorded: false`). */
+  recordEvent(envelope: Envelope, now?: Date): Promise<{ recorded: boolean }>;
+  /** Record one delivery attempt of an event. Re-recording the same attempt (same key) overwrites it. */
+  recordAttempt(eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
+  /** Record an operator-facing note about a tenant. */
+  recordTenantNote(tenantId: string, note: TenantNote, now?: Date): Promise<AuditTenantNoteItem>;
+  getEvent(eventId: string): Promise<AuditEventItem | undefined>;
+  getEventWithAttempts(eventId: string): Promise<EventWithAttempts>;
+  /** A tenant+channel's events in position order (index `byChannel`). */
+  queryChannel(tenantId: string, channel: string, options: PositionQueryOptions): Promise<PositionPage>;
+  /** A tenant+resource's events in position order (index `byResource`). */
+  queryResource(tenantId: string, resourceId: string, options: PositionQueryOptions): Promise<PositionPage>;
+  /** A tenant's notes, newest first. */
+  listTenantNotes(tenantId: string, options?: { limit?: number }): Promise<readonly AuditTenantNoteItem[]>;
+}
+
+export interface AuditRepositoryDeps {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
+  const result = schema.safeParse(item);
+  if (!result.success) throw new CorruptAuditItemError({ pk: item.pk, sk: item.sk }, result.error.issues);
+  return result.data;
+}
+
+export function createAuditRepository({ client, tableName }: AuditRepositoryDeps): AuditRepository {
+  async function queryByPosition(
+    indexName: string,
+    partitionAttribute: 'channelKey' | 'resourceKey',
+    partitionValue: string,
+    options: PositionQueryOptions,
+  ): Promise<PositionPage> {
+    if (options.afterPosition !== undefined && options.beforePosition !== undefined) {
+      throw new RangeError('Pass afterPosition or beforePosition, not both');
+    }
+    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000) {
+      throw new RangeError(`limit must be an integer from 1 to 1000, got ${options.limit}`);
+    }
+    const values: Record<string, unknown> = { ':p': partitionValue };
+    let condition = `${partitionAttribute} = :p`;
+    if (options.afterPosition !== undefined) {
+      condition += ' AND #position > :after';
+      values[':after'] = options.afterPosition;
+    } else if (options.beforePosition !== undefined) {
+      condition += ' AND #position < :before';
+      values[':before'] = options.beforePosition;
+    }
+    const input: QueryCommandInput = {
+      TableName: tableName,
+      IndexName: indexName,
+      KeyConditionExpression: condition,
+      ExpressionAttributeNames: { '#position': 'position' },
+      ExpressionAttributeValues: values,
+      ScanIndexForward: options.ascending,
+      Limit: options.limit,
+    };
+    const items: AuditEventItem[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    let more = false;
+    // Only event items carry the index keys, so one page normally suffices; loop in case DynamoDB
+    // cut the page short (1 MB response limit).
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          ...input,
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      for (const raw of page.Items ?? []) items.push(parseItem(auditEventItemSchema, raw));
+      exclusiveStartKey = page.LastEvaluatedKey;
+      more = exclusiveStartKey !== undefined;
+    } while (more && items.length < options.limit);
+    const last = items.at(-1);
+    return {
+      items,
+      events: items.map((item) => item.envelope),
+      ...(more && last ? { nextPosition: last.position } : {}),
+    };
+  }
+
+  async function queryPartition(pk: string, skPrefix: string, scanForward = true, limit?: number) {
+    const items: Record<string, unknown>[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+          ScanIndexForward: scanForward,
+          ExclusiveStartKey: exclusiveStartKey,
+          ...(limit !== undefined ? { Limit: limit - items.length } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey !== undefined && (limit === undefined || items.length < limit));
+    return items;
+  }
+
+  return {
+    async recordEvent(envelope, now = new Date()) {
+      const item = toAuditEventItem(envelopeSchema.parse(envelope), now.toISOString());
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return { recorded: true };
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return { recorded: false };
+        throw error;
+      }
+    },
+
+    async recordAttempt(eventId, attempt) {
+      const item = toAuditAttemptItem(eventId, deliveryAttemptSchema.parse(attempt));
+      await client.send(new PutCommand({ TableName: tableName, Item: item }));
+      return item;
+    },
+
+    async recordTenantNote(tenantId, note, now = new Date()) {
+      const item = toAuditTenantNoteItem(
+        tenantId,
+        tenantNoteSchema.parse(note),
+        now.toISOString(),
+        ulid(now.getTime()),
+      );
+      await client.send(new PutCommand({ TableName: tableName, Item: item }));
+      return item;
+    },
+
+    async getEvent(eventId) {
+      const result = await client.send(
+        new GetCommand({ TableName: tableName, Key: { pk: auditEventPk(eventId), sk: AUDIT_EVENT_SK } }),
+      );
+      return result.Item ? parseItem(auditEventItemSchema, result.Item) : undefined;
+    },
+
+    async getEventWithAttempts(eventId) {
+      const items = await queryPartition(auditEventPk(eventId), '');
+      let event: AuditEventItem | undefined;
+      const attempts: AuditAttemptItem[] = [];
+      for (const raw of items) {
+        if (raw.sk === AUDIT_EVENT_SK) event = parseItem(auditEventItemSchema, raw);
+        else if (typeof raw.sk === 'string' && raw.sk.startsWith(AUDIT_ATTEMPT_SK_PREFIX)) {
+          attempts.push(parseItem(auditAttemptItemSchema, raw));
+        }
+      }
+      return { event, attempts };
+    },
+
+    queryChannel(tenantId, channel, options) {
+      return queryByPosition(AUDIT_INDEX_BY_CHANNEL, 'channelKey', channelKeyOf(tenantId, channel), options);
+    },
+
+    queryResource(tenantId, resourceId, options) {
+      return queryByPosition(
+        AUDIT_INDEX_BY_RESOURCE,
+        'resourceKey',
+        resourceKeyOf(tenantId, resourceId),
+        options,
+      );
+    },
+
+    async listTenantNotes(tenantId, options = {}) {
+      const items = await queryPartition(auditTenantPk(tenantId), AUDIT_NOTE_SK_PREFIX, false, options.limit);
+      return items.map((raw) => parseItem(auditTenantNoteItemSchema, raw));
+    },
+  };
+}
+
+let fromEnv: AuditRepository | undefined;
+
+/** The audit repository for the table named by `AUDIT_TABLE`, on the shared document client. */
+export function getAuditRepository(): AuditRepository {
+  fromEnv ??= createAuditRepository({
+    client: getDocumentClient(),
+    tableName: requireEnv(topology.tables.audit.env),
+  });
+  return fromEnv;
+}

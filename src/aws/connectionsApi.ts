@@ -1,0 +1,68 @@
+/**
+ * The `@connections` port: the only module that calls API Gateway's management API. Maps a 410
+ * to `ConnectionGoneError` and every other failure to `PostToConnectionFailedError`, so the core
+ * can branch on types.
+ */
+import {
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { topology } from '../../lib/topology.js';
+import { ConnectionGoneError, PostToConnectionFailedError } from '../core/websocketErrors.js';
+import { getManagementClient } from './clients.js';
+import { requireEnv } from './env.js';
+
+export interface ConnectionsApi {
+  post(connectionId: string, body: string): Promise<void>;
+  /** Close a connection server-side (API Gateway then invokes `$disconnect`). Gone is success. */
+  disconnect(connectionId: string): Promise<void>;
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
+  const metadata = error.$metadata;
+  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+}
+
+function isGone(error: unknown): boolean {
+  return error instanceof GoneException || statusOf(error) === 410;
+}
+
+export function createConnectionsApi(endpoint: string): ConnectionsApi {
+  const client = getManagementClient(endpoint);
+  const encoder = new TextEncoder();
+  return {
+    async post(connectionId, body) {
+      try {
+        await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(body) }));
+      } catch (error) {
+        if (isGone(error)) throw new ConnectionGoneError(connectionId);
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        throw new PostToConnectionFailedError(connectionId, statusOf(error), message);
+      }
+    },
+    async disconnect(connectionId) {
+      try {
+        await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      } catch (error) {
+        if (isGone(error)) return;
+        throw error;
+      }
+    },
+  };
+}
+
+const byEndpoint = new Map<string, ConnectionsApi>();
+
+/** The port for `WEBSOCKET_MANAGEMENT_ENDPOINT` (read per call: the offline runtime may restart on a new port). */
+export function getConnectionsApi(): ConnectionsApi {
+  const endpoint = requireEnv(topology.webSocket.managementEndpointEnv);
+  let api = byEndpoint.get(endpoint);
+  if (!api) {
+    api = createConnectionsApi(endpoint);
+    byEndpoint.set(endpoint, api);
+  }
+  return api;
+}

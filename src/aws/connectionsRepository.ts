@@ -1,0 +1,230 @@
+/**
+ * The one module that reads and writes the connections table (`topology.tables.connections`).
+ *
+ * | item         | pk                | sk               | `subscriptionKey` (index bySubscription) |
+ * | ------------ | ----------------- | ---------------- | ---------------------------------------- |
+ * | connection   | `CONN#<id>`       | `META`           | `CONNECTIONS#<tenant>#<shard>`           |
+ * | subscription | `CONN#<id>`       | `SUB#<channel>`  | `<tenant>#<channel>#<shard>`             |
+ *
+ * All items of a connection share its partition, so `$disconnect` deletes them with one query;
+ * subscribers of a channel are found with SUBSCRIPTION_SHARDS parallel index queries, never a scan.
+ * Every item carries `expiresAt` (TTL) past API Gateway's 2-hour connection limit, so records of
+ * connections that vanished without `$disconnect` disappear even if no fan-out ever hits a 410.
+ */
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { topology } from '../../lib/topology.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
+import { WEBSOCKET_MAX_CONNECTION_SECONDS } from '../core/limits.js';
+import {
+  SUBSCRIPTION_SHARDS,
+  shardOf,
+  subscriptionKey,
+  subscriptionKeysOf,
+  tenantConnectionsKey,
+} from '../core/subscriptions.js';
+import { getDocumentClient } from './clients.js';
+import { requireEnv } from './env.js';
+
+export const CONNECTIONS_INDEX_BY_SUBSCRIPTION = 'bySubscription';
+/** Records outlive API Gateway's 2-hour limit by this margin before DynamoDB TTL removes them. */
+export const CONNECTION_TTL_MARGIN_SECONDS = 15 * 60;
+
+export const connectionRecordSchema = z.object({
+  connectionId: z.string(),
+  tenantId: z.string(),
+  subject: z.string(),
+  /** Channels the token allows; absent = any channel of the tenant. */
+  allowedChannels: z.array(z.string()).optional(),
+  connectedAt: z.string(),
+  expiresAt: z.number().int(),
+});
+export type ConnectionRecord = z.infer<typeof connectionRecordSchema>;
+
+export interface ConnectionsRepository {
+  putConnection(record: ConnectionRecord): Promise<void>;
+  getConnection(connectionId: string): Promise<ConnectionRecord | undefined>;
+  addSubscriptions(connectionId: string, tenantId: string, channels: readonly string[], expiresAt: number): Promise<void>;
+  removeSubscriptions(connectionId: string, channels: readonly string[]): Promise<void>;
+  /** Delete the connection and all its subscriptions; returns how many items were deleted. */
+  deleteConnection(connectionId: string): Promise<number>;
+  /** Connection ids subscribed to a tenant's channel (parallel queries over the shards). */
+  findSubscribers(tenantId: string, channel: string): Promise<string[]>;
+  /** Connection ids of one tenant (index query), or of all tenants (a scan: operator commands only). */
+  listConnections(tenantId?: string): Promise<ConnectionRecord[]>;
+}
+
+export interface ConnectionsRepositoryDeps {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly shards?: number;
+}
+
+export function connectionTtl(nowMs: number): number {
+  return Math.floor(nowMs / 1000) + WEBSOCKET_MAX_CONNECTION_SECONDS + CONNECTION_TTL_MARGIN_SECONDS;
+}
+
+const pkOf = (connectionId: string): string => `CONN#${connectionId}`;
+const META = 'META';
+const subSk = (channel: string): string => `SUB#${channel}`;
+
+export function createConnectionsRepository({
+  client,
+  tableName,
+  shards = SUBSCRIPTION_SHARDS,
+}: ConnectionsRepositoryDeps): ConnectionsRepository {
+  type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+  async function batchWrite(requests: WriteRequest[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: WriteRequest[] = requests.slice(i, i + 25);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        if (attempt > 8) throw new Error(`BatchWrite on ${tableName}: ${pending.length} items still unprocessed`);
+        const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+        pending = (result.UnprocessedItems?.[tableName] ?? []).flatMap((r): WriteRequest[] => {
+          if (r.PutRequest?.Item) return [{ PutRequest: { Item: r.PutRequest.Item } }];
+          if (r.DeleteRequest?.Key) return [{ DeleteRequest: { Key: r.DeleteRequest.Key } }];
+          return [];
+        });
+      }
+    }
+  }
+
+  async function queryIndexConnectionIds(key: string): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: CONNECTIONS_INDEX_BY_SUBSCRIPTION,
+          KeyConditionExpression: 'subscriptionKey = :k',
+          ExpressionAttributeValues: { ':k': key },
+          ProjectionExpression: 'connectionId',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) if (typeof item.connectionId === 'string') ids.push(item.connectionId);
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return ids;
+  }
+
+  return {
+    async putConnection(record) {
+      const parsed = connectionRecordSchema.parse(record);
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: pkOf(parsed.connectionId),
+            sk: META,
+            subscriptionKey: tenantConnectionsKey(parsed.tenantId, shardOf(parsed.connectionId, shards)),
+            ...parsed,
+          },
+        }),
+      );
+    },
+
+    async getConnection(connectionId) {
+      const result = await client.send(new GetCommand({ TableName: tableName, Key: { pk: pkOf(connectionId), sk: META } }));
+      if (!result.Item) return undefined;
+      return connectionRecordSchema.parse(result.Item);
+    },
+
+    async addSubscriptions(connectionId, tenantId, channels, expiresAt) {
+      const shard = shardOf(connectionId, shards);
+      await batchWrite(
+        channels.map((channel) => ({
+          PutRequest: {
+            Item: {
+              pk: pkOf(connectionId),
+              sk: subSk(channel),
+              subscriptionKey: subscriptionKey(tenantId, channel, shard),
+              connectionId,
+              tenantId,
+              channel,
+              expiresAt,
+            },
+          },
+        })),
+      );
+    },
+
+    async removeSubscriptions(connectionId, channels) {
+      await batchWrite(channels.map((channel) => ({ DeleteRequest: { Key: { pk: pkOf(connectionId), sk: subSk(channel) } } })));
+    },
+
+    async deleteConnection(connectionId) {
+      const keys: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pkOf(connectionId) },
+            ProjectionExpression: 'pk, sk',
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) keys.push({ pk: item.pk, sk: item.sk });
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      await batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+      return keys.length;
+    },
+
+    async findSubscribers(tenantId, channel) {
+      const perShard = await mapWithConcurrency(subscriptionKeysOf(tenantId, channel, shards), shards, queryIndexConnectionIds);
+      return [...new Set(perShard.flat())];
+    },
+
+    async listConnections(tenantId) {
+      const ids: string[] = [];
+      if (tenantId !== undefined) {
+        const keys = Array.from({ length: shards }, (_, shard) => tenantConnectionsKey(tenantId, shard));
+        ids.push(...(await mapWithConcurrency(keys, shards, queryIndexConnectionIds)).flat());
+      } else {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page = await client.send(
+            new ScanCommand({
+              TableName: tableName,
+              FilterExpression: 'sk = :meta',
+              ExpressionAttributeValues: { ':meta': META },
+              ProjectionExpression: 'connectionId',
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of page.Items ?? []) if (typeof item.connectionId === 'string') ids.push(item.connectionId);
+          start = page.LastEvaluatedKey;
+        } while (start !== undefined);
+      }
+      const records = await mapWithConcurrency(ids, 16, (id) => this.getConnection(id));
+      return records.filter((r): r is ConnectionRecord => r !== undefined);
+    },
+  };
+}
+
+let fromEnvTable: string | undefined;
+let fromEnv: ConnectionsRepository | undefined;
+
+/** The repository for the table named by `CONNECTIONS_TABLE`, on the shared document client. */
+export function getConnectionsRepository(): ConnectionsRepository {
+  const tableName = requireEnv(topology.tables.connections.env);
+  if (!fromEnv || fromEnvTable !== tableName) {
+    fromEnv = createConnectionsRepository({ client: getDocumentClient(), tableName });
+    fromEnvTable = tableName;
+  }
+  return fromEnv;
+}

@@ -1,0 +1,55 @@
+/**
+ * The fan-out queue's producer side: targeted (per-connection) retries go back on the fan-out
+ * queue, poison messages go straight to its DLQ with the reason as message attributes.
+ */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { topology } from '../../lib/topology.js';
+import type { TargetedDelivery } from '../core/targetedDelivery.js';
+import { getSqsClient } from './clients.js';
+import { requireEnv } from './env.js';
+
+export const FANOUT_QUARANTINE_REASONS = [
+  'invalid_json',
+  'not_an_event',
+  'invalid_envelope',
+  'invalid_targeted_delivery',
+  'delivery_exhausted',
+] as const;
+export type FanoutQuarantineReason = (typeof FANOUT_QUARANTINE_REASONS)[number];
+
+export interface FanoutQueue {
+  enqueueTargeted(delivery: TargetedDelivery, delaySeconds?: number): Promise<void>;
+  /** Park a message in the fan-out DLQ with a reason code and a sentence. */
+  quarantine(body: string, reason: FanoutQuarantineReason, detail: string): Promise<void>;
+}
+
+export function createFanoutQueue(client: SQSClient, queueUrl: string, dlqUrl: string): FanoutQueue {
+  return {
+    async enqueueTargeted(delivery, delaySeconds = 0) {
+      await client.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(delivery), DelaySeconds: delaySeconds }),
+      );
+    },
+    async quarantine(body, reason, detail) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: dlqUrl,
+          MessageBody: body === '' ? '(empty body)' : body,
+          MessageAttributes: {
+            reason: { DataType: 'String', StringValue: reason },
+            detail: { DataType: 'String', StringValue: detail.slice(0, 1000) || reason },
+            source: { DataType: 'String', StringValue: 'fanout' },
+          },
+        }),
+      );
+    },
+  };
+}
+
+export function getFanoutQueue(): FanoutQueue {
+  return createFanoutQueue(
+    getSqsClient(),
+    requireEnv(topology.queues.fanoutQueue.env),
+    requireEnv(topology.queues.fanoutDlq.env),
+  );
+}

@@ -1,0 +1,233 @@
+/**
+ * The one module that reads and writes the webhook endpoints table (`pk = TENANT#<id>`,
+ * `sk = ENDPOINT#<id>`; the stack encrypts the table with KMS because it holds signing secrets).
+ * Reads parse every item with `webhookEndpointSchema`; a corrupt item raises instead of being skipped.
+ *
+ * Settings, secrets and the failure streak are written by separate UpdateItem calls touching only
+ * their own attributes, so an operator's `update` never overwrites a streak a delivery just counted.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { topology } from '../../lib/topology.js';
+import { type WebhookEndpoint, webhookEndpointSchema } from '../core/webhookEndpoint.js';
+import { WebhookEndpointNotFoundError } from '../core/webhookErrors.js';
+import { getDocumentClient } from './clients.js';
+import { requireEnv } from './env.js';
+
+export class CorruptWebhookEndpointError extends Error {
+  override readonly name = 'CorruptWebhookEndpointError';
+}
+
+export function endpointKey(tenantId: string, endpointId: string): { pk: string; sk: string } {
+  return { pk: `TENANT#${tenantId}`, sk: `ENDPOINT#${endpointId}` };
+}
+
+export interface WebhookEndpointsRepository {
+  /** Stores a new endpoint; refuses to overwrite an existing id. */
+  create(endpoint: WebhookEndpoint): Promise<void>;
+  get(tenantId: string, endpointId: string): Promise<WebhookEndpoint | undefined>;
+  /** Finds an endpoint by id alone (operators rarely know the tenant by heart). Scans: CLI use only. */
+  findById(endpointId: string): Promise<WebhookEndpoint | undefined>;
+  listByTenant(tenantId: string): Promise<WebhookEndpoint[]>;
+  /** Every endpoint (scan): CLI use only. */
+  listAll(): Promise<WebhookEndpoint[]>;
+  saveSettings(endpoint: WebhookEndpoint): Promise<void>;
+  saveSecrets(endpoint: WebhookEndpoint): Promise<void>;
+  remove(tenantId: string, endpointId: string): Promise<void>;
+  setEnabled(tenantId: string, endpointId: string, enabled: boolean, reason: string | undefined, now: Date): Promise<void>;
+  recordSuccess(tenantId: string, endpointId: string): Promise<void>;
+  recordFailure(tenantId: string, endpointId: string, now: Date): Promise<{ failureStreak: number; failingSince?: string }>;
+}
+
+export function createWebhookEndpointsRepository(deps: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): WebhookEndpointsRepository {
+  const { client, tableName } = deps;
+
+  const parse = (item: Record<string, unknown>): WebhookEndpoint => {
+    const result = webhookEndpointSchema.safeParse(item);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new CorruptWebhookEndpointError(
+        `webhook endpoint item ${String(item.pk)}/${String(item.sk)} does not match its schema: ${issue?.path.join('.')}: ${issue?.message}`,
+      );
+    }
+    return result.data;
+  };
+
+  const update = async (tenantId: string, endpointId: string, input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>) => {
+    try {
+      return await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: endpointKey(tenantId, endpointId),
+          ConditionExpression: 'attribute_exists(pk)',
+          ...input,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new WebhookEndpointNotFoundError(tenantId, endpointId);
+      throw error;
+    }
+  };
+
+  const scanAll = async (filter?: { expression: string; values: Record<string, unknown> }) => {
+    const out: WebhookEndpoint[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({
+          TableName: tableName,
+          ExclusiveStartKey: start,
+          ...(filter ? { FilterExpression: filter.expression, ExpressionAttributeValues: filter.values } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(parse(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  };
+
+  return {
+    async create(endpoint) {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...endpointKey(endpoint.tenantId, endpoint.id), ...endpoint },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    },
+
+    async get(tenantId, endpointId) {
+      const result = await client.send(
+        new GetCommand({ TableName: tableName, Key: endpointKey(tenantId, endpointId), ConsistentRead: true }),
+      );
+      return result.Item ? parse(result.Item) : undefined;
+    },
+
+    async findById(endpointId) {
+      const found = await scanAll({ expression: 'sk = :sk', values: { ':sk': `ENDPOINT#${endpointId}` } });
+      return found[0];
+    },
+
+    async listByTenant(tenantId) {
+      const out: WebhookEndpoint[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'ENDPOINT#' },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) out.push(parse(item));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return out;
+    },
+
+    listAll() {
+      return scanAll();
+    },
+
+    async saveSettings(endpoint) {
+      await update(endpoint.tenantId, endpoint.id, {
+        UpdateExpression:
+          'SET #url = :url, eventTypes = :eventTypes, channels = :channels, content = :content, timeoutSeconds = :timeout, maxAttempts = :maxAttempts, updatedAt = :updatedAt'
+          + (endpoint.description !== undefined ? ', description = :description' : ' REMOVE description'),
+        ExpressionAttributeNames: { '#url': 'url' },
+        ExpressionAttributeValues: {
+          ':url': endpoint.url,
+          ':eventTypes': endpoint.eventTypes,
+          ':channels': endpoint.channels,
+          ':content': endpoint.content,
+          ':timeout': endpoint.timeoutSeconds,
+          ':maxAttempts': endpoint.maxAttempts,
+          ':updatedAt': endpoint.updatedAt,
+          ...(endpoint.description !== undefined ? { ':description': endpoint.description } : {}),
+        },
+      });
+    },
+
+    async saveSecrets(endpoint) {
+      await update(endpoint.tenantId, endpoint.id, {
+        UpdateExpression: 'SET secrets = :secrets, updatedAt = :updatedAt',
+        ExpressionAttributeValues: { ':secrets': endpoint.secrets, ':updatedAt': endpoint.updatedAt },
+      });
+    },
+
+    async remove(tenantId, endpointId) {
+      try {
+        await client.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: endpointKey(tenantId, endpointId),
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) throw new WebhookEndpointNotFoundError(tenantId, endpointId);
+        throw error;
+      }
+    },
+
+    async setEnabled(tenantId, endpointId, enabled, reason, now) {
+      // Enabling starts afresh: the old streak must not disable the endpoint again at its next failure.
+      await update(
+        tenantId,
+        endpointId,
+        enabled
+          ? {
+              UpdateExpression: 'SET enabled = :true, failureStreak = :zero, updatedAt = :now REMOVE disabledReason, failingSince',
+              ExpressionAttributeValues: { ':true': true, ':zero': 0, ':now': now.toISOString() },
+            }
+          : {
+              UpdateExpression: 'SET enabled = :false, disabledReason = :reason, updatedAt = :now',
+              ExpressionAttributeValues: { ':false': false, ':reason': reason ?? 'disabled by an operator', ':now': now.toISOString() },
+            },
+      );
+    },
+
+    async recordSuccess(tenantId, endpointId) {
+      await update(tenantId, endpointId, {
+        UpdateExpression: 'SET failureStreak = :zero REMOVE failingSince',
+        ExpressionAttributeValues: { ':zero': 0 },
+      });
+    },
+
+    async recordFailure(tenantId, endpointId, now) {
+      const result = await update(tenantId, endpointId, {
+        UpdateExpression: 'ADD failureStreak :one SET failingSince = if_not_exists(failingSince, :now)',
+        ExpressionAttributeValues: { ':one': 1, ':now': now.toISOString() },
+        ReturnValues: 'ALL_NEW',
+      });
+      const attributes = result.Attributes ?? {};
+      const failureStreak = typeof attributes.failureStreak === 'number' ? attributes.failureStreak : 1;
+      const failingSince = typeof attributes.failingSince === 'string' ? attributes.failingSince : undefined;
+      return { failureStreak, ...(failingSince ? { failingSince } : {}) };
+    },
+  };
+}
+
+let fromEnv: WebhookEndpointsRepository | undefined;
+
+/** The repository for the table named by `WEBHOOK_ENDPOINTS_TABLE`, on the shared document client. */
+export function getWebhookEndpointsRepository(): WebhookEndpointsRepository {
+  fromEnv ??= createWebhookEndpointsRepository({
+    client: getDocumentClient(),
+    tableName: requireEnv(topology.tables.webhookEndpoints.env),
+  });
+  return fromEnv;
+}

@@ -1,0 +1,187 @@
+/**
+ * The webhook queues: sending delivery messages (dispatcher), scheduling a retry on the same
+ * message and parking a dead letter (delivery), and redriving the DLQ (CLI). Redrive receives,
+ * re-sends and deletes, so it works on fauxqs (no StartMessageMoveTask) and on AWS alike.
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { SQS_MAX_MESSAGE_BYTES } from '../core/limits.js';
+import { type DeadLetter, type DeliveryMessage, deadLetterSchema, deliveryMessageSchema } from '../core/webhookMessages.js';
+
+/** SendMessageBatch: at most 10 entries and 1 MiB for the whole request. */
+export const SQS_BATCH_MAX_ENTRIES = 10;
+
+/** Groups message bodies into SendMessageBatch-sized chunks (count and total bytes). */
+export function chunkForSendBatch<T>(items: readonly T[], bodyOf: (item: T) => string): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(bodyOf(item));
+    if (current.length > 0 && (current.length === SQS_BATCH_MAX_ENTRIES || bytes + size > SQS_MAX_MESSAGE_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Sends delivery messages; resolves with the ones SQS did not accept. */
+export async function sendDeliveries(
+  client: SQSClient,
+  queueUrl: string,
+  messages: readonly DeliveryMessage[],
+): Promise<DeliveryMessage[]> {
+  const unsent: DeliveryMessage[] = [];
+  for (const chunk of chunkForSendBatch(messages, (m) => JSON.stringify(m))) {
+    try {
+      const result = await client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) })),
+        }),
+      );
+      for (const failed of result.Failed ?? []) {
+        const message = chunk[Number(failed.Id)];
+        if (message) unsent.push(message);
+      }
+    } catch (error) {
+      console.error(JSON.stringify({ msg: 'SendMessageBatch failed', queueUrl, error: String(error) }));
+      unsent.push(...chunk);
+    }
+  }
+  return unsent;
+}
+
+/** The retry: the same message becomes visible again after `delaySeconds`. */
+export async function scheduleRetry(client: SQSClient, queueUrl: string, receiptHandle: string, delaySeconds: number): Promise<void> {
+  await client.send(
+    new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: delaySeconds }),
+  );
+}
+
+export async function sendDeadLetter(client: SQSClient, dlqUrl: string, letter: DeadLetter): Promise<void> {
+  await client.send(
+    new SendMessageCommand({
+      QueueUrl: dlqUrl,
+      MessageBody: JSON.stringify(letter),
+      // Attributes let operators (and `outbox-relay dlq`) see why without parsing the body.
+      MessageAttributes: {
+        reason: { DataType: 'String', StringValue: letter.deadLetter.code },
+        endpointId: { DataType: 'String', StringValue: letter.endpointId },
+        tenantId: { DataType: 'String', StringValue: letter.tenantId },
+      },
+    }),
+  );
+}
+
+export interface RedriveProgress {
+  /** Messages moved back to the delivery queue. */
+  moved: number;
+  /** Messages left in the DLQ because they belong to another endpoint. */
+  skipped: number;
+  /** Messages left in the DLQ because their body is not a delivery message. */
+  unreadable: number;
+}
+
+export interface RedriveOptions {
+  readonly dlqUrl: string;
+  readonly deliveryQueueUrl: string;
+  readonly endpointId?: string;
+  /** Stop after moving this many. */
+  readonly limit?: number;
+  readonly onProgress?: (progress: Readonly<RedriveProgress>) => void;
+}
+
+/** While redriving, messages we leave alone stay hidden for this long so we do not see them twice. */
+const REDRIVE_HOLD_SECONDS = 300;
+
+/**
+ * Moves DLQ messages back to the delivery queue as fresh messages with `attempt: 1` (a new
+ * message also restarts SQS's receive count), so the endpoint gets its full schedule again.
+ * Each message is sent before it is deleted: a crash in between duplicates, never loses.
+ */
+export async function redriveWebhookDlq(client: SQSClient, options: RedriveOptions): Promise<RedriveProgress> {
+  const progress: RedriveProgress = { moved: 0, skipped: 0, unreadable: 0 };
+  const held: Message[] = [];
+  const seen = new Set<string>();
+  try {
+    while (options.limit === undefined || progress.moved < options.limit) {
+      const received = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: REDRIVE_HOLD_SECONDS,
+        }),
+      );
+      const messages = (received.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
+      if (messages.length === 0) break;
+      for (const message of messages) {
+        seen.add(message.MessageId ?? '');
+        const delivery = readDlqMessage(message.Body ?? '');
+        if (!delivery) {
+          progress.unreadable += 1;
+          held.push(message);
+          continue;
+        }
+        if ((options.endpointId !== undefined && delivery.endpointId !== options.endpointId)
+          || (options.limit !== undefined && progress.moved >= options.limit)) {
+          progress.skipped += 1;
+          held.push(message);
+          continue;
+        }
+        await client.send(
+          new SendMessageCommand({ QueueUrl: options.deliveryQueueUrl, MessageBody: JSON.stringify({ ...delivery, attempt: 1 }) }),
+        );
+        await client.send(new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+        progress.moved += 1;
+      }
+      options.onProgress?.(progress);
+    }
+  } finally {
+    await release(client, options.dlqUrl, held);
+  }
+  return progress;
+}
+
+/** A DLQ body is our dead letter, or a bare delivery message moved by the queue's redrive policy. */
+export function readDlqMessage(body: string): DeliveryMessage | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const letter = deadLetterSchema.safeParse(json);
+  if (letter.success) {
+    const { deadLetter: _reason, ...delivery } = letter.data;
+    return delivery;
+  }
+  const bare = deliveryMessageSchema.safeParse(json);
+  return bare.success ? bare.data : undefined;
+}
+
+async function release(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    await client.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Items of the audit table (single-table; see `topology.tables.audit`): schemas, key derivation
+ * and envelope → item. Pure module: no AWS imports. `src/aws/auditRepository.ts` is the only
+ * module that reads or writes the table.
+ *
+ * | item           | pk               | sk                                              | index keys                   |
+ * | -------------- | ---------------- | ----------------------------------------------- | ---------------------------- |
+ * | event          | `EVT#<eventId>`  | `EVENT`                                         | `channelKey`, `resourceKey`, `position` |
+ * | attempt        | `EVT#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`        | –                            |
+ * | tenant note    | `TENANT#<id>`    | `NOTE#<at>#<noteId>`                            | –                            |
+ */
+import { z } from 'zod';
+import { type Envelope, envelopeSchema } from './envelope.js';
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const AUDIT_EVENT_SK = 'EVENT';
+export const AUDIT_ATTEMPT_SK_PREFIX = 'ATTEMPT#';
+export const AUDIT_NOTE_SK_PREFIX = 'NOTE#';
+
+export function auditEventPk(eventId: string): string {
+  return `EVT#${eventId}`;
+}
+export function auditTenantPk(tenantId: string): string {
+  return `TENANT#${tenantId}`;
+}
+/** Partition key of index `byChannel`: one tenant+channel, sorted by `position`. */
+export function channelKeyOf(tenantId: string, channel: string): string {
+  return `${tenantId}#${channel}`;
+}
+/** Partition key of index `byResource`: one tenant+resource, sorted by `position`. */
+export function resourceKeyOf(tenantId: string, resourceId: string): string {
+  return `${tenantId}#${resourceId}`;
+}
+
+/** The audit record of one event, as stored. */
+export const auditEventItemSchema = z.object({
+  pk: z.string(),
+  sk: z.literal(AUDIT_EVENT_SK),
+  kind: z.literal('event'),
+  eventId: z.string(),
+  channelKey: z.string(),
+  /** Absent when the event has no resourceId (a GSI key attribute cannot be null). */
+  resourceKey: z.string().optional(),
+  position: z.string(),
+  envelope: envelopeSchema,
+  /** When the audit consumer wrote the record (differs from `envelope.time`, when the change happened). */
+  recordedAt: isoTime,
+});
+export type AuditEventItem = z.infer<typeof auditEventItemSchema>;
+
+/** Which delivery path made an attempt. */
+export const deliveryPathSchema = z.enum(['websocket', 'webhook']);
+export type DeliveryPath = z.infer<typeof deliveryPathSchema>;
+
+/**
+ * Outcome of one delivery attempt:
+ * `delivered` (accepted by the receiver), `failed` (may be retried: see `nextAttemptAt`),
+ * `gone` (WebSocket connection closed, 410), `refused` (never attempted: e.g. a private address
+ * in production, a payload too large; the client was told to refresh), `dead-lettered`
+ * (retries exhausted; parked in the DLQ).
+ */
+export const attemptOutcomeSchema = z.enum(['delivered', 'failed', 'gone', 'refused', 'dead-lettered']);
+export type AttemptOutcome = z.infer<typeof attemptOutcomeSchema>;
+
+/** What a caller records for one delivery attempt. */
+export const deliveryAttemptSchema = z.object({
+  path: deliveryPathSchema,
+  /** WebSocket connection id, or webhook endpoint id. */
+  target: z.string().min(1),
+  /** Who the target belongs to, when known (the token's subject, the endpoint's URL). */
+  subject: z.string().optional(),
+  tenantId: z.string().optional(),
+  outcome: attemptOutcomeSchema,
+  statusCode: z.number().int().optional(),
+  error: z.string().optional(),
+  durationMs: z.number().nonnegative(),
+  /** 1 for the first attempt. */
+  attempt: z.number().int().positive(),
+  /** When the next attempt is scheduled (only for `failed` attempts that will be retried). */
+  nextAttemptAt: isoTime.optional(),
+  /** When the attempt started. */
+  at: isoTime,
+  /** WebSocket fan-out only: the sums of one event's fan-out to all its subscribers (target `fanout`). */
+  fanout: z
+    .object({
+      subscribers: z.number().int().nonnegative(),
+      delivered: z.number().int().nonnegative(),
+      gone: z.number().int().nonnegative(),
+      /** Deliveries handed to a per-connection retry (targeted delivery message on the fan-out queue). */
+      requeued: z.number().int().nonnegative(),
+      /** Deliveries that could not even be re-queued. */
+      failed: z.number().int().nonnegative(),
+      refreshed: z.number().int().nonnegative(),
+      /** WebSocket messages that carried this event (coalesced messages carry several events). */
+      messages: z.number().int().nonnegative(),
+    })
+    .optional(),
+});
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+
+export const auditAttemptItemSchema = deliveryAttemptSchema.extend({
+  pk: z.string(),
+  sk: z.string().startsWith(AUDIT_ATTEMPT_SK_PREFIX),
+  kind: z.literal('attempt'),
+  eventId: z.string(),
+});
+export type AuditAttemptItem = z.infer<typeof auditAttemptItemSchema>;
+
+/** A note about a tenant for operators (e.g. a webhook endpoint disabled after repeated failures). */
+export const tenantNoteSchema = z.object({
+  code: z.string().min(1),
+  message: z.string().min(1),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type TenantNote = z.infer<typeof tenantNoteSchema>;
+
+export const auditTenantNoteItemSchema = tenantNoteSchema.extend({
+  pk: z.string(),
+  sk: z.string().startsWith(AUDIT_NOTE_SK_PREFIX),
+  kind: z.literal('note'),
+  tenantId: z.string(),
+  at: isoTime,
+});
+export type AuditTenantNoteItem = z.infer<typeof auditTenantNoteItemSchema>;
+
+export function toAuditEventItem(envelope: Envelope, recordedAt: string): AuditEventItem {
+  return {
+    pk: auditEventPk(envelope.id),
+    sk: AUDIT_EVENT_SK,
+    kind: 'event',
+    eventId: envelope.id,
+    channelKey: channelKeyOf(envelope.tenantId, envelope.channel),
+    ...(envelope.resourceId !== null
+      ? { resourceKey: resourceKeyOf(envelope.tenantId, envelope.resourceId) }
+      : {}),
+    position: envelope.position,
+    envelope,
+    recordedAt,
+  };
+}
+
+/** Attempts sort by path, then time, under their event; target and attempt number make the key unique. */
+export function attemptSortKey(attempt: Pick<DeliveryAttempt, 'path' | 'at' | 'target' | 'attempt'>): string {
+  return `${AUDIT_ATTEMPT_SK_PREFIX}${attempt.path}#${new Date(attempt.at).toISOString()}#${attempt.target}#${attempt.attempt}`;
+}
+
+export function toAuditAttemptItem(eventId: string, attempt: DeliveryAttempt): AuditAttemptItem {
+  return { ...attempt, pk: auditEventPk(eventId), sk: attemptSortKey(attempt), kind: 'attempt', eventId };
+}
+
+export function toAuditTenantNoteItem(
+  tenantId: string,
+  note: TenantNote,
+  at: string,
+  noteId: string,
+): AuditTenantNoteItem {
+  return {
+    ...note,
+    pk: auditTenantPk(tenantId),
+    sk: `${AUDIT_NOTE_SK_PREFIX}${new Date(at).toISOString()}#${noteId}`,
+    kind: 'note',
+    tenantId,
+    at,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The REQUEST authorizer's context: API Gateway passes it to `$connect` and to every later route
+ * of the connection as `requestContext.authorizer`. Context values must be strings, numbers or
+ * booleans, so the channel list travels as a JSON string (`""` = any channel of the tenant).
+ */
+import { z } from 'zod';
+import type { ConnectionIdentity } from './token.js';
+
+export interface AuthorizerContext {
+  readonly tenantId: string;
+  readonly sub: string;
+  readonly channels: string;
+  readonly [key: string]: string;
+}
+
+export function toAuthorizerContext(identity: ConnectionIdentity): AuthorizerContext {
+  return {
+    tenantId: identity.tenantId,
+    sub: identity.subject,
+    channels: identity.allowedChannels === undefined ? '' : JSON.stringify(identity.allowedChannels),
+  };
+}
+
+const channelsJson = z.string().transform((text, ctx) => {
+  if (text === '') return undefined;
+  try {
+    const parsed = z.array(z.string()).safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // fall through
+  }
+  ctx.addIssue({ code: 'custom', message: 'channels must be a JSON array of strings or ""' });
+  return z.NEVER;
+});
+
+export const authorizerContextSchema = z.object({
+  tenantId: z.string().min(1),
+  sub: z.string().min(1),
+  channels: channelsJson.optional(),
+});
+
+/** The identity from `requestContext.authorizer`, or undefined when it is absent or malformed. */
+export function identityFromAuthorizer(authorizer: unknown): ConnectionIdentity | undefined {
+  const parsed = authorizerContextSchema.safeParse(authorizer);
+  if (!parsed.success) return undefined;
+  return { tenantId: parsed.data.tenantId, subject: parsed.data.sub, allowedChannels: parsed.data.channels };
+}

@@ -1,0 +1,154 @@
+/**
+ * Handling one client message (routes `subscribe`, `unsubscribe`, `resume`, `ping`, `$default`):
+ * parse it defensively and return the frames to send back, in order. Never throws on bad input:
+ * every refusal is an `error` frame with a code and a sentence.
+ */
+import type { z } from 'zod';
+import { errorFrame, serializeFrame } from './frames.js';
+import { CLIENT_ACTIONS, type ClientMessage, clientMessageSchema, type ServerFrame } from './protocol.js';
+import { type ResumePorts, type ResumeSettings, resumeChannel } from './resume.js';
+import { type ConnectionIdentity, isChannelAllowed } from './token.js';
+
+/**
+ * Largest client message the handlers accept. API Gateway itself accepts up to 128 KB (and closes
+ * the socket with 1009 above that); client messages are small control messages, so anything
+ * above 32 KB (one WebSocket frame) is refused with FRAME_TOO_LARGE.
+ */
+export const MAX_CLIENT_MESSAGE_BYTES = 32 * 1024;
+
+export interface ClientMessagePorts extends ResumePorts {
+  subscribe(connectionId: string, identity: ConnectionIdentity, channels: readonly string[]): Promise<void>;
+  unsubscribe(connectionId: string, identity: ConnectionIdentity, channels: readonly string[]): Promise<void>;
+}
+
+export interface ClientMessageContext {
+  readonly connectionId: string;
+  readonly identity: ConnectionIdentity;
+}
+
+export type ParsedClientMessage =
+  | { readonly ok: true; readonly message: ClientMessage }
+  | { readonly ok: false; readonly frame: ServerFrame };
+
+const VALID_ACTIONS = CLIENT_ACTIONS.join(', ');
+
+/** Parse a raw message body into a client message, or the `error` frame refusing it. */
+export function parseClientMessage(body: string | undefined): ParsedClientMessage {
+  const text = body ?? '';
+  if (Buffer.byteLength(text, 'utf8') > MAX_CLIENT_MESSAGE_BYTES) {
+    return refuse('FRAME_TOO_LARGE', `Messages are limited to ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return refuse('BAD_JSON', 'The message is not valid JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return refuse('UNKNOWN_ACTION', `The message must be a JSON object with an action: ${VALID_ACTIONS}`);
+  }
+  const action = 'action' in json ? json.action : undefined;
+  if (typeof action !== 'string' || !(CLIENT_ACTIONS as readonly string[]).includes(action)) {
+    return refuse(
+      'UNKNOWN_ACTION',
+      `Unknown action; valid actions are: ${VALID_ACTIONS}`,
+      typeof action === 'string' ? action : undefined,
+    );
+  }
+  const parsed = clientMessageSchema.safeParse(json);
+  if (!parsed.success) return refuse('INVALID_MESSAGE', describeIssues(parsed.error.issues), action);
+  return { ok: true, message: parsed.data };
+}
+
+function refuse(
+  code: Parameters<typeof errorFrame>[0],
+  message: string,
+  action?: string,
+): ParsedClientMessage {
+  return { ok: false, frame: errorFrame(code, message, action) };
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return `Invalid message: ${issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`)
+    .join('; ')}`;
+}
+
+/**
+ * Handle one message body; returns the serialised frames to post back, in order.
+ * @example await handleClientMessage('{"action":"ping"}', ctx, ports, settings) // ['{"type":"pong"}']
+ */
+export async function handleClientMessage(
+  body: string | undefined,
+  context: ClientMessageContext,
+  ports: ClientMessagePorts,
+  settings: ResumeSettings,
+): Promise<string[]> {
+  const parsed = parseClientMessage(body);
+  if (!parsed.ok) return [serializeFrame(parsed.frame)];
+  const { message } = parsed;
+  const { identity, connectionId } = context;
+
+  switch (message.action) {
+    case 'ping':
+      return [serializeFrame(message.id === undefined ? { type: 'pong' } : { type: 'pong', id: message.id })];
+    case 'subscribe': {
+      const { allowed, frames } = splitAllowed(identity, unique(message.channels), 'subscribe');
+      if (allowed.length > 0) {
+        await ports.subscribe(connectionId, identity, allowed);
+        frames.unshift(serializeFrame({ type: 'subscribed', channels: allowed }));
+      }
+      return frames;
+    }
+    case 'unsubscribe': {
+      const channels = unique(message.channels);
+      await ports.unsubscribe(connectionId, identity, channels);
+      return [serializeFrame({ type: 'unsubscribed', channels })];
+    }
+    case 'resume': {
+      const requested = message.channels.map((c) => c.channel);
+      const { allowed, frames } = splitAllowed(identity, unique(requested), 'resume');
+      if (allowed.length === 0) return frames;
+      // Subscribe first: an event published from now on is delivered live even if the audit
+      // query below misses it; one seen both ways is dropped by the client by `id`.
+      await ports.subscribe(connectionId, identity, allowed);
+      const out = [serializeFrame({ type: 'subscribed', channels: allowed })];
+      const allowedSet = new Set(allowed);
+      const seen = new Set<string>();
+      for (const { channel, since } of message.channels) {
+        if (!allowedSet.has(channel) || seen.has(channel)) continue;
+        seen.add(channel);
+        const outcome = await resumeChannel(identity.tenantId, channel, since, ports, settings);
+        out.push(...outcome.messages);
+      }
+      return [...out, ...frames];
+    }
+  }
+}
+
+function splitAllowed(
+  identity: ConnectionIdentity,
+  channels: readonly string[],
+  action: string,
+): { allowed: string[]; frames: string[] } {
+  const allowed = channels.filter((c) => isChannelAllowed(identity.allowedChannels, c));
+  const forbidden = channels.filter((c) => !isChannelAllowed(identity.allowedChannels, c));
+  const frames =
+    forbidden.length === 0
+      ? []
+      : [
+          serializeFrame(
+            errorFrame(
+              'FORBIDDEN_CHANNEL',
+              `The token does not allow channel(s): ${forbidden.join(', ')}`,
+              action,
+            ),
+          ),
+        ];
+  return { allowed, frames };
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

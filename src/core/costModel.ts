@@ -1,0 +1,687 @@
+/**
+ * The monthly AWS bill of the pipeline for a given load, line by line, with the arithmetic of each
+ * line in words. Pure: the price table is a parameter (the repository's table, with its source and
+ * date, is `bench/prices.ts`), and so is every assumption about how many requests an event causes
+ * (`DEFAULT_PIPELINE_ASSUMPTIONS`, each documented where it is defined and in docs/cost.md).
+ *
+ * @example
+ *   const report = estimateMonthlyCost({ eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 }, PRICES);
+ *   report.totalUsd; // ≈ $3,449: messages $2,635 (volume tier applied), data transfer $358, DynamoDB $297
+ */
+
+/** A price that falls with volume: `upTo` is the cumulative quantity (in units) at which the tier ends. */
+export interface PriceTier {
+  readonly upTo: number;
+  readonly usdPerUnit: number;
+}
+
+export interface PriceTable {
+  readonly region: string;
+  /** Where the prices were read, and when. */
+  readonly sources: readonly string[];
+  readonly checkedOn: string;
+  readonly lambda: { readonly usdPerRequest: number; readonly usdPerGbSecondArm64: number };
+  readonly eventBridge: { readonly usdPerCustomEvent: number; readonly chunkBytes: number };
+  readonly apiGatewayWebSocket: {
+    readonly messageTiers: readonly PriceTier[];
+    readonly messageUnitBytes: number;
+    readonly usdPerConnectionMinute: number;
+  };
+  readonly sqs: { readonly usdPerRequest: number; readonly chunkBytes: number };
+  readonly dynamoDb: {
+    readonly usdPerWriteRequestUnit: number;
+    readonly usdPerReadRequestUnit: number;
+    readonly usdPerGbMonthStored: number;
+    /** Reading a table's stream from a Lambda event source mapping is free. */
+    readonly usdPerStreamReadByLambda: number;
+  };
+  readonly cloudWatch: {
+    readonly usdPerGbLogsIngested: number;
+    readonly usdPerGbMonthLogsStored: number;
+    readonly usdPerMetricMonth: number;
+    readonly usdPerAlarmMetricMonth: number;
+  };
+  readonly dataTransferOut: { readonly usdPerGb: number };
+  readonly appSyncEvents: { readonly usdPerOperation: number; readonly usdPerConnectionMinute: number };
+  readonly ably: { readonly usdPerMessage: number };
+}
+
+/** The load to price. */
+export interface Workload {
+  readonly eventsPerDay: number;
+  /** WebSocket subscribers that receive each event. */
+  readonly connectionsPerEvent: number;
+  /** Webhook endpoints that receive each event. */
+  readonly webhooksPerEvent: number;
+  /** Size of the event's `data`, in KB (1 KB = 1,024 bytes). @default 1 */
+  readonly payloadKb?: number;
+  /**
+   * Average events per WebSocket message to one connection (coalescing). 1 = off: one `event` frame
+   * per event per subscriber. What a deployment reaches depends on the channel's rate and the
+   * batching window (see `achievableEventsPerMessage`). @default 1
+   */
+  readonly coalesceEventsPerMessage?: number;
+  /** Clients connected all month (connection-minutes, reconnects, pings). @default connectionsPerEvent */
+  readonly connectedClients?: number;
+}
+
+/**
+ * How many requests, units and milliseconds one event causes in this pipeline. Every figure is a
+ * stated assumption, not a measurement of AWS; override any of them.
+ */
+export interface PipelineAssumptions {
+  /** Billing month: the AWS Pricing Calculator's 730 hours. */
+  readonly hoursPerMonth: number;
+  /** Envelope fields other than `data` (id, tenant, channel, type, resource, time, position) in JSON. */
+  readonly envelopeOverheadBytes: number;
+  /** Outbox row attributes other than `data` (keys, ids, channel, type, occurredAt, TTL). */
+  readonly outboxRowOverheadBytes: number;
+  /** EventBridge event wrapper around `detail` as an SQS body (version, id, detail-type, source, account, time, region, resources). */
+  readonly eventBridgeWrapperBytes: number;
+  /** `{"type":"event","event":…}` around an envelope in a WebSocket frame. */
+  readonly frameOverheadBytes: number;
+  /**
+   * Batches a busy stream or queue mapping delivers per second at a zero batching window: streams
+   * are polled about 4 times a second per shard, SQS pollers return as soon as messages arrive.
+   * The average batch is then clamp(rate ÷ this, 1, batch size).
+   */
+  readonly batchesPerSecondPerMapping: number;
+  /** Topology batch sizes (lib/topology.ts). */
+  readonly publisherBatchSize: number;
+  readonly auditBatchSize: number;
+  readonly fanoutBatchSize: number;
+  readonly webhookDispatchBatchSize: number;
+  readonly webhookDeliveryBatchSize: number;
+  /** SQS returns at most 10 messages per ReceiveMessage and deletes at most 10 per DeleteMessageBatch. */
+  readonly sqsMessagesPerRequest: number;
+  /** Lambda polls each SQS queue with 5 long-polling (20 s) connections even when the queue is idle. */
+  readonly sqsIdlePollersPerQueue: number;
+  readonly sqsLongPollSeconds: number;
+  /** Queues read by Lambda: audit, fan-out, webhook dispatch, webhook delivery. */
+  readonly queuesPolledByLambda: number;
+  /** Audit table: the event item is written to the table and to its byChannel and byResource indexes (projection ALL). */
+  readonly auditEventItemWrites: number;
+  readonly auditEventItemExtraBytes: number;
+  /**
+   * One WebSocket attempt item per event (target `fanout`: subscriber, delivered, gone, … counts;
+   * see src/core/auditRecord.ts). Per-connection bytes stay 0 unless attempt items list connections.
+   */
+  readonly websocketAttemptItemBaseBytes: number;
+  readonly websocketAttemptBytesPerConnection: number;
+  readonly webhookAttemptItemBytes: number;
+  /** Webhook deliveries per (event, endpoint), retries included. */
+  readonly webhookAttemptsPerDelivery: number;
+  /** Connection subscription items read by the fan-out's query (eventually consistent: 0.5 RRU per 4 KB). */
+  readonly subscriptionItemBytes: number;
+  /** Outbox rows live this long (TTL deletes are free); audit items this long. */
+  readonly outboxRetentionDays: number;
+  readonly auditRetentionDays: number;
+  /** A client reconnects at API Gateway's 2-hour limit, subscribes once, and pings every 5 minutes (ping + pong). */
+  readonly connectionLifetimeMinutes: number;
+  readonly pingIntervalMinutes: number;
+  /** Lambda durations: a fixed part per invocation plus a part per record / per message. */
+  readonly publisherMs: {
+    readonly perInvocation: number;
+    readonly perRecord: number;
+    readonly memoryMb: number;
+  };
+  readonly auditMs: { readonly perInvocation: number; readonly perRecord: number; readonly memoryMb: number };
+  readonly fanoutMs: {
+    readonly perInvocation: number;
+    readonly perQuery: number;
+    /** PostToConnection calls run in parallel (about 50 at a time), so each adds a fraction of its round trip. */
+    readonly perMessage: number;
+    readonly memoryMb: number;
+  };
+  readonly dispatcherMs: {
+    readonly perInvocation: number;
+    readonly perRecord: number;
+    readonly memoryMb: number;
+  };
+  /** Deliveries in one batch run in parallel; the receiver's response time dominates. */
+  readonly deliveryMs: {
+    readonly perInvocation: number;
+    readonly perRecord: number;
+    readonly memoryMb: number;
+  };
+  readonly wsRouteMs: { readonly perInvocation: number; readonly memoryMb: number };
+  /** CloudWatch Logs per invocation: START/END/REPORT lines plus one structured summary line. */
+  readonly logBytesPerInvocation: number;
+  readonly logRetentionDays: number;
+  /** Custom metrics (src/core/metricNames.ts: about 20 name × service pairs) and alarms (DLQ depths, iterator age, errors). */
+  readonly customMetrics: number;
+  readonly alarms: number;
+}
+
+export const DEFAULT_PIPELINE_ASSUMPTIONS: PipelineAssumptions = {
+  hoursPerMonth: 730,
+  envelopeOverheadBytes: 350,
+  outboxRowOverheadBytes: 250,
+  eventBridgeWrapperBytes: 300,
+  frameOverheadBytes: 30,
+  batchesPerSecondPerMapping: 5,
+  publisherBatchSize: 100,
+  auditBatchSize: 25,
+  fanoutBatchSize: 100,
+  webhookDispatchBatchSize: 10,
+  webhookDeliveryBatchSize: 10,
+  sqsMessagesPerRequest: 10,
+  sqsIdlePollersPerQueue: 5,
+  sqsLongPollSeconds: 20,
+  queuesPolledByLambda: 4,
+  auditEventItemWrites: 3,
+  auditEventItemExtraBytes: 200,
+  websocketAttemptItemBaseBytes: 400,
+  websocketAttemptBytesPerConnection: 0,
+  webhookAttemptItemBytes: 300,
+  webhookAttemptsPerDelivery: 1,
+  subscriptionItemBytes: 200,
+  outboxRetentionDays: 7,
+  auditRetentionDays: 30,
+  connectionLifetimeMinutes: 120,
+  pingIntervalMinutes: 5,
+  publisherMs: { perInvocation: 25, perRecord: 0.5, memoryMb: 512 },
+  auditMs: { perInvocation: 15, perRecord: 2, memoryMb: 256 },
+  fanoutMs: { perInvocation: 15, perQuery: 10, perMessage: 0.3, memoryMb: 1024 },
+  dispatcherMs: { perInvocation: 15, perRecord: 3, memoryMb: 256 },
+  deliveryMs: { perInvocation: 150, perRecord: 2, memoryMb: 512 },
+  wsRouteMs: { perInvocation: 20, memoryMb: 256 },
+  logBytesPerInvocation: 750,
+  logRetentionDays: 30,
+  customMetrics: 20,
+  alarms: 10,
+};
+
+export type CostService =
+  | 'API Gateway WebSocket'
+  | 'Lambda'
+  | 'EventBridge'
+  | 'SQS'
+  | 'DynamoDB'
+  | 'CloudWatch'
+  | 'Data transfer';
+
+export interface CostLine {
+  readonly service: CostService;
+  readonly item: string;
+  readonly quantity: number;
+  /** What `quantity` counts: "messages", "GB-s", "WRU", … */
+  readonly unit: string;
+  /** The price as a reader would quote it ("$1.00/M, $0.80/M over 1 B"). */
+  readonly price: string;
+  readonly usd: number;
+  /** How the quantity was reached, in words and numbers. */
+  readonly explanation: string;
+}
+
+export interface Alternative {
+  readonly name: string;
+  readonly usd: number;
+  readonly explanation: string;
+}
+
+export interface CostReport {
+  readonly workload: Required<Workload>;
+  readonly eventsPerMonth: number;
+  readonly lines: readonly CostLine[];
+  readonly byService: Readonly<Record<CostService, number>>;
+  readonly totalUsd: number;
+  /** The realtime delivery part only (API Gateway messages + connection-minutes), to compare with hosted services. */
+  readonly realtimeUsd: number;
+  /** The same realtime load at AppSync Events' and Ably's list prices. */
+  readonly alternatives: readonly Alternative[];
+  /** Events per message actually used (capped so a frame stays within the 128 KB message limit). */
+  readonly effectiveEventsPerMessage: number;
+}
+
+/** API Gateway WebSocket message limit (see src/core/limits.ts; repeated here to keep this module self-contained and pure). */
+const WEBSOCKET_MAX_MESSAGE_BYTES = 128 * 1024;
+const KB = 1024;
+const GB = 1024 ** 3;
+const MILLION = 1_000_000;
+
+export class InvalidWorkloadError extends Error {
+  override readonly name = 'InvalidWorkloadError';
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** Cost of `quantity` units under volume tiers (cumulative `upTo`). */
+export function tieredCost(quantity: number, tiers: readonly PriceTier[]): number {
+  let usd = 0;
+  let priced = 0;
+  for (const tier of tiers) {
+    if (priced >= quantity) break;
+    const inTier = Math.min(quantity, tier.upTo) - priced;
+    usd += inTier * tier.usdPerUnit;
+    priced += inTier;
+  }
+  return usd;
+}
+
+/** Average records per invocation of a mapping at zero batching window (see `batchesPerSecondPerMapping`). */
+export function averageBatch(recordsPerSecond: number, batchSize: number, a: PipelineAssumptions): number {
+  return clamp(recordsPerSecond / a.batchesPerSecondPerMapping, 1, batchSize);
+}
+
+/**
+ * Events per message a connection gets when the fan-out groups what arrives within `windowSeconds`
+ * on one channel (at least 1, at most `maxEventsPerFrame`).
+ */
+export function achievableEventsPerMessage(
+  channelEventsPerSecond: number,
+  windowSeconds: number,
+  maxEventsPerFrame: number,
+): number {
+  return clamp(channelEventsPerSecond * windowSeconds, 1, maxEventsPerFrame);
+}
+
+function usdOfMillions(perUnit: number): string {
+  const perMillion = perUnit * MILLION;
+  return `$${perMillion.toFixed(perMillion < 1 ? 3 : 2)}/M`;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+function millions(n: number): string {
+  return `${fmt(n / MILLION, 2)} M`;
+}
+
+function describeTiers(tiers: readonly PriceTier[]): string {
+  return tiers
+    .map((t, i) => {
+      const price = usdOfMillions(t.usdPerUnit);
+      if (i === 0) return Number.isFinite(t.upTo) ? `${price} up to ${fmt(t.upTo / 1e9)} B` : price;
+      return `${price} beyond`;
+    })
+    .join(', ');
+}
+
+function normaliseWorkload(w: Workload): Required<Workload> {
+  const full: Required<Workload> = {
+    eventsPerDay: w.eventsPerDay,
+    connectionsPerEvent: w.connectionsPerEvent,
+    webhooksPerEvent: w.webhooksPerEvent,
+    payloadKb: w.payloadKb ?? 1,
+    coalesceEventsPerMessage: w.coalesceEventsPerMessage ?? 1,
+    connectedClients: w.connectedClients ?? w.connectionsPerEvent,
+  };
+  for (const [key, value] of Object.entries(full)) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new InvalidWorkloadError(`${key} must be a finite number ≥ 0, got ${value}`);
+    }
+  }
+  if (full.coalesceEventsPerMessage < 1) {
+    throw new InvalidWorkloadError(
+      `coalesceEventsPerMessage must be ≥ 1 (1 = off), got ${full.coalesceEventsPerMessage}`,
+    );
+  }
+  return full;
+}
+
+/**
+ * Price one month of the pipeline for `workload`. Every line carries its quantity, its price and
+ * an explanation; `docs/cost.md` works three sizes through by hand.
+ */
+export function estimateMonthlyCost(
+  workload: Workload,
+  prices: PriceTable,
+  assumptions: PipelineAssumptions = DEFAULT_PIPELINE_ASSUMPTIONS,
+): CostReport {
+  const w = normaliseWorkload(workload);
+  const a = assumptions;
+  const lines: CostLine[] = [];
+  const add = (line: CostLine): void => {
+    lines.push(line);
+  };
+
+  const daysPerMonth = a.hoursPerMonth / 24;
+  const minutesPerMonth = a.hoursPerMonth * 60;
+  const events = w.eventsPerDay * daysPerMonth;
+  const eventsPerSecond = w.eventsPerDay / 86_400;
+  const C = w.connectionsPerEvent;
+  const W = w.webhooksPerEvent;
+  const payloadBytes = w.payloadKb * KB;
+
+  // Sizes of one event at each hop.
+  const envelopeBytes = payloadBytes + a.envelopeOverheadBytes;
+  const busEntryBytes = envelopeBytes + 14 + 'outbox-relay'.length + 30;
+  const sqsBodyBytes = envelopeBytes + a.eventBridgeWrapperBytes;
+  const frameEventBytes = envelopeBytes + 1; // the comma between envelopes in an `events` frame
+  const maxEventsPerFrame = Math.max(
+    1,
+    Math.floor((WEBSOCKET_MAX_MESSAGE_BYTES - a.frameOverheadBytes) / frameEventBytes),
+  );
+  const E = Math.min(w.coalesceEventsPerMessage, maxEventsPerFrame);
+
+  // ---- API Gateway WebSocket -------------------------------------------------------------------
+  const ws = prices.apiGatewayWebSocket;
+  const frameBytes = a.frameOverheadBytes + E * frameEventBytes;
+  const unitsPerMessage = Math.max(1, Math.ceil(frameBytes / ws.messageUnitBytes));
+  const eventMessages = (events * C) / E;
+  const eventMessageUnits = eventMessages * unitsPerMessage;
+  const clients = w.connectedClients;
+  const connectsPerMonth = clients * (minutesPerMonth / a.connectionLifetimeMinutes);
+  const pingsPerMonth = clients * (minutesPerMonth / a.pingIntervalMinutes);
+  // subscribe + subscribed per connect; ping + pong per ping interval.
+  const protocolMessages = connectsPerMonth * 2 + pingsPerMonth * 2;
+  const allMessageUnits = eventMessageUnits + protocolMessages;
+  const messagesUsd = tieredCost(allMessageUnits, ws.messageTiers);
+  const messagesShareOfEvents = allMessageUnits === 0 ? 0 : eventMessageUnits / allMessageUnits;
+  add({
+    service: 'API Gateway WebSocket',
+    item: 'messages (32 KB units)',
+    quantity: allMessageUnits,
+    unit: 'units',
+    price: describeTiers(ws.messageTiers),
+    usd: messagesUsd,
+    explanation:
+      `${millions(events)} events × ${fmt(C)} subscribers ÷ ${fmt(E, 2)} events/message × ${unitsPerMessage} unit(s) of ` +
+      `${ws.messageUnitBytes / KB} KB (frame ≈ ${fmt(frameBytes)} B) = ${millions(eventMessageUnits)}; plus ` +
+      `${millions(protocolMessages)} protocol messages (subscribe/subscribed per connect, ping/pong every ` +
+      `${a.pingIntervalMinutes} min for ${fmt(clients)} clients). Event frames are ${fmt(messagesShareOfEvents * 100, 1)} % of units.`,
+  });
+  const connectionMinutes = clients * minutesPerMonth;
+  add({
+    service: 'API Gateway WebSocket',
+    item: 'connection-minutes',
+    quantity: connectionMinutes,
+    unit: 'connection-minutes',
+    price: usdOfMillions(ws.usdPerConnectionMinute),
+    usd: connectionMinutes * ws.usdPerConnectionMinute,
+    explanation: `${fmt(clients)} clients connected all month × ${fmt(minutesPerMonth)} minutes.`,
+  });
+
+  // ---- Lambda -------------------------------------------------------------------------------------
+  const lambda = prices.lambda;
+  interface LambdaUse {
+    name: string;
+    invocations: number;
+    gbSeconds: number;
+    how: string;
+  }
+  const lambdaUses: LambdaUse[] = [];
+  const gbs = (invocations: number, msPerInvocation: number, memoryMb: number): number =>
+    invocations * (msPerInvocation / 1000) * (memoryMb / 1024);
+
+  const publisherBatch = averageBatch(eventsPerSecond, a.publisherBatchSize, a);
+  const publisherInvocations = events / publisherBatch;
+  const publisherMs = a.publisherMs.perInvocation + a.publisherMs.perRecord * publisherBatch;
+  lambdaUses.push({
+    name: 'publisher',
+    invocations: publisherInvocations,
+    gbSeconds: gbs(publisherInvocations, publisherMs, a.publisherMs.memoryMb),
+    how: `${fmt(publisherBatch, 1)} records/batch, ${fmt(publisherMs, 1)} ms at ${a.publisherMs.memoryMb} MB`,
+  });
+
+  const auditBatch = averageBatch(eventsPerSecond, a.auditBatchSize, a);
+  const auditInvocations = events / auditBatch;
+  const auditMs = a.auditMs.perInvocation + a.auditMs.perRecord * auditBatch;
+  lambdaUses.push({
+    name: 'audit',
+    invocations: auditInvocations,
+    gbSeconds: gbs(auditInvocations, auditMs, a.auditMs.memoryMb),
+    how: `${fmt(auditBatch, 1)} records/batch, ${fmt(auditMs, 1)} ms at ${a.auditMs.memoryMb} MB`,
+  });
+
+  const fanoutBatch = averageBatch(eventsPerSecond, a.fanoutBatchSize, a);
+  const fanoutInvocations = events / fanoutBatch;
+  // One subscription query per E events (a coalesced group shares it), one PostToConnection per message.
+  const fanoutQueries = events / E;
+  const fanoutMsTotal =
+    fanoutInvocations * a.fanoutMs.perInvocation +
+    fanoutQueries * a.fanoutMs.perQuery +
+    eventMessages * a.fanoutMs.perMessage;
+  lambdaUses.push({
+    name: 'fan-out',
+    invocations: fanoutInvocations,
+    gbSeconds: (fanoutMsTotal / 1000) * (a.fanoutMs.memoryMb / 1024),
+    how:
+      `${fmt(fanoutBatch, 1)} events/batch; ${a.fanoutMs.perInvocation} ms/invocation + ${a.fanoutMs.perQuery} ms/query + ` +
+      `${a.fanoutMs.perMessage} ms/message at ${a.fanoutMs.memoryMb} MB`,
+  });
+
+  const dispatchBatch = averageBatch(eventsPerSecond, a.webhookDispatchBatchSize, a);
+  const dispatchInvocations = events / dispatchBatch;
+  const dispatchMs = a.dispatcherMs.perInvocation + a.dispatcherMs.perRecord * dispatchBatch;
+  lambdaUses.push({
+    name: 'webhook dispatcher',
+    invocations: dispatchInvocations,
+    gbSeconds: gbs(dispatchInvocations, dispatchMs, a.dispatcherMs.memoryMb),
+    how: `${fmt(dispatchBatch, 1)} events/batch, ${fmt(dispatchMs, 1)} ms at ${a.dispatcherMs.memoryMb} MB`,
+  });
+
+  const deliveries = events * W * a.webhookAttemptsPerDelivery;
+  const deliveryBatch = averageBatch(eventsPerSecond * W, a.webhookDeliveryBatchSize, a);
+  const deliveryInvocations = deliveries / deliveryBatch;
+  const deliveryMs = a.deliveryMs.perInvocation + a.deliveryMs.perRecord * deliveryBatch;
+  lambdaUses.push({
+    name: 'webhook delivery',
+    invocations: deliveryInvocations,
+    gbSeconds: gbs(deliveryInvocations, deliveryMs, a.deliveryMs.memoryMb),
+    how: `${fmt(deliveryBatch, 1)} deliveries/batch, ${fmt(deliveryMs, 1)} ms at ${a.deliveryMs.memoryMb} MB`,
+  });
+
+  // Authorizer + $connect + subscribe + $disconnect per connection, and the ping route.
+  const wsRouteInvocations = connectsPerMonth * 4 + pingsPerMonth;
+  lambdaUses.push({
+    name: 'WebSocket routes',
+    invocations: wsRouteInvocations,
+    gbSeconds: gbs(wsRouteInvocations, a.wsRouteMs.perInvocation, a.wsRouteMs.memoryMb),
+    how: `4 per connect (authorizer, $connect, subscribe, $disconnect) + 1 per ping, ${a.wsRouteMs.perInvocation} ms at ${a.wsRouteMs.memoryMb} MB`,
+  });
+
+  const invocations = lambdaUses.reduce((s, u) => s + u.invocations, 0);
+  const gbSeconds = lambdaUses.reduce((s, u) => s + u.gbSeconds, 0);
+  add({
+    service: 'Lambda',
+    item: 'requests',
+    quantity: invocations,
+    unit: 'invocations',
+    price: usdOfMillions(lambda.usdPerRequest),
+    usd: invocations * lambda.usdPerRequest,
+    explanation: lambdaUses.map((u) => `${u.name} ${millions(u.invocations)}`).join(', '),
+  });
+  add({
+    service: 'Lambda',
+    item: 'duration (arm64)',
+    quantity: gbSeconds,
+    unit: 'GB-s',
+    price: `$${lambda.usdPerGbSecondArm64}/GB-s`,
+    usd: gbSeconds * lambda.usdPerGbSecondArm64,
+    explanation: lambdaUses.map((u) => `${u.name}: ${u.how} → ${fmt(u.gbSeconds)} GB-s`).join('; '),
+  });
+
+  // ---- EventBridge ------------------------------------------------------------------------------
+  const eb = prices.eventBridge;
+  const busChunks = Math.ceil(busEntryBytes / eb.chunkBytes);
+  add({
+    service: 'EventBridge',
+    item: 'custom events (64 KB chunks)',
+    quantity: events * busChunks,
+    unit: 'events',
+    price: usdOfMillions(eb.usdPerCustomEvent),
+    usd: events * busChunks * eb.usdPerCustomEvent,
+    explanation:
+      `${millions(events)} events × ${busChunks} chunk(s) (entry ≈ ${fmt(busEntryBytes)} B); in ` +
+      `${millions(events / 10)} PutEvents calls of 10 (calls are not billed); delivery to the 3 SQS targets is free.`,
+  });
+
+  // ---- SQS --------------------------------------------------------------------------------------
+  const sqs = prices.sqs;
+  const sqsChunks = Math.ceil(sqsBodyBytes / sqs.chunkBytes);
+  const ruleSends = events * 3 * sqsChunks;
+  // A queue's receives and deletes: one request per batch up to 10 messages.
+  const requestsToConsume = (messages: number, batch: number): number =>
+    2 * (messages / Math.min(batch, a.sqsMessagesPerRequest)) * sqsChunks;
+  const ruleConsume =
+    requestsToConsume(events, auditBatch) +
+    requestsToConsume(events, fanoutBatch) +
+    requestsToConsume(events, dispatchBatch);
+  const deliverySends = events * Math.ceil(W / a.sqsMessagesPerRequest) * sqsChunks;
+  const deliveryConsume = requestsToConsume(deliveries, deliveryBatch);
+  const idlePolls =
+    a.queuesPolledByLambda * a.sqsIdlePollersPerQueue * ((a.hoursPerMonth * 3600) / a.sqsLongPollSeconds);
+  const sqsRequests = ruleSends + ruleConsume + deliverySends + deliveryConsume + idlePolls;
+  add({
+    service: 'SQS',
+    item: 'requests (64 KB chunks)',
+    quantity: sqsRequests,
+    unit: 'requests',
+    price: usdOfMillions(sqs.usdPerRequest),
+    usd: sqsRequests * sqs.usdPerRequest,
+    explanation:
+      `3 rule targets × ${millions(events)} events = ${millions(ruleSends)} sends; receive+delete per batch ` +
+      `= ${millions(ruleConsume)}; webhook deliveries ${millions(deliverySends)} sends (batches of 10 per event) + ` +
+      `${millions(deliveryConsume)} receive/delete; idle long-polls ${a.queuesPolledByLambda} queues × ` +
+      `${a.sqsIdlePollersPerQueue} pollers every ${a.sqsLongPollSeconds} s = ${millions(idlePolls)}.`,
+  });
+
+  // ---- DynamoDB ---------------------------------------------------------------------------------
+  const ddb = prices.dynamoDb;
+  const wru = (bytes: number): number => Math.max(1, Math.ceil(bytes / KB));
+  const outboxRowBytes = payloadBytes + a.outboxRowOverheadBytes;
+  const auditItemBytes = envelopeBytes + a.auditEventItemExtraBytes;
+  const wsAttemptBytes = a.websocketAttemptItemBaseBytes + a.websocketAttemptBytesPerConnection * C;
+  const outboxWrus = events * wru(outboxRowBytes);
+  const auditWrus = events * a.auditEventItemWrites * wru(auditItemBytes);
+  const wsAttemptWrus = C > 0 ? events * wru(wsAttemptBytes) : 0;
+  const hookAttemptWrus = deliveries * wru(a.webhookAttemptItemBytes);
+  // Connection item + one subscription item written on connect, both deleted on disconnect.
+  const connectionWrus = connectsPerMonth * 4;
+  const writeUnits = outboxWrus + auditWrus + wsAttemptWrus + hookAttemptWrus + connectionWrus;
+  add({
+    service: 'DynamoDB',
+    item: 'write request units (on-demand)',
+    quantity: writeUnits,
+    unit: 'WRU',
+    price: usdOfMillions(ddb.usdPerWriteRequestUnit),
+    usd: writeUnits * ddb.usdPerWriteRequestUnit,
+    explanation:
+      `outbox row ${wru(outboxRowBytes)} WRU (${fmt(outboxRowBytes)} B) = ${millions(outboxWrus)}; audit event item ` +
+      `${a.auditEventItemWrites} × ${wru(auditItemBytes)} WRU (table + 2 indexes) = ${millions(auditWrus)}; WebSocket ` +
+      `attempt ${wru(wsAttemptBytes)} WRU/event = ${millions(wsAttemptWrus)}; webhook attempts ${millions(hookAttemptWrus)}; ` +
+      `connections ${millions(connectionWrus)}. TTL deletes are free.`,
+  });
+  const subscriptionQueryRrus = 0.5 * Math.max(1, Math.ceil((C * a.subscriptionItemBytes) / (4 * KB)));
+  const fanoutReadUnits = C > 0 ? fanoutQueries * subscriptionQueryRrus : 0;
+  const endpointReadUnits = events * 0.5 + deliveries * 0.5;
+  const readUnits = fanoutReadUnits + endpointReadUnits;
+  add({
+    service: 'DynamoDB',
+    item: 'read request units (on-demand)',
+    quantity: readUnits,
+    unit: 'RRU',
+    price: usdOfMillions(ddb.usdPerReadRequestUnit),
+    usd: readUnits * ddb.usdPerReadRequestUnit,
+    explanation:
+      `fan-out: ${millions(fanoutQueries)} subscription queries × ${subscriptionQueryRrus} RRU (${fmt(C)} items of ` +
+      `${a.subscriptionItemBytes} B, eventually consistent); webhook endpoints: 0.5 RRU per event (dispatcher) and per ` +
+      `delivery. The outbox stream read by the publisher is free.`,
+  });
+  const storedGb =
+    ((events / daysPerMonth) *
+      (a.outboxRetentionDays * outboxRowBytes +
+        a.auditRetentionDays *
+          (a.auditEventItemWrites * auditItemBytes +
+            (C > 0 ? wsAttemptBytes : 0) +
+            W * a.webhookAttemptItemBytes))) /
+    GB;
+  add({
+    service: 'DynamoDB',
+    item: 'storage',
+    quantity: storedGb,
+    unit: 'GB-month',
+    price: `$${ddb.usdPerGbMonthStored}/GB-month`,
+    usd: storedGb * ddb.usdPerGbMonthStored,
+    explanation: `outbox rows kept ${a.outboxRetentionDays} days, audit items (with indexes) ${a.auditRetentionDays} days, at the steady state.`,
+  });
+
+  // ---- CloudWatch -------------------------------------------------------------------------------
+  const cw = prices.cloudWatch;
+  const logGb = (invocations * a.logBytesPerInvocation) / GB;
+  add({
+    service: 'CloudWatch',
+    item: 'Logs ingestion and storage',
+    quantity: logGb,
+    unit: 'GB',
+    price: `$${cw.usdPerGbLogsIngested}/GB ingested, $${cw.usdPerGbMonthLogsStored}/GB-month stored`,
+    usd:
+      logGb * cw.usdPerGbLogsIngested +
+      logGb * (a.logRetentionDays / daysPerMonth) * cw.usdPerGbMonthLogsStored,
+    explanation: `${millions(invocations)} invocations × ${a.logBytesPerInvocation} B, kept ${a.logRetentionDays} days.`,
+  });
+  add({
+    service: 'CloudWatch',
+    item: 'custom metrics and alarms',
+    quantity: a.customMetrics + a.alarms,
+    unit: 'metrics + alarms',
+    price: `$${cw.usdPerMetricMonth}/metric-month, $${cw.usdPerAlarmMetricMonth}/alarm-month`,
+    usd: a.customMetrics * cw.usdPerMetricMonth + a.alarms * cw.usdPerAlarmMetricMonth,
+    explanation: `${a.customMetrics} custom metrics (EMF) and ${a.alarms} alarms, independent of load.`,
+  });
+
+  // ---- Data transfer out ------------------------------------------------------------------------
+  const wsBytesOut = eventMessages * frameBytes;
+  const hookBytesOut = deliveries * (envelopeBytes + 600); // body + request line and signed headers
+  const transferGb = (wsBytesOut + hookBytesOut) / GB;
+  add({
+    service: 'Data transfer',
+    item: 'to the internet (WebSocket frames, webhook requests)',
+    quantity: transferGb,
+    unit: 'GB',
+    price: `$${prices.dataTransferOut.usdPerGb}/GB`,
+    usd: transferGb * prices.dataTransferOut.usdPerGb,
+    explanation: `${millions(eventMessages)} frames × ${fmt(frameBytes)} B + ${millions(deliveries)} webhook requests × ${fmt(envelopeBytes + 600)} B.`,
+  });
+
+  const byService: Record<CostService, number> = {
+    'API Gateway WebSocket': 0,
+    Lambda: 0,
+    EventBridge: 0,
+    SQS: 0,
+    DynamoDB: 0,
+    CloudWatch: 0,
+    'Data transfer': 0,
+  };
+  for (const line of lines) byService[line.service] += line.usd;
+  const totalUsd = lines.reduce((s, l) => s + l.usd, 0);
+  const realtimeUsd = byService['API Gateway WebSocket'];
+
+  // The same realtime load elsewhere: one publish per event plus one delivery per subscriber.
+  const appSyncOps = events * (1 + C) + connectsPerMonth * 2;
+  const appSyncMinutes = clients * minutesPerMonth;
+  const ablyMessages = events * (1 + C);
+  const alternatives: Alternative[] = [
+    {
+      name: 'AppSync Events',
+      usd:
+        appSyncOps * prices.appSyncEvents.usdPerOperation +
+        appSyncMinutes * prices.appSyncEvents.usdPerConnectionMinute,
+      explanation:
+        `${millions(appSyncOps)} operations (1 publish + ${fmt(C)} deliveries per event, connect + subscribe per ` +
+        `connection) × ${usdOfMillions(prices.appSyncEvents.usdPerOperation)} + ${millions(appSyncMinutes)} connection-minutes × ` +
+        `${usdOfMillions(prices.appSyncEvents.usdPerConnectionMinute)}. No per-connection batching is offered.`,
+    },
+    {
+      name: 'Ably',
+      usd: ablyMessages * prices.ably.usdPerMessage,
+      explanation: `${millions(ablyMessages)} messages (1 published + ${fmt(C)} delivered per event) × ${usdOfMillions(prices.ably.usdPerMessage)}; connection and channel minutes not included.`,
+    },
+  ];
+
+  return {
+    workload: w,
+    eventsPerMonth: events,
+    lines,
+    byService,
+    totalUsd,
+    realtimeUsd,
+    alternatives,
+    effectiveEventsPerMessage: E,
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Fan-out execution: find the subscribers of a batch's channels, plan the messages
+ * (`fanoutPlan.ts`), post them with bounded concurrency, and sum up what happened per event.
+ *
+ * Failure handling is per connection: a 410 prunes that connection only; another failure is
+ * retried in-process a couple of times, then the connection's remaining messages are re-enqueued
+ * as one targeted delivery, so no other subscriber is sent anything twice.
+ */
+import { mapWithConcurrency } from './concurrency.js';
+import type { Envelope } from './envelope.js';
+import { type FanoutPlanOptions, type PlannedMessage, planFanout } from './fanoutPlan.js';
+import { channelKey } from './subscriptions.js';
+import { type TargetedDelivery, type TargetedMessage, toTargetedDeliveries } from './targetedDelivery.js';
+import { ConnectionGoneError } from './websocketErrors.js';
+
+export interface FanoutSettings extends FanoutPlanOptions {
+  /** `@connections` calls in flight at once. */
+  readonly concurrency: number;
+  /** Delays before the in-process retries of a failed call (its length = number of retries). */
+  readonly retryDelaysMs: readonly number[];
+}
+
+export interface FanoutPorts {
+  findSubscribers(tenantId: string, channel: string): Promise<readonly string[]>;
+  /** Post one message; throws `ConnectionGoneError` on 410, anything else on other failures. */
+  post(connectionId: string, body: string): Promise<void>;
+  deleteConnection(connectionId: string): Promise<void>;
+  enqueueRetry(delivery: TargetedDelivery): Promise<void>;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface EventFanoutSummary {
+  readonly eventId: string;
+  readonly tenantId: string;
+  readonly channel: string;
+  subscribers: number;
+  delivered: number;
+  gone: number;
+  requeued: number;
+  failed: number;
+  refreshed: number;
+  messages: number;
+}
+
+export interface FanoutResult {
+  readonly summaries: readonly EventFanoutSummary[];
+  /** `@connections` calls made (including retries) and bytes posted successfully. */
+  readonly posts: number;
+  readonly messagesDelivered: number;
+  readonly bytesDelivered: number;
+  readonly prunedConnections: readonly string[];
+  /** Events for which some connection's retry could not even be enqueued: the caller redelivers them. */
+  readonly unqueuedEventIds: ReadonlySet<string>;
+}
+
+type ConnectionOutcome =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'gone'; readonly undelivered: readonly PlannedMessage[] }
+  | { readonly kind: 'failed'; readonly undelivered: readonly PlannedMessage[]; readonly error: unknown };
+
+interface Counters {
+  posts: number;
+  messagesDelivered: number;
+  bytesDelivered: number;
+}
+
+/** Post messages to one connection in order, retrying each a few times; stops at the first 410 or exhausted failure. */
+export async function deliverToConnection(
+  connectionId: string,
+  messages: readonly PlannedMessage[],
+  ports: Pick<FanoutPorts, 'post' | 'sleep'>,
+  retryDelaysMs: readonly number[],
+  onDelivered: (message: PlannedMessage) => void,
+  counters: Counters = { posts: 0, messagesDelivered: 0, bytesDelivered: 0 },
+): Promise<ConnectionOutcome> {
+  for (let index = 0; index < messages.length; index++) {
+    // biome-ignore lint/style/noNonNullAssertion: index < messages.length
+    const message = messages[index]!;
+    let lastError: unknown;
+    let sent = false;
+    for (let attempt = 0; attempt <= retryDelaysMs.length && !sent; attempt++) {
+      if (attempt > 0) await ports.sleep(retryDelaysMs[attempt - 1] ?? 0);
+      counters.posts += 1;
+      try {
+        await ports.post(connectionId, message.body);
+        sent = true;
+      } catch (error) {
+        if (error instanceof ConnectionGoneError) return { kind: 'gone', undelivered: messages.slice(index) };
+        lastError = error;
+      }
+    }
+    if (!sent) return { kind: 'failed', undelivered: messages.slice(index), error: lastError };
+    counters.messagesDelivered += 1;
+    counters.bytesDelivered += message.bytes;
+    onDelivered(message);
+  }
+  return { kind: 'delivered' };
+}
+
+/** Fan a batch of events out to their subscribers. */
+export async function fanOut(
+  events: readonly Envelope[],
+  ports: FanoutPorts,
+  settings: FanoutSettings,
+): Promise<FanoutResult> {
+  const keys = new Map<string, { tenantId: string; channel: string }>();
+  for (const event of events) keys.set(channelKey(event.tenantId, event.channel), event);
+  const subscribers = new Map<string, readonly string[]>();
+  await Promise.all(
+    [...keys].map(async ([key, { tenantId, channel }]) => {
+      subscribers.set(key, await ports.findSubscribers(tenantId, channel));
+    }),
+  );
+
+  const plan = planFanout(events, subscribers, settings);
+  const summaries = new Map<string, EventFanoutSummary>();
+  for (const event of plan.events) {
+    summaries.set(event.id, {
+      eventId: event.id,
+      tenantId: event.tenantId,
+      channel: event.channel,
+      subscribers: plan.subscribersByEvent.get(event.id) ?? 0,
+      delivered: 0,
+      gone: 0,
+      requeued: 0,
+      failed: 0,
+      refreshed: 0,
+      messages: 0,
+    });
+  }
+  const eventRefs = new Map(
+    plan.events.map((e) => [e.id, { id: e.id, tenantId: e.tenantId, channel: e.channel }]),
+  );
+  const bump = (
+    ids: readonly string[],
+    field: 'delivered' | 'gone' | 'requeued' | 'failed' | 'refreshed' | 'messages',
+  ) => {
+    for (const id of ids) {
+      const summary = summaries.get(id);
+      if (summary) summary[field] += 1;
+    }
+  };
+
+  const counters: Counters = { posts: 0, messagesDelivered: 0, bytesDelivered: 0 };
+  const pruned: string[] = [];
+  const unqueued = new Set<string>();
+  const jobs = plan.groups.flatMap((group) =>
+    group.connectionIds.map((connectionId) => ({ connectionId, group })),
+  );
+
+  await mapWithConcurrency(jobs, settings.concurrency, async ({ connectionId, group }) => {
+    const outcome = await deliverToConnection(
+      connectionId,
+      group.messages,
+      ports,
+      settings.retryDelaysMs,
+      (message) => {
+        bump(message.eventIds, 'delivered');
+        bump(message.eventIds, 'messages');
+        bump(message.refreshedEventIds, 'refreshed');
+      },
+      counters,
+    );
+    if (outcome.kind === 'delivered') return;
+    const undeliveredIds = uniqueEventIds(outcome.undelivered);
+    if (outcome.kind === 'gone') {
+      bump(undeliveredIds, 'gone');
+      pruned.push(connectionId);
+      // The record also expires by TTL, so a failed delete only delays the cleanup.
+      await ports.deleteConnection(connectionId).catch(() => undefined);
+      return;
+    }
+    const deliveries = toTargetedDeliveries(
+      connectionId,
+      1,
+      outcome.undelivered.map(toTargetedMessage),
+      eventRefs,
+    );
+    for (const delivery of deliveries) {
+      const ids = uniqueEventIds(delivery.messages);
+      try {
+        await ports.enqueueRetry(delivery);
+        bump(ids, 'requeued');
+      } catch {
+        bump(ids, 'failed');
+        for (const id of ids) unqueued.add(id);
+      }
+    }
+  });
+
+  return {
+    summaries: [...summaries.values()],
+    posts: counters.posts,
+    messagesDelivered: counters.messagesDelivered,
+    bytesDelivered: counters.bytesDelivered,
+    prunedConnections: pruned,
+    unqueuedEventIds: unqueued,
+  };
+}
+
+export type TargetedOutcome =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'failed'; readonly remaining: TargetedDelivery; readonly error: unknown };
+
+/** Retry a targeted delivery (one connection's messages); the caller re-queues `remaining` or dead-letters it. */
+export async function deliverTargeted(
+  delivery: TargetedDelivery,
+  ports: Pick<FanoutPorts, 'post' | 'sleep' | 'deleteConnection'>,
+  settings: Pick<FanoutSettings, 'retryDelaysMs'>,
+): Promise<TargetedOutcome> {
+  const outcome = await deliverToConnection(
+    delivery.connectionId,
+    delivery.messages,
+    ports,
+    settings.retryDelaysMs,
+    () => {},
+  );
+  if (outcome.kind === 'delivered') return outcome;
+  if (outcome.kind === 'gone') {
+    await ports.deleteConnection(delivery.connectionId).catch(() => undefined);
+    return { kind: 'gone' };
+  }
+  const remainingIds = new Set(uniqueEventIds(outcome.undelivered));
+  return {
+    kind: 'failed',
+    error: outcome.error,
+    remaining: {
+      ...delivery,
+      attempt: delivery.attempt + 1,
+      messages: outcome.undelivered.map(toTargetedMessage),
+      events: delivery.events.filter((e) => remainingIds.has(e.id)),
+    },
+  };
+}
+
+function uniqueEventIds(
+  messages: readonly Pick<PlannedMessage, 'eventIds' | 'refreshedEventIds'>[],
+): string[] {
+  return [...new Set(messages.flatMap((m) => [...m.eventIds, ...m.refreshedEventIds]))];
+}
+
+function toTargetedMessage(message: PlannedMessage): TargetedMessage {
+  return {
+    kind: message.kind,
+    body: message.body,
+    bytes: message.bytes,
+    eventIds: [...message.eventIds],
+    refreshedEventIds: [...message.refreshedEventIds],
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Quarantine: where records that can never become (or stay) events go, with the reason, so
+ * nothing is silently dropped and the records after them keep flowing. Pure module: reason codes,
+ * the stored item's schema and its keys. `src/aws/quarantineRepository.ts` reads and writes it.
+ *
+ * Keys are derived from stable facts about the record (its time and id), so quarantining the same
+ * record again on a retry overwrites the entry instead of adding a second one:
+ * `pk = Q#<YYYY-MM-DD>` (one partition per day of the record's time), `sk = <time>#<source>#<recordId>`.
+ * The sort key is the entry's id for `get`/`delete`; its first ten characters name the day.
+ */
+import { z } from 'zod';
+
+export const quarantineReasonSchema = z.enum([
+  /** The outbox row does not match the contract (the zod issues are in `details.issues`). */
+  'INVALID_ROW',
+  /** No tenant: the event could not be routed to anyone. */
+  'MISSING_TENANT',
+  /** `data` arrived as a string that is not a JSON object. */
+  'BAD_JSON',
+  /** The envelope is larger than the bus's entry limit. */
+  'ENVELOPE_TOO_LARGE',
+  /** EventBridge refused the entry with a non-retryable error code (in `details.errorCode`). */
+  'PUT_EVENTS_REJECTED',
+  /** The stream record cannot be mapped (no image, unknown table, unreadable attributes). */
+  'UNMAPPED_RECORD',
+  /** A message on a bus target queue whose body is not a valid event envelope (audit consumer). */
+  'INVALID_EVENT',
+]);
+export type QuarantineReason = z.infer<typeof quarantineReasonSchema>;
+
+/** Which component quarantined the record. */
+export const quarantineSourceSchema = z.enum(['publisher', 'audit']);
+export type QuarantineSource = z.infer<typeof quarantineSourceSchema>;
+
+/** What a caller hands to the quarantine. */
+export interface QuarantineEntryInput {
+  readonly reason: QuarantineReason;
+  /** One sentence for an operator. */
+  readonly message: string;
+  readonly source: QuarantineSource;
+  /** Stable id of the record (stream `eventID`, SQS `messageId`). */
+  readonly recordId: string;
+  /** Stable time of the record (stream ApproximateCreationDateTime, SQS SentTimestamp), ISO-8601. */
+  readonly recordTime: string;
+  /** The full original record (stream record, SQS message), as received. */
+  readonly record: unknown;
+  /** Where it came from: the table name, or the queue ARN. */
+  readonly origin?: string;
+  /** The event id, when one could be read. */
+  readonly eventId?: string;
+  readonly tenantId?: string;
+  /** Machine-readable details: zod issues, the PutEvents error code, sizes. */
+  readonly details?: Record<string, unknown>;
+}
+
+export const quarantineItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  reason: quarantineReasonSchema,
+  message: z.string(),
+  source: quarantineSourceSchema,
+  recordId: z.string(),
+  recordTime: z.string(),
+  /** The original record as JSON text (truncated past `QUARANTINE_MAX_RECORD_CHARS`; see `recordTruncated`). */
+  record: z.string(),
+  recordTruncated: z.boolean(),
+  origin: z.string().optional(),
+  eventId: z.string().optional(),
+  tenantId: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  quarantinedAt: z.string(),
+  expiresAt: z.number().int().positive(),
+});
+export type QuarantineItem = z.infer<typeof quarantineItemSchema>;
+
+/** Keep the stored item well under DynamoDB's 400 KB item limit; a stream record with two images can exceed it. */
+export const QUARANTINE_MAX_RECORD_CHARS = 300 * 1024;
+
+/** Quarantined entries expire after this long unless an operator deletes them first. */
+export const DEFAULT_QUARANTINE_RETENTION_DAYS = 30;
+
+export function quarantineDayPk(isoTime: string): string {
+  return `Q#${isoTime.slice(0, 10)}`;
+}
+
+/** The entry's id (its sort key). */
+export function quarantineSortKey(
+  input: Pick<QuarantineEntryInput, 'recordTime' | 'source' | 'recordId'>,
+): string {
+  return `${input.recordTime}#${input.source}#${input.recordId}`;
+}
+
+/** The partition key of an entry id (the id starts with the record's ISO time). */
+export function quarantinePkOfId(id: string): string {
+  return quarantineDayPk(id);
+}
+
+function safeIsoTime(time: string): string {
+  const date = new Date(time);
+  return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
+}
+
+function serialise(record: unknown): string {
+  try {
+    return JSON.stringify(record) ?? 'undefined';
+  } catch (error) {
+    return JSON.stringify({ unserialisable: String(error) });
+  }
+}
+
+export function toQuarantineItem(
+  input: QuarantineEntryInput,
+  now: Date,
+  retentionDays = DEFAULT_QUARANTINE_RETENTION_DAYS,
+): QuarantineItem {
+  const recordTime = safeIsoTime(input.recordTime);
+  const text = serialise(input.record);
+  const truncated = text.length > QUARANTINE_MAX_RECORD_CHARS;
+  return {
+    pk: quarantineDayPk(recordTime),
+    sk: quarantineSortKey({ ...input, recordTime }),
+    reason: input.reason,
+    message: input.message,
+    source: input.source,
+    recordId: input.recordId,
+    recordTime,
+    record: truncated ? text.slice(0, QUARANTINE_MAX_RECORD_CHARS) : text,
+    recordTruncated: truncated,
+    ...(input.origin !== undefined ? { origin: input.origin } : {}),
+    ...(input.eventId !== undefined ? { eventId: input.eventId } : {}),
+    ...(input.tenantId !== undefined ? { tenantId: input.tenantId } : {}),
+    // Round-trip through JSON: details (zod issues, errors) may hold values DynamoDB cannot store.
+    ...(input.details !== undefined ? { details: JSON.parse(serialise(input.details)) } : {}),
+    quarantinedAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + retentionDays * 24 * 60 * 60,
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Subscription keys on the connections table's `bySubscription` index. A busy channel's
+ * subscriptions are spread over SUBSCRIPTION_SHARDS index partitions (`<tenant>#<channel>#<shard>`,
+ * shard = hash of the connection id) so fan-out reads them with parallel queries and no single
+ * index partition carries a 100,000-subscriber channel alone.
+ */
+import { createHash } from 'node:crypto';
+
+/**
+ * Number of index partitions per channel. Changing it orphans existing subscriptions (they are
+ * looked up under the old shard), so it is a constant, not a setting: connections live at most 2 h,
+ * so a change is safe after draining connections.
+ */
+export const SUBSCRIPTION_SHARDS = 8;
+
+export function shardOf(connectionId: string, shards = SUBSCRIPTION_SHARDS): number {
+  const digest = createHash('sha1').update(connectionId).digest();
+  return digest.readUInt32BE(0) % shards;
+}
+
+export function channelKey(tenantId: string, channel: string): string {
+  return `${tenantId}#${channel}`;
+}
+
+export function subscriptionKey(tenantId: string, channel: string, shard: number): string {
+  return `${tenantId}#${channel}#${shard}`;
+}
+
+export function subscriptionKeysOf(
+  tenantId: string,
+  channel: string,
+  shards = SUBSCRIPTION_SHARDS,
+): string[] {
+  return Array.from({ length: shards }, (_, shard) => subscriptionKey(tenantId, channel, shard));
+}
+
+/** Index key listing a tenant's connections (for `send-close`), sharded the same way. */
+export function tenantConnectionsKey(tenantId: string, shard: number): string {
+  return `CONNECTIONS#${tenantId}#${shard}`;
+}

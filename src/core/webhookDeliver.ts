@@ -1,0 +1,287 @@
+/**
+ * One receive of one delivery message: load the endpoint, sign, POST, decide, record. Pure core
+ * with ports; `lambdas/webhook-delivery` adapts SQS to it and turns a `retry` decision into
+ * ChangeMessageVisibility plus a batch item failure.
+ */
+import { type AddressPolicy, checkWebhookUrl } from './addressPolicy.js';
+import type { AttemptOutcome, DeliveryAttempt, TenantNote } from './auditRecord.js';
+import {
+  type DeliveryOutcome,
+  decideOutcome,
+  type HttpAttemptResult,
+  type StreakPolicy,
+  streakWarrantsDisabling,
+} from './deliveryOutcome.js';
+import { activeSecrets, type WebhookEndpoint } from './webhookEndpoint.js';
+import { AddressRefusedError } from './webhookErrors.js';
+import {
+  attemptOfReceive,
+  type DeadLetter,
+  type DeadLetterReasonCode,
+  type DeliveryMessage,
+} from './webhookMessages.js';
+import { signWebhook, type WebhookHeaders, webhookBody } from './webhookSigning.js';
+
+export interface WebhookRequest {
+  readonly url: string;
+  readonly headers: WebhookHeaders & { readonly 'content-type': string; readonly 'user-agent': string };
+  readonly body: string;
+  readonly timeoutSeconds: number;
+}
+
+/** A tenant note, as the audit stores it (`recordTenantNote`). */
+export type WebhookTenantNote = TenantNote & { code: 'webhook_endpoint_disabled' };
+
+export interface DeliveryPorts {
+  getEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpoint | undefined>;
+  post(request: WebhookRequest): Promise<HttpAttemptResult>;
+  /** The audit's `recordAttempt` (path `webhook`, the endpoint id as target). */
+  recordAttempt(eventId: string, attempt: DeliveryAttempt): Promise<unknown>;
+  recordTenantNote(tenantId: string, note: WebhookTenantNote, now: Date): Promise<unknown>;
+  /** Resets the failure streak (called only when there is one). */
+  recordSuccess(endpoint: WebhookEndpoint): Promise<void>;
+  /** Adds one to the failure streak; resolves with the new streak. */
+  recordFailure(
+    endpoint: WebhookEndpoint,
+    now: Date,
+  ): Promise<{ failureStreak: number; failingSince?: string }>;
+  disableEndpoint(endpoint: WebhookEndpoint, reason: string, now: Date): Promise<void>;
+  deadLetter(letter: DeadLetter): Promise<void>;
+}
+
+export interface DeliveryConfig {
+  readonly schedule: readonly number[];
+  readonly streak: StreakPolicy;
+  readonly policy: AddressPolicy;
+  readonly now: () => Date;
+  readonly random: () => number;
+  readonly userAgent?: string;
+}
+
+export type DeliveryDecision =
+  | {
+      readonly kind: 'done';
+      readonly outcome: 'delivered' | 'dead_lettered';
+      /** Whether a request was actually sent on this receive. */
+      readonly attempted: boolean;
+      readonly endpointDisabled: boolean;
+    }
+  | { readonly kind: 'retry'; readonly delaySeconds: number; readonly nextAttemptAt: string };
+
+export const DEFAULT_USER_AGENT = 'outbox-relay-webhooks/1';
+
+export async function deliverMessage(
+  message: DeliveryMessage,
+  approximateReceiveCount: number,
+  ports: DeliveryPorts,
+  config: DeliveryConfig,
+): Promise<DeliveryDecision> {
+  const attempt = attemptOfReceive(message, approximateReceiveCount);
+  const startedAt = config.now();
+  const endpoint = await ports.getEndpoint(message.tenantId, message.endpointId);
+
+  const skip = async (code: DeadLetterReasonCode, reason: string): Promise<DeliveryDecision> => {
+    await recordAttemptSafely(ports, message.eventId, {
+      ...attemptKey(message, attempt, startedAt, endpoint),
+      outcome: 'refused',
+      error: reason,
+      durationMs: 0,
+    });
+    await ports.deadLetter(deadLetterOf(message, { code, reason, attempts: attempt - 1, at: startedAt }));
+    return { kind: 'done', outcome: 'dead_lettered', attempted: false, endpointDisabled: false };
+  };
+
+  if (!endpoint) return skip('endpoint_removed', `endpoint ${message.endpointId} no longer exists`);
+  if (!endpoint.enabled) {
+    return skip(
+      'endpoint_disabled',
+      `endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`,
+    );
+  }
+  // Only reached when an earlier DLQ send failed, or the limit was lowered meanwhile.
+  if (attempt > endpoint.maxAttempts) {
+    return skip(
+      'attempts_exhausted',
+      `attempt ${attempt} is beyond the endpoint's limit of ${endpoint.maxAttempts}`,
+    );
+  }
+
+  const result = await attemptOnce(message, endpoint, ports, config, startedAt);
+  const now = config.now();
+  let outcome: DeliveryOutcome = decideOutcome({
+    result,
+    attempt,
+    maxAttempts: endpoint.maxAttempts,
+    schedule: config.schedule,
+    now,
+    random: config.random,
+  });
+
+  let endpointDisabled = false;
+  if (outcome.kind === 'delivered') {
+    if (endpoint.failureStreak > 0) await ports.recordSuccess(endpoint);
+  } else {
+    const disableReason = outcome.kind === 'dead' ? outcome.disableEndpoint : undefined;
+    const streak = await ports.recordFailure(endpoint, now);
+    if (disableReason) {
+      await disable(ports, endpoint, disableReason, now);
+      endpointDisabled = true;
+    } else if (streakWarrantsDisabling(streak, now, config.streak)) {
+      const reason = `failed ${streak.failureStreak} consecutive attempts since ${streak.failingSince ?? now.toISOString()}`;
+      await disable(ports, endpoint, reason, now);
+      endpointDisabled = true;
+      outcome = {
+        kind: 'dead',
+        code: 'endpoint_disabled',
+        reason: `endpoint disabled automatically: ${reason}`,
+        failure: outcome.failure,
+      };
+    }
+  }
+
+  const nextAttemptAt =
+    outcome.kind === 'retry'
+      ? new Date(now.getTime() + outcome.delaySeconds * 1000).toISOString()
+      : undefined;
+  await recordAttemptSafely(ports, message.eventId, {
+    ...attemptKey(message, attempt, startedAt, endpoint),
+    outcome: auditOutcome(outcome),
+    ...(result.kind === 'response' ? { statusCode: result.status } : {}),
+    ...(outcome.kind === 'delivered' ? {} : { error: outcome.failure }),
+    durationMs: result.durationMs,
+    ...(nextAttemptAt ? { nextAttemptAt } : {}),
+  });
+
+  if (outcome.kind === 'delivered') return { kind: 'done', outcome: 'delivered', attempted: true, endpointDisabled };
+  if (outcome.kind === 'retry' && nextAttemptAt) {
+    return { kind: 'retry', delaySeconds: outcome.delaySeconds, nextAttemptAt };
+  }
+  if (outcome.kind === 'dead') {
+    await ports.deadLetter(
+      deadLetterOf(message, {
+        code: outcome.code,
+        reason: outcome.reason,
+        attempts: attempt,
+        at: now,
+        ...(result.kind === 'response' ? { lastStatus: result.status } : { lastError: result.message }),
+      }),
+    );
+  }
+  return { kind: 'done', outcome: 'dead_lettered', attempted: true, endpointDisabled };
+}
+
+async function attemptOnce(
+  message: DeliveryMessage,
+  endpoint: WebhookEndpoint,
+  ports: DeliveryPorts,
+  config: DeliveryConfig,
+  startedAt: Date,
+): Promise<HttpAttemptResult> {
+  try {
+    checkWebhookUrl(endpoint.url, config.policy);
+  } catch (error) {
+    if (error instanceof AddressRefusedError) {
+      return { kind: 'error', code: 'url_refused', message: error.message, durationMs: 0 };
+    }
+    throw error;
+  }
+  const body = webhookBody(message.envelope, endpoint.content);
+  const signed = signWebhook({
+    id: message.eventId,
+    timestamp: startedAt,
+    body,
+    secrets: activeSecrets(endpoint, startedAt),
+  });
+  return ports.post({
+    url: endpoint.url,
+    headers: {
+      ...signed,
+      'content-type': 'application/json',
+      'user-agent': config.userAgent ?? DEFAULT_USER_AGENT,
+    },
+    body,
+    timeoutSeconds: endpoint.timeoutSeconds,
+  });
+}
+
+async function disable(
+  ports: DeliveryPorts,
+  endpoint: WebhookEndpoint,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await ports.disableEndpoint(endpoint, reason, now);
+  await ports.recordTenantNote(
+    endpoint.tenantId,
+    {
+      code: 'webhook_endpoint_disabled',
+      details: { endpointId: endpoint.id, url: endpoint.url, reason },
+      message: `Webhook endpoint ${endpoint.id} (${endpoint.url}) was disabled: ${reason}. Fix the receiver, then run "outbox-relay webhooks enable ${endpoint.id} --tenant ${endpoint.tenantId}" and "webhooks redrive --endpoint ${endpoint.id}".`,
+    },
+    now,
+  );
+}
+
+function attemptKey(
+  message: DeliveryMessage,
+  attempt: number,
+  at: Date,
+  endpoint: WebhookEndpoint | undefined,
+) {
+  return {
+    path: 'webhook' as const,
+    target: message.endpointId,
+    tenantId: message.tenantId,
+    ...(endpoint ? { subject: endpoint.url } : {}),
+    attempt,
+    at: at.toISOString(),
+  };
+}
+
+function auditOutcome(outcome: DeliveryOutcome): AttemptOutcome {
+  if (outcome.kind === 'delivered') return 'delivered';
+  if (outcome.kind === 'retry') return 'failed';
+  if (outcome.code === 'endpoint_gone') return 'gone';
+  if (outcome.code === 'url_refused') return 'refused';
+  return 'dead-lettered';
+}
+
+function deadLetterOf(
+  message: DeliveryMessage,
+  detail: {
+    code: DeadLetterReasonCode;
+    reason: string;
+    attempts: number;
+    at: Date;
+    lastStatus?: number;
+    lastError?: string;
+  },
+): DeadLetter {
+  const { at, ...rest } = detail;
+  return {
+    eventId: message.eventId,
+    endpointId: message.endpointId,
+    tenantId: message.tenantId,
+    attempt: message.attempt,
+    envelope: message.envelope,
+    deadLetter: { ...rest, at: at.toISOString() },
+  };
+}
+
+/**
+ * The audit is evidence, not a gate: failing to write it must not turn a delivered request into a
+ * retry (the receiver would get a duplicate). The failure is logged loudly instead.
+ */
+async function recordAttemptSafely(
+  ports: DeliveryPorts,
+  eventId: string,
+  attempt: DeliveryAttempt,
+): Promise<void> {
+  try {
+    await ports.recordAttempt(eventId, attempt);
+  } catch (error) {
+    console.error(
+      JSON.stringify({ msg: 'webhook attempt not audited', eventId, ...attempt, auditError: String(error) }),
+    );
+  }
+}

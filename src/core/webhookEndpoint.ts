@@ -1,0 +1,212 @@
+/**
+ * A tenant's webhook endpoint: schema, validation of operator input, defaults, secrets and their
+ * rotation. Pure apart from random secret generation.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { type AddressPolicy, checkWebhookUrl } from './addressPolicy.js';
+import { MAX_ATTEMPTS_LIMIT } from './retrySchedule.js';
+import { AddressRefusedError, WebhookConfigurationError } from './webhookErrors.js';
+import { isValidFilter } from './webhookFilter.js';
+
+export const WEBHOOK_CONTENT = ['full', 'summary'] as const;
+export type WebhookContent = (typeof WEBHOOK_CONTENT)[number];
+
+export const DEFAULT_TIMEOUT_SECONDS = 15;
+/** The delivery Lambda runs 60 s and handles a batch concurrently, so one attempt may take at most 30 s. */
+export const MAX_TIMEOUT_SECONDS = 30;
+/** How long the previous secret keeps signing after `rotate-secret`, unless told otherwise. */
+export const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 60 * 60;
+export const SECRET_PREFIX = 'whsec_';
+
+const isoTime = z.iso.datetime({ offset: true });
+const filterSchema = z
+  .string()
+  .refine(isValidFilter, { message: 'must be "*", an exact name, or a prefix pattern such as "order.*"' });
+
+export const endpointSecretSchema = z.object({
+  secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64'),
+  createdAt: isoTime,
+  /** Set on the previous secret by a rotation: it signs until then. */
+  expiresAt: isoTime.optional(),
+});
+export type EndpointSecret = z.infer<typeof endpointSecretSchema>;
+
+/** The settings an operator chooses (add / update). */
+export const endpointSettingsSchema = z.object({
+  url: z.string().min(1).max(2048),
+  description: z.string().max(256).optional(),
+  eventTypes: z.array(filterSchema).max(100),
+  channels: z.array(filterSchema).max(100),
+  content: z.enum(WEBHOOK_CONTENT),
+  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS),
+  maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT),
+});
+export type EndpointSettings = z.infer<typeof endpointSettingsSchema>;
+
+export const webhookEndpointSchema = endpointSettingsSchema.extend({
+  id: z.string().min(1).max(64),
+  tenantId: z.string().min(1).max(128),
+  /** Newest first; more than one only during a rotation's grace period. */
+  secrets: z.array(endpointSecretSchema).min(1),
+  enabled: z.boolean(),
+  /** Consecutive failed attempts across events; reset by any success. */
+  failureStreak: z.number().int().min(0),
+  /** When the current failure streak began. */
+  failingSince: isoTime.optional(),
+  disabledReason: z.string().optional(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export type WebhookEndpoint = z.infer<typeof webhookEndpointSchema>;
+
+/** `whsec_` + base64 of 32 random bytes (the Standard Webhooks secret format). */
+export function generateSecret(): string {
+  return SECRET_PREFIX + randomBytes(32).toString('base64');
+}
+
+export function newEndpointId(): string {
+  return `ep_${randomBytes(10).toString('hex')}`;
+}
+
+function configurationError(error: z.ZodError): WebhookConfigurationError {
+  const issue = error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'endpoint';
+  return new WebhookConfigurationError(field, issue?.message ?? 'invalid value');
+}
+
+function parseSettings(input: unknown, policy: AddressPolicy): EndpointSettings {
+  const parsed = endpointSettingsSchema.safeParse(input);
+  if (!parsed.success) throw configurationError(parsed.error);
+  try {
+    checkWebhookUrl(parsed.data.url, policy);
+  } catch (error) {
+    if (error instanceof AddressRefusedError) throw new WebhookConfigurationError('url', error.message);
+    throw error;
+  }
+  return parsed.data;
+}
+
+export type EndpointSettingsInput = Partial<EndpointSettings> & { url: string };
+
+/** Builds a new endpoint from operator input, applying defaults; throws WebhookConfigurationError naming the field. */
+export function createEndpoint(
+  input: EndpointSettingsInput,
+  context: {
+    tenantId: string;
+    now: Date;
+    policy: AddressPolicy;
+    defaultMaxAttempts: number;
+    id?: string;
+    secret?: string;
+  },
+): WebhookEndpoint {
+  const settings = parseSettings(
+    {
+      eventTypes: [],
+      channels: [],
+      content: 'full',
+      timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+      maxAttempts: Math.min(context.defaultMaxAttempts, MAX_ATTEMPTS_LIMIT),
+      ...withoutUndefined(input),
+    },
+    context.policy,
+  );
+  if (context.tenantId.trim() === '') throw new WebhookConfigurationError('tenant', 'must not be empty');
+  const now = context.now.toISOString();
+  return {
+    ...settings,
+    id: context.id ?? newEndpointId(),
+    tenantId: context.tenantId,
+    secrets: [{ secret: context.secret ?? generateSecret(), createdAt: now }],
+    enabled: true,
+    failureStreak: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Applies a partial change of settings; the result is validated as a whole. */
+export function updateEndpoint(
+  endpoint: WebhookEndpoint,
+  patch: Partial<EndpointSettings>,
+  context: { now: Date; policy: AddressPolicy },
+): WebhookEndpoint {
+  const { id, tenantId, secrets, enabled, failureStreak, failingSince, disabledReason, createdAt } = endpoint;
+  const current: EndpointSettings = {
+    url: endpoint.url,
+    description: endpoint.description,
+    eventTypes: endpoint.eventTypes,
+    channels: endpoint.channels,
+    content: endpoint.content,
+    timeoutSeconds: endpoint.timeoutSeconds,
+    maxAttempts: endpoint.maxAttempts,
+  };
+  const settings = parseSettings(
+    { ...withoutUndefined(current), ...withoutUndefined(patch) },
+    context.policy,
+  );
+  return {
+    ...settings,
+    id,
+    tenantId,
+    secrets,
+    enabled,
+    failureStreak,
+    failingSince,
+    disabledReason,
+    createdAt,
+    updatedAt: context.now.toISOString(),
+  };
+}
+
+/**
+ * Adds a new secret in front; the previous ones keep signing until `now + graceSeconds`
+ * (secrets already past their expiry are dropped). With grace 0 the old secret stops at once.
+ */
+export function rotateSecret(
+  endpoint: WebhookEndpoint,
+  context: { now: Date; graceSeconds: number; secret?: string },
+): WebhookEndpoint {
+  if (!Number.isInteger(context.graceSeconds) || context.graceSeconds < 0) {
+    throw new WebhookConfigurationError('grace', 'must be a whole number of seconds, 0 or more');
+  }
+  const now = context.now.toISOString();
+  const graceEnd = new Date(context.now.getTime() + context.graceSeconds * 1000).toISOString();
+  const previous = activeSecretEntries(endpoint, context.now)
+    .filter(() => context.graceSeconds > 0)
+    .map((entry) => ({
+      secret: entry.secret,
+      createdAt: entry.createdAt,
+      expiresAt: entry.expiresAt !== undefined && entry.expiresAt < graceEnd ? entry.expiresAt : graceEnd,
+    }));
+  return {
+    ...endpoint,
+    secrets: [{ secret: context.secret ?? generateSecret(), createdAt: now }, ...previous],
+    updatedAt: now,
+  };
+}
+
+function activeSecretEntries(endpoint: Pick<WebhookEndpoint, 'secrets'>, now: Date): EndpointSecret[] {
+  const at = now.getTime();
+  return endpoint.secrets.filter(
+    (entry) => entry.expiresAt === undefined || Date.parse(entry.expiresAt) > at,
+  );
+}
+
+/** The secrets that sign a request sent at `now`, newest first (several during a rotation). */
+export function activeSecrets(endpoint: Pick<WebhookEndpoint, 'secrets'>, now: Date): string[] {
+  const active = activeSecretEntries(endpoint, now).map((entry) => entry.secret);
+  // Never sign with nothing: if every secret expired (clock skew), the newest still signs.
+  const newest = endpoint.secrets[0];
+  return active.length > 0 ? active : newest ? [newest.secret] : [];
+}
+
+/** The endpoint as shown to operators: secrets masked unless asked for. */
+export function maskSecret(secret: string): string {
+  return `${secret.slice(0, SECRET_PREFIX.length + 4)}…`;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

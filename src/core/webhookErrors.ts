@@ -1,0 +1,49 @@
+/** Typed errors of the webhook area. Callers branch on `instanceof` and on `code`, never on message text. */
+
+/** Why an endpoint's configuration was refused. `field` names the offending setting. */
+export class WebhookConfigurationError extends Error {
+  override readonly name = 'WebhookConfigurationError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export type AddressRefusalCode =
+  | 'invalid_url'
+  | 'scheme_not_allowed'
+  | 'credentials_in_url'
+  | 'private_address'
+  | 'loopback_address'
+  | 'link_local_address'
+  | 'unique_local_address'
+  | 'unspecified_address'
+  | 'reserved_address'
+  | 'resolved_to_refused_address';
+
+/** A URL or a resolved address the SSRF policy refuses; raised before any connection is opened. */
+export class AddressRefusedError extends Error {
+  override readonly name = 'AddressRefusedError';
+  constructor(
+    readonly code: AddressRefusalCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class WebhookEndpointNotFoundError extends Error {
+  override readonly name = 'WebhookEndpointNotFoundError';
+  constructor(
+    readonly tenantId: string,
+    readonly endpointId: string,
+  ) {
+    super(`No webhook endpoint ${endpointId} for tenant ${tenantId}`);
+  }
+}
+
+export class RetryScheduleError extends Error {
+  override readonly name = 'RetryScheduleError';
+}

@@ -1,0 +1,32 @@
+/** Errors the producer helper throws; callers branch on `instanceof`. */
+import type { z } from 'zod';
+
+/** The outbox row does not match the contract (`outboxRowInputSchema`); nothing was written. */
+export class InvalidOutboxRowError extends Error {
+  override readonly name = 'InvalidOutboxRowError';
+  constructor(readonly issues: readonly z.core.$ZodIssue[]) {
+    super(
+      `Invalid outbox row: ${issues.map((issue) => `${issue.path.join('.') || '(row)'}: ${issue.message}`).join('; ')}`,
+    );
+  }
+}
+
+/** The event would exceed the bus's entry size limit, so the publisher could never put it; nothing was written. */
+export class OutboxEventTooLargeError extends Error {
+  override readonly name = 'OutboxEventTooLargeError';
+  constructor(
+    readonly eventId: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`Outbox event ${eventId} would be a ${sizeBytes}-byte bus entry; the limit is ${limitBytes} bytes`);
+  }
+}
+
+/** A transaction holds at most 100 items (business writes plus outbox rows). */
+export class TooManyTransactionItemsError extends Error {
+  override readonly name = 'TooManyTransactionItemsError';
+  constructor(readonly count: number) {
+    super(`A DynamoDB transaction holds at most 100 items; this one would hold ${count}`);
+  }
+}

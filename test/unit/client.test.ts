@@ -1,0 +1,559 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  backoffCeilingMs,
+  backoffDelayMs,
+  ClientClosedError,
+  type ClientSocket,
+  type ConnectionState,
+  type ConnectOptions,
+  connect,
+  MalformedFrameError,
+  type RefreshNotice,
+  type RelayClient,
+  ServerError,
+  type SocketCallbacks,
+} from '../../src/client/index.js';
+import { RecentIds } from '../../src/client/recentIds.js';
+import type { Envelope } from '../../src/core/envelope.js';
+import type { ClientMessage, ServerFrame } from '../../src/core/protocol.js';
+
+/** A socket the test drives by hand: it records what the client sends. */
+class FakeSocket implements ClientSocket {
+  readonly sent: ClientMessage[] = [];
+  closedByClient = false;
+  constructor(
+    readonly url: string,
+    private readonly callbacks: SocketCallbacks,
+  ) {}
+  send(text: string): void {
+    this.sent.push(JSON.parse(text));
+  }
+  close(): void {
+    this.closedByClient = true;
+  }
+  open(): void {
+    this.callbacks.onOpen();
+  }
+  frame(frame: ServerFrame | string): void {
+    this.callbacks.onMessage(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+  drop(code = 1006): void {
+    this.callbacks.onClose(code, '');
+  }
+  actions(): string[] {
+    return this.sent.map((message) => message.action);
+  }
+}
+
+function fakeNetwork() {
+  const sockets: FakeSocket[] = [];
+  return {
+    sockets,
+    factory: (url: string, callbacks: SocketCallbacks) => {
+      const socket = new FakeSocket(url, callbacks);
+      sockets.push(socket);
+      return socket;
+    },
+    last(): FakeSocket {
+      const socket = sockets.at(-1);
+      if (!socket) throw new Error('no socket was opened');
+      return socket;
+    },
+  };
+}
+
+const BASE_TIME = Date.parse('2026-11-01T10:00:00.000Z');
+
+function envelope(n: number, channel = 'orders'): Envelope {
+  const time = new Date(BASE_TIME + n * 1000).toISOString();
+  const id = `evt-${String(n).padStart(4, '0')}`;
+  return {
+    version: 1,
+    id,
+    source: 'outbox',
+    tenantId: 't1',
+    channel,
+    type: 'order.updated',
+    resourceId: `order-${n}`,
+    time,
+    position: `${time}#${id}`,
+    data: { n },
+  };
+}
+
+/** Lets the client's async connect step (token, factory) run. */
+async function flush(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+describe('client SDK', () => {
+  let network: ReturnType<typeof fakeNetwork>;
+  let client: RelayClient | undefined;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    network = fakeNetwork();
+  });
+  afterEach(() => {
+    client?.close();
+    client = undefined;
+    vi.useRealTimers();
+  });
+
+  async function open(options: Partial<ConnectOptions> = {}): Promise<RelayClient> {
+    client = connect({
+      url: 'ws://127.0.0.1:9/dev',
+      token: 'tok',
+      socketFactory: network.factory,
+      random: () => 0.5,
+      ...options,
+    } as ConnectOptions);
+    await flush();
+    return client;
+  }
+
+  /** Opens the current socket and confirms its subscriptions. */
+  function acceptConnection(channels: string[]): FakeSocket {
+    const socket = network.last();
+    socket.open();
+    socket.frame({ type: 'subscribed', channels });
+    return socket;
+  }
+
+  it('connects with the token in the query string and subscribes every channel', async () => {
+    const c = await open();
+    c.subscribe('orders', () => {});
+    c.subscribe('chat', () => {});
+    const socket = network.last();
+    expect(new URL(socket.url).searchParams.get('token')).toBe('tok');
+    socket.open();
+    expect(socket.sent).toEqual([{ action: 'subscribe', channels: ['orders', 'chat'] }]);
+  });
+
+  it('delivers the envelopes of event and events frames once per id, in arrival order', async () => {
+    const c = await open();
+    const seen: string[] = [];
+    c.subscribe('orders', (event) => seen.push(event.id));
+    const socket = acceptConnection(['orders']);
+    socket.frame({ type: 'event', event: envelope(1) });
+    socket.frame({ type: 'events', events: [envelope(2), envelope(1), envelope(3)] });
+    socket.frame({ type: 'event', event: envelope(3) });
+    expect(seen).toEqual(['evt-0001', 'evt-0002', 'evt-0003']);
+  });
+
+  it('delivers an unseen straggler whose position is behind the last delivered event', async () => {
+    const c = await open();
+    const seen: string[] = [];
+    c.subscribe('orders', (event) => seen.push(event.id));
+    const socket = acceptConnection(['orders']);
+    socket.frame({ type: 'events', events: [envelope(1), envelope(3), envelope(2)] });
+    expect(seen).toEqual(['evt-0001', 'evt-0003', 'evt-0002']);
+  });
+
+  it('routes events to their channel only and ignores channels it did not subscribe', async () => {
+    const c = await open();
+    const orders: string[] = [];
+    const chat: string[] = [];
+    c.subscribe('orders', (event) => orders.push(event.id));
+    c.subscribe('chat', (event) => chat.push(event.id));
+    const socket = acceptConnection(['orders', 'chat']);
+    socket.frame({
+      type: 'events',
+      events: [envelope(1, 'orders'), envelope(2, 'chat'), envelope(3, 'other')],
+    });
+    expect(orders).toEqual(['evt-0001']);
+    expect(chat).toEqual(['evt-0002']);
+  });
+
+  it('after a drop, resubscribes, waits for the confirmation, then resumes from the last delivered id', async () => {
+    const c = await open({ backoff: { baseMs: 100, maxMs: 1000 } });
+    c.subscribe('orders', () => {});
+    c.subscribe('chat', () => {});
+    const first = acceptConnection(['orders', 'chat']);
+    first.frame({ type: 'events', events: [envelope(1), envelope(2), envelope(5, 'chat')] });
+    first.drop();
+    await vi.advanceTimersByTimeAsync(100);
+    const second = network.last();
+    expect(second).not.toBe(first);
+    second.open();
+    expect(second.actions()).toEqual(['subscribe']);
+    second.frame({ type: 'subscribed', channels: ['orders', 'chat'] });
+    expect(second.sent[1]).toEqual({
+      action: 'resume',
+      channels: [
+        { channel: 'orders', since: 'evt-0002' },
+        { channel: 'chat', since: 'evt-0005' },
+      ],
+    });
+  });
+
+  it('holds live events during a resume and then delivers them with the replay in position order, without duplicates', async () => {
+    const c = await open({ backoff: { baseMs: 100, maxMs: 1000 } });
+    const seen: string[] = [];
+    c.subscribe('orders', (event) => seen.push(event.id));
+    const first = acceptConnection(['orders']);
+    first.frame({ type: 'events', events: [envelope(1), envelope(2)] });
+    first.drop();
+    await vi.advanceTimersByTimeAsync(100);
+    const second = network.last();
+    second.open();
+    // A live event can arrive before the subscription is even confirmed.
+    second.frame({ type: 'event', event: envelope(6) });
+    second.frame({ type: 'subscribed', channels: ['orders'] });
+    second.frame({ type: 'event', event: envelope(7) });
+    // The replay: 2 again (at-least-once), the missed 3..5, and 6 which also came live.
+    second.frame({ type: 'events', events: [envelope(2), envelope(3), envelope(4)] });
+    second.frame({ type: 'events', events: [envelope(5), envelope(6)] });
+    expect(seen).toEqual(['evt-0001', 'evt-0002']);
+    second.frame({ type: 'resumed', channel: 'orders', replayed: 5 });
+    expect(seen).toEqual([
+      'evt-0001',
+      'evt-0002',
+      'evt-0003',
+      'evt-0004',
+      'evt-0005',
+      'evt-0006',
+      'evt-0007',
+    ]);
+    second.frame({ type: 'event', event: envelope(8) });
+    second.frame({ type: 'event', event: envelope(7) });
+    expect(seen.at(-1)).toBe('evt-0008');
+    expect(seen).toHaveLength(8);
+  });
+
+  it('resolves ready() only once subscriptions are confirmed and resumes have caught up', async () => {
+    const c = await open({ backoff: { baseMs: 100, maxMs: 1000 } });
+    c.subscribe('orders', () => {});
+    let ready = false;
+    void c.ready().then(() => {
+      ready = true;
+    });
+    const first = network.last();
+    first.open();
+    await flush();
+    expect(ready).toBe(false);
+    first.frame({ type: 'subscribed', channels: ['orders'] });
+    await flush();
+    expect(ready).toBe(true);
+
+    first.frame({ type: 'event', event: envelope(1) });
+    first.drop();
+    await vi.advanceTimersByTimeAsync(100);
+    let readyAgain = false;
+    void c.ready().then(() => {
+      readyAgain = true;
+    });
+    const second = acceptConnection(['orders']);
+    await flush();
+    expect(readyAgain).toBe(false);
+    second.frame({ type: 'resumed', channel: 'orders', replayed: 0 });
+    await flush();
+    expect(readyAgain).toBe(true);
+  });
+
+  it('forgets events held by a resume that a drop interrupted, and resumes from the same id again', async () => {
+    const c = await open({ backoff: { baseMs: 100, maxMs: 1000 } });
+    const seen: string[] = [];
+    c.subscribe('orders', (event) => seen.push(event.id));
+    acceptConnection(['orders']).frame({ type: 'event', event: envelope(1) });
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(100);
+    const second = acceptConnection(['orders']);
+    second.frame({ type: 'event', event: envelope(9) });
+    second.drop();
+    await vi.advanceTimersByTimeAsync(100);
+    const third = acceptConnection(['orders']);
+    expect(third.sent[1]).toEqual({ action: 'resume', channels: [{ channel: 'orders', since: 'evt-0001' }] });
+    third.frame({ type: 'events', events: [envelope(2), envelope(9)] });
+    third.frame({ type: 'resumed', channel: 'orders', replayed: 2 });
+    expect(seen).toEqual(['evt-0001', 'evt-0002', 'evt-0009']);
+  });
+
+  it('asks getToken for a fresh token on every reconnect', async () => {
+    let issued = 0;
+    const getToken = vi.fn(async () => {
+      issued += 1;
+      return `token-${issued}`;
+    });
+    await open({ getToken, token: undefined, backoff: { baseMs: 50, maxMs: 50 } } as Partial<ConnectOptions>);
+    network.last().open();
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(50);
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(getToken).toHaveBeenCalledTimes(3);
+    expect(network.sockets.map((socket) => new URL(socket.url).searchParams.get('token'))).toEqual([
+      'token-1',
+      'token-2',
+      'token-3',
+    ]);
+  });
+
+  it('retries with back-off when getToken fails, reporting the error', async () => {
+    const getToken = vi.fn().mockRejectedValueOnce(new Error('login expired')).mockResolvedValue('ok');
+    const errors: Error[] = [];
+    client = connect({
+      url: 'ws://127.0.0.1:9/',
+      getToken,
+      socketFactory: network.factory,
+      random: () => 0.5,
+      backoff: { baseMs: 200, maxMs: 200 },
+    });
+    client.on('error', (error) => errors.push(error));
+    await flush();
+    expect(network.sockets).toHaveLength(0);
+    expect(errors[0]?.name).toBe('TokenError');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(network.sockets).toHaveLength(1);
+  });
+
+  it('waits a full-jitter delay between failed attempts, doubling the ceiling up to the maximum', async () => {
+    const delays: number[] = [];
+    let random = 0.999;
+    await open({ backoff: { baseMs: 100, maxMs: 1000 }, random: () => random });
+    // Never opens: each socket fails; measure when the next one appears.
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const count = network.sockets.length;
+      network.last().drop();
+      let waited = 0;
+      while (network.sockets.length === count) {
+        await vi.advanceTimersByTimeAsync(1);
+        waited += 1;
+      }
+      delays.push(waited);
+    }
+    expect(delays).toEqual([99, 199, 399, 799, 999, 999]);
+    random = 0;
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(network.sockets).toHaveLength(8);
+  });
+
+  it('keeps back-off delays within [0, min(max, base·2^n)) for any random draw', () => {
+    const options = { baseMs: 250, maxMs: 8000 };
+    for (const attempt of [0, 1, 2, 5, 10, 60, 2000]) {
+      const ceiling = backoffCeilingMs(attempt, options);
+      expect(ceiling).toBe(Math.min(8000, 250 * 2 ** attempt));
+      expect(backoffDelayMs(attempt, options, () => 0)).toBe(0);
+      const top = backoffDelayMs(attempt, options, () => 0.999999);
+      expect(top).toBeLessThan(ceiling);
+      expect(top).toBeGreaterThanOrEqual(ceiling - 1);
+    }
+  });
+
+  it('resets the back-off once a connection is confirmed', async () => {
+    await open({ backoff: { baseMs: 100, maxMs: 10_000 }, random: () => 0.999 });
+    client?.subscribe('orders', () => {});
+    for (let i = 0; i < 4; i += 1) {
+      network.last().drop();
+      await vi.advanceTimersByTimeAsync(10_000);
+    }
+    acceptConnection(['orders']);
+    const count = network.sockets.length;
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(network.sockets).toHaveLength(count + 1);
+  });
+
+  it('honours reconnectAfterMs of a close frame', async () => {
+    const c = await open({ backoff: { baseMs: 100, maxMs: 100 }, random: () => 0 });
+    c.subscribe('orders', () => {});
+    const socket = acceptConnection(['orders']);
+    socket.frame({ type: 'close', reason: 'deploying', reconnectAfterMs: 5000 });
+    expect(socket.closedByClient).toBe(true);
+    expect(c.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(network.sockets).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(network.sockets).toHaveLength(2);
+  });
+
+  it('reports the connection states in order', async () => {
+    const states: ConnectionState[] = [];
+    client = connect({
+      url: 'ws://127.0.0.1:9/',
+      token: 't',
+      socketFactory: network.factory,
+      random: () => 0,
+    });
+    client.on('state', (state) => states.push(state));
+    expect(client.state).toBe('connecting');
+    await flush();
+    network.last().open();
+    network.last().drop();
+    await flush();
+    network.last().open();
+    client.close();
+    expect(states).toEqual(['open', 'reconnecting', 'open', 'closed']);
+  });
+
+  it('close() stops reconnecting, clears its timers and rejects ready()', async () => {
+    const c = await open({ pingIntervalMs: 1000, backoff: { baseMs: 100, maxMs: 100 } });
+    c.subscribe('orders', () => {});
+    const socket = acceptConnection(['orders']);
+    socket.drop();
+    c.close();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(network.sockets).toHaveLength(1);
+    expect(c.state).toBe('closed');
+    await expect(c.ready()).rejects.toBeInstanceOf(ClientClosedError);
+    expect(() => c.subscribe('x', () => {})).toThrow(ClientClosedError);
+  });
+
+  it('close() while open closes the socket and ignores anything it still receives', async () => {
+    const c = await open();
+    const seen: string[] = [];
+    c.subscribe('orders', (event) => seen.push(event.id));
+    const socket = acceptConnection(['orders']);
+    c.close();
+    expect(socket.closedByClient).toBe(true);
+    socket.frame({ type: 'event', event: envelope(1) });
+    socket.drop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(seen).toEqual([]);
+    expect(network.sockets).toHaveLength(1);
+  });
+
+  it('sends a ping every interval and replaces a connection that does not answer', async () => {
+    const c = await open({ pingIntervalMs: 1000, pongTimeoutMs: 500, backoff: { baseMs: 10, maxMs: 10 } });
+    c.subscribe('orders', () => {});
+    const socket = acceptConnection(['orders']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.sent.at(-1)).toMatchObject({ action: 'ping' });
+    socket.frame({ type: 'pong', id: '1' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.sent.filter((m) => m.action === 'ping')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(socket.closedByClient).toBe(true);
+    expect(c.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(network.sockets).toHaveLength(2);
+  });
+
+  it('surfaces refresh frames and ends a resume the server answered with refresh', async () => {
+    const c = await open({ backoff: { baseMs: 10, maxMs: 10 } });
+    const refreshes: RefreshNotice[] = [];
+    const seen: string[] = [];
+    c.on('refresh', (notice) => refreshes.push(notice));
+    c.subscribe('orders', (event) => seen.push(event.id));
+    acceptConnection(['orders']).frame({ type: 'event', event: envelope(1) });
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(10);
+    const socket = acceptConnection(['orders']);
+    socket.frame({ type: 'event', event: envelope(900) });
+    socket.frame({ type: 'refresh', channel: 'orders', reason: 'too_many_missed' });
+    expect(refreshes).toEqual([{ channel: 'orders', reason: 'too_many_missed' }]);
+    expect(seen).toEqual(['evt-0001', 'evt-0900']);
+    await expect(c.ready()).resolves.toBeUndefined();
+  });
+
+  it('tells the app to refresh when a resume gets no resumed frame in time', async () => {
+    const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeTimeoutMs: 2000 });
+    const refreshes: RefreshNotice[] = [];
+    c.on('refresh', (notice) => refreshes.push(notice));
+    c.subscribe('orders', () => {}, { since: 'evt-0001' });
+    const socket = acceptConnection(['orders']);
+    expect(socket.sent[1]).toEqual({
+      action: 'resume',
+      channels: [{ channel: 'orders', since: 'evt-0001' }],
+    });
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(refreshes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(refreshes).toEqual([{ channel: 'orders', reason: 'resume_failed' }]);
+  });
+
+  it('reports error frames and malformed frames without dropping the connection', async () => {
+    const c = await open();
+    const errors: Error[] = [];
+    c.on('error', (error) => errors.push(error));
+    const seen: string[] = [];
+    c.subscribe('orders', (event) => seen.push(event.id));
+    const socket = acceptConnection(['orders']);
+    socket.frame('not json');
+    socket.frame('{"type":"event","event":{"id":"x"}}');
+    socket.frame({ type: 'error', code: 'UNKNOWN_ACTION', message: 'no such action', action: 'dance' });
+    socket.frame({ type: 'event', event: envelope(1) });
+    expect(errors.map((error) => error.constructor)).toEqual([
+      MalformedFrameError,
+      MalformedFrameError,
+      ServerError,
+    ]);
+    expect(seen).toEqual(['evt-0001']);
+    expect(c.state).toBe('open');
+  });
+
+  it('settles ready() when the server refuses a subscription', async () => {
+    const c = await open();
+    c.subscribe('secret', () => {});
+    const socket = network.last();
+    socket.open();
+    socket.frame({ type: 'error', code: 'FORBIDDEN_CHANNEL', message: 'not allowed', action: 'subscribe' });
+    await expect(c.ready()).resolves.toBeUndefined();
+  });
+
+  it('keeps delivering to other handlers when one throws', async () => {
+    const c = await open();
+    const errors: Error[] = [];
+    c.on('error', (error) => errors.push(error));
+    const seen: string[] = [];
+    c.subscribe('orders', () => {
+      throw new Error('app bug');
+    });
+    c.subscribe('orders', (event) => seen.push(event.id));
+    acceptConnection(['orders']).frame({ type: 'event', event: envelope(1) });
+    expect(seen).toEqual(['evt-0001']);
+    expect(errors[0]?.name).toBe('HandlerError');
+  });
+
+  it('checks data with parse and types the handler with its result', async () => {
+    const c = await open();
+    const totals: number[] = [];
+    c.subscribe<{ n: number }>('orders', (event) => totals.push(event.data.n * 10), {
+      parse: (data) => {
+        if (typeof data.n !== 'number') throw new Error('n must be a number');
+        return { n: data.n };
+      },
+    });
+    acceptConnection(['orders']).frame({ type: 'event', event: envelope(4) });
+    expect(totals).toEqual([40]);
+  });
+
+  it('unsubscribes when the last handler of a channel is removed', async () => {
+    const c = await open();
+    const first = c.subscribe('orders', () => {});
+    const second = c.subscribe('orders', () => {});
+    const socket = acceptConnection(['orders']);
+    first.remove();
+    expect(socket.actions()).toEqual(['subscribe']);
+    second.remove();
+    expect(socket.sent.at(-1)).toEqual({ action: 'unsubscribe', channels: ['orders'] });
+  });
+
+  it('subscribes a channel added while open, resuming it from `since`', async () => {
+    const c = await open();
+    const socket = acceptConnection([]);
+    const seen: string[] = [];
+    c.subscribe('orders', (event) => seen.push(event.id), { since: 'evt-0002' });
+    expect(socket.sent.at(-1)).toEqual({ action: 'subscribe', channels: ['orders'] });
+    socket.frame({ type: 'subscribed', channels: ['orders'] });
+    expect(socket.sent.at(-1)).toEqual({
+      action: 'resume',
+      channels: [{ channel: 'orders', since: 'evt-0002' }],
+    });
+    socket.frame({ type: 'events', events: [envelope(4), envelope(3)] });
+    socket.frame({ type: 'resumed', channel: 'orders', replayed: 2 });
+    expect(seen).toEqual(['evt-0003', 'evt-0004']);
+  });
+});
+
+describe('RecentIds', () => {
+  it('remembers at most its capacity, forgetting the oldest first', () => {
+    const recent = new RecentIds(3);
+    for (const id of ['a', 'b', 'c', 'a', 'd']) recent.add(id);
+    expect(recent.size).toBe(3);
+    expect(recent.has('a')).toBe(false);
+    expect(['b', 'c', 'd'].every((id) => recent.has(id))).toBe(true);
+  });
+});

@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import { FLAT_MESSAGE_PRICES, PRICES } from '../../bench/prices.js';
+import {
+  achievableEventsPerMessage,
+  type CostReport,
+  estimateMonthlyCost,
+  InvalidWorkloadError,
+  tieredCost,
+} from '../../src/core/costModel.js';
+
+function line(report: CostReport, item: string) {
+  const found = report.lines.find((l) => l.item.startsWith(item));
+  if (!found) throw new Error(`no line ${item}`);
+  return found;
+}
+
+/**
+ * The hand-worked example (docs/cost.md, "medium"): 240,000 events a day to 50 subscribers and
+ * 1 webhook each, 1 KB payloads, no coalescing, 50 clients connected all month.
+ *
+ * Month = 730 h = 30.4167 days → 240,000 × 730 / 24 = 7,300,000 events.
+ * Rate = 240,000 / 86,400 = 2.78 events/s; ÷ 5 batches/s = 0.56 → every mapping's batch is 1 record.
+ * Envelope = 1,024 + 350 = 1,374 B; WebSocket frame = 30 + 1,375 = 1,405 B → 1 unit of 32 KB.
+ * Connects = 50 clients × 43,800 min / 120 min = 18,250; pings = 50 × 43,800 / 5 = 438,000.
+ */
+describe('estimateMonthlyCost — hand-worked medium example', () => {
+  const report = estimateMonthlyCost(
+    { eventsPerDay: 240_000, connectionsPerEvent: 50, webhooksPerEvent: 1, payloadKb: 1 },
+    PRICES,
+  );
+
+  it('counts 7.3 M events in a 730-hour month', () => {
+    expect(report.eventsPerMonth).toBeCloseTo(7_300_000, 3);
+  });
+
+  it('prices WebSocket messages per subscriber per event plus protocol messages', () => {
+    // 7.3 M × 50 = 365,000,000 event frames; protocol 2 × 18,250 + 2 × 438,000 = 912,500.
+    // 365,912,500 units, all within the first 1 B tier at $1.00/M → $365.9125.
+    const messages = line(report, 'messages');
+    expect(messages.quantity).toBeCloseTo(365_912_500, 0);
+    expect(messages.usd).toBeCloseTo(365.9125, 4);
+    // 50 × 43,800 = 2,190,000 connection-minutes × $0.25/M = $0.5475.
+    expect(line(report, 'connection-minutes').usd).toBeCloseTo(0.5475, 4);
+  });
+
+  it('prices Lambda requests and arm64 duration', () => {
+    // 5 mappings × 7.3 M + routes (4 × 18,250 + 438,000 = 511,000) = 37,011,000 × $0.20/M = $7.4022.
+    const requests = line(report, 'requests');
+    expect(requests.service).toBe('Lambda');
+    expect(requests.quantity).toBeCloseTo(37_011_000, 0);
+    expect(requests.usd).toBeCloseTo(7.4022, 4);
+    // publisher 7.3 M × 25.5 ms × 0.5 GB = 93,075; audit 7.3 M × 17 ms × 0.25 = 31,025;
+    // fan-out (7.3 M × 15 + 7.3 M × 10 + 365 M × 0.3) ms × 1 GB = 292,000; dispatcher 7.3 M × 18 ms × 0.25 = 32,850;
+    // delivery 7.3 M × 152 ms × 0.5 = 554,800; routes 511,000 × 20 ms × 0.25 = 2,555.
+    // Sum 1,006,305 GB-s × $0.0000133334 = $13.4175.
+    const duration = line(report, 'duration');
+    expect(duration.quantity).toBeCloseTo(1_006_305, 0);
+    expect(duration.usd).toBeCloseTo(13.4175, 3);
+  });
+
+  it('prices one EventBridge custom event per event under 64 KB', () => {
+    // 7.3 M × $1.00/M = $7.30.
+    expect(line(report, 'custom events').usd).toBeCloseTo(7.3, 6);
+  });
+
+  it('prices SQS sends, receives, deletes and idle long-polls', () => {
+    // Rule targets 3 × 7.3 M = 21.9 M sends; receive + delete, batch 1: 3 queues × 2 × 7.3 M = 43.8 M;
+    // webhook deliveries: 7.3 M sends + 14.6 M receive/delete; idle: 4 queues × 5 pollers × 131,400 = 2.628 M.
+    // 90.228 M × $0.40/M = $36.0912.
+    const sqs = line(report, 'requests (64 KB');
+    expect(sqs.quantity).toBeCloseTo(90_228_000, 0);
+    expect(sqs.usd).toBeCloseTo(36.0912, 4);
+  });
+
+  it('prices DynamoDB writes, reads and storage', () => {
+    // Writes per event: outbox 1,274 B → 2; audit 1,574 B → 2 × 3 (table + 2 indexes) = 6;
+    // WebSocket attempt (one `fanout` summary item, 400 B) → 1; webhook attempt 300 B → 1. 10 × 7.3 M = 73 M
+    // + connections 4 × 18,250 = 73,000 → 73,073,000 × $0.625/M = $45.670625.
+    const writes = line(report, 'write request units');
+    expect(writes.quantity).toBeCloseTo(73_073_000, 0);
+    expect(writes.usd).toBeCloseTo(45.670625, 5);
+    // Reads: subscription query 50 × 200 B = 10,000 B → 3 × 4 KB × 0.5 = 1.5 RRU × 7.3 M = 10.95 M;
+    // endpoints 0.5 × 7.3 M (dispatcher) + 0.5 × 7.3 M (delivery) = 7.3 M. 18.25 M × $0.125/M = $2.28125.
+    const reads = line(report, 'read request units');
+    expect(reads.quantity).toBeCloseTo(18_250_000, 0);
+    expect(reads.usd).toBeCloseTo(2.28125, 5);
+    // Storage per daily event: outbox 7 × 1,274 = 8,918 B; audit 30 × (3 × 1,574 + 400 + 300) = 162,660 B.
+    // 171,578 B × 240,000 = 41,178,720,000 B = 38.351 GB × $0.25 = $9.588.
+    expect(line(report, 'storage').usd).toBeCloseTo(9.588, 2);
+  });
+
+  it('prices CloudWatch logs, metrics and alarms', () => {
+    // 37,011,000 × 750 B = 25.852 GB × $0.50 = $12.926, stored 30/30.4167 month × $0.03 = $0.765 → $13.691.
+    expect(line(report, 'Logs').usd).toBeCloseTo(13.691, 2);
+    // 20 × $0.30 + 10 × $0.10 = $7.00.
+    expect(line(report, 'custom metrics').usd).toBeCloseTo(7, 6);
+  });
+
+  it('prices data transfer out for frames and webhook requests', () => {
+    // 365 M × 1,405 B + 7.3 M × 1,974 B = 527,235,200,000 B = 491.026 GB × $0.09 = $44.192.
+    expect(line(report, 'to the internet').usd).toBeCloseTo(44.192, 2);
+  });
+
+  it('adds the lines up to the total', () => {
+    // 365.9125 + 0.5475 + 7.4022 + 13.4175 + 7.30 + 36.0912 + 45.6706 + 2.2813 + 9.588 + 13.691 + 7.00 + 44.192
+    expect(report.totalUsd).toBeCloseTo(553.09, 1);
+    expect(report.byService['API Gateway WebSocket']).toBeCloseTo(366.46, 2);
+  });
+
+  it('prices the same realtime load at AppSync Events and Ably list prices', () => {
+    // AppSync: 7.3 M × (1 + 50) + 2 × 18,250 = 372,336,500 ops × $1/M + 2.19 M min × $0.08/M = $372.51.
+    const appSync = report.alternatives.find((a) => a.name === 'AppSync Events');
+    expect(appSync?.usd).toBeCloseTo(372.5117, 3);
+    // Ably: 7.3 M × 51 = 372.3 M messages × $2.50/M = $930.75.
+    expect(report.alternatives.find((a) => a.name === 'Ably')?.usd).toBeCloseTo(930.75, 2);
+  });
+});
+
+describe('estimateMonthlyCost — FACTS.md reference load', () => {
+  const reference = { eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 };
+
+  it('reproduces about $3,000 of message fees at the first-tier price, the largest line by far', () => {
+    // 1 M × 30.4167 × 100 = 3,041.67 M event frames (+1.825 M protocol) × $1.00/M ≈ $3,043.
+    const flat = estimateMonthlyCost(reference, FLAT_MESSAGE_PRICES);
+    const messages = line(flat, 'messages');
+    expect(messages.usd).toBeGreaterThan(2_900);
+    expect(messages.usd).toBeLessThan(3_100);
+    const serviceFees = flat.totalUsd - flat.byService['Data transfer'];
+    expect(messages.usd / serviceFees).toBeGreaterThan(0.85);
+  });
+
+  it('applies the $0.80/M volume tier beyond 1 B messages', () => {
+    // 1,000 M × $1.00/M + 2,043.49 M × $0.80/M = $2,634.79.
+    const tiered = estimateMonthlyCost(reference, PRICES);
+    expect(line(tiered, 'messages').usd).toBeCloseTo(2_634.79, 1);
+  });
+
+  it('divides message units by the events coalesced per message', () => {
+    const off = estimateMonthlyCost(reference, FLAT_MESSAGE_PRICES);
+    const on = estimateMonthlyCost({ ...reference, coalesceEventsPerMessage: 10 }, FLAT_MESSAGE_PRICES);
+    // 10 × 1,375 + 30 = 13,780 B still fits one 32 KB unit: event units fall from 3,041.67 M to 304.17 M.
+    expect(line(on, 'messages').quantity).toBeCloseTo(304_166_667 + 1_825_000, -1);
+    expect(line(off, 'messages').quantity).toBeCloseTo(3_041_666_667 + 1_825_000, -1);
+    expect(on.totalUsd).toBeLessThan(off.totalUsd / 2);
+  });
+});
+
+describe('estimateMonthlyCost — sizes and limits', () => {
+  it('caps coalescing so that a frame stays within 128 KB', () => {
+    // 40 KB payloads: (131,072 − 30) / (40,960 + 351) = 3.17 → 3 events per frame, 4 units each.
+    const report = estimateMonthlyCost(
+      {
+        eventsPerDay: 1000,
+        connectionsPerEvent: 1,
+        webhooksPerEvent: 0,
+        payloadKb: 40,
+        coalesceEventsPerMessage: 50,
+      },
+      PRICES,
+    );
+    expect(report.effectiveEventsPerMessage).toBe(3);
+    expect(line(report, 'messages').explanation).toContain('4 unit(s)');
+  });
+
+  it('bills a large event as several 64 KB EventBridge chunks', () => {
+    // 200 KB payload → entry ≈ 205,206 B → 4 chunks.
+    const report = estimateMonthlyCost(
+      { eventsPerDay: 24_000, connectionsPerEvent: 0, webhooksPerEvent: 0, payloadKb: 200 },
+      PRICES,
+    );
+    expect(line(report, 'custom events').quantity).toBeCloseTo(730_000 * 4, 0);
+  });
+
+  it('refuses a negative or non-finite load and coalescing below 1', () => {
+    expect(() =>
+      estimateMonthlyCost({ eventsPerDay: -1, connectionsPerEvent: 1, webhooksPerEvent: 0 }, PRICES),
+    ).toThrow(InvalidWorkloadError);
+    expect(() =>
+      estimateMonthlyCost(
+        { eventsPerDay: 1, connectionsPerEvent: 1, webhooksPerEvent: 0, coalesceEventsPerMessage: 0.5 },
+        PRICES,
+      ),
+    ).toThrow(InvalidWorkloadError);
+  });
+
+  it('prices volume tiers cumulatively', () => {
+    const tiers = [
+      { upTo: 10, usdPerUnit: 1 },
+      { upTo: Number.POSITIVE_INFINITY, usdPerUnit: 0.5 },
+    ];
+    expect(tieredCost(4, tiers)).toBe(4);
+    expect(tieredCost(30, tiers)).toBe(10 + 10);
+  });
+
+  it('estimates the events per message a window can gather on one channel', () => {
+    expect(achievableEventsPerMessage(200, 0.1, 50)).toBe(20);
+    expect(achievableEventsPerMessage(0.5, 1, 50)).toBe(1);
+    expect(achievableEventsPerMessage(10_000, 1, 50)).toBe(50);
+  });
+});
