@@ -7,9 +7,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { addQueueMapping } from './eventSourceMappings.js';
+import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
-import { topology } from './topology.js';
 import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
 
@@ -22,8 +21,7 @@ export interface AuditLogProps {
   readonly batchSize?: number;
 }
 
-const mapping = topology.queueMappings.find((m) => m.function === 'audit');
-if (!mapping) throw new Error('topology.queueMappings has no audit mapping');
+const mapping = queueMappingOf('audit');
 
 export class AuditLog extends Construct {
   readonly table: dynamodb.Table;

@@ -12,12 +12,12 @@ import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TRACKED_TABLES_ENV } from '../src/core/trackedTables.js';
-import { addStreamMapping } from './eventSourceMappings.js';
+import { addStreamMapping, streamMappingOf } from './eventSourceMappings.js';
 import type { OutboxTable } from './OutboxTable.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
 import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
-import { topology } from './topology.js';
+import type { QueueName } from './topology.js';
 
 export interface OutboxPublisherProps {
   readonly outbox: OutboxTable;
@@ -30,8 +30,7 @@ export interface OutboxPublisherProps {
   readonly batchSize?: number;
 }
 
-const mapping = topology.streamMappings.find((m) => m.function === 'publisher' && m.table === 'outbox');
-if (!mapping) throw new Error('topology.streamMappings has no publisher mapping on the outbox');
+const mapping = streamMappingOf('publisher', 'outbox');
 
 export class OutboxPublisher extends Construct {
   readonly function: lambda.IFunction;
@@ -46,8 +45,9 @@ export class OutboxPublisher extends Construct {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.quarantineTable = createTopologyTable(this, 'QuarantineTable', 'quarantine', { removalPolicy });
-    const queues = createTopologyQueues(this, [mapping.onFailure]);
-    this.deadLetterQueue = queues[mapping.onFailure];
+    const dlqName = mapping.onFailure as QueueName;
+    const queues = createTopologyQueues(this, [dlqName]);
+    this.deadLetterQueue = queues[dlqName];
 
     this.handler = new TopologyFunction(this, 'Publisher', {
       name: 'publisher',

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import { RESUME_ENV } from '../src/core/resume.js';
 import {
   DEFAULT_RETRY_SCHEDULE_SECONDS,
   MAX_ATTEMPTS_LIMIT,
@@ -135,6 +136,11 @@ export const configSchema = z
       .prefault({}),
     /** More missed events than this on resume → `refresh` (RESUME_MAX_EVENTS). */
     resumeLimit: wholeNumber(1, 100_000, 'events').default(1000),
+    /**
+     * Create the account-level role API Gateway needs to write access logs (AWS::ApiGateway::Account,
+     * one per account and region; kept on stack deletion). Turn off when the account already has one.
+     */
+    apiGatewayAccountRole: z.boolean({ error: 'must be true or false' }).default(true),
     /** X-Ray active tracing on every function (Powertools tracer). */
     tracing: z.boolean({ error: 'must be true or false' }).default(true),
   })
@@ -235,6 +241,7 @@ const OPTION_PATHS = [
   'fanout.batchingWindowSeconds',
   'resumeLimit',
   'tracing',
+  'apiGatewayAccountRole',
   'batchSizes',
   ...mappingFunctions.map((fn) => `batchSizes.${fn}`),
 ] as const;
@@ -275,12 +282,16 @@ export function resolveConfig(input: { props?: OutboxRelayOptions; context?: Con
   return parseConfig(merged);
 }
 
-/** Environment variables (beyond the topology's) that carry the options to the handlers. */
+/**
+ * Environment variables (beyond the topology's) that carry the options to the handlers. The JWT
+ * names equal `JWT_ENV` in src/aws/jwtSecret.ts (not imported: it pulls in the SDK); a construct
+ * test checks they agree.
+ */
 export const CONFIG_ENV = {
   webhookRetrySchedule: RETRY_SCHEDULE_ENV,
   fanoutCoalesce: FANOUT_ENV.coalesce,
   fanoutMaxEventsPerFrame: FANOUT_ENV.maxEventsPerFrame,
-  resumeMaxEvents: 'RESUME_MAX_EVENTS',
+  resumeMaxEvents: RESUME_ENV.maxEvents,
   allowedOrigins: 'WEBSOCKET_ALLOWED_ORIGINS',
   jwtSecretArn: 'JWT_SECRET_ARN',
   jwtIssuer: 'JWT_ISSUER',

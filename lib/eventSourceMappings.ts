@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SQS_UNWINDOWED_MAX_BATCH_SIZE } from './config.js';
-import type { QueueMappingDef, StreamMappingDef } from './topology.js';
+import { type QueueMappingDef, type StreamMappingDef, topology } from './topology.js';
 
 export interface MappingOverrides {
   /** @default the topology's batch size */
@@ -75,4 +75,18 @@ export function addStreamMapping(
   });
   fn.addEventSource(source);
   return source;
+}
+
+/** The topology's SQS mapping for a function (throws if the topology has none). */
+export function queueMappingOf(fn: string): QueueMappingDef {
+  const def = (topology.queueMappings as readonly QueueMappingDef[]).find((m) => m.function === fn);
+  if (!def) throw new Error(`topology.queueMappings has no mapping for function ${fn}`);
+  return def;
+}
+
+/** The topology's stream mapping of a function on a table (throws if the topology has none). */
+export function streamMappingOf(fn: string, table: string): StreamMappingDef {
+  const def = (topology.streamMappings as readonly StreamMappingDef[]).find((m) => m.function === fn && m.table === table);
+  if (!def) throw new Error(`topology.streamMappings has no mapping for function ${fn} on table ${table}`);
+  return def;
 }

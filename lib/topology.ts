@@ -203,7 +203,11 @@ export const topology = {
       entry: 'lambdas/audit/handler.ts',
       timeoutSeconds: 30,
       memoryMb: 256,
-      tables: [{ table: 'audit', access: 'write' }],
+      // quarantine: a message whose body is not a valid envelope is stored there with the reason.
+      tables: [
+        { table: 'audit', access: 'write' },
+        { table: 'quarantine', access: 'write' },
+      ],
       queues: [{ queue: 'auditQueue', access: 'consume' }],
     },
     wsAuthorizer: {
@@ -257,7 +261,10 @@ export const topology = {
       entry: 'lambdas/webhook-dispatcher/handler.ts',
       timeoutSeconds: 30,
       memoryMb: 256,
-      tables: [{ table: 'webhookEndpoints', access: 'read' }],
+      tables: [
+        { table: 'webhookEndpoints', access: 'read' },
+        { table: 'quarantine', access: 'write' },
+      ],
       queues: [
         { queue: 'webhookDispatchQueue', access: 'consume' },
         { queue: 'webhookDeliveryQueue', access: 'send' },

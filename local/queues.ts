@@ -58,7 +58,13 @@ export async function startQueues(
       });
     }
     const { queueUrl, queueArn, queueName } = server.createQueue(localQueueName(key), { attributes });
-    const queue = { key, name: queueName, url: queueUrl, arn: queueArn, isDeadLetterQueue: deadLetterKeys.has(key) };
+    const queue = {
+      key,
+      name: queueName,
+      url: queueUrl,
+      arn: queueArn,
+      isDeadLetterQueue: deadLetterKeys.has(key),
+    };
     queues[key] = queue;
     return queue;
   };

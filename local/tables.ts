@@ -57,7 +57,9 @@ async function createTable(client: DynamoDBClient, key: string, def: TableDef): 
                 IndexName: index.name,
                 KeySchema: [
                   { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
-                  ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }] : []),
+                  ...(index.sortKey
+                    ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }]
+                    : []),
                 ],
                 Projection: { ProjectionType: 'ALL' as const },
               })),

@@ -17,7 +17,7 @@ export function browserBundle(): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    sourcemap: 'inline',
+    minify: true,
     logLevel: 'silent',
   }).then((result) => {
     const output = result.outputFiles[0];

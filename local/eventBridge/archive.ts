@@ -22,7 +22,8 @@ export function createBusArchive(filePath?: string): BusArchive {
   let size = 0;
   if (filePath) mkdirSync(dirname(filePath), { recursive: true });
   const inRange = (event: BusEvent, range: { from?: string; to?: string }) =>
-    (range.from === undefined || event.time >= range.from) && (range.to === undefined || event.time < range.to);
+    (range.from === undefined || event.time >= range.from) &&
+    (range.to === undefined || event.time < range.to);
   return {
     append(events) {
       if (events.length === 0) return;

@@ -32,7 +32,9 @@ export const faultConfigSchema = z
       .strict()
       .optional(),
     /** Per function (topology name): the fraction of invocations that throw before the handler runs. */
-    handlers: z.partialRecord(z.enum(FUNCTION_NAMES), z.object({ throwFraction: fraction }).strict()).optional(),
+    handlers: z
+      .partialRecord(z.enum(FUNCTION_NAMES), z.object({ throwFraction: fraction }).strict())
+      .optional(),
     connections: z
       .object({
         /** Connection ids whose `@connections` calls answer 410 Gone (and whose socket is closed). */
@@ -76,7 +78,9 @@ export function parseFaultConfig(input: string | unknown): FaultConfig {
   }
   const parsed = faultConfigSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const issues = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new InvalidFaultConfigError(`invalid fault configuration: ${issues.join('; ')}`);
   }
   return parsed.data;

@@ -7,7 +7,9 @@ export type Invoke = (functionName: string, event: unknown) => Promise<unknown>;
 /** What the fault injector (local/faults) answers for a `@connections` call; structurally typed to stay decoupled. */
 export interface ConnectionFaultHook {
   readonly active: boolean;
-  connectionFault(connectionId: string): { readonly statusCode: 410 | 500; readonly closeConnection: boolean } | undefined;
+  connectionFault(
+    connectionId: string,
+  ): { readonly statusCode: 410 | 500; readonly closeConnection: boolean } | undefined;
   delay?(hop: 'managementApi'): Promise<void>;
 }
 

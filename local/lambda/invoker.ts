@@ -48,7 +48,8 @@ export function createInvoker(options: InvokerOptions): Invoker {
     let handler = handlers.get(name);
     if (!handler) {
       handler = import(pathToFileURL(resolve(options.rootDir, def.entry)).href).then((module: unknown) => {
-        const exported = typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
+        const exported =
+          typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
         if (typeof exported !== 'function') throw new HandlerNotFoundError(name, def.entry);
         return (event: unknown, context: Context) => Reflect.apply(exported, undefined, [event, context]);
       });

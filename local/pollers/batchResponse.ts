@@ -25,7 +25,10 @@ export function readBatchResponse(response: unknown, knownIds: ReadonlySet<strin
   for (const failure of failures) {
     const id = failure.itemIdentifier;
     if (typeof id !== 'string' || id === '' || !knownIds.has(id)) {
-      return { kind: 'wholeBatchFailed', reason: `unknown or empty itemIdentifier ${JSON.stringify(id) ?? 'undefined'}` };
+      return {
+        kind: 'wholeBatchFailed',
+        reason: `unknown or empty itemIdentifier ${JSON.stringify(id) ?? 'undefined'}`,
+      };
     }
     failed.add(id);
   }

@@ -88,7 +88,8 @@ function load(path: string): CheckpointFile {
     return { version: 1, mappings: {} };
   }
   const parsed = fileSchema.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new Error(`${path} is not a checkpoint file of this runtime: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new Error(`${path} is not a checkpoint file of this runtime: ${parsed.error.message}`);
   return parsed.data;
 }
 

@@ -161,7 +161,9 @@ function toLambdaMessageAttributes(attributes: Record<string, MessageAttributeVa
     out[name] = {
       dataType: value.DataType ?? 'String',
       ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
-      ...(value.BinaryValue !== undefined ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') } : {}),
+      ...(value.BinaryValue !== undefined
+        ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
+        : {}),
       stringListValues: value.StringListValues ?? [],
       binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
     };

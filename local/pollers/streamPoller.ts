@@ -13,11 +13,11 @@
  * One batch per shard at a time (parallelization factor 1).
  */
 import {
+  type _Record,
   DescribeStreamCommand,
   type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type _Record,
   type Shard,
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
@@ -88,7 +88,8 @@ const GET_RECORDS_MAX = 1000;
 export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const { mapping, streamArn, client, checkpoints, mappingId } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
-  const retryDelayMs = options.retryDelayMs ?? ((attempt: number) => Math.min(2000, 100 * 2 ** (attempt - 1)));
+  const retryDelayMs =
+    options.retryDelayMs ?? ((attempt: number) => Math.min(2000, 100 * 2 ** (attempt - 1)));
   const abort = new AbortController();
   const workers = new Map<string, ShardWorker>();
   /** Issue time of the last DescribeStream after which no new shard was pending. */
@@ -150,9 +151,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       } catch (error) {
         if (abort.signal.aborted) throw error;
         options.onError?.(
-          new Error(`Checkpoint ${saved.sequenceNumber} of shard ${shardId} is not readable; reading from TRIM_HORIZON`, {
-            cause: error,
-          }),
+          new Error(
+            `Checkpoint ${saved.sequenceNumber} of shard ${shardId} is not readable; reading from TRIM_HORIZON`,
+            {
+              cause: error,
+            },
+          ),
         );
       }
     }
@@ -170,7 +174,15 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   ) => {
     await options.sendToOnFailure(
       JSON.stringify(
-        onFailureMessage({ shardId, streamArn, records, condition, invocations, functionError, functionArn: options.functionArn }),
+        onFailureMessage({
+          shardId,
+          streamArn,
+          records,
+          condition,
+          invocations,
+          functionError,
+          functionArn: options.functionArn,
+        }),
       ),
     );
   };
@@ -192,7 +204,13 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       const expired = expiredCount === -1 ? segment.records.length : expiredCount;
       if (expired > 0) {
         const dropped = segment.records.slice(0, expired);
-        await sendToOnFailure(shardId, dropped, 'RecordAgeExceeded', segment.invocations, segment.failures > 0);
+        await sendToOnFailure(
+          shardId,
+          dropped,
+          'RecordAgeExceeded',
+          segment.invocations,
+          segment.failures > 0,
+        );
         saveCheckpoint(shardId, dropped.at(-1));
         segment.records = segment.records.slice(expired);
         if (segment.records.length === 0) {
@@ -201,7 +219,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         }
       }
 
-      const lambdaRecords: DynamoDBRecord[] = segment.records.map((record) => toLambdaStreamRecord(record, streamArn));
+      const lambdaRecords: DynamoDBRecord[] = segment.records.map((record) =>
+        toLambdaStreamRecord(record, streamArn),
+      );
       segment.invocations += 1;
       let outcome: ReturnType<typeof readBatchResponse> | { kind: 'thrown' };
       try {
@@ -230,15 +250,29 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         segments.splice(
           0,
           1,
-          { records: segment.records.slice(0, half), failures: segment.failures, invocations: segment.invocations },
-          { records: segment.records.slice(half), failures: segment.failures, invocations: segment.invocations },
+          {
+            records: segment.records.slice(0, half),
+            failures: segment.failures,
+            invocations: segment.invocations,
+          },
+          {
+            records: segment.records.slice(half),
+            failures: segment.failures,
+            invocations: segment.invocations,
+          },
         );
         continue;
       }
 
       const failures = segment.failures + 1;
       if (mapping.maxRetryAttempts >= 0 && failures > mapping.maxRetryAttempts) {
-        await sendToOnFailure(shardId, failedRecords, 'RetryAttemptsExhausted', segment.invocations, outcome.kind !== 'partial');
+        await sendToOnFailure(
+          shardId,
+          failedRecords,
+          'RetryAttemptsExhausted',
+          segment.invocations,
+          outcome.kind !== 'partial',
+        );
         saveCheckpoint(shardId, failedRecords.at(-1));
         segments.shift();
         continue;
@@ -305,7 +339,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     const shards = await describeShards();
     const saved = checkpoints.shards(mappingId, streamArn);
     const known = new Set(shards.map((shard) => shard.ShardId ?? ''));
-    const isDone = (shardId: string) => workers.get(shardId)?.finished === true || saved[shardId]?.finished === true;
+    const isDone = (shardId: string) =>
+      workers.get(shardId)?.finished === true || saved[shardId]?.finished === true;
     let pending = false;
     for (const shard of shards) {
       const shardId = shard.ShardId;
@@ -316,7 +351,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         pending = true;
         continue;
       }
-      const worker: ShardWorker = { shardId, done: Promise.resolve(), finished: false, lastQuietRead: undefined };
+      const worker: ShardWorker = {
+        shardId,
+        done: Promise.resolve(),
+        finished: false,
+        lastQuietRead: undefined,
+      };
       worker.done = runShard(worker, initial);
       workers.set(shardId, worker);
     }

@@ -23,6 +23,7 @@ export const JWT_ENV = {
 export type TokenVerifier = (token: string | undefined) => Promise<ConnectionIdentity>;
 
 let cachedKey: Promise<TokenKey> | undefined;
+let cachedFor: string | undefined;
 let secretsClient: SecretsManagerClient | undefined;
 
 const secretJsonSchema = z.object({ secret: z.string().min(1) });
@@ -52,6 +53,12 @@ async function loadKey(): Promise<TokenKey> {
 /** The verifier for this process's configuration (key material cached after the first call). */
 export function getTokenVerifier(): TokenVerifier {
   return async (token) => {
+    // Keyed on the configuration, so a process that restarts the offline runtime with a new secret re-reads it.
+    const config = [JWT_ENV.jwksUrl, JWT_ENV.secret, JWT_ENV.secretArn].map((name) => optionalEnv(name) ?? '').join('\n');
+    if (cachedFor !== config) {
+      cachedKey = undefined;
+      cachedFor = config;
+    }
     cachedKey ??= loadKey().catch((error: unknown) => {
       cachedKey = undefined; // do not cache a failed Secrets Manager read
       throw error;

@@ -17,6 +17,8 @@ export class ChannelState {
   status: SubscriptionStatus = 'pending';
   /** True from the (re)subscription until the server's `resumed` frame: events are held in `held`. */
   resuming = false;
+  /** `unknown_since` answers retried during the current resume. */
+  resumeRetries = 0;
   private held: Envelope[] = [];
 
   constructor(
@@ -41,6 +43,7 @@ export class ChannelState {
   beginResume(): boolean {
     if (this.lastId === undefined) return false;
     this.resuming = true;
+    this.resumeRetries = 0;
     this.held = [];
     return true;
   }

@@ -42,6 +42,8 @@ export const DEFAULT_PING_INTERVAL_MS = 5 * 60 * 1000;
 export const DEFAULT_PONG_TIMEOUT_MS = 30_000;
 export const DEFAULT_RESUME_TIMEOUT_MS = 30_000;
 export const DEFAULT_DEDUPE_WINDOW = 1000;
+export const DEFAULT_RESUME_RETRIES = 3;
+const RESUME_RETRY_STEP_MS = 1000;
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -84,6 +86,7 @@ export class OutboxRelayClient implements RelayClient {
   private readonly pongTimeoutMs: number;
   private readonly resumeTimeoutMs: number;
   private readonly dedupeWindow: number;
+  private readonly resumeRetries: number;
 
   constructor(private readonly options: ConnectOptions) {
     this.getToken = 'getToken' in options ? options.getToken : () => options.token;
@@ -97,6 +100,7 @@ export class OutboxRelayClient implements RelayClient {
     this.pongTimeoutMs = options.pongTimeoutMs ?? DEFAULT_PONG_TIMEOUT_MS;
     this.resumeTimeoutMs = options.resumeTimeoutMs ?? DEFAULT_RESUME_TIMEOUT_MS;
     this.dedupeWindow = options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
+    this.resumeRetries = options.resumeRetries ?? DEFAULT_RESUME_RETRIES;
     new URL(options.url); // fail fast on a malformed URL, before any timer exists
     void this.openSocket();
   }
@@ -344,6 +348,7 @@ export class OutboxRelayClient implements RelayClient {
         this.finishResume(frame.channel);
         return;
       case 'refresh':
+        if (frame.reason === 'unknown_since' && this.retryResume(frame.channel)) return;
         // After these reasons no replay follows; a too-large payload is one event, not the resume.
         if (frame.reason !== 'payload_too_large') this.finishResume(frame.channel);
         this.emit(
@@ -401,6 +406,25 @@ export class OutboxRelayClient implements RelayClient {
         this.failResume(channel);
       }, this.resumeTimeoutMs),
     );
+  }
+
+  /** Asks for the replay again a little later; false when the retries are used up. */
+  private retryResume(channel: string): boolean {
+    const state = this.channels.get(channel);
+    if (!state?.resuming || state.status !== 'confirmed' || state.resumeRetries >= this.resumeRetries)
+      return false;
+    state.resumeRetries += 1;
+    this.clearResumeTimer(channel);
+    this.resumeTimers.set(
+      channel,
+      setTimeout(() => {
+        this.resumeTimers.delete(channel);
+        if (!state.resuming || state.lastId === undefined || this.channels.get(channel) !== state) return;
+        this.send({ action: 'resume', channels: [{ channel, since: state.lastId }] });
+        this.startResumeTimer(channel);
+      }, RESUME_RETRY_STEP_MS * state.resumeRetries),
+    );
+    return true;
   }
 
   private clearResumeTimer(channel: string): void {

@@ -46,6 +46,12 @@ export type ConnectOptions = TokenSource & {
   readonly pongTimeoutMs?: number;
   /** How long to wait for a `resumed` frame before telling the app to refresh. @default 30_000 */
   readonly resumeTimeoutMs?: number;
+  /**
+   * How often a resume answered with `refresh: unknown_since` is asked again (after 1 s, 2 s, …)
+   * before the app is told to refresh: the audit log records an event a moment after it is
+   * delivered live, so a fresh `since` can be briefly unknown. @default 3
+   */
+  readonly resumeRetries?: number;
   /** Event ids remembered per channel for de-duplication. @default 1000 */
   readonly dedupeWindow?: number;
   /** Replaces the transport (tests, custom WebSocket implementations). */

@@ -6,7 +6,7 @@
  *
  * @example
  *   const report = estimateMonthlyCost({ eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 }, PRICES);
- *   report.totalUsd; // ≈ $3,449: messages $2,635 (volume tier applied), data transfer $358, DynamoDB $297
+ *   report.totalUsd; // ≈ $3,413: messages $2,635 (volume tier applied), data transfer $358, DynamoDB $258
  */
 
 /** A price that falls with volume: `upTo` is the cumulative quantity (in units) at which the tier ends. */
@@ -101,6 +101,12 @@ export interface PipelineAssumptions {
   readonly queuesPolledByLambda: number;
   /** Audit table: the event item is written to the table and to its byChannel and byResource indexes (projection ALL). */
   readonly auditEventItemWrites: number;
+  /**
+   * The fan-out records the event before delivering it (so a resume right after has no gap) and the
+   * audit consumer's conditional put then finds it there: a failed condition still consumes the
+   * base table's write units (no index is written).
+   */
+  readonly auditEventItemConditionalRewrites: number;
   readonly auditEventItemExtraBytes: number;
   /**
    * One WebSocket attempt item per event (target `fanout`: subscriber, delivered, gone, … counts;
@@ -170,6 +176,7 @@ export const DEFAULT_PIPELINE_ASSUMPTIONS: PipelineAssumptions = {
   sqsLongPollSeconds: 20,
   queuesPolledByLambda: 4,
   auditEventItemWrites: 3,
+  auditEventItemConditionalRewrites: 1,
   auditEventItemExtraBytes: 200,
   websocketAttemptItemBaseBytes: 400,
   websocketAttemptBytesPerConnection: 0,
@@ -548,7 +555,7 @@ export function estimateMonthlyCost(
   const auditItemBytes = envelopeBytes + a.auditEventItemExtraBytes;
   const wsAttemptBytes = a.websocketAttemptItemBaseBytes + a.websocketAttemptBytesPerConnection * C;
   const outboxWrus = events * wru(outboxRowBytes);
-  const auditWrus = events * a.auditEventItemWrites * wru(auditItemBytes);
+  const auditWrus = events * (a.auditEventItemWrites + a.auditEventItemConditionalRewrites) * wru(auditItemBytes);
   const wsAttemptWrus = C > 0 ? events * wru(wsAttemptBytes) : 0;
   const hookAttemptWrus = deliveries * wru(a.webhookAttemptItemBytes);
   // Connection item + one subscription item written on connect, both deleted on disconnect.
@@ -563,7 +570,8 @@ export function estimateMonthlyCost(
     usd: writeUnits * ddb.usdPerWriteRequestUnit,
     explanation:
       `outbox row ${wru(outboxRowBytes)} WRU (${fmt(outboxRowBytes)} B) = ${millions(outboxWrus)}; audit event item ` +
-      `${a.auditEventItemWrites} × ${wru(auditItemBytes)} WRU (table + 2 indexes) = ${millions(auditWrus)}; WebSocket ` +
+      `(${a.auditEventItemWrites} + ${a.auditEventItemConditionalRewrites}) × ${wru(auditItemBytes)} WRU (table + 2 indexes, ` +
+      `+ the second, conditional put) = ${millions(auditWrus)}; WebSocket ` +
       `attempt ${wru(wsAttemptBytes)} WRU/event = ${millions(wsAttemptWrus)}; webhook attempts ${millions(hookAttemptWrus)}; ` +
       `connections ${millions(connectionWrus)}. TTL deletes are free.`,
   });

@@ -38,8 +38,8 @@ function isoTimeOf(value: number | Date | string | undefined): string | undefine
 function field(raw: unknown, ...path: string[]): unknown {
   let value = raw;
   for (const key of path) {
-    if (typeof value !== 'object' || value === null || !(key in value)) return undefined;
-    value = (value as Record<string, unknown>)[key];
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = Reflect.get(value, key);
   }
   return value;
 }

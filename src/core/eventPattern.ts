@@ -24,9 +24,11 @@ export function matchesEventPattern(pattern: unknown, event: unknown): boolean {
 function matchObject(pattern: Record<string, unknown>, event: unknown): boolean {
   for (const [key, rule] of Object.entries(pattern)) {
     if (key === '$or') {
-      if (!Array.isArray(rule) || rule.length === 0) throw new InvalidEventPatternError('$or must be a non-empty array');
+      if (!Array.isArray(rule) || rule.length === 0)
+        throw new InvalidEventPatternError('$or must be a non-empty array');
       const matched = rule.some((alternative) => {
-        if (!isObject(alternative)) throw new InvalidEventPatternError('Each $or alternative must be an object');
+        if (!isObject(alternative))
+          throw new InvalidEventPatternError('Each $or alternative must be an object');
         return matchObject(alternative, event);
       });
       if (!matched) return false;
@@ -52,7 +54,8 @@ function matchField(alternatives: readonly unknown[], value: unknown): boolean {
   return alternatives.some((alternative) => {
     if (isObject(alternative)) {
       if ('exists' in alternative) {
-        if (typeof alternative.exists !== 'boolean') throw new InvalidEventPatternError('exists takes true or false');
+        if (typeof alternative.exists !== 'boolean')
+          throw new InvalidEventPatternError('exists takes true or false');
         // `exists` is about the field's presence (an empty array counts as absent, as in AWS).
         const exists = present && !(Array.isArray(value) && value.length === 0) && !isObject(value);
         return alternative.exists === exists;
@@ -71,7 +74,8 @@ function isScalar(value: unknown): value is string | number | boolean | null {
 
 function matchOperator(operator: Record<string, unknown>, value: unknown): boolean {
   const entries = Object.entries(operator);
-  if (entries.length !== 1) throw new InvalidEventPatternError(`Unsupported matcher ${JSON.stringify(operator)}`);
+  if (entries.length !== 1)
+    throw new InvalidEventPatternError(`Unsupported matcher ${JSON.stringify(operator)}`);
   const [name, argument] = entries[0] as [string, unknown];
   switch (name) {
     case 'prefix':
@@ -79,7 +83,8 @@ function matchOperator(operator: Record<string, unknown>, value: unknown): boole
     case 'suffix':
       return matchAffix(argument, value, (v, a) => v.endsWith(a), 'suffix');
     case 'equals-ignore-case':
-      if (typeof argument !== 'string') throw new InvalidEventPatternError('equals-ignore-case takes a string');
+      if (typeof argument !== 'string')
+        throw new InvalidEventPatternError('equals-ignore-case takes a string');
       return typeof value === 'string' && value.toLowerCase() === argument.toLowerCase();
     case 'wildcard':
       if (typeof argument !== 'string') throw new InvalidEventPatternError('wildcard takes a string');
@@ -112,7 +117,12 @@ function matchAnythingBut(argument: unknown, value: unknown): boolean {
     const [name, inner] = Object.entries(argument)[0] ?? [];
     if (name === 'prefix' || name === 'suffix') {
       if (typeof value !== 'string') return true;
-      return !matchAffix(inner, value, name === 'prefix' ? (v, a) => v.startsWith(a) : (v, a) => v.endsWith(a), name);
+      return !matchAffix(
+        inner,
+        value,
+        name === 'prefix' ? (v, a) => v.startsWith(a) : (v, a) => v.endsWith(a),
+        name,
+      );
     }
     if (name === 'equals-ignore-case') {
       const list = Array.isArray(inner) ? inner : [inner];
@@ -122,7 +132,8 @@ function matchAnythingBut(argument: unknown, value: unknown): boolean {
     throw new InvalidEventPatternError(`Unsupported anything-but matcher ${JSON.stringify(argument)}`);
   }
   const excluded: unknown[] = Array.isArray(argument) ? argument : [argument];
-  if (!excluded.every(isScalar)) throw new InvalidEventPatternError('anything-but takes values, a list or prefix/suffix');
+  if (!excluded.every(isScalar))
+    throw new InvalidEventPatternError('anything-but takes values, a list or prefix/suffix');
   return !excluded.some((item) => item === value);
 }
 

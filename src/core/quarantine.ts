@@ -29,7 +29,7 @@ export const quarantineReasonSchema = z.enum([
 export type QuarantineReason = z.infer<typeof quarantineReasonSchema>;
 
 /** Which component quarantined the record. */
-export const quarantineSourceSchema = z.enum(['publisher', 'audit']);
+export const quarantineSourceSchema = z.enum(['publisher', 'audit', 'webhookDispatcher']);
 export type QuarantineSource = z.infer<typeof quarantineSourceSchema>;
 
 /** What a caller hands to the quarantine. */

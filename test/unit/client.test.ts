@@ -448,6 +448,41 @@ describe('client SDK', () => {
     await expect(c.ready()).resolves.toBeUndefined();
   });
 
+  it('asks again when a resume is answered unknown_since, since the audit log may lag live delivery', async () => {
+    const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeRetries: 2 });
+    const refreshes: RefreshNotice[] = [];
+    const seen: string[] = [];
+    c.on('refresh', (notice) => refreshes.push(notice));
+    c.subscribe('orders', (event) => seen.push(event.id));
+    acceptConnection(['orders']).frame({ type: 'event', event: envelope(1) });
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(10);
+    const socket = acceptConnection(['orders']);
+    const resume = { action: 'resume', channels: [{ channel: 'orders', since: 'evt-0001' }] };
+    socket.frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
+    socket.frame({ type: 'event', event: envelope(3) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.sent.filter((m) => m.action === 'resume')).toEqual([resume, resume]);
+    socket.frame({ type: 'events', events: [envelope(2), envelope(3)] });
+    socket.frame({ type: 'resumed', channel: 'orders', replayed: 2 });
+    expect(refreshes).toEqual([]);
+    expect(seen).toEqual(['evt-0001', 'evt-0002', 'evt-0003']);
+  });
+
+  it('tells the app to refresh once the unknown_since retries are used up', async () => {
+    const c = await open({ resumeRetries: 1 });
+    const refreshes: RefreshNotice[] = [];
+    c.on('refresh', (notice) => refreshes.push(notice));
+    c.subscribe('orders', () => {}, { since: 'evt-bogus' });
+    const socket = acceptConnection(['orders']);
+    socket.frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(refreshes).toEqual([]);
+    socket.frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
+    expect(refreshes).toEqual([{ channel: 'orders', reason: 'unknown_since' }]);
+    await expect(c.ready()).resolves.toBeUndefined();
+  });
+
   it('tells the app to refresh when a resume gets no resumed frame in time', async () => {
     const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeTimeoutMs: 2000 });
     const refreshes: RefreshNotice[] = [];

@@ -73,12 +73,12 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
   });
 
   it('prices DynamoDB writes, reads and storage', () => {
-    // Writes per event: outbox 1,274 B → 2; audit 1,574 B → 2 × 3 (table + 2 indexes) = 6;
-    // WebSocket attempt (one `fanout` summary item, 400 B) → 1; webhook attempt 300 B → 1. 10 × 7.3 M = 73 M
-    // + connections 4 × 18,250 = 73,000 → 73,073,000 × $0.625/M = $45.670625.
+    // Writes per event: outbox 1,274 B → 2; audit 1,574 B → 2 × (3 (table + 2 indexes) + 1 conditional re-put) = 8;
+    // WebSocket attempt (one `fanout` summary item, 400 B) → 1; webhook attempt 300 B → 1. 12 × 7.3 M = 87.6 M
+    // + connections 4 × 18,250 = 73,000 → 87,673,000 × $0.625/M = $54.795625.
     const writes = line(report, 'write request units');
-    expect(writes.quantity).toBeCloseTo(73_073_000, 0);
-    expect(writes.usd).toBeCloseTo(45.670625, 5);
+    expect(writes.quantity).toBeCloseTo(87_673_000, 0);
+    expect(writes.usd).toBeCloseTo(54.795625, 5);
     // Reads: subscription query 50 × 200 B = 10,000 B → 3 × 4 KB × 0.5 = 1.5 RRU × 7.3 M = 10.95 M;
     // endpoints 0.5 × 7.3 M (dispatcher) + 0.5 × 7.3 M (delivery) = 7.3 M. 18.25 M × $0.125/M = $2.28125.
     const reads = line(report, 'read request units');
@@ -102,8 +102,8 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
   });
 
   it('adds the lines up to the total', () => {
-    // 365.9125 + 0.5475 + 7.4022 + 13.4175 + 7.30 + 36.0912 + 45.6706 + 2.2813 + 9.588 + 13.691 + 7.00 + 44.192
-    expect(report.totalUsd).toBeCloseTo(553.09, 1);
+    // 365.9125 + 0.5475 + 7.4022 + 13.4175 + 7.30 + 36.0912 + 54.7956 + 2.2813 + 9.588 + 13.691 + 7.00 + 44.192
+    expect(report.totalUsd).toBeCloseTo(562.22, 1);
     expect(report.byService['API Gateway WebSocket']).toBeCloseTo(366.46, 2);
   });
 

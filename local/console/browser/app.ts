@@ -74,6 +74,10 @@ async function api<TSchema extends z.ZodType>(
   return schema.parse(json);
 }
 
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function log(text: string, kind: 'info' | 'error' | 'refresh' = 'info'): void {
   const item = document.createElement('li');
   item.className = kind;
@@ -99,10 +103,10 @@ function showEvent(event: Envelope): void {
   const data = JSON.stringify(event.data);
   row.append(
     cell(String(received), 'muted'),
-    cell(event.time.slice(11, 23), 'mono'),
+    cell(event.time.slice(11, 23), 'mono nowrap'),
     cell(event.channel),
     cell(event.type),
-    cell(event.id, 'mono'),
+    cell(event.id, 'mono nowrap'),
     cell(data.length > 80 ? `${data.slice(0, 79)}…` : data, 'mono'),
   );
   row.addEventListener('click', () => {
@@ -159,7 +163,7 @@ async function showDetails(event: Envelope): Promise<void> {
       await api(`/console/api/events/${encodeURIComponent(event.id)}`, eventDetailsResponseSchema),
     );
   } catch (error) {
-    ui.details.textContent = `Could not load the audit trail: ${String(error)}`;
+    ui.details.textContent = `Could not load the audit trail: ${describe(error)}`;
   }
 }
 
@@ -198,6 +202,16 @@ function connectConsole(): void {
     }
     showState(state);
     log(`connection ${state}`);
+    // "live": subscribed and caught up (resumes done), not merely connected.
+    ui.state.dataset.live = 'false';
+    if (state === 'open') {
+      current.ready().then(
+        () => {
+          if (client === current && current.state === 'open') ui.state.dataset.live = 'true';
+        },
+        () => {},
+      );
+    }
   });
   current.on('refresh', (notice) => {
     refreshes += 1;
@@ -222,7 +236,7 @@ async function writeDemoEvents(): Promise<void> {
     });
     log(`wrote ${eventIds.length} demo event(s) to ${channel}`);
   } catch (error) {
-    log(`could not write demo events: ${String(error)}`, 'error');
+    log(`could not write demo events: ${describe(error)}`, 'error');
   } finally {
     ui.write.disabled = false;
   }
@@ -233,7 +247,7 @@ async function dropConnections(): Promise<void> {
     const { dropped } = await api('/console/api/drop-connections', dropConnectionsResponseSchema, {});
     log(`dropped ${dropped} connection(s) from the server side`);
   } catch (error) {
-    log(`could not drop connections: ${String(error)}`, 'error');
+    log(`could not drop connections: ${describe(error)}`, 'error');
   }
 }
 
@@ -257,4 +271,4 @@ async function start(): Promise<void> {
   document.body.dataset.ready = 'true';
 }
 
-start().catch((error: unknown) => log(`the console could not start: ${String(error)}`, 'error'));
+start().catch((error: unknown) => log(`the console could not start: ${describe(error)}`, 'error'));

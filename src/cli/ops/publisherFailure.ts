@@ -13,7 +13,9 @@ export const streamBatchFailureSchema = z.object({
       functionArn: z.string().optional(),
     })
     .optional(),
-  responseContext: z.object({ functionError: z.string().optional(), statusCode: z.number().optional() }).optional(),
+  responseContext: z
+    .object({ functionError: z.string().optional(), statusCode: z.number().optional() })
+    .optional(),
   timestamp: z.string().optional(),
   DDBStreamBatchInfo: z.object({
     shardId: z.string().min(1),

@@ -25,7 +25,7 @@ export interface DlqMessage {
 const PEEK_VISIBILITY_SECONDS = 60;
 const SQS_BATCH = 10;
 
-function toDlqMessage(message: Message): DlqMessage {
+export function toDlqMessage(message: Message): DlqMessage {
   const sent = message.Attributes?.SentTimestamp;
   return {
     messageId: message.MessageId ?? '',
@@ -37,7 +37,10 @@ function toDlqMessage(message: Message): DlqMessage {
 }
 
 /** Approximate number of messages (visible + in flight) in a queue. */
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+export async function queueDepth(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
   const result = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
@@ -50,7 +53,11 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ vi
   };
 }
 
-async function receiveBatch(sqs: SQSClient, queueUrl: string, visibilitySeconds: number): Promise<Message[]> {
+export async function receiveBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  visibilitySeconds = PEEK_VISIBILITY_SECONDS,
+): Promise<Message[]> {
   const result = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
@@ -76,25 +83,22 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  */
 export async function peekMessages(sqs: SQSClient, queueUrl: string, max: number): Promise<DlqMessage[]> {
   const seen = new Map<string, Message>();
-  const handles: { id: string; handle: string }[] = [];
+  const handles: { handle: string }[] = [];
   let emptyReceives = 0;
   // An empty receive can happen with messages left (SQS samples servers): stop after two in a row.
   while (seen.size < max && emptyReceives < 2) {
     const batch = await receiveBatch(sqs, queueUrl, PEEK_VISIBILITY_SECONDS);
     if (batch.length === 0) emptyReceives += 1;
     for (const message of batch) {
-      if (message.ReceiptHandle) handles.push({ id: String(handles.length), handle: message.ReceiptHandle });
+      if (message.ReceiptHandle) handles.push({ handle: message.ReceiptHandle });
       if (message.MessageId && !seen.has(message.MessageId)) seen.set(message.MessageId, message);
     }
   }
-  for (const group of chunks(handles, SQS_BATCH)) {
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: group.map(({ id, handle }) => ({ Id: id, ReceiptHandle: handle, VisibilityTimeout: 0 })),
-      }),
-    );
-  }
+  await releaseMessages(
+    sqs,
+    queueUrl,
+    handles.map(({ handle }) => handle),
+  );
   return [...seen.values()].slice(0, max).map(toDlqMessage);
 }
 
@@ -109,7 +113,10 @@ export interface MoveOptions {
   /** Only messages for which this returns true move; the others are released. */
   readonly select?: (message: DlqMessage) => boolean;
   /** Rewrite a message before it is re-sent (for example to reset an attempt counter). */
-  readonly transform?: (message: DlqMessage) => { body: string; attributes?: Record<string, MessageAttributeValue> };
+  readonly transform?: (message: DlqMessage) => {
+    body: string;
+    attributes?: Record<string, MessageAttributeValue>;
+  };
   readonly onProgress?: (moved: number) => void;
 }
 
@@ -166,19 +173,32 @@ export async function moveMessages(
     moved += deletions.length;
     options.onProgress?.(moved);
   }
-  for (const group of chunks(skippedHandles, SQS_BATCH)) {
+  await releaseMessages(sqs, fromUrl, skippedHandles);
+  return { moved, failed, skipped };
+}
+
+/** Make received messages visible again at once. */
+export async function releaseMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  receiptHandles: readonly string[],
+): Promise<void> {
+  for (const group of chunks(receiptHandles, SQS_BATCH)) {
     await sqs.send(
       new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: fromUrl,
+        QueueUrl: queueUrl,
         Entries: group.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: 0 })),
       }),
     );
   }
-  return { moved, failed, skipped };
 }
 
-/** Delete the listed messages' successors: used after a redrive that does not go through SQS. */
-export async function deleteMessages(sqs: SQSClient, queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+/** Delete received messages (after a redrive that does not go through SQS). */
+export async function deleteMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  receiptHandles: readonly string[],
+): Promise<void> {
   for (const group of chunks(receiptHandles, SQS_BATCH)) {
     await sqs.send(
       new DeleteMessageBatchCommand({

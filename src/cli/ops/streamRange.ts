@@ -28,7 +28,10 @@ export interface StreamRange {
 const MAX_EMPTY_PAGES = 5;
 
 /** The records of `range` (inclusive), in stream order. */
-export async function readStreamRange(streams: DynamoDBStreamsClient, range: StreamRange): Promise<_Record[]> {
+export async function readStreamRange(
+  streams: DynamoDBStreamsClient,
+  range: StreamRange,
+): Promise<_Record[]> {
   const records: _Record[] = [];
   try {
     const iterator = await streams.send(
@@ -68,4 +71,3 @@ export async function readStreamRange(streams: DynamoDBStreamsClient, range: Str
     throw error;
   }
 }
-

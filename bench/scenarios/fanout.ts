@@ -1,0 +1,116 @@
+/**
+ * (d) Fan-out: one event to 1,000 and to 10,000 connected, subscribed clients through the
+ * `@connections` path (the fan-out handler: subscriber query, then one PostToConnection per
+ * client over HTTP with the real SDK client) against the floor (the same frame sent straight on
+ * the gateway's `ws` server), as a ratio. (f) Memory: peak RSS of the runtime's process (and of
+ * the DynamoDB Local JVM) during the run.
+ *
+ * The clients live in a child process (bench/lib/clientFleet.ts): its own file-descriptor table
+ * (20,000 here) and the second core, so 10,000 client sockets plus 10,000 gateway sockets fit
+ * without raising any limit.
+ */
+import { serializeFrame } from '../../src/core/frames.js';
+import { busEventBody, sqsEvent, stampedEnvelope } from '../lib/busEvents.js';
+import { FleetHandle } from '../lib/fleet.js';
+import { mintToken, nowMs, RssSampler, startBenchRuntime } from '../lib/harness.js';
+import { figure, type Scenario, type ScenarioContext, type ScenarioOutput } from '../lib/results.js';
+import { median } from '../lib/stats.js';
+
+const CHANNEL = 'fanout';
+const REPEATS = 3;
+
+interface Measured {
+  readonly pathMs: number;
+  readonly pathHandlerMs: number;
+  readonly floorMs: number;
+}
+
+export const fanoutScenario: Scenario = {
+  name: 'fanout',
+  title: '(d) Fan-out to 1,000 / 10,000 clients vs direct broadcast, (f) peak RSS',
+  budgetMs: 240_000,
+  async run(context: ScenarioContext): Promise<ScenarioOutput> {
+    const started = Date.now();
+    const sizes = context.quick ? [100, 500] : [1_000, 10_000];
+    const figures: ScenarioOutput['figures'] = {};
+    const notes: string[] = [];
+    const rss = new RssSampler();
+    const runtime = await startBenchRuntime({
+      // The scenario invokes the fan-out itself; nothing else should compete for the core.
+      disabledMappings: ['audit', 'webhookDispatcher', 'webhookDelivery'],
+    });
+    const fleet = await FleetHandle.start(context.progress);
+    try {
+      const token = await mintToken(runtime, 'fanout-bench');
+      let connected = 0;
+      const measure = async (clients: number): Promise<Measured> => {
+        const path: number[] = [];
+        const pathHandler: number[] = [];
+        const floor: number[] = [];
+        for (let i = 0; i < REPEATS; i++) {
+          // Through @connections: the fan-out handler with one event, as its queue mapping would call it.
+          await fleet.reset();
+          const envelope = stampedEnvelope(CHANNEL);
+          const t0 = nowMs();
+          await runtime.invoke('fanout', sqsEvent([busEventBody(envelope)]));
+          const handlerDone = nowMs();
+          if (!(await fleet.waitForEvents(1, 120_000))) throw new Error(`not every client got the @connections event (${clients})`);
+          const report = await fleet.report();
+          const receipt = report.byEvent[envelope.id];
+          if (!receipt || receipt.count !== clients) throw new Error(`@connections reached ${receipt?.count ?? 0} of ${clients}`);
+          path.push(receipt.last - t0);
+          pathHandler.push(handlerDone - t0);
+
+          // The floor: the same frame, straight on the gateway's ws server.
+          await fleet.reset();
+          const direct = stampedEnvelope(CHANNEL);
+          const f0 = nowMs();
+          await runtime.gateway.broadcastDirect(serializeFrame({ type: 'event', event: direct }));
+          if (!(await fleet.waitForEvents(1, 120_000))) throw new Error(`not every client got the direct broadcast (${clients})`);
+          const floorReceipt = (await fleet.report()).byEvent[direct.id];
+          if (!floorReceipt || floorReceipt.count !== clients) throw new Error(`direct reached ${floorReceipt?.count ?? 0} of ${clients}`);
+          floor.push(floorReceipt.last - f0);
+          context.progress(
+            `${clients} clients, run ${i + 1}: @connections ${path.at(-1)?.toFixed(0)} ms (handler ${pathHandler.at(-1)?.toFixed(0)} ms), direct ${floor.at(-1)?.toFixed(0)} ms`,
+          );
+        }
+        return { pathMs: median(path), pathHandlerMs: median(pathHandler), floorMs: median(floor) };
+      };
+
+      for (const size of sizes) {
+        const connectStarted = Date.now();
+        const result = await fleet.connect(runtime.endpoints.webSocket, token, CHANNEL, size - connected, 100);
+        connected += result.connected;
+        if (result.failed > 0) notes.push(`${result.failed} of ${size} clients failed to connect: ${result.errors.join('; ')}`);
+        const connectSeconds = (Date.now() - connectStarted) / 1000;
+        context.progress(`${connected} clients connected and subscribed (${connectSeconds.toFixed(1)} s)`);
+        figures[`connectRate.${size}`] = figure(result.connected / connectSeconds, 'connects/s ($connect + subscribe)');
+        if (Date.now() - started > context.budgetMs * 0.8) {
+          notes.push(`Stopped before measuring ${size} clients: the scenario's budget ran out while connecting.`);
+          break;
+        }
+        const m = await measure(connected);
+        figures[`path.${connected}.ms`] = figure(m.pathMs, 'ms');
+        figures[`path.${connected}.handlerMs`] = figure(m.pathHandlerMs, 'ms');
+        figures[`floor.${connected}.ms`] = figure(m.floorMs, 'ms');
+        figures[`ratio.${connected}`] = figure(m.pathMs / m.floorMs, '× floor');
+        figures[`throughput.${connected}`] = figure(connected / (m.pathMs / 1000), 'messages/s via @connections');
+      }
+      const stats = runtime.gateway.stats();
+      figures.postCalls = figure(stats.postCalls, 'calls');
+      figures.gone = figure(stats.gone, 'calls');
+      figures.errors = figure(stats.errors, 'calls');
+      notes.push(
+        `Median of ${REPEATS} runs per size. path = fan-out handler invoked with one event (subscriber query + PostToConnection per client through the real SDK client) until the last client's receipt; floor = gateway.broadcastDirect of the same frame until the last receipt. Target: ratio ≤ 5 at 10,000 clients.`,
+        'Clients run in a child process (bench/lib/clientFleet.ts); runtime, gateway and handler share this process’s one event loop, as they do in `npm start`.',
+      );
+      return { figures, notes };
+    } finally {
+      await fleet.close();
+      await runtime.stop();
+      const peak = rss.stop();
+      figures.peakRssRuntimeProcess = figure(peak.nodePeakBytes / 1024 / 1024, 'MiB');
+      figures.peakRssDynamoDbLocalJvm = figure(peak.jvmPeakBytes / 1024 / 1024, 'MiB');
+    }
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * Publisher: outbox (and tracked tables') stream records → EventBridge. Adapter only: read the
+ * records, run `publishChangeRecords`, report the records the stream must deliver again.
+ * Invalid records go to the quarantine table and do not fail the batch.
+ */
+import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
+import { z } from 'zod';
+import { topology } from '../../lib/topology.js';
+import { getEventBridgeClient } from '../../src/aws/clients.js';
+import { optionalEnv, requireEnv } from '../../src/aws/env.js';
+import { putEntries } from '../../src/aws/eventBus.js';
+import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
+import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
+import { toChangeRecord } from '../../src/core/dynamoStreamRecord.js';
+import { METRIC } from '../../src/core/metricNames.js';
+import { publishChangeRecords } from '../../src/core/publish.js';
+import { parseTrackedTablesConfig } from '../../src/core/trackedTable.js';
+import { TRACKED_TABLES_ENV } from '../../src/core/trackedTables.js';
+
+const telemetry = getTelemetry('publisher');
+// Read at cold start so a bad configuration fails loudly before any record is touched.
+const trackedTables = parseTrackedTablesConfig(optionalEnv(TRACKED_TABLES_ENV));
+const eventBusName = requireEnv(topology.bus.env);
+const quarantine = getQuarantineRepository();
+const timeoutMs = topology.functions.publisher.timeoutSeconds * 1000;
+
+const streamEventSchema = z.object({ Records: z.array(z.unknown()) });
+
+export const handler = instrumentHandler(
+  telemetry,
+  async (event: unknown, context?: Context): Promise<DynamoDBBatchResponse> => {
+    const started = Date.now();
+    const remainingTimeMs = () => context?.getRemainingTimeInMillis() ?? timeoutMs - (Date.now() - started);
+    const records = streamEventSchema.parse(event).Records.map(toChangeRecord);
+
+    let retries = 0;
+    const result = await publishChangeRecords(
+      records,
+      {
+        putEntries: async (entries) => {
+          const outcomes = await putEntries(getEventBridgeClient(), entries, { remainingTimeMs });
+          for (const o of outcomes) if (o.status !== 'too-large') retries += Math.max(0, o.attempts - 1);
+          return outcomes;
+        },
+        quarantine: async (entry) => {
+          await quarantine.put(entry);
+        },
+      },
+      { trackedTables, eventBusName, now: new Date() },
+    );
+
+    const count = (status: string) => result.records.filter((r) => r.status === status).length;
+    telemetry.metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, count('published'));
+    telemetry.metrics.addMetric(METRIC.eventsQuarantined, MetricUnit.Count, count('quarantined'));
+    telemetry.metrics.addMetric(METRIC.putEventsRetries, MetricUnit.Count, retries);
+    for (const r of result.records) {
+      if (r.status === 'quarantined') telemetry.logger.warn('record quarantined', { ...r });
+      if (r.status === 'failed')
+        telemetry.logger.error('record failed; the stream will deliver it again', { ...r });
+    }
+    return { batchItemFailures: result.failedSequenceNumbers.map((itemIdentifier) => ({ itemIdentifier })) };
+  },
+);

@@ -1,0 +1,192 @@
+/**
+ * The whole pipeline in one stack: outbox table → publisher → event bus → audit, WebSocket
+ * fan-out and webhooks, plus monitoring. Options are validated at synth (lib/config.ts). Outputs
+ * are named after the handlers' environment variables in PascalCase (`OUTBOX_TABLE` →
+ * `OutboxTable`) so the CLI and the end-to-end suite can target a deployed stack.
+ */
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { AuditLog } from './AuditLog.js';
+import { CONFIG_ENV, type OutboxRelayConfig, type OutboxRelayOptions, resolveConfig } from './config.js';
+import { EventBus } from './EventBus.js';
+import { Monitoring } from './Monitoring.js';
+import { applyNagSuppressions } from './nagSuppressions.js';
+import { OutboxPublisher } from './OutboxPublisher.js';
+import { OutboxTable } from './OutboxTable.js';
+import { EXTRA_OUTPUTS, outputNameForEnv } from './outputNames.js';
+import type { FunctionSettings } from './TopologyFunction.js';
+import { type FunctionName, type QueueName, type TableName, topology } from './topology.js';
+import { Webhooks } from './Webhooks.js';
+import { WebSocketApi } from './WebSocketApi.js';
+
+export interface OutboxRelayStackProps extends StackProps {
+  /**
+   * The stack's options; they win over CDK context (`outboxRelay` in cdk.json, `-c outboxRelay.<option>=...`).
+   * @default everything from context, then the defaults in lib/config.ts
+   */
+  readonly options?: OutboxRelayOptions;
+}
+
+export class OutboxRelayStack extends Stack {
+  readonly config: OutboxRelayConfig;
+  readonly outbox: OutboxTable;
+  readonly auditLog: AuditLog;
+  readonly webSocket: WebSocketApi;
+  readonly webhooks: Webhooks;
+  readonly eventBus: EventBus;
+  readonly publisher: OutboxPublisher;
+  readonly monitoring: Monitoring;
+  /** Every function by topology name. */
+  readonly functions: Record<FunctionName, lambda.IFunction>;
+  /** Every queue by topology name. */
+  readonly queues: Record<QueueName, sqs.IQueue>;
+
+  constructor(scope: Construct, id: string, props: OutboxRelayStackProps = {}) {
+    super(scope, id, {
+      description: 'outbox-relay: DynamoDB outbox → EventBridge → WebSocket fan-out, signed webhooks and an audit log',
+      ...props,
+    });
+    const config = resolveConfig({ ...(props.options ? { props: props.options } : {}), context: (key) => this.node.tryGetContext(key) });
+    this.config = config;
+    const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const functionSettings: FunctionSettings = {
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy,
+      tracing: config.tracing,
+    };
+    const batch = config.batchSizes;
+
+    this.outbox = new OutboxTable(this, 'Outbox', { removalPolicy, trackedTables: config.trackedTables });
+    this.auditLog = new AuditLog(this, 'AuditLog', {
+      removalPolicy,
+      functionSettings,
+      ...(batch.audit !== undefined ? { batchSize: batch.audit } : {}),
+    });
+    this.webSocket = new WebSocketApi(this, 'WebSocket', {
+      auditTable: this.auditLog.table,
+      namePrefix: config.namePrefix,
+      auth:
+        config.auth.mode === 'oidc' && config.auth.issuer !== undefined && config.auth.audience !== undefined
+          ? {
+              mode: 'oidc',
+              issuer: config.auth.issuer,
+              audience: config.auth.audience,
+              ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}),
+            }
+          : { mode: 'hs256' },
+      allowedOrigins: config.allowedOrigins,
+      fanout: config.fanout,
+      ...(batch.fanout !== undefined ? { fanoutBatchSize: batch.fanout } : {}),
+      resumeLimit: config.resumeLimit,
+      removalPolicy,
+      functionSettings,
+      accessLogRetention: config.logRetentionDays as logs.RetentionDays,
+      createAccountLogRole: config.apiGatewayAccountRole,
+    });
+    this.webhooks = new Webhooks(this, 'Webhooks', {
+      auditTable: this.auditLog.table,
+      retrySchedule: config.webhookRetrySchedule,
+      removalPolicy,
+      functionSettings,
+      batchSizes: {
+        ...(batch.webhookDispatcher !== undefined ? { webhookDispatcher: batch.webhookDispatcher } : {}),
+        ...(batch.webhookDelivery !== undefined ? { webhookDelivery: batch.webhookDelivery } : {}),
+      },
+    });
+    this.eventBus = new EventBus(this, 'EventBus', {
+      namePrefix: config.namePrefix,
+      archiveRetentionDays: config.archiveRetentionDays,
+      targetQueues: {
+        auditQueue: this.auditLog.queue,
+        fanoutQueue: this.webSocket.fanoutQueue,
+        webhookDispatchQueue: this.webhooks.dispatchQueue,
+      },
+    });
+    this.publisher = new OutboxPublisher(this, 'Publisher', {
+      outbox: this.outbox,
+      eventBus: this.eventBus.bus,
+      removalPolicy,
+      functionSettings,
+      ...(batch.publisher !== undefined ? { batchSize: batch.publisher } : {}),
+    });
+
+    const ws = this.webSocket.handlers;
+    this.functions = {
+      publisher: this.publisher.function,
+      audit: this.auditLog.function,
+      wsAuthorizer: ws.wsAuthorizer.function,
+      wsConnect: ws.wsConnect.function,
+      wsDisconnect: ws.wsDisconnect.function,
+      wsMessage: ws.wsMessage.function,
+      fanout: ws.fanout.function,
+      webhookDispatcher: this.webhooks.dispatcherFunction,
+      webhookDelivery: this.webhooks.deliveryFunction,
+    } satisfies Record<FunctionName, lambda.IFunction>;
+    this.queues = {
+      publisherDlq: this.publisher.deadLetterQueue,
+      auditQueue: this.auditLog.queue,
+      auditDlq: this.auditLog.deadLetterQueue,
+      fanoutQueue: this.webSocket.fanoutQueue,
+      fanoutDlq: this.webSocket.fanoutDeadLetterQueue,
+      webhookDispatchQueue: this.webhooks.dispatchQueue,
+      webhookDispatchDlq: this.webhooks.dispatchDeadLetterQueue,
+      webhookDeliveryQueue: this.webhooks.deliveryQueue,
+      webhookDlq: this.webhooks.deadLetterQueue,
+      busTargetDlq: this.eventBus.targetDeadLetterQueue,
+    } satisfies Record<QueueName, sqs.IQueue>;
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      namePrefix: config.namePrefix,
+      functions: this.functions,
+      queues: this.queues,
+      eventBus: this.eventBus.bus,
+      rules: this.eventBus.rules,
+      webSocketStage: this.webSocket.stage,
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+      removalPolicy,
+    });
+
+    this.addOutputs();
+    applyNagSuppressions(this);
+  }
+
+  private addOutputs(): void {
+    const output = (name: string, value: string, description: string) =>
+      new CfnOutput(this, name, { value, description });
+    const tables: Record<TableName, string> = {
+      outbox: this.outbox.table.tableName,
+      audit: this.auditLog.table.tableName,
+      quarantine: this.publisher.quarantineTable.tableName,
+      connections: this.webSocket.connectionsTable.tableName,
+      webhookEndpoints: this.webhooks.endpointsTable.tableName,
+    };
+    for (const [name, tableName] of Object.entries(tables) as [TableName, string][]) {
+      const env = topology.tables[name].env;
+      output(outputNameForEnv(env), tableName, `${env}: the ${name} table`);
+    }
+    for (const [name, queue] of Object.entries(this.queues) as [QueueName, sqs.IQueue][]) {
+      const env = topology.queues[name].env;
+      output(outputNameForEnv(env), queue.queueUrl, `${env}: the ${name} queue`);
+    }
+    output(outputNameForEnv(topology.bus.env), this.eventBus.bus.eventBusName, `${topology.bus.env}: the event bus`);
+    output(EXTRA_OUTPUTS.eventBusArn, this.eventBus.bus.eventBusArn, 'The event bus ARN');
+    output(EXTRA_OUTPUTS.eventBusArchiveName, this.eventBus.archive.archiveName, 'The bus archive (replay)');
+    output(EXTRA_OUTPUTS.webSocketUrl, this.webSocket.url, 'WebSocket URL clients connect to (add ?token=...)');
+    const management = this.webSocket.managementEndpoint;
+    output(EXTRA_OUTPUTS.webSocketManagementEndpoint, management, 'The @connections management endpoint');
+    const managementEnv = topology.webSocket.managementEndpointEnv;
+    if (outputNameForEnv(managementEnv) !== EXTRA_OUTPUTS.webSocketManagementEndpoint) {
+      output(outputNameForEnv(managementEnv), management, `${managementEnv}: the @connections management endpoint`);
+    }
+    if (this.webSocket.jwtSecret) {
+      output(outputNameForEnv(CONFIG_ENV.jwtSecretArn), this.webSocket.jwtSecret.secretArn, `${CONFIG_ENV.jwtSecretArn}: HS256 token secret`);
+    }
+    output(EXTRA_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (this.monitoring.alarmTopic) {
+      output(EXTRA_OUTPUTS.alarmTopicArn, this.monitoring.alarmTopic.topicArn, 'SNS topic of every alarm');
+    }
+  }
+}

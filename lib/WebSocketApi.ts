@@ -1,0 +1,217 @@
+/**
+ * The WebSocket side: API Gateway WebSocket API with a REQUEST authorizer on `$connect` (token in
+ * the query string), every route of `topology.webSocket.routes`, a stage with route throttling and
+ * JSON access logs; the connections table; the HS256 secret (Secrets Manager, generated) or OIDC
+ * settings; the fan-out queue, its DLQ and the fan-out function. `execute-api:ManageConnections`
+ * is granted on this API's stage only, to the functions whose topology entry asks for it.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { CONFIG_ENV } from './config.js';
+import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
+import { constructId } from './naming.js';
+import { type FunctionSettings, type TopologyResources, TopologyFunction } from './TopologyFunction.js';
+import { type FunctionName, topology } from './topology.js';
+import { createTopologyQueues } from './topologyQueues.js';
+import { createTopologyTable } from './topologyTables.js';
+
+/** How `$connect` tokens are verified. */
+export type WebSocketAuth =
+  | { readonly mode: 'hs256' }
+  | { readonly mode: 'oidc'; readonly issuer: string; readonly audience: string; readonly jwksUrl?: string };
+
+export interface WebSocketApiProps {
+  /** The audit table: resume reads it, fan-out records its summary in it. */
+  readonly auditTable: dynamodb.ITable;
+  /** Prefix of the API's name. @default 'outbox-relay' */
+  readonly namePrefix?: string;
+  /** Token verification. @default { mode: 'hs256' } with a generated secret in Secrets Manager */
+  readonly auth?: WebSocketAuth;
+  /** Origins allowed to connect (checked by the authorizer); empty = any. @default [] */
+  readonly allowedOrigins?: readonly string[];
+  /** Fan-out coalescing and its batching window. @default coalesce, 50 events per frame, 1 s window */
+  readonly fanout?: { readonly coalesce?: boolean; readonly maxEventsPerFrame?: number; readonly batchingWindowSeconds?: number };
+  /** Fan-out messages per batch. @default the topology's */
+  readonly fanoutBatchSize?: number;
+  /** More missed events than this on resume → `refresh`. @default 1000 */
+  readonly resumeLimit?: number;
+  /** @default RemovalPolicy.RETAIN for the connections table and log groups */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Log retention, tracing. @default see FunctionSettings */
+  readonly functionSettings?: FunctionSettings;
+  /** Retention of the access log. @default logs.RetentionDays.ONE_MONTH */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * Create the account-level CloudWatch role API Gateway needs for access logs
+   * (AWS::ApiGateway::Account, one per account and region; retained on deletion).
+   * @default true
+   */
+  readonly createAccountLogRole?: boolean;
+}
+
+/** JSON access log line: who, which route, what happened (authorizer and integration errors included). */
+const ACCESS_LOG_FORMAT = apigateway.AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    connectionId: '$context.connectionId',
+    eventType: '$context.eventType',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    requestTime: '$context.requestTime',
+    sourceIp: '$context.identity.sourceIp',
+    error: '$context.error.message',
+    authorizerError: '$context.authorizer.error',
+    integrationError: '$context.integrationErrorMessage',
+    integrationLatency: '$context.integrationLatency',
+  }),
+);
+
+const WS_FUNCTIONS = ['wsAuthorizer', 'wsConnect', 'wsDisconnect', 'wsMessage', 'fanout'] as const satisfies readonly FunctionName[];
+type WebSocketFunctionName = (typeof WS_FUNCTIONS)[number];
+
+export class WebSocketApi extends Construct {
+  readonly api: apigwv2.WebSocketApi;
+  readonly stage: apigwv2.WebSocketStage;
+  readonly connectionsTable: dynamodb.Table;
+  readonly accessLogGroup: logs.LogGroup;
+  /** The HS256 signing secret (hs256 mode only). */
+  readonly jwtSecret?: secretsmanager.Secret;
+  readonly fanoutQueue: sqs.Queue;
+  readonly fanoutDeadLetterQueue: sqs.Queue;
+  readonly handlers: Record<WebSocketFunctionName, TopologyFunction>;
+  readonly routes: Record<string, apigwv2.WebSocketRoute>;
+
+  constructor(scope: Construct, id: string, props: WebSocketApiProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const auth = props.auth ?? { mode: 'hs256' };
+    const fanout = { coalesce: true, maxEventsPerFrame: 50, batchingWindowSeconds: 1, ...props.fanout };
+
+    this.connectionsTable = createTopologyTable(this, 'ConnectionsTable', 'connections', { removalPolicy });
+    const queues = createTopologyQueues(this, ['fanoutQueue', 'fanoutDlq']);
+    this.fanoutQueue = queues.fanoutQueue;
+    this.fanoutDeadLetterQueue = queues.fanoutDlq;
+
+    this.api = new apigwv2.WebSocketApi(this, 'Api', {
+      apiName: `${props.namePrefix ?? 'outbox-relay'}-websocket`,
+      description: 'outbox-relay: live events for authenticated clients',
+      routeSelectionExpression: topology.webSocket.routeSelectionExpression,
+    });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.api,
+      stageName: topology.webSocket.stageName,
+      autoDeploy: true,
+      throttle: { rateLimit: topology.webSocket.throttling.rateLimit, burstLimit: topology.webSocket.throttling.burstLimit },
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup), format: ACCESS_LOG_FORMAT },
+    });
+    if (props.createAccountLogRole ?? true) this.addAccountLogRole();
+
+    const resources: TopologyResources = {
+      tables: { connections: this.connectionsTable, audit: props.auditTable },
+      queues,
+      webSocketStage: this.stage,
+    };
+    const settings = { ...props.functionSettings };
+    const make = (name: WebSocketFunctionName, environment: Record<string, string> = {}) =>
+      new TopologyFunction(this, constructId(name), { name, ...settings, resources, environment });
+
+    let authEnvironment: Record<string, string>;
+    if (auth.mode === 'hs256') {
+      this.jwtSecret = new secretsmanager.Secret(this, 'JwtSecret', {
+        description: 'outbox-relay: HS256 secret that signs WebSocket connection tokens',
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+        removalPolicy,
+      });
+      authEnvironment = { [CONFIG_ENV.jwtSecretArn]: this.jwtSecret.secretArn };
+    } else {
+      authEnvironment = {
+        [CONFIG_ENV.jwtIssuer]: auth.issuer,
+        [CONFIG_ENV.jwtAudience]: auth.audience,
+        [CONFIG_ENV.jwksUrl]: auth.jwksUrl ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+      };
+    }
+    const allowedOrigins = (props.allowedOrigins ?? []).join(',');
+    const handlers: Record<WebSocketFunctionName, TopologyFunction> = {
+      wsAuthorizer: make('wsAuthorizer', { ...authEnvironment, [CONFIG_ENV.allowedOrigins]: allowedOrigins }),
+      wsConnect: make('wsConnect'),
+      wsDisconnect: make('wsDisconnect'),
+      wsMessage: make('wsMessage', {
+        [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? 1000),
+        [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
+      }),
+      fanout: make('fanout', {
+        [CONFIG_ENV.fanoutCoalesce]: String(fanout.coalesce),
+        [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
+      }),
+    };
+    this.handlers = handlers;
+    // Only the authorizer reads the signing secret.
+    this.jwtSecret?.grantRead(handlers.wsAuthorizer.function);
+
+    addQueueMapping(handlers.fanout.function, this.fanoutQueue, queueMappingOf('fanout'), {
+      batchingWindowSeconds: fanout.batchingWindowSeconds,
+      ...(props.fanoutBatchSize !== undefined ? { batchSize: props.fanoutBatchSize } : {}),
+    });
+
+    const authorizer = new WebSocketLambdaAuthorizer('TokenAuthorizer', handlers.wsAuthorizer.function, {
+      identitySource: ['route.request.querystring.token'],
+    });
+    const integrations = new Map<FunctionName, WebSocketLambdaIntegration>();
+    const integrationFor = (name: FunctionName, fn: lambda.IFunction): WebSocketLambdaIntegration => {
+      let integration = integrations.get(name);
+      if (!integration) {
+        integration = new WebSocketLambdaIntegration(`${constructId(name)}Integration`, fn);
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+    const routes: Record<string, apigwv2.WebSocketRoute> = {};
+    for (const route of topology.webSocket.routes) {
+      const handler = handlers[route.function as WebSocketFunctionName];
+      if (!handler) throw new Error(`WebSocket route ${route.routeKey}: function ${route.function} is not a WebSocket function`);
+      routes[route.routeKey] = this.api.addRoute(route.routeKey, {
+        integration: integrationFor(route.function, handler.function),
+        ...(route.routeKey === '$connect' ? { authorizer } : {}),
+      });
+    }
+    this.routes = routes;
+  }
+
+  /** `wss://…/live`: where clients connect. */
+  get url(): string {
+    return this.stage.url;
+  }
+
+  /** `https://…/live`: the `@connections` management endpoint. */
+  get managementEndpoint(): string {
+    return this.stage.callbackUrl;
+  }
+
+  private addAccountLogRole(): void {
+    const role = new iam.Role(this, 'ApiGatewayLogsRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: 'API Gateway (account-wide): write access and execution logs to CloudWatch Logs',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+    });
+    // Other APIs in the account rely on this setting once it exists: keep it when the stack goes.
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const account = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.stage.node.addDependency(account);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Webhooks: the endpoints table (signing secrets live there, so it is encrypted with a
+ * customer-managed key with rotation), the dispatch queue (a bus rule's target) and its DLQ, the
+ * delivery queue (one message per event and endpoint; retries by visibility change) and the
+ * webhook DLQ, and the dispatcher and delivery functions on them with partial batch responses.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../src/core/retrySchedule.js';
+import { CONFIG_ENV } from './config.js';
+import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
+import { type FunctionSettings, type TopologyResources, TopologyFunction } from './TopologyFunction.js';
+import { createTopologyQueues } from './topologyQueues.js';
+import { createTopologyTable } from './topologyTables.js';
+
+export interface WebhooksProps {
+  /** The audit table: every delivery attempt is recorded there. */
+  readonly auditTable: dynamodb.ITable;
+  /** Seconds before attempt 1, 2, ... (the first is 0). @default the handlers' default schedule (about a day) */
+  readonly retrySchedule?: readonly number[];
+  /** @default RemovalPolicy.RETAIN for the endpoints table and its key */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Log retention, tracing. @default see FunctionSettings */
+  readonly functionSettings?: FunctionSettings;
+  /** Per-mapping batch sizes. @default the topology's */
+  readonly batchSizes?: { readonly webhookDispatcher?: number; readonly webhookDelivery?: number };
+}
+
+export class Webhooks extends Construct {
+  readonly endpointsTable: dynamodb.Table;
+  readonly endpointsKey: kms.Key;
+  readonly dispatchQueue: sqs.Queue;
+  readonly dispatchDeadLetterQueue: sqs.Queue;
+  readonly deliveryQueue: sqs.Queue;
+  /** Deliveries given up after the last attempt, with the reason. */
+  readonly deadLetterQueue: sqs.Queue;
+  readonly dispatcher: TopologyFunction;
+  readonly delivery: TopologyFunction;
+  readonly dispatcherFunction: lambda.IFunction;
+  readonly deliveryFunction: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: WebhooksProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.endpointsKey = new kms.Key(this, 'EndpointsKey', {
+      description: 'outbox-relay: webhook endpoints table (holds the signing secrets)',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.endpointsTable = createTopologyTable(this, 'EndpointsTable', 'webhookEndpoints', {
+      removalPolicy,
+      encryptionKey: this.endpointsKey,
+    });
+    const queues = createTopologyQueues(this, ['webhookDispatchQueue', 'webhookDispatchDlq', 'webhookDeliveryQueue', 'webhookDlq']);
+    this.dispatchQueue = queues.webhookDispatchQueue;
+    this.dispatchDeadLetterQueue = queues.webhookDispatchDlq;
+    this.deliveryQueue = queues.webhookDeliveryQueue;
+    this.deadLetterQueue = queues.webhookDlq;
+
+    const resources: TopologyResources = {
+      tables: { webhookEndpoints: this.endpointsTable, audit: props.auditTable },
+      queues,
+    };
+    this.dispatcher = new TopologyFunction(this, 'Dispatcher', { name: 'webhookDispatcher', ...props.functionSettings, resources });
+    this.delivery = new TopologyFunction(this, 'Delivery', {
+      name: 'webhookDelivery',
+      ...props.functionSettings,
+      resources,
+      environment: {
+        [CONFIG_ENV.webhookRetrySchedule]: (props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS).join(','),
+      },
+    });
+    this.dispatcherFunction = this.dispatcher.function;
+    this.deliveryFunction = this.delivery.function;
+
+    const batch = props.batchSizes ?? {};
+    addQueueMapping(this.dispatcherFunction, this.dispatchQueue, queueMappingOf('webhookDispatcher'), {
+      ...(batch.webhookDispatcher !== undefined ? { batchSize: batch.webhookDispatcher } : {}),
+    });
+    addQueueMapping(this.deliveryFunction, this.deliveryQueue, queueMappingOf('webhookDelivery'), {
+      ...(batch.webhookDelivery !== undefined ? { batchSize: batch.webhookDelivery } : {}),
+    });
+  }
+}

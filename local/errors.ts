@@ -1,0 +1,16 @@
+/** Errors of the offline runtime. */
+
+/** `waitForIdle` ran out of time; the message says what was still busy. */
+export class RuntimeNotIdleError extends Error {
+  override readonly name = 'RuntimeNotIdleError';
+  constructor(
+    readonly timeoutMs: number,
+    readonly busy: readonly string[],
+  ) {
+    super(`The local runtime was not idle after ${timeoutMs} ms: ${busy.join('; ')}`);
+  }
+}
+
+export class TrackedTableError extends Error {
+  override readonly name = 'TrackedTableError';
+}

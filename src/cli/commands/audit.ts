@@ -1,0 +1,191 @@
+/**
+ * `outbox-relay audit event <id> | resource <tenant> <resourceId> | channel <tenant> <channel>`:
+ * what the audit log knows about an event and every attempt to deliver it, or a resource's or
+ * channel's history in position order — "did the server try to tell agent X about operation Y?".
+ */
+import { type AuditRepository, getAuditRepository } from '../../aws/auditRepository.js';
+import type { AuditAttemptItem, AuditEventItem } from '../../core/auditRecord.js';
+import { normaliseTime } from '../../core/envelope.js';
+import { CliError } from '../errors.js';
+import { parseCommandArgs, positiveInt, timeOption } from '../ops/args.js';
+import { openContext } from '../ops/context.js';
+import { createOutput, type Output } from '../ops/output.js';
+import { findQuarantined } from '../ops/quarantineLookup.js';
+
+export const summary =
+  'audit event <id> | resource <tenant> <resourceId> | channel <tenant> <channel> [--since] [--limit]';
+
+const USAGE = `Usage:
+  outbox-relay audit event <eventId>
+  outbox-relay audit resource <tenantId> <resourceId> [--since <time>] [--limit <n>]
+  outbox-relay audit channel <tenantId> <channel> [--since <time>] [--limit <n>]
+--since takes an ISO-8601 time or a duration (15m, 2h, 1d); --limit defaults to 50 (max 1000).`;
+
+function attemptRow(attempt: AuditAttemptItem): Record<string, unknown> {
+  return {
+    at: attempt.at,
+    path: attempt.path,
+    target: attempt.target,
+    subject: attempt.subject ?? '',
+    attempt: attempt.attempt,
+    outcome: attempt.outcome,
+    status: attempt.statusCode ?? '',
+    ms: Math.round(attempt.durationMs),
+    detail: attempt.error ?? (attempt.nextAttemptAt ? `next ${attempt.nextAttemptAt}` : ''),
+  };
+}
+
+const ATTEMPT_COLUMNS = ['at', 'path', 'target', 'subject', 'attempt', 'outcome', 'status', 'ms', 'detail'];
+
+/** Counts of attempt outcomes per path, e.g. `websocket: 3 delivered, 1 gone`. */
+export function summariseAttempts(
+  attempts: readonly AuditAttemptItem[],
+): Record<string, Record<string, number>> {
+  const byPath: Record<string, Record<string, number>> = {};
+  for (const attempt of attempts) {
+    const outcomes = (byPath[attempt.path] ??= {});
+    outcomes[attempt.outcome] = (outcomes[attempt.outcome] ?? 0) + 1;
+  }
+  return byPath;
+}
+
+function summaryText(attempts: readonly AuditAttemptItem[]): string {
+  const parts = Object.entries(summariseAttempts(attempts)).map(
+    ([path, outcomes]) =>
+      `${path}: ${Object.entries(outcomes)
+        .map(([outcome, n]) => `${n} ${outcome}`)
+        .join(', ')}`,
+  );
+  return parts.length > 0 ? parts.join('; ') : 'no delivery attempts';
+}
+
+async function showEvent(repo: AuditRepository, eventId: string, out: Output): Promise<number> {
+  const { event, attempts } = await repo.getEventWithAttempts(eventId);
+  if (!event) {
+    const quarantined = await findQuarantined(eventId);
+    out.result({ eventId, audited: false, attempts, quarantined });
+    if (quarantined.length > 0) {
+      out.line(`Event ${eventId} was never published: it is in quarantine.`);
+      out.table(
+        quarantined.map((q) => ({
+          quarantinedAt: q.quarantinedAt,
+          reason: q.reason,
+          message: q.message,
+          id: q.sk,
+        })),
+        ['quarantinedAt', 'reason', 'message', 'id'],
+      );
+      out.line('Fix the row and put it back with: outbox-relay dlq redrive quarantine --id <id>');
+      return 1;
+    }
+    throw new CliError(
+      `no audit record of event ${eventId} (not yet published, quarantined under another id, or unknown); see outbox-relay dlq list quarantine`,
+    );
+  }
+  out.result({ eventId, audited: true, event, attempts, summary: summariseAttempts(attempts) });
+  const e = event.envelope;
+  out.line(`Event ${e.id}`);
+  out.table(
+    [
+      { field: 'tenant', value: e.tenantId },
+      { field: 'channel', value: e.channel },
+      { field: 'type', value: e.type },
+      { field: 'resource', value: e.resourceId ?? '' },
+      { field: 'time', value: e.time },
+      { field: 'recorded', value: event.recordedAt },
+      { field: 'position', value: e.position },
+      { field: 'attempts', value: summaryText(attempts) },
+    ],
+    ['field', 'value'],
+  );
+  if (attempts.length > 0) {
+    out.line('');
+    out.table([...attempts].sort((a, b) => a.at.localeCompare(b.at)).map(attemptRow), ATTEMPT_COLUMNS);
+  }
+  return 0;
+}
+
+async function showHistory(
+  repo: AuditRepository,
+  kind: 'resource' | 'channel',
+  tenantId: string,
+  key: string,
+  options: { since: Date | undefined; limit: number },
+  out: Output,
+): Promise<number> {
+  // Positions are `<time>#<id>`: every position at or after `since` sorts after its bare time.
+  const query = {
+    limit: options.limit,
+    ascending: true,
+    ...(options.since ? { afterPosition: normaliseTime(options.since.toISOString()) } : {}),
+  };
+  const page =
+    kind === 'resource'
+      ? await repo.queryResource(tenantId, key, query)
+      : await repo.queryChannel(tenantId, key, query);
+  const rows = await Promise.all(
+    page.items.map(async (item: AuditEventItem) => {
+      const { attempts } = await repo.getEventWithAttempts(item.eventId);
+      return { item, attempts };
+    }),
+  );
+  out.result({
+    tenantId,
+    [kind]: key,
+    events: rows.map(({ item, attempts }) => ({
+      event: item,
+      attempts,
+      summary: summariseAttempts(attempts),
+    })),
+    ...(page.nextPosition ? { nextPosition: page.nextPosition } : {}),
+  });
+  if (rows.length === 0) {
+    out.line(
+      `No events for tenant ${tenantId}, ${kind} ${key}${options.since ? ` since ${options.since.toISOString()}` : ''}.`,
+    );
+    return 0;
+  }
+  out.table(
+    rows.map(({ item, attempts }) => ({
+      time: item.envelope.time,
+      id: item.eventId,
+      type: item.envelope.type,
+      ...(kind === 'channel'
+        ? { resource: item.envelope.resourceId ?? '' }
+        : { channel: item.envelope.channel }),
+      recorded: item.recordedAt,
+      deliveries: summaryText(attempts),
+    })),
+    ['time', 'id', 'type', kind === 'channel' ? 'resource' : 'channel', 'recorded', 'deliveries'],
+  );
+  if (page.nextPosition) out.line(`(more: --since ${page.nextPosition.split('#')[0]} or a larger --limit)`);
+  return 0;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    since: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  const [sub, first, second] = positionals;
+  const out = createOutput(values.json);
+  const needs = (count: number) => {
+    if (positionals.length !== count + 1)
+      throw new CliError(`audit ${sub} takes ${count} argument(s)\n${USAGE}`, 2);
+  };
+  if (sub === 'event') needs(1);
+  else if (sub === 'resource' || sub === 'channel') needs(2);
+  else throw new CliError(`unknown or missing subcommand "${sub ?? ''}"\n${USAGE}`, 2);
+
+  await openContext(values);
+  const repo = getAuditRepository();
+  if (sub === 'event') return showEvent(repo, first ?? '', out);
+  return showHistory(
+    repo,
+    sub,
+    first ?? '',
+    second ?? '',
+    { since: timeOption(values.since, 'since'), limit: positiveInt(values.limit, 'limit', 50, 1000) },
+    out,
+  );
+}

@@ -1,0 +1,141 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createAuditRepository } from '../../src/aws/auditRepository.js';
+import { busEventBody, envelopeFactory, sqsRecordFactory } from './publisherFactories.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+let handler: (event: unknown) => Promise<SQSBatchResponse>;
+
+beforeAll(async () => {
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+  vi.stubEnv('AUDIT_TABLE', 'test-audit');
+  vi.stubEnv('QUARANTINE_TABLE', 'test-quarantine');
+  ({ handler } = await import('../../lambdas/audit/handler.js'));
+});
+beforeEach(() => dynamo.reset());
+
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+
+function putsTo(table: string) {
+  return dynamo
+    .commandCalls(PutCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => input.TableName === table);
+}
+
+describe('audit repository', () => {
+  const repo = createAuditRepository({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    tableName: 't',
+  });
+
+  it('records an event once: the put is conditional and an existing record is success', async () => {
+    const envelope = envelopeFactory({ tenantId: 't1', channel: 'c', resourceId: 'r1' });
+    dynamo.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    expect(await repo.recordEvent(envelope)).toEqual({ recorded: true });
+    expect(await repo.recordEvent(envelope)).toEqual({ recorded: false });
+    const [first] = dynamo.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(first).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: {
+        pk: `EVT#${envelope.id}`,
+        sk: 'EVENT',
+        channelKey: 't1#c',
+        resourceKey: 't1#r1',
+        position: envelope.position,
+        envelope,
+      },
+    });
+  });
+
+  it('leaves the resource index key out when the event has no resource', async () => {
+    dynamo.on(PutCommand).resolves({});
+    await repo.recordEvent(envelopeFactory({ resourceId: null }));
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).not.toHaveProperty('resourceKey');
+  });
+
+  it('queries a channel after a position on index byChannel, and returns the next cursor', async () => {
+    const events = [
+      envelopeFactory({ tenantId: 't1', channel: 'c' }),
+      envelopeFactory({ tenantId: 't1', channel: 'c' }),
+    ];
+    dynamo.on(QueryCommand).resolves({
+      Items: events.map((e) => ({
+        pk: `EVT#${e.id}`,
+        sk: 'EVENT',
+        kind: 'event',
+        eventId: e.id,
+        channelKey: 't1#c',
+        position: e.position,
+        envelope: e,
+        recordedAt: '2026-11-20T10:00:01.000Z',
+      })),
+      LastEvaluatedKey: { pk: 'x' },
+    });
+    const page = await repo.queryChannel('t1', 'c', { afterPosition: 'P0', limit: 2, ascending: true });
+    expect(page.events).toEqual(events);
+    expect(page.nextPosition).toBe(events[1]?.position);
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      IndexName: 'byChannel',
+      KeyConditionExpression: 'channelKey = :p AND #position > :after',
+      ExpressionAttributeValues: { ':p': 't1#c', ':after': 'P0' },
+      ScanIndexForward: true,
+      Limit: 2,
+    });
+  });
+
+  it('records delivery attempts under the event, sorted by path and time', async () => {
+    dynamo.on(PutCommand).resolves({});
+    const item = await repo.recordAttempt('e1', {
+      path: 'webhook',
+      target: 'ep-1',
+      outcome: 'failed',
+      statusCode: 503,
+      durationMs: 120,
+      attempt: 2,
+      nextAttemptAt: '2026-11-20T10:05:00.000Z',
+      at: '2026-11-20T10:00:00.000Z',
+    });
+    expect(item).toMatchObject({
+      pk: 'EVT#e1',
+      sk: 'ATTEMPT#webhook#2026-11-20T10:00:00.000Z#ep-1#2',
+      kind: 'attempt',
+    });
+  });
+});
+
+describe('audit handler', () => {
+  it('records each event and treats an already recorded one as done', async () => {
+    dynamo.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    const envelope = envelopeFactory();
+    const response = await handler({
+      Records: [sqsRecordFactory(busEventBody(envelope)), sqsRecordFactory(busEventBody(envelope))],
+    });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(putsTo('test-audit')).toHaveLength(2);
+  });
+
+  it('quarantines a body that is not a valid envelope (source audit) and does not fail it', async () => {
+    dynamo.on(PutCommand).resolves({});
+    const bad = sqsRecordFactory(busEventBody({ id: 'e1', tenantId: 't1' }), 'm-bad');
+    const notJson = sqsRecordFactory('{{', 'm-json');
+    const response = await handler({ Records: [bad, notJson] });
+    expect(response.batchItemFailures).toEqual([]);
+    const entries = putsTo('test-quarantine').map((input) => input.Item);
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({ reason: 'INVALID_EVENT', source: 'audit', recordId: 'm-bad' });
+    expect(String(entries[0]?.message)).toContain('not a valid envelope');
+    expect(JSON.parse(String(entries[0]?.record))).toEqual(bad);
+  });
+
+  it('fails a message whose audit write or quarantine write fails', async () => {
+    dynamo.on(PutCommand).rejects(new Error('throttled'));
+    const good = sqsRecordFactory(busEventBody(envelopeFactory()), 'm-good');
+    const bad = sqsRecordFactory('not json', 'm-bad');
+    const response = await handler({ Records: [good, bad] });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-good' }, { itemIdentifier: 'm-bad' }]);
+  });
+});
