@@ -13,6 +13,8 @@ import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
 
 export interface AuditLogProps {
+  /** Where messages that are not valid envelopes are kept, with the reason. */
+  readonly quarantineTable: dynamodb.ITable;
   /** @default RemovalPolicy.RETAIN for the audit table */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
@@ -30,7 +32,7 @@ export class AuditLog extends Construct {
   readonly function: lambda.IFunction;
   readonly handler: TopologyFunction;
 
-  constructor(scope: Construct, id: string, props: AuditLogProps = {}) {
+  constructor(scope: Construct, id: string, props: AuditLogProps) {
     super(scope, id);
     this.table = createTopologyTable(this, 'Table', 'audit', { removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
     const queues = createTopologyQueues(this, ['auditQueue', 'auditDlq']);
@@ -39,7 +41,7 @@ export class AuditLog extends Construct {
     this.handler = new TopologyFunction(this, 'Audit', {
       name: 'audit',
       ...props.functionSettings,
-      resources: { tables: { audit: this.table }, queues },
+      resources: { tables: { audit: this.table, quarantine: props.quarantineTable }, queues },
     });
     this.function = this.handler.function;
     addQueueMapping(this.function, this.queue, mapping, props.batchSize !== undefined ? { batchSize: props.batchSize } : {});

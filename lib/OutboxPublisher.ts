@@ -14,15 +14,17 @@ import { Construct } from 'constructs';
 import { TRACKED_TABLES_ENV } from '../src/core/trackedTables.js';
 import { addStreamMapping, streamMappingOf } from './eventSourceMappings.js';
 import type { OutboxTable } from './OutboxTable.js';
+import { Quarantine } from './Quarantine.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
 import { createTopologyQueues } from './topologyQueues.js';
-import { createTopologyTable } from './topologyTables.js';
 import type { QueueName } from './topology.js';
 
 export interface OutboxPublisherProps {
   readonly outbox: OutboxTable;
   readonly eventBus: events.IEventBus;
-  /** @default RemovalPolicy.RETAIN for the quarantine table */
+  /** The quarantine table. @default a new one (see Quarantine) */
+  readonly quarantineTable?: dynamodb.ITable;
+  /** @default RemovalPolicy.RETAIN for a quarantine table created here */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
   readonly functionSettings?: FunctionSettings;
@@ -35,7 +37,7 @@ const mapping = streamMappingOf('publisher', 'outbox');
 export class OutboxPublisher extends Construct {
   readonly function: lambda.IFunction;
   readonly handler: TopologyFunction;
-  readonly quarantineTable: dynamodb.Table;
+  readonly quarantineTable: dynamodb.ITable;
   /** On-failure destination of the stream mappings (batch metadata: shard and sequence range). */
   readonly deadLetterQueue: sqs.Queue;
   /** The outbox mapping first, then one per tracked table. */
@@ -44,7 +46,7 @@ export class OutboxPublisher extends Construct {
   constructor(scope: Construct, id: string, props: OutboxPublisherProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.quarantineTable = createTopologyTable(this, 'QuarantineTable', 'quarantine', { removalPolicy });
+    this.quarantineTable = props.quarantineTable ?? new Quarantine(this, 'Quarantine', { removalPolicy }).table;
     const dlqName = mapping.onFailure as QueueName;
     const queues = createTopologyQueues(this, [dlqName]);
     this.deadLetterQueue = queues[dlqName];

@@ -16,6 +16,7 @@ import { Monitoring } from './Monitoring.js';
 import { applyNagSuppressions } from './nagSuppressions.js';
 import { OutboxPublisher } from './OutboxPublisher.js';
 import { OutboxTable } from './OutboxTable.js';
+import { Quarantine } from './Quarantine.js';
 import { EXTRA_OUTPUTS, outputNameForEnv } from './outputNames.js';
 import type { FunctionSettings } from './TopologyFunction.js';
 import { type FunctionName, type QueueName, type TableName, topology } from './topology.js';
@@ -33,6 +34,7 @@ export interface OutboxRelayStackProps extends StackProps {
 export class OutboxRelayStack extends Stack {
   readonly config: OutboxRelayConfig;
   readonly outbox: OutboxTable;
+  readonly quarantine: Quarantine;
   readonly auditLog: AuditLog;
   readonly webSocket: WebSocketApi;
   readonly webhooks: Webhooks;
@@ -60,7 +62,10 @@ export class OutboxRelayStack extends Stack {
     const batch = config.batchSizes;
 
     this.outbox = new OutboxTable(this, 'Outbox', { removalPolicy, trackedTables: config.trackedTables });
+    this.quarantine = new Quarantine(this, 'Quarantine', { removalPolicy });
+    const quarantineTable = this.quarantine.table;
     this.auditLog = new AuditLog(this, 'AuditLog', {
+      quarantineTable,
       removalPolicy,
       functionSettings,
       ...(batch.audit !== undefined ? { batchSize: batch.audit } : {}),
@@ -88,6 +93,7 @@ export class OutboxRelayStack extends Stack {
     });
     this.webhooks = new Webhooks(this, 'Webhooks', {
       auditTable: this.auditLog.table,
+      quarantineTable,
       retrySchedule: config.webhookRetrySchedule,
       removalPolicy,
       functionSettings,
@@ -107,6 +113,7 @@ export class OutboxRelayStack extends Stack {
     });
     this.publisher = new OutboxPublisher(this, 'Publisher', {
       outbox: this.outbox,
+      quarantineTable,
       eventBus: this.eventBus.bus,
       removalPolicy,
       functionSettings,
@@ -159,7 +166,7 @@ export class OutboxRelayStack extends Stack {
     const tables: Record<TableName, string> = {
       outbox: this.outbox.table.tableName,
       audit: this.auditLog.table.tableName,
-      quarantine: this.publisher.quarantineTable.tableName,
+      quarantine: this.quarantine.table.tableName,
       connections: this.webSocket.connectionsTable.tableName,
       webhookEndpoints: this.webhooks.endpointsTable.tableName,
     };

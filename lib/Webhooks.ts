@@ -20,6 +20,8 @@ import { createTopologyTable } from './topologyTables.js';
 export interface WebhooksProps {
   /** The audit table: every delivery attempt is recorded there. */
   readonly auditTable: dynamodb.ITable;
+  /** Where dispatch messages that are not valid events are kept, with the reason. */
+  readonly quarantineTable: dynamodb.ITable;
   /** Seconds before attempt 1, 2, ... (the first is 0). @default the handlers' default schedule (about a day) */
   readonly retrySchedule?: readonly number[];
   /** @default RemovalPolicy.RETAIN for the endpoints table and its key */
@@ -62,7 +64,7 @@ export class Webhooks extends Construct {
     this.deadLetterQueue = queues.webhookDlq;
 
     const resources: TopologyResources = {
-      tables: { webhookEndpoints: this.endpointsTable, audit: props.auditTable },
+      tables: { webhookEndpoints: this.endpointsTable, audit: props.auditTable, quarantine: props.quarantineTable },
       queues,
     };
     this.dispatcher = new TopologyFunction(this, 'Dispatcher', { name: 'webhookDispatcher', ...props.functionSettings, resources });

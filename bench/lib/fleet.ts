@@ -57,6 +57,7 @@ export class FleetHandle {
     });
   }
 
+  /** Opens `count` more clients; `connected` in the answer is the fleet's total. */
   async connect(url: string, token: string, channel: string, count: number, concurrency = 100): Promise<{ connected: number; failed: number; errors: string[] }> {
     const reply = await this.send({ cmd: 'connect', url, token, channel, count, concurrency });
     if (typeof reply.error === 'string') throw new Error(reply.error);

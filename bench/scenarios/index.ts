@@ -1,7 +1,17 @@
 /** The scenarios of `npm run bench`, in the order they run (cheapest and most independent first). */
 import type { Scenario } from '../lib/results.js';
+import { coalescingScenario } from './coalescing.js';
 import { coldStartScenario } from './coldStart.js';
 import { fanoutScenario } from './fanout.js';
+import { latencyScenario } from './latency.js';
 import { publisherScenario } from './publisher.js';
+import { webhooksScenario } from './webhooks.js';
 
-export const SCENARIOS: readonly Scenario[] = [coldStartScenario, publisherScenario, fanoutScenario];
+export const SCENARIOS: readonly Scenario[] = [
+  coldStartScenario,
+  publisherScenario,
+  latencyScenario,
+  webhooksScenario,
+  coalescingScenario,
+  fanoutScenario,
+];

@@ -4,18 +4,18 @@
  * retries per connection, prunes gone connections and writes one audit attempt per event.
  */
 import { z } from 'zod';
-import { mapWithConcurrency } from '../../src/core/concurrency.js';
-import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
-import type { Envelope } from '../../src/core/envelope.js';
-import { type EventFanoutSummary, deliverTargeted, fanOut } from '../../src/core/fanoutDelivery.js';
-import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
-import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
-import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getFanoutQueue } from '../../src/aws/fanoutQueue.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
+import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
+import { mapWithConcurrency } from '../../src/core/concurrency.js';
+import type { Envelope } from '../../src/core/envelope.js';
+import { deliverTargeted, type EventFanoutSummary, fanOut } from '../../src/core/fanoutDelivery.js';
+import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
+import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
+import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 
 const telemetry = getTelemetry('fanout');
 
@@ -48,13 +48,21 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     const message = parseFanoutMessage(record.body);
     if (message.kind === 'event') {
       envelopes.push(message.envelope);
-      recordsByEvent.set(message.envelope.id, [...(recordsByEvent.get(message.envelope.id) ?? []), record.messageId]);
+      recordsByEvent.set(message.envelope.id, [
+        ...(recordsByEvent.get(message.envelope.id) ?? []),
+        record.messageId,
+      ]);
     } else if (message.kind === 'targeted') {
       targeted.push({ messageId: record.messageId, delivery: message.delivery });
     } else {
-      telemetry.logger.warn('poison message quarantined', { messageId: record.messageId, reason: message.reason });
+      telemetry.logger.warn('poison message quarantined', {
+        messageId: record.messageId,
+        reason: message.reason,
+      });
       telemetry.metrics.addMetric('FanoutQuarantined', MetricUnit.Count, 1);
-      await queue.quarantine(record.body, message.reason, message.detail).catch(() => failures.add(record.messageId));
+      await queue
+        .quarantine(record.body, message.reason, message.detail)
+        .catch(() => failures.add(record.messageId));
     }
   }
 
@@ -79,19 +87,27 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     );
     try {
       const result = await fanOut(envelopes, ports, settings);
-      for (const id of result.unqueuedEventIds) for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
+      for (const id of result.unqueuedEventIds)
+        for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
       telemetry.metrics.addMetric('FanoutMessages', MetricUnit.Count, result.messagesDelivered);
       telemetry.metrics.addMetric('FanoutPosts', MetricUnit.Count, result.posts);
       telemetry.metrics.addMetric('FanoutGone', MetricUnit.Count, result.prunedConnections.length);
       const durationMs = Date.now() - startedAt.getTime();
       await mapWithConcurrency(result.summaries, 10, (summary) =>
-        audit.recordAttempt(summary.eventId, summaryAttempt(summary, startedAt, durationMs)).catch((error: unknown) => {
-          telemetry.logger.error('could not record fan-out attempt', { eventId: summary.eventId, error: String(error) });
-        }),
+        audit
+          .recordAttempt(summary.eventId, summaryAttempt(summary, startedAt, durationMs))
+          .catch((error: unknown) => {
+            telemetry.logger.error('could not record fan-out attempt', {
+              eventId: summary.eventId,
+              error: String(error),
+            });
+          }),
       );
     } catch (error) {
       // Subscribers could not be read: nothing was sent for anybody, so the whole event set is retried.
-      telemetry.logger.error('fan-out failed', { error: error instanceof Error ? error.message : String(error) });
+      telemetry.logger.error('fan-out failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
       for (const ids of recordsByEvent.values()) for (const messageId of ids) failures.add(messageId);
     }
   }

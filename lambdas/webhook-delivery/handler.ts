@@ -8,12 +8,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { topology } from '../../lib/topology.js';
-import { addressPolicyFromEnv } from '../../src/core/addressPolicy.js';
-import { streakPolicyFromEnv } from '../../src/core/deliveryOutcome.js';
-import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
-import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
-import { type DeliveryConfig, type DeliveryPorts, deliverMessage } from '../../src/core/webhookDeliver.js';
-import { deliveryMessageSchema } from '../../src/core/webhookMessages.js';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
@@ -21,6 +15,12 @@ import { getTelemetry, instrumentHandler, MetricUnit, setCorrelationId } from '.
 import { createWebhookHttpClient, type WebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { scheduleRetry, sendDeadLetter } from '../../src/aws/webhookQueues.js';
+import { addressPolicyFromEnv } from '../../src/core/addressPolicy.js';
+import { streakPolicyFromEnv } from '../../src/core/deliveryOutcome.js';
+import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
+import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
+import { type DeliveryConfig, type DeliveryPorts, deliverMessage } from '../../src/core/webhookDeliver.js';
+import { deliveryMessageSchema } from '../../src/core/webhookMessages.js';
 
 const telemetry = getTelemetry(METRIC_SERVICE.webhookDelivery);
 
@@ -77,7 +77,8 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     recordTenantNote: (tenantId, note, now) => audit.recordTenantNote(tenantId, note, now),
     recordSuccess: (endpoint) => endpoints.recordSuccess(endpoint.tenantId, endpoint.id),
     recordFailure: (endpoint, now) => endpoints.recordFailure(endpoint.tenantId, endpoint.id, now),
-    disableEndpoint: (endpoint, reason, now) => endpoints.setEnabled(endpoint.tenantId, endpoint.id, false, reason, now),
+    disableEndpoint: (endpoint, reason, now) =>
+      endpoints.setEnabled(endpoint.tenantId, endpoint.id, false, reason, now),
     deadLetter: (letter) => sendDeadLetter(sqs, dlqUrl, letter),
   };
 
@@ -93,7 +94,10 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       const parsed = deliveryMessageSchema.safeParse(json);
       if (!parsed.success) {
         // Only our dispatcher writes this queue; park anything else with the reason rather than drop it.
-        logger.error('invalid delivery message', { messageId: record.messageId, issues: parsed.error.issues.slice(0, 3) });
+        logger.error('invalid delivery message', {
+          messageId: record.messageId,
+          issues: parsed.error.issues.slice(0, 3),
+        });
         try {
           await sqs.send(
             new SendMessageCommand({
@@ -103,7 +107,10 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
             }),
           );
         } catch (error) {
-          logger.error('could not park invalid delivery message', { messageId: record.messageId, error: String(error) });
+          logger.error('could not park invalid delivery message', {
+            messageId: record.messageId,
+            error: String(error),
+          });
           failures.push(record.messageId);
         }
         return;
@@ -111,28 +118,42 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       const message = parsed.data;
       try {
         setCorrelationId(telemetry, message.eventId);
-        const decision = await deliverMessage(message, record.attributes.ApproximateReceiveCount, ports, config);
+        const decision = await deliverMessage(
+          message,
+          record.attributes.ApproximateReceiveCount,
+          ports,
+          config,
+        );
         if (decision.kind === 'retry') {
           metrics.addMetric(METRIC.webhookFailed, MetricUnit.Count, 1);
           metrics.addMetric(METRIC.webhookRetried, MetricUnit.Count, 1);
           failures.push(record.messageId);
-          await scheduleRetry(sqs, queueUrl, record.receiptHandle, decision.delaySeconds).catch((error: unknown) => {
-            // The message still returns, after the queue's own visibility timeout.
-            logger.error('could not schedule webhook retry', { messageId: record.messageId, error: String(error) });
-          });
+          await scheduleRetry(sqs, queueUrl, record.receiptHandle, decision.delaySeconds).catch(
+            (error: unknown) => {
+              // The message still returns, after the queue's own visibility timeout.
+              logger.error('could not schedule webhook retry', {
+                messageId: record.messageId,
+                error: String(error),
+              });
+            },
+          );
           return;
         }
         if (decision.outcome === 'delivered') {
           metrics.addMetric(METRIC.webhookDelivered, MetricUnit.Count, 1);
           const lag = Date.now() - Date.parse(message.envelope.time);
-          if (Number.isFinite(lag) && lag >= 0) metrics.addMetric(METRIC.endToEndLag, MetricUnit.Milliseconds, lag);
+          if (Number.isFinite(lag) && lag >= 0)
+            metrics.addMetric(METRIC.endToEndLag, MetricUnit.Milliseconds, lag);
         } else {
           if (decision.attempted) metrics.addMetric(METRIC.webhookFailed, MetricUnit.Count, 1);
           metrics.addMetric(METRIC.webhookDeadLettered, MetricUnit.Count, 1);
         }
         if (decision.endpointDisabled) metrics.addMetric(METRIC.webhookEndpointDisabled, MetricUnit.Count, 1);
       } catch (error) {
-        logger.error('webhook delivery failed unexpectedly', { messageId: record.messageId, error: String(error) });
+        logger.error('webhook delivery failed unexpectedly', {
+          messageId: record.messageId,
+          error: String(error),
+        });
         failures.push(record.messageId);
       }
     }),

@@ -6,14 +6,14 @@
  */
 import { z } from 'zod';
 import { topology } from '../../lib/topology.js';
-import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
-import { dispatchRecords } from '../../src/core/webhookDispatch.js';
 import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { sendDeliveries } from '../../src/aws/webhookQueues.js';
+import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
+import { dispatchRecords } from '../../src/core/webhookDispatch.js';
 
 const telemetry = getTelemetry(METRIC_SERVICE.webhookDispatcher);
 
@@ -62,7 +62,9 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     },
   });
 
-  if (result.deliveries > 0) telemetry.metrics.addMetric(METRIC.webhookDispatched, MetricUnit.Count, result.deliveries);
-  if (result.quarantined > 0) telemetry.metrics.addMetric(METRIC.eventsQuarantined, MetricUnit.Count, result.quarantined);
+  if (result.deliveries > 0)
+    telemetry.metrics.addMetric(METRIC.webhookDispatched, MetricUnit.Count, result.deliveries);
+  if (result.quarantined > 0)
+    telemetry.metrics.addMetric(METRIC.eventsQuarantined, MetricUnit.Count, result.quarantined);
   return { batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
 });

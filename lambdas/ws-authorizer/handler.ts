@@ -5,10 +5,10 @@
  * are not acceptable gets a Deny policy (403). Either way `$connect` never runs, so no record.
  */
 import { z } from 'zod';
-import { toAuthorizerContext } from '../../src/core/authorizerContext.js';
-import { TokenRejectedError } from '../../src/core/websocketErrors.js';
 import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
+import { toAuthorizerContext } from '../../src/core/authorizerContext.js';
+import { TokenRejectedError } from '../../src/core/websocketErrors.js';
 
 const telemetry = getTelemetry('wsAuthorizer');
 const verify = getTokenVerifier();
@@ -28,10 +28,18 @@ export interface AuthorizerResult {
   context?: Record<string, string>;
 }
 
-function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string, context?: Record<string, string>): AuthorizerResult {
+function policy(
+  principalId: string,
+  effect: 'Allow' | 'Deny',
+  resource: string,
+  context?: Record<string, string>,
+): AuthorizerResult {
   return {
     principalId,
-    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }] },
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
+    },
     ...(context ? { context } : {}),
   };
 }
@@ -44,7 +52,9 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const { methodArn, queryStringParameters } = parsed.data;
   try {
     const identity = await verify(queryStringParameters?.token ?? undefined);
-    return policy(`${identity.tenantId}|${identity.subject}`, 'Allow', methodArn, { ...toAuthorizerContext(identity) });
+    return policy(`${identity.tenantId}|${identity.subject}`, 'Allow', methodArn, {
+      ...toAuthorizerContext(identity),
+    });
   } catch (error) {
     if (error instanceof TokenRejectedError) {
       telemetry.logger.info('token refused', { refusal: error.refusal });

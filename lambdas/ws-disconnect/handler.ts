@@ -5,11 +5,16 @@ import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 
 const telemetry = getTelemetry('wsDisconnect');
 
-const disconnectEventSchema = z.object({ requestContext: z.object({ connectionId: z.string().min(1) }).loose() });
-
-export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<{ statusCode: number }> => {
-  const parsed = disconnectEventSchema.safeParse(event);
-  if (!parsed.success) return { statusCode: 400 };
-  await getConnectionsRepository().deleteConnection(parsed.data.requestContext.connectionId);
-  return { statusCode: 200 };
+const disconnectEventSchema = z.object({
+  requestContext: z.object({ connectionId: z.string().min(1) }).loose(),
 });
+
+export const handler = instrumentHandler(
+  telemetry,
+  async (event: unknown): Promise<{ statusCode: number }> => {
+    const parsed = disconnectEventSchema.safeParse(event);
+    if (!parsed.success) return { statusCode: 400 };
+    await getConnectionsRepository().deleteConnection(parsed.data.requestContext.connectionId);
+    return { statusCode: 200 };
+  },
+);

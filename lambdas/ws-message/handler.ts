@@ -4,15 +4,15 @@
  * route's return value is not sent to the client unless a route response is configured).
  */
 import { z } from 'zod';
+import { getAuditRepository } from '../../src/aws/auditRepository.js';
+import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
+import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
+import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
 import { handleClientMessage } from '../../src/core/clientMessages.js';
 import { errorFrame, serializeFrame } from '../../src/core/frames.js';
 import { resumeSettingsFromEnv } from '../../src/core/resume.js';
 import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
-import { getAuditRepository } from '../../src/aws/auditRepository.js';
-import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
-import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
-import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 
 const telemetry = getTelemetry('wsMessage');
 
@@ -29,49 +29,63 @@ const messageEventSchema = z.object({
   isBase64Encoded: z.boolean().optional(),
 });
 
-export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<{ statusCode: number }> => {
-  const parsed = messageEventSchema.safeParse(event);
-  if (!parsed.success) return { statusCode: 400 };
-  const { requestContext, isBase64Encoded } = parsed.data;
-  const { connectionId } = requestContext;
-  const api = getConnectionsApi();
-  const send = async (bodies: readonly string[]): Promise<void> => {
-    for (const body of bodies) {
-      try {
-        await api.post(connectionId, body);
-      } catch (error) {
-        if (error instanceof ConnectionGoneError) return; // the client left; $disconnect cleans up
-        throw error;
+export const handler = instrumentHandler(
+  telemetry,
+  async (event: unknown): Promise<{ statusCode: number }> => {
+    const parsed = messageEventSchema.safeParse(event);
+    if (!parsed.success) return { statusCode: 400 };
+    const { requestContext, isBase64Encoded } = parsed.data;
+    const { connectionId } = requestContext;
+    const api = getConnectionsApi();
+    const send = async (bodies: readonly string[]): Promise<void> => {
+      for (const body of bodies) {
+        try {
+          await api.post(connectionId, body);
+        } catch (error) {
+          if (error instanceof ConnectionGoneError) return; // the client left; $disconnect cleans up
+          throw error;
+        }
       }
-    }
-  };
+    };
 
-  const identity = identityFromAuthorizer(requestContext.authorizer);
-  if (!identity) {
-    await send([serializeFrame(errorFrame('INTERNAL', 'The connection has no verified identity; reconnect'))]);
-    return { statusCode: 403 };
-  }
-  const body = isBase64Encoded && parsed.data.body ? Buffer.from(parsed.data.body, 'base64').toString('utf8') : parsed.data.body;
-  const connections = getConnectionsRepository();
-  const audit = getAuditRepository();
-  const expiresAt = connectionTtl(requestContext.connectedAt ?? Date.now());
-  try {
-    const frames = await handleClientMessage(
-      body ?? undefined,
-      { connectionId, identity },
-      {
-        subscribe: (id, who, channels) => connections.addSubscriptions(id, who.tenantId, channels, expiresAt),
-        unsubscribe: (id, _who, channels) => connections.removeSubscriptions(id, channels),
-        getEvent: async (eventId) => (await audit.getEvent(eventId))?.envelope,
-        queryChannel: (tenantId, channel, options) => audit.queryChannel(tenantId, channel, options),
-      },
-      resumeSettingsFromEnv(process.env),
-    );
-    await send(frames);
-    return { statusCode: 200 };
-  } catch (error) {
-    telemetry.logger.error('message handling failed', { connectionId, error: error instanceof Error ? error.message : String(error) });
-    await send([serializeFrame(errorFrame('INTERNAL', 'The server could not handle this message; try again'))]).catch(() => undefined);
-    return { statusCode: 500 };
-  }
-});
+    const identity = identityFromAuthorizer(requestContext.authorizer);
+    if (!identity) {
+      await send([
+        serializeFrame(errorFrame('INTERNAL', 'The connection has no verified identity; reconnect')),
+      ]);
+      return { statusCode: 403 };
+    }
+    const body =
+      isBase64Encoded && parsed.data.body
+        ? Buffer.from(parsed.data.body, 'base64').toString('utf8')
+        : parsed.data.body;
+    const connections = getConnectionsRepository();
+    const audit = getAuditRepository();
+    const expiresAt = connectionTtl(requestContext.connectedAt ?? Date.now());
+    try {
+      const frames = await handleClientMessage(
+        body ?? undefined,
+        { connectionId, identity },
+        {
+          subscribe: (id, who, channels) =>
+            connections.addSubscriptions(id, who.tenantId, channels, expiresAt),
+          unsubscribe: (id, _who, channels) => connections.removeSubscriptions(id, channels),
+          getEvent: async (eventId) => (await audit.getEvent(eventId))?.envelope,
+          queryChannel: (tenantId, channel, options) => audit.queryChannel(tenantId, channel, options),
+        },
+        resumeSettingsFromEnv(process.env),
+      );
+      await send(frames);
+      return { statusCode: 200 };
+    } catch (error) {
+      telemetry.logger.error('message handling failed', {
+        connectionId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      await send([
+        serializeFrame(errorFrame('INTERNAL', 'The server could not handle this message; try again')),
+      ]).catch(() => undefined);
+      return { statusCode: 500 };
+    }
+  },
+);

@@ -13,8 +13,8 @@ const milliseconds = z.number().int().min(0).max(60_000);
 // Object.keys loses the literal types of a const object; the topology is our own data, not input.
 export const FUNCTION_NAMES = Object.keys(topology.functions) as [FunctionName, ...FunctionName[]];
 
-/** Hops that can be slowed down: the bus, the `@connections` API, and each handler invocation. */
-export const LATENCY_HOPS = ['putEvents', 'managementApi', ...FUNCTION_NAMES] as const;
+/** Hops that can be slowed down: the `@connections` API and each handler invocation (every consumer). */
+export const LATENCY_HOPS = ['managementApi', ...FUNCTION_NAMES] as const;
 
 export const faultConfigSchema = z
   .object({
@@ -22,8 +22,6 @@ export const faultConfigSchema = z
     seed: z.number().int().optional(),
     putEvents: z
       .object({
-        /** Whole requests refused with HTTP 400 `ThrottlingException` (the SDK retries these itself). */
-        requestThrottleFraction: fraction.default(0),
         /** Entries failed with `ErrorCode: ThrottlingException` in an otherwise successful response. */
         entryThrottleFraction: fraction.default(0),
         /** Entries failed with `ErrorCode: InternalFailure`. */
@@ -48,7 +46,7 @@ export const faultConfigSchema = z
       })
       .strict()
       .optional(),
-    /** Added latency in milliseconds per hop (`putEvents`, `managementApi` or a function name). */
+    /** Added latency in milliseconds per hop (`managementApi` or a function name, e.g. `publisher`). */
     latencyMs: z.partialRecord(z.enum(LATENCY_HOPS), milliseconds).optional(),
   })
   .strict();

@@ -30,7 +30,6 @@ export class InjectedHandlerFaultError extends Error {
 
 /** How many faults of each kind were injected (the checker prints them). */
 export interface FaultCounts {
-  putEventsRequestsThrottled: number;
   putEventsEntriesThrottled: number;
   putEventsEntriesInternalFailure: number;
   handlerThrows: Record<string, number>;
@@ -41,7 +40,6 @@ export interface FaultCounts {
 
 function zeroCounts(): FaultCounts {
   return {
-    putEventsRequestsThrottled: 0,
     putEventsEntriesThrottled: 0,
     putEventsEntriesInternalFailure: 0,
     handlerThrows: {},
@@ -55,8 +53,7 @@ function isActive(config: FaultConfig): boolean {
   const p = config.putEvents;
   const c = config.connections;
   return (
-    (p !== undefined &&
-      p.requestThrottleFraction + p.entryThrottleFraction + p.entryInternalFailureFraction > 0) ||
+    (p !== undefined && p.entryThrottleFraction + p.entryInternalFailureFraction > 0) ||
     Object.values(config.handlers ?? {}).some((h) => h !== undefined && h.throwFraction > 0) ||
     (c !== undefined && (c.gone.length > 0 || c.error.length > 0 || c.goneFraction + c.errorFraction > 0)) ||
     Object.values(config.latencyMs ?? {}).some((ms) => ms !== undefined && ms > 0)
@@ -69,6 +66,7 @@ export class FaultInjector {
   private current: FaultConfig = {};
   private random: () => number = Math.random;
   private tally: FaultCounts = zeroCounts();
+  private readonly listeners: ((active: boolean) => void)[] = [];
 
   constructor(config?: FaultConfig) {
     if (config) this.configure(config);
@@ -88,22 +86,17 @@ export class FaultInjector {
     this.current = parsed;
     this.random = parsed.seed === undefined ? Math.random : createRandom(parsed.seed);
     this.active = isActive(parsed);
+    for (const listener of this.listeners) listener(this.active);
+  }
+
+  /** Called after every configuration change (the runtime installs or removes its hooks). */
+  onChange(listener: (active: boolean) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Turn every fault off (the counts stay, for the report). */
   clear(): void {
     this.configure({});
-  }
-
-  /** Whole-request throttle: true means answer HTTP 400 `ThrottlingException`. */
-  throttlePutEventsRequest(): boolean {
-    if (!this.active) return false;
-    const fraction = this.current.putEvents?.requestThrottleFraction ?? 0;
-    if (fraction > 0 && this.random() < fraction) {
-      this.tally.putEventsRequestsThrottled += 1;
-      return true;
-    }
-    return false;
   }
 
   /** Per-entry failure of an otherwise accepted PutEvents request, with the real error codes. */

@@ -19,8 +19,8 @@ import {
 import { GatewayServer } from './server.js';
 import type { ConnectionFaultHook, GatewayLimits, GatewayStats, Invoke } from './types.js';
 
-export type { ConnectionFaultHook, GatewayLimits, GatewayStats, Invoke } from './types.js';
 export { selectRoute } from './router.js';
+export type { ConnectionFaultHook, GatewayLimits, GatewayStats, Invoke } from './types.js';
 
 export interface WebSocketGatewayOptions {
   /** Port to listen on; 0 (default) lets the OS choose. */
@@ -64,10 +64,15 @@ function envMs(name: string): number | undefined {
 
 export async function startWebSocketGateway(options: WebSocketGatewayOptions): Promise<WebSocketGateway> {
   const maxConnectionMs =
-    options.limits?.maxConnectionMs ?? envMs('OUTBOX_RELAY_WS_MAX_CONNECTION_MS') ?? WEBSOCKET_MAX_CONNECTION_SECONDS * 1000;
+    options.limits?.maxConnectionMs ??
+    envMs('OUTBOX_RELAY_WS_MAX_CONNECTION_MS') ??
+    WEBSOCKET_MAX_CONNECTION_SECONDS * 1000;
   const limits: GatewayLimits = {
     maxMessageBytes: options.limits?.maxMessageBytes ?? WEBSOCKET_MAX_MESSAGE_BYTES,
-    idleTimeoutMs: options.limits?.idleTimeoutMs ?? envMs('OUTBOX_RELAY_WS_IDLE_TIMEOUT_MS') ?? WEBSOCKET_IDLE_TIMEOUT_SECONDS * 1000,
+    idleTimeoutMs:
+      options.limits?.idleTimeoutMs ??
+      envMs('OUTBOX_RELAY_WS_IDLE_TIMEOUT_MS') ??
+      WEBSOCKET_IDLE_TIMEOUT_SECONDS * 1000,
     maxConnectionMs,
     closeNoticeMs: options.limits?.closeNoticeMs ?? Math.min(60_000, Math.floor(maxConnectionMs / 10)),
   };

@@ -95,7 +95,11 @@ export class GatewayServer {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/' && url.pathname !== `/${this.options.stage}` && url.pathname !== `/${this.options.stage}/`) {
+    if (
+      url.pathname !== '/' &&
+      url.pathname !== `/${this.options.stage}` &&
+      url.pathname !== `/${this.options.stage}/`
+    ) {
       refuse(socket, 404, 'Not Found');
       return;
     }
@@ -133,14 +137,23 @@ export class GatewayServer {
     this.connections.set(request.connectionId, connection);
 
     const idle = (): NodeJS.Timeout =>
-      setTimeout(() => this.closeConnection(connection, 1001, 'Going away: idle timeout'), limits.idleTimeoutMs);
+      setTimeout(
+        () => this.closeConnection(connection, 1001, 'Going away: idle timeout'),
+        limits.idleTimeoutMs,
+      );
     let idleTimer = idle();
     const noticeAt = Math.max(0, limits.maxConnectionMs - limits.closeNoticeMs);
     connection.timers.push(
       setTimeout(() => {
-        this.send(connection, serializeFrame(closeFrame('connection_limit', this.options.reconnectAfterMs))).catch(() => {});
+        this.send(
+          connection,
+          serializeFrame(closeFrame('connection_limit', this.options.reconnectAfterMs)),
+        ).catch(() => {});
       }, noticeAt),
-      setTimeout(() => this.closeConnection(connection, 1001, 'Going away: connection duration limit'), limits.maxConnectionMs),
+      setTimeout(
+        () => this.closeConnection(connection, 1001, 'Going away: connection duration limit'),
+        limits.maxConnectionMs,
+      ),
     );
 
     socket.on('message', (data, isBinary) => {
@@ -148,15 +161,20 @@ export class GatewayServer {
       clearTimeout(idleTimer);
       idleTimer = idle();
       const body = isBinary ? Buffer.from(data as Buffer).toString('utf8') : rawToString(data);
-      connection.queue = connection.queue.then(() => router.message(request, authorizer, body).then(() => undefined));
+      connection.queue = connection.queue.then(() =>
+        router.message(request, authorizer, body).then(() => undefined),
+      );
     });
     socket.on('close', (code, reason) => {
       clearTimeout(idleTimer);
       for (const timer of connection.timers) clearTimeout(timer);
-      if (this.connections.get(request.connectionId) === connection) this.connections.delete(request.connectionId);
+      if (this.connections.get(request.connectionId) === connection)
+        this.connections.delete(request.connectionId);
       if (connection.dropped) return;
       // API Gateway invokes $disconnect after the connection is gone (a 410 from then on).
-      connection.queue = connection.queue.then(() => router.disconnect(request, authorizer, code, reason.toString('utf8') || 'Connection closed'));
+      connection.queue = connection.queue.then(() =>
+        router.disconnect(request, authorizer, code, reason.toString('utf8') || 'Connection closed'),
+      );
     });
     socket.on('error', () => socket.terminate());
   }
@@ -197,7 +215,11 @@ export class GatewayServer {
     this.stopping = true;
     const all = [...this.connections.values()];
     await Promise.all(
-      all.map((c) => this.send(c, serializeFrame(closeFrame(reason, this.options.reconnectAfterMs))).catch(() => undefined)),
+      all.map((c) =>
+        this.send(c, serializeFrame(closeFrame(reason, this.options.reconnectAfterMs))).catch(
+          () => undefined,
+        ),
+      ),
     );
     for (const c of all) this.closeConnection(c, 1001, 'Going away');
     await Promise.race([

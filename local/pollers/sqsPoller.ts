@@ -81,9 +81,8 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
       const outcome = readBatchResponse(response, new Set(records.map((r) => r.messageId)));
       if (outcome.kind === 'success') toDelete = records;
       else if (outcome.kind === 'partial') toDelete = records.filter((r) => !outcome.failed.has(r.messageId));
-    } catch (error) {
-      // Whole batch failed: every message returns after its visibility timeout.
-      options.onError?.(error);
+    } catch {
+      // Whole batch failed (the invoker reported why): every message returns after its visibility timeout.
     }
     for (let i = 0; i < toDelete.length; i += SQS_MAX_RECEIVE) {
       const chunk = toDelete.slice(i, i + SQS_MAX_RECEIVE);

@@ -101,11 +101,15 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       if (abort.signal.aborted) return resolve();
-      const timer = setTimeout(resolve, ms);
-      abort.signal.addEventListener('abort', () => {
+      const onAbort = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        abort.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      abort.signal.addEventListener('abort', onAbort, { once: true });
     });
 
   const describeShards = async (): Promise<Shard[]> => {
@@ -228,8 +232,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         const response = await options.invoke(mapping.function, { Records: lambdaRecords });
         const sequenceNumbers = new Set(segment.records.flatMap((r) => r.dynamodb?.SequenceNumber ?? []));
         outcome = readBatchResponse(response, sequenceNumbers);
-      } catch (error) {
-        options.onError?.(error);
+      } catch {
+        // The invoker already reported the error; Lambda's answer to it is a retry (or a split).
         outcome = { kind: 'thrown' };
       }
 

@@ -147,7 +147,8 @@ export function createAuditRepository({ client, tableName }: AuditRepositoryDeps
       TableName: tableName,
       IndexName: indexName,
       KeyConditionExpression: condition,
-      ExpressionAttributeNames: { '#position': 'position' },
+      // DynamoDB refuses an attribute name the expression does not use.
+      ...(condition.includes('#position') ? { ExpressionAttributeNames: { '#position': 'position' } } : {}),
       ExpressionAttributeValues: values,
       ScanIndexForward: options.ascending,
       Limit: options.limit,
@@ -184,8 +185,9 @@ export function createAuditRepository({ client, tableName }: AuditRepositoryDeps
       const page = await client.send(
         new QueryCommand({
           TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+          // DynamoDB refuses an empty begins_with operand: no prefix means the whole partition.
+          KeyConditionExpression: skPrefix === '' ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: skPrefix === '' ? { ':pk': pk } : { ':pk': pk, ':prefix': skPrefix },
           ScanIndexForward: scanForward,
           ExclusiveStartKey: exclusiveStartKey,
           ...(limit !== undefined ? { Limit: limit - items.length } : {}),

@@ -36,7 +36,9 @@ export function createConnectionsApi(endpoint: string): ConnectionsApi {
   return {
     async post(connectionId, body) {
       try {
-        await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(body) }));
+        await client.send(
+          new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(body) }),
+        );
       } catch (error) {
         if (isGone(error)) throw new ConnectionGoneError(connectionId);
         const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -51,7 +51,12 @@ export type ConnectionRecord = z.infer<typeof connectionRecordSchema>;
 export interface ConnectionsRepository {
   putConnection(record: ConnectionRecord): Promise<void>;
   getConnection(connectionId: string): Promise<ConnectionRecord | undefined>;
-  addSubscriptions(connectionId: string, tenantId: string, channels: readonly string[], expiresAt: number): Promise<void>;
+  addSubscriptions(
+    connectionId: string,
+    tenantId: string,
+    channels: readonly string[],
+    expiresAt: number,
+  ): Promise<void>;
   removeSubscriptions(connectionId: string, channels: readonly string[]): Promise<void>;
   /** Delete the connection and all its subscriptions; returns how many items were deleted. */
   deleteConnection(connectionId: string): Promise<number>;
@@ -80,14 +85,18 @@ export function createConnectionsRepository({
   tableName,
   shards = SUBSCRIPTION_SHARDS,
 }: ConnectionsRepositoryDeps): ConnectionsRepository {
-  type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+  type WriteRequest =
+    | { PutRequest: { Item: Record<string, unknown> } }
+    | { DeleteRequest: { Key: Record<string, unknown> } };
 
   async function batchWrite(requests: WriteRequest[]): Promise<void> {
     for (let i = 0; i < requests.length; i += 25) {
       let pending: WriteRequest[] = requests.slice(i, i + 25);
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        if (attempt > 8) throw new Error(`BatchWrite on ${tableName}: ${pending.length} items still unprocessed`);
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        if (attempt > 8)
+          throw new Error(`BatchWrite on ${tableName}: ${pending.length} items still unprocessed`);
         const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
         pending = (result.UnprocessedItems?.[tableName] ?? []).flatMap((r): WriteRequest[] => {
           if (r.PutRequest?.Item) return [{ PutRequest: { Item: r.PutRequest.Item } }];
@@ -112,7 +121,8 @@ export function createConnectionsRepository({
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) if (typeof item.connectionId === 'string') ids.push(item.connectionId);
+      for (const item of page.Items ?? [])
+        if (typeof item.connectionId === 'string') ids.push(item.connectionId);
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return ids;
@@ -135,7 +145,9 @@ export function createConnectionsRepository({
     },
 
     async getConnection(connectionId) {
-      const result = await client.send(new GetCommand({ TableName: tableName, Key: { pk: pkOf(connectionId), sk: META } }));
+      const result = await client.send(
+        new GetCommand({ TableName: tableName, Key: { pk: pkOf(connectionId), sk: META } }),
+      );
       if (!result.Item) return undefined;
       return connectionRecordSchema.parse(result.Item);
     },
@@ -160,7 +172,11 @@ export function createConnectionsRepository({
     },
 
     async removeSubscriptions(connectionId, channels) {
-      await batchWrite(channels.map((channel) => ({ DeleteRequest: { Key: { pk: pkOf(connectionId), sk: subSk(channel) } } })));
+      await batchWrite(
+        channels.map((channel) => ({
+          DeleteRequest: { Key: { pk: pkOf(connectionId), sk: subSk(channel) } },
+        })),
+      );
     },
 
     async deleteConnection(connectionId) {
@@ -185,7 +201,11 @@ export function createConnectionsRepository({
     },
 
     async findSubscribers(tenantId, channel) {
-      const perShard = await mapWithConcurrency(subscriptionKeysOf(tenantId, channel, shards), shards, queryIndexConnectionIds);
+      const perShard = await mapWithConcurrency(
+        subscriptionKeysOf(tenantId, channel, shards),
+        shards,
+        queryIndexConnectionIds,
+      );
       return [...new Set(perShard.flat())];
     },
 
@@ -206,7 +226,8 @@ export function createConnectionsRepository({
               ExclusiveStartKey: start,
             }),
           );
-          for (const item of page.Items ?? []) if (typeof item.connectionId === 'string') ids.push(item.connectionId);
+          for (const item of page.Items ?? [])
+            if (typeof item.connectionId === 'string') ids.push(item.connectionId);
           start = page.LastEvaluatedKey;
         } while (start !== undefined);
       }

@@ -27,7 +27,11 @@ export function createFanoutQueue(client: SQSClient, queueUrl: string, dlqUrl: s
   return {
     async enqueueTargeted(delivery, delaySeconds = 0) {
       await client.send(
-        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(delivery), DelaySeconds: delaySeconds }),
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(delivery),
+          DelaySeconds: delaySeconds,
+        }),
       );
     },
     async quarantine(body, reason, detail) {

@@ -34,7 +34,8 @@ async function loadKey(): Promise<TokenKey> {
   const secret = optionalEnv(JWT_ENV.secret);
   if (secret) return secretKey(secret);
   const arn = optionalEnv(JWT_ENV.secretArn);
-  if (!arn) throw new MissingConfigurationError(`${JWT_ENV.secret} or ${JWT_ENV.secretArn} or ${JWT_ENV.jwksUrl}`);
+  if (!arn)
+    throw new MissingConfigurationError(`${JWT_ENV.secret} or ${JWT_ENV.secretArn} or ${JWT_ENV.jwksUrl}`);
   secretsClient ??= new SecretsManagerClient({});
   const result = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn }));
   const value = result.SecretString ?? '';
@@ -54,7 +55,9 @@ async function loadKey(): Promise<TokenKey> {
 export function getTokenVerifier(): TokenVerifier {
   return async (token) => {
     // Keyed on the configuration, so a process that restarts the offline runtime with a new secret re-reads it.
-    const config = [JWT_ENV.jwksUrl, JWT_ENV.secret, JWT_ENV.secretArn].map((name) => optionalEnv(name) ?? '').join('\n');
+    const config = [JWT_ENV.jwksUrl, JWT_ENV.secret, JWT_ENV.secretArn]
+      .map((name) => optionalEnv(name) ?? '')
+      .join('\n');
     if (cachedFor !== config) {
       cachedKey = undefined;
       cachedFor = config;

@@ -96,7 +96,8 @@ function isLambdaContext(context: unknown): context is Context {
   );
 }
 
-let coldStart = true;
+/** Services that have been invoked in this process (the first invocation of each is its cold start). */
+const invoked = new Set<string>();
 
 /**
  * Wrap a handler: Lambda context on log lines, cold-start metric, correlation id reset and one
@@ -108,8 +109,8 @@ export function instrumentHandler<TEvent, TResult>(
 ): (event: TEvent, context?: Context) => Promise<TResult> {
   return async (event, context) => {
     if (isLambdaContext(context)) telemetry.logger.addContext(context);
-    if (coldStart && emitsMetrics()) telemetry.metrics.captureColdStartMetric();
-    coldStart = false;
+    if (!invoked.has(telemetry.service) && emitsMetrics()) telemetry.metrics.captureColdStartMetric();
+    invoked.add(telemetry.service);
     try {
       return await handler(event, context);
     } finally {

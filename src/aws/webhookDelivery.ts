@@ -143,12 +143,27 @@ export function createWebhookHttpClient(options: WebhookHttpClientOptions): Webh
 
 function classifyError(error: Error, durationMs: number): HttpAttemptResult {
   if (error instanceof AddressRefusedError) {
-    return { kind: 'error', code: 'address_refused', message: `address refused: ${error.message}`, durationMs };
+    return {
+      kind: 'error',
+      code: 'address_refused',
+      message: `address refused: ${error.message}`,
+      durationMs,
+    };
   }
   // request-filtering-agent's refusal ("DNS lookup 127.0.0.1(...) is not allowed. Because, ...").
   if (/is not allowed/.test(error.message)) {
-    return { kind: 'error', code: 'address_refused', message: `address refused: ${error.message}`, durationMs };
+    return {
+      kind: 'error',
+      code: 'address_refused',
+      message: `address refused: ${error.message}`,
+      durationMs,
+    };
   }
   const code = 'code' in error && typeof error.code === 'string' ? `${error.code}: ` : '';
-  return { kind: 'error', code: 'connection', message: `connection failed: ${code}${error.message}`, durationMs };
+  return {
+    kind: 'error',
+    code: 'connection',
+    message: `connection failed: ${code}${error.message}`,
+    durationMs,
+  };
 }

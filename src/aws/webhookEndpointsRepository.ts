@@ -42,9 +42,19 @@ export interface WebhookEndpointsRepository {
   saveSettings(endpoint: WebhookEndpoint): Promise<void>;
   saveSecrets(endpoint: WebhookEndpoint): Promise<void>;
   remove(tenantId: string, endpointId: string): Promise<void>;
-  setEnabled(tenantId: string, endpointId: string, enabled: boolean, reason: string | undefined, now: Date): Promise<void>;
+  setEnabled(
+    tenantId: string,
+    endpointId: string,
+    enabled: boolean,
+    reason: string | undefined,
+    now: Date,
+  ): Promise<void>;
   recordSuccess(tenantId: string, endpointId: string): Promise<void>;
-  recordFailure(tenantId: string, endpointId: string, now: Date): Promise<{ failureStreak: number; failingSince?: string }>;
+  recordFailure(
+    tenantId: string,
+    endpointId: string,
+    now: Date,
+  ): Promise<{ failureStreak: number; failingSince?: string }>;
 }
 
 export function createWebhookEndpointsRepository(deps: {
@@ -64,7 +74,11 @@ export function createWebhookEndpointsRepository(deps: {
     return result.data;
   };
 
-  const update = async (tenantId: string, endpointId: string, input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>) => {
+  const update = async (
+    tenantId: string,
+    endpointId: string,
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
+  ) => {
     try {
       return await client.send(
         new UpdateCommand({
@@ -75,7 +89,8 @@ export function createWebhookEndpointsRepository(deps: {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new WebhookEndpointNotFoundError(tenantId, endpointId);
+      if (error instanceof ConditionalCheckFailedException)
+        throw new WebhookEndpointNotFoundError(tenantId, endpointId);
       throw error;
     }
   };
@@ -88,7 +103,9 @@ export function createWebhookEndpointsRepository(deps: {
         new ScanCommand({
           TableName: tableName,
           ExclusiveStartKey: start,
-          ...(filter ? { FilterExpression: filter.expression, ExpressionAttributeValues: filter.values } : {}),
+          ...(filter
+            ? { FilterExpression: filter.expression, ExpressionAttributeValues: filter.values }
+            : {}),
         }),
       );
       for (const item of page.Items ?? []) out.push(parse(item));
@@ -110,7 +127,11 @@ export function createWebhookEndpointsRepository(deps: {
 
     async get(tenantId, endpointId) {
       const result = await client.send(
-        new GetCommand({ TableName: tableName, Key: endpointKey(tenantId, endpointId), ConsistentRead: true }),
+        new GetCommand({
+          TableName: tableName,
+          Key: endpointKey(tenantId, endpointId),
+          ConsistentRead: true,
+        }),
       );
       return result.Item ? parse(result.Item) : undefined;
     },
@@ -145,8 +166,8 @@ export function createWebhookEndpointsRepository(deps: {
     async saveSettings(endpoint) {
       await update(endpoint.tenantId, endpoint.id, {
         UpdateExpression:
-          'SET #url = :url, eventTypes = :eventTypes, channels = :channels, content = :content, timeoutSeconds = :timeout, maxAttempts = :maxAttempts, updatedAt = :updatedAt'
-          + (endpoint.description !== undefined ? ', description = :description' : ' REMOVE description'),
+          'SET #url = :url, eventTypes = :eventTypes, channels = :channels, content = :content, timeoutSeconds = :timeout, maxAttempts = :maxAttempts, updatedAt = :updatedAt' +
+          (endpoint.description !== undefined ? ', description = :description' : ' REMOVE description'),
         ExpressionAttributeNames: { '#url': 'url' },
         ExpressionAttributeValues: {
           ':url': endpoint.url,
@@ -178,7 +199,8 @@ export function createWebhookEndpointsRepository(deps: {
           }),
         );
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) throw new WebhookEndpointNotFoundError(tenantId, endpointId);
+        if (error instanceof ConditionalCheckFailedException)
+          throw new WebhookEndpointNotFoundError(tenantId, endpointId);
         throw error;
       }
     },
@@ -190,12 +212,17 @@ export function createWebhookEndpointsRepository(deps: {
         endpointId,
         enabled
           ? {
-              UpdateExpression: 'SET enabled = :true, failureStreak = :zero, updatedAt = :now REMOVE disabledReason, failingSince',
+              UpdateExpression:
+                'SET enabled = :true, failureStreak = :zero, updatedAt = :now REMOVE disabledReason, failingSince',
               ExpressionAttributeValues: { ':true': true, ':zero': 0, ':now': now.toISOString() },
             }
           : {
               UpdateExpression: 'SET enabled = :false, disabledReason = :reason, updatedAt = :now',
-              ExpressionAttributeValues: { ':false': false, ':reason': reason ?? 'disabled by an operator', ':now': now.toISOString() },
+              ExpressionAttributeValues: {
+                ':false': false,
+                ':reason': reason ?? 'disabled by an operator',
+                ':now': now.toISOString(),
+              },
             },
       );
     },

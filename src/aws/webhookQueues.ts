@@ -14,7 +14,12 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../core/limits.js';
-import { type DeadLetter, type DeliveryMessage, deadLetterSchema, deliveryMessageSchema } from '../core/webhookMessages.js';
+import {
+  type DeadLetter,
+  type DeliveryMessage,
+  deadLetterSchema,
+  deliveryMessageSchema,
+} from '../core/webhookMessages.js';
 
 /** SendMessageBatch: at most 10 entries and 1 MiB for the whole request. */
 export const SQS_BATCH_MAX_ENTRIES = 10;
@@ -26,7 +31,10 @@ export function chunkForSendBatch<T>(items: readonly T[], bodyOf: (item: T) => s
   let bytes = 0;
   for (const item of items) {
     const size = Buffer.byteLength(bodyOf(item));
-    if (current.length > 0 && (current.length === SQS_BATCH_MAX_ENTRIES || bytes + size > SQS_MAX_MESSAGE_BYTES)) {
+    if (
+      current.length > 0 &&
+      (current.length === SQS_BATCH_MAX_ENTRIES || bytes + size > SQS_MAX_MESSAGE_BYTES)
+    ) {
       chunks.push(current);
       current = [];
       bytes = 0;
@@ -50,7 +58,10 @@ export async function sendDeliveries(
       const result = await client.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
-          Entries: chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) })),
+          Entries: chunk.map((message, index) => ({
+            Id: String(index),
+            MessageBody: JSON.stringify(message),
+          })),
         }),
       );
       for (const failed of result.Failed ?? []) {
@@ -66,9 +77,18 @@ export async function sendDeliveries(
 }
 
 /** The retry: the same message becomes visible again after `delaySeconds`. */
-export async function scheduleRetry(client: SQSClient, queueUrl: string, receiptHandle: string, delaySeconds: number): Promise<void> {
+export async function scheduleRetry(
+  client: SQSClient,
+  queueUrl: string,
+  receiptHandle: string,
+  delaySeconds: number,
+): Promise<void> {
   await client.send(
-    new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: delaySeconds }),
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: delaySeconds,
+    }),
   );
 }
 
@@ -113,7 +133,10 @@ const REDRIVE_HOLD_SECONDS = 300;
  * message also restarts SQS's receive count), so the endpoint gets its full schedule again.
  * Each message is sent before it is deleted: a crash in between duplicates, never loses.
  */
-export async function redriveWebhookDlq(client: SQSClient, options: RedriveOptions): Promise<RedriveProgress> {
+export async function redriveWebhookDlq(
+  client: SQSClient,
+  options: RedriveOptions,
+): Promise<RedriveProgress> {
   const progress: RedriveProgress = { moved: 0, skipped: 0, unreadable: 0 };
   const held: Message[] = [];
   const seen = new Set<string>();
@@ -137,16 +160,23 @@ export async function redriveWebhookDlq(client: SQSClient, options: RedriveOptio
           held.push(message);
           continue;
         }
-        if ((options.endpointId !== undefined && delivery.endpointId !== options.endpointId)
-          || (options.limit !== undefined && progress.moved >= options.limit)) {
+        if (
+          (options.endpointId !== undefined && delivery.endpointId !== options.endpointId) ||
+          (options.limit !== undefined && progress.moved >= options.limit)
+        ) {
           progress.skipped += 1;
           held.push(message);
           continue;
         }
         await client.send(
-          new SendMessageCommand({ QueueUrl: options.deliveryQueueUrl, MessageBody: JSON.stringify({ ...delivery, attempt: 1 }) }),
+          new SendMessageCommand({
+            QueueUrl: options.deliveryQueueUrl,
+            MessageBody: JSON.stringify({ ...delivery, attempt: 1 }),
+          }),
         );
-        await client.send(new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+        await client.send(
+          new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
         progress.moved += 1;
       }
       options.onProgress?.(progress);
@@ -180,7 +210,11 @@ async function release(client: SQSClient, queueUrl: string, messages: readonly M
     await client.send(
       new ChangeMessageVisibilityBatchCommand({
         QueueUrl: queueUrl,
-        Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+        Entries: chunk.map((m, index) => ({
+          Id: String(index),
+          ReceiptHandle: m.ReceiptHandle,
+          VisibilityTimeout: 0,
+        })),
       }),
     );
   }

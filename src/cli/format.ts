@@ -18,13 +18,19 @@ function cell(value: unknown): string {
 export function formatTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
   if (rows.length === 0) return '(none)';
   const cells = rows.map((row) => columns.map((column) => cell(row[column])));
-  const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => (line[i] ?? '').length)));
+  const widths = columns.map((column, i) =>
+    Math.max(column.length, ...cells.map((line) => (line[i] ?? '').length)),
+  );
   const render = (values: readonly string[]) =>
     values
       .map((value, i) => (i === values.length - 1 ? value : value.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return [render(columns.map((c) => c.toUpperCase())), render(widths.map((w) => '-'.repeat(w))), ...cells.map(render)].join('\n');
+  return [
+    render(columns.map((c) => c.toUpperCase())),
+    render(widths.map((w) => '-'.repeat(w))),
+    ...cells.map(render),
+  ].join('\n');
 }
 
 /** Pretty JSON on stdout (the `--json` output of every command). */

@@ -53,7 +53,8 @@ export function topologyEnvNames(): string[] {
 
 export async function resolveTarget(flags: TargetFlags): Promise<Target> {
   if (flags.stack) return resolveStack(flags.stack, flags.region, flags.profile);
-  if (flags.region || flags.profile) throw new CliError('--region and --profile only apply with --stack <name>', 2);
+  if (flags.region || flags.profile)
+    throw new CliError('--region and --profile only apply with --stack <name>', 2);
   return resolveLocal();
 }
 
@@ -74,7 +75,9 @@ async function resolveLocal(): Promise<Target> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new CliError(`no local runtime found (${path} is missing): start one with "npm start", or target a deployed stack with --stack <name>`);
+    throw new CliError(
+      `no local runtime found (${path} is missing): start one with "npm start", or target a deployed stack with --stack <name>`,
+    );
   }
   let json: unknown;
   try {
@@ -83,10 +86,13 @@ async function resolveLocal(): Promise<Target> {
     throw new CliError(`${path} is not valid JSON; restart the local runtime (npm start)`);
   }
   const parsed = endpointsFileSchema.safeParse(json);
-  if (!parsed.success) throw new CliError(`${path} does not look like a local runtime's endpoints file; restart it (npm start)`);
+  if (!parsed.success)
+    throw new CliError(`${path} does not look like a local runtime's endpoints file; restart it (npm start)`);
   const file = parsed.data;
   if (file.pid !== undefined && !isRunning(file.pid)) {
-    throw new CliError(`the local runtime recorded in ${path} (pid ${file.pid}) is not running; start it with "npm start"`);
+    throw new CliError(
+      `the local runtime recorded in ${path} (pid ${file.pid}) is not running; start it with "npm start"`,
+    );
   }
   const env = { ...file.env, ...(file.region && !file.env.AWS_REGION ? { AWS_REGION: file.region } : {}) };
   return {
@@ -96,7 +102,11 @@ async function resolveLocal(): Promise<Target> {
   };
 }
 
-async function resolveStack(stackName: string, region: string | undefined, profile: string | undefined): Promise<Target> {
+async function resolveStack(
+  stackName: string,
+  region: string | undefined,
+  profile: string | undefined,
+): Promise<Target> {
   const client = new CloudFormationClient({ ...(region ? { region } : {}), ...(profile ? { profile } : {}) });
   let outputs: { OutputKey?: string; OutputValue?: string }[];
   try {
@@ -113,7 +123,9 @@ async function resolveStack(stackName: string, region: string | undefined, profi
     if (value) env[name] = value;
   }
   if (Object.keys(env).length === 0) {
-    throw new CliError(`stack ${stackName} has no outputs named after the pipeline's env vars (e.g. ${outputNameForEnv(topology.tables.outbox.env)}); is it an outbox-relay stack?`);
+    throw new CliError(
+      `stack ${stackName} has no outputs named after the pipeline's env vars (e.g. ${outputNameForEnv(topology.tables.outbox.env)}); is it an outbox-relay stack?`,
+    );
   }
   const resolvedRegion = region ?? (await client.config.region());
   env.AWS_REGION = resolvedRegion;

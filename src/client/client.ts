@@ -381,12 +381,8 @@ export class OutboxRelayClient implements RelayClient {
       const state = this.channels.get(channel);
       if (!state || state.status === 'confirmed') continue;
       state.status = 'confirmed';
-      if (!state.resuming) continue;
-      if (state.lastId === undefined) {
-        // Nothing delivered yet on this channel: there is nothing to resume from.
-        this.deliver(state, state.endResume());
-        continue;
-      }
+      // A channel that delivered nothing yet (and had no `since`) has nothing to resume from.
+      if (!state.resuming || state.lastId === undefined) continue;
       resumes.push({ channel, since: state.lastId });
       this.startResumeTimer(channel);
     }

@@ -13,7 +13,9 @@ export type FanoutMessage =
   | { readonly kind: 'targeted'; readonly delivery: TargetedDelivery }
   | { readonly kind: 'poison'; readonly reason: PoisonReason; readonly detail: string };
 
-const eventBridgeEventSchema = z.object({ 'detail-type': z.string(), source: z.string(), detail: z.unknown() }).loose();
+const eventBridgeEventSchema = z
+  .object({ 'detail-type': z.string(), source: z.string(), detail: z.unknown() })
+  .loose();
 
 export function parseFanoutMessage(body: string): FanoutMessage {
   let json: unknown;
@@ -30,7 +32,11 @@ export function parseFanoutMessage(body: string): FanoutMessage {
   }
   const event = eventBridgeEventSchema.safeParse(json);
   if (!event.success) {
-    return { kind: 'poison', reason: 'not_an_event', detail: 'Neither an EventBridge event nor a targeted delivery' };
+    return {
+      kind: 'poison',
+      reason: 'not_an_event',
+      detail: 'Neither an EventBridge event nor a targeted delivery',
+    };
   }
   const envelope = envelopeSchema.safeParse(event.data.detail);
   return envelope.success

@@ -102,7 +102,9 @@ export function resumeSettingsFromEnv(
 ): ResumeSettings {
   const read = (name: string, fallback: number, min: number): number => {
     const value = Number(env[name]);
-    return env[name] !== undefined && env[name] !== '' && Number.isInteger(value) && value >= min ? value : fallback;
+    return env[name] !== undefined && env[name] !== '' && Number.isInteger(value) && value >= min
+      ? value
+      : fallback;
   };
   return {
     ...base,

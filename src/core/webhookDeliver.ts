@@ -152,7 +152,8 @@ export async function deliverMessage(
     ...(nextAttemptAt ? { nextAttemptAt } : {}),
   });
 
-  if (outcome.kind === 'delivered') return { kind: 'done', outcome: 'delivered', attempted: true, endpointDisabled };
+  if (outcome.kind === 'delivered')
+    return { kind: 'done', outcome: 'delivered', attempted: true, endpointDisabled };
   if (outcome.kind === 'retry' && nextAttemptAt) {
     return { kind: 'retry', delaySeconds: outcome.delaySeconds, nextAttemptAt };
   }

@@ -61,6 +61,17 @@ describe('live console in headless Chromium', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    try {
+      await exerciseConsole(page);
+    } finally {
+      // Also on failure: the picture shows what the page was showing.
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'console.png') });
+    }
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+
+  async function exerciseConsole(page: Page): Promise<void> {
     await page.goto(runtime.endpoints.console);
     await page.waitForSelector('body[data-ready="true"]', WAIT);
 
@@ -77,20 +88,29 @@ describe('live console in headless Chromium', () => {
 
     // Drop the socket from the server side, then write while the SDK reconnects and resumes.
     await page.click('#drop');
-    await page.waitForFunction(() => document.querySelector('#reconnects')?.textContent === '1', undefined, WAIT);
+    await page.waitForFunction(
+      () => document.querySelector('#reconnects')?.textContent === '1',
+      undefined,
+      WAIT,
+    );
     const response = await fetch(new URL('/console/api/events', runtime.endpoints.console), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ tenantId: TENANT, channel: CHANNEL, count: 30, message: 'written during the reconnect' }),
+      body: JSON.stringify({
+        tenantId: TENANT,
+        channel: CHANNEL,
+        count: 30,
+        message: 'written during the reconnect',
+      }),
     });
     const { eventIds: duringReconnect } = writeEventsResponseSchema.parse(await response.json());
     await waitForCount(page, 50);
     await page.waitForSelector('#state[data-live="true"]', WAIT);
     await runtime.waitForIdle({ timeoutMs: 60_000 });
 
-    const shown = z.array(z.string()).parse(
-      await page.$$eval('#events tr', (rows) => rows.map((row) => row.getAttribute('data-event-id'))),
-    );
+    const shown = z
+      .array(z.string())
+      .parse(await page.$$eval('#events tr', (rows) => rows.map((row) => row.getAttribute('data-event-id'))));
     expect(await countShown(page)).toBe(50);
     expect(new Set(shown).size).toBe(50);
     // Demo events have strictly increasing times, and ULIDs sort by time: position order is id order.
@@ -101,14 +121,11 @@ describe('live console in headless Chromium', () => {
     // The audit trail of an event written while disconnected.
     await page.click(`#events tr[data-event-id="${duringReconnect[5]}"]`);
     await page.waitForFunction(
-      () => document.querySelector('#details-body')?.textContent?.includes('Recorded in the audit log') ?? false,
+      () =>
+        document.querySelector('#details-body')?.textContent?.includes('Recorded in the audit log') ?? false,
       undefined,
       WAIT,
     );
     expect(await page.textContent('#details-body')).toMatch(/websocket/);
-
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'console.png') });
-    expect(pageErrors).toEqual([]);
-  }, 300_000);
+  }
 });

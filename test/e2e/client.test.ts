@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../lib/topology.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
-import { connect, type RelayClient } from '../../src/client/index.js';
 import { getDocumentClient } from '../../src/aws/clients.js';
+import { connect, type RelayClient } from '../../src/client/index.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
 
@@ -64,7 +64,13 @@ describe('client SDK on the offline runtime', () => {
     const start = Date.now();
     const written = Array.from({ length: EVENT_COUNT }, (_, i) =>
       newOutboxEvent(
-        { tenantId: TENANT, channel: CHANNEL, type: 'order.updated', resourceId: `order-${i % 20}`, data: { n: i } },
+        {
+          tenantId: TENANT,
+          channel: CHANNEL,
+          type: 'order.updated',
+          resourceId: `order-${i % 20}`,
+          data: { n: i },
+        },
         new Date(start + i),
       ),
     );

@@ -80,13 +80,22 @@ describe('WebSocket delivery on the offline runtime', () => {
         data: { i },
       }),
     );
-    await mapWithConcurrency(rows, 16, (row) => appendToOutbox(documentClient, row, { tableName: outboxTable }));
+    await mapWithConcurrency(rows, 16, (row) =>
+      appendToOutbox(documentClient, row, { tableName: outboxTable }),
+    );
 
-    const expected = plan.map(({ tenantId, channels }) =>
-      new Set(rows.filter((r) => r.tenantId === tenantId && channels.includes(r.channel)).map((r) => r.eventId)),
+    const expected = plan.map(
+      ({ tenantId, channels }) =>
+        new Set(
+          rows.filter((r) => r.tenantId === tenantId && channels.includes(r.channel)).map((r) => r.eventId),
+        ),
     );
     await until(
-      () => plan.every(({ client }, index) => new Set(client.events().map((e) => e.id)).size >= (expected[index]?.size ?? 0)),
+      () =>
+        plan.every(
+          ({ client }, index) =>
+            new Set(client.events().map((e) => e.id)).size >= (expected[index]?.size ?? 0),
+        ),
       'every client to receive its events',
       240_000,
     );
@@ -128,7 +137,9 @@ describe('WebSocket delivery on the offline runtime', () => {
       .flatMap((f) => (f.type === 'events' ? f.events : f.type === 'event' ? [f.event] : []))
       .filter((e) => !seen.includes(e.id)); // the overlap window may repeat seen events; clients drop them by id
     expect(replayed.map((e) => e.id)).toEqual(missed);
-    const after = second.frames.slice(resumedIndex + 1).flatMap((f) => (f.type === 'events' ? f.events : f.type === 'event' ? [f.event] : []));
+    const after = second.frames
+      .slice(resumedIndex + 1)
+      .flatMap((f) => (f.type === 'events' ? f.events : f.type === 'event' ? [f.event] : []));
     expect(after.map((e) => e.id)).toEqual(live);
   });
 
@@ -139,7 +150,9 @@ describe('WebSocket delivery on the offline runtime', () => {
     const staying = await open(tenantId, 'stays');
     await subscribe(vanishing, ['orders']);
     await subscribe(staying, ['orders']);
-    const ghostId = runtime.gateway.connectionIds().find((id) => !before.has(id) && runtime.gateway.connectionIds().length > 0);
+    const ghostId = runtime.gateway
+      .connectionIds()
+      .find((id) => !before.has(id) && runtime.gateway.connectionIds().length > 0);
     if (!ghostId) throw new Error('no connection id');
     // Find which new id belongs to which client: drop one and see which socket closes.
     runtime.gateway.dropConnection(ghostId);
@@ -161,10 +174,16 @@ describe('WebSocket delivery on the offline runtime', () => {
     await expect(connectClient(url, undefined)).rejects.toThrow('HTTP 401');
     await expect(connectClient(url, 'garbage')).rejects.toThrow('HTTP 401');
     await expect(
-      connectClient(url, await mintConnectionToken({ tenantId: 't', subject: 's', expiresInSeconds: -120 }, secret)),
+      connectClient(
+        url,
+        await mintConnectionToken({ tenantId: 't', subject: 's', expiresInSeconds: -120 }, secret),
+      ),
     ).rejects.toThrow('HTTP 401');
     await expect(
-      connectClient(url, await mintConnectionToken({ tenantId: 't', subject: 's' }, secretKey('not-the-secret'))),
+      connectClient(
+        url,
+        await mintConnectionToken({ tenantId: 't', subject: 's' }, secretKey('not-the-secret')),
+      ),
     ).rejects.toThrow('HTTP 401');
 
     const client = await open('ws-refusals', 'user', ['orders']);
@@ -183,7 +202,10 @@ describe('WebSocket delivery on the offline runtime', () => {
     await expectError({ action: 'ping', id: 'x'.repeat(40 * 1024) }, 'FRAME_TOO_LARGE');
     const from = client.frames.length;
     client.send({ action: 'ping', id: 'still-alive' });
-    expect(await client.waitFor((f) => f.type === 'pong', 30_000, from)).toEqual({ type: 'pong', id: 'still-alive' });
+    expect(await client.waitFor((f) => f.type === 'pong', 30_000, from)).toEqual({
+      type: 'pong',
+      id: 'still-alive',
+    });
     // Above API Gateway's 128 KB the gateway itself closes the socket (1009).
     client.send('x'.repeat(129 * 1024));
     expect(await client.closed).toBe(1009);

@@ -16,7 +16,11 @@ export interface TestClient {
   events(): Envelope[];
   send(message: unknown): void;
   /** Resolves with the first frame (after `from`) matching the predicate. */
-  waitFor(predicate: (frame: ServerFrame) => boolean, timeoutMs?: number, from?: number): Promise<ServerFrame>;
+  waitFor(
+    predicate: (frame: ServerFrame) => boolean,
+    timeoutMs?: number,
+    from?: number,
+  ): Promise<ServerFrame>;
   close(): Promise<void>;
 }
 
@@ -52,10 +56,14 @@ export function connectClient(url: string, token: string | undefined): Promise<T
         send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
         async waitFor(predicate, timeoutMs = 60_000, from = 0) {
           let found: ServerFrame | undefined;
-          await until(() => {
-            found = frames.slice(from).find(predicate);
-            return found !== undefined;
-          }, 'a matching frame', timeoutMs);
+          await until(
+            () => {
+              found = frames.slice(from).find(predicate);
+              return found !== undefined;
+            },
+            'a matching frame',
+            timeoutMs,
+          );
           if (!found) throw new Error('unreachable');
           return found;
         },

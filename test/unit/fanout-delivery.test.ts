@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { deliverTargeted, type FanoutPorts, type FanoutSettings, fanOut } from '../../src/core/fanoutDelivery.js';
+import {
+  deliverTargeted,
+  type FanoutPorts,
+  type FanoutSettings,
+  fanOut,
+} from '../../src/core/fanoutDelivery.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { ConnectionGoneError, PostToConnectionFailedError } from '../../src/core/websocketErrors.js';
 import { envelopeFactory } from './ws-factories.js';
@@ -74,7 +79,9 @@ describe('fan-out delivery', () => {
   });
 
   it('retries a failed call in-process and succeeds without re-queueing', async () => {
-    const w = world({ 't1#orders': ['a', 'flaky'] }, (id, call) => (id === 'flaky' && call === 1 ? 'fail' : 'ok'));
+    const w = world({ 't1#orders': ['a', 'flaky'] }, (id, call) =>
+      id === 'flaky' && call === 1 ? 'fail' : 'ok',
+    );
     const result = await fanOut([envelopeFactory()], w.ports, settings);
     expect(w.calls.get('flaky')).toBe(2);
     expect(w.calls.get('a')).toBe(1);
@@ -111,7 +118,10 @@ describe('fan-out delivery', () => {
     const huge = envelopeFactory({ data: { payload: 'z'.repeat(140 * 1024) } });
     const w = world({ 't1#orders': ['a'] });
     const result = await fanOut([huge], w.ports, settings);
-    expect(JSON.parse(w.posted.get('a')?.[0] ?? '{}')).toMatchObject({ type: 'refresh', reason: 'payload_too_large' });
+    expect(JSON.parse(w.posted.get('a')?.[0] ?? '{}')).toMatchObject({
+      type: 'refresh',
+      reason: 'payload_too_large',
+    });
     expect(result.summaries[0]).toMatchObject({ delivered: 0, refreshed: 1 });
   });
 

@@ -12,7 +12,9 @@ function framesOf(plan: ReturnType<typeof planFanout>, connectionId: string) {
 }
 
 function idsOf(frames: ReturnType<typeof framesOf>): string[] {
-  return frames.flatMap((f) => (f.type === 'events' ? f.events.map((e) => e.id) : f.type === 'event' ? [f.event.id] : []));
+  return frames.flatMap((f) =>
+    f.type === 'events' ? f.events.map((e) => e.id) : f.type === 'event' ? [f.event.id] : [],
+  );
 }
 
 describe('fan-out planner', () => {
@@ -94,7 +96,12 @@ describe('fan-out planner', () => {
     for (const options of [on, off]) {
       const plan = planFanout([before, huge, after], new Map([['t1#orders', ['c1']]]), options);
       const frames = framesOf(plan, 'c1');
-      expect(frames).toContainEqual({ type: 'refresh', channel: 'orders', reason: 'payload_too_large', eventId: huge.id });
+      expect(frames).toContainEqual({
+        type: 'refresh',
+        channel: 'orders',
+        reason: 'payload_too_large',
+        eventId: huge.id,
+      });
       expect(idsOf(frames)).toEqual([before.id, after.id]);
       const refreshIndex = frames.findIndex((f) => f.type === 'refresh');
       expect(idsOf(frames.slice(0, refreshIndex))).toEqual([before.id]);

@@ -24,20 +24,25 @@ describe('fault configuration', () => {
   it('is off by default and every hook is a no-op', async () => {
     const faults = new FaultInjector();
     expect(faults.active).toBe(false);
-    expect(faults.throttlePutEventsRequest()).toBe(false);
     expect(faults.putEventsEntryError()).toBeUndefined();
     expect(faults.connectionFault('abc')).toBeUndefined();
     await expect(faults.beforeInvoke('publisher')).resolves.toBeUndefined();
   });
 
   it('stays inactive when every fraction is zero', () => {
-    const faults = new FaultInjector(parseFaultConfig({ putEvents: {}, handlers: { audit: { throwFraction: 0 } } }));
+    const faults = new FaultInjector(
+      parseFaultConfig({ putEvents: {}, handlers: { audit: { throwFraction: 0 } } }),
+    );
     expect(faults.active).toBe(false);
   });
 
   it('refuses unknown functions, fractions above 1 and unknown fields, naming the field', () => {
-    expect(() => parseFaultConfig({ handlers: { nope: { throwFraction: 0.1 } } })).toThrow(InvalidFaultConfigError);
-    expect(() => parseFaultConfig({ putEvents: { entryThrottleFraction: 2 } })).toThrow(/putEvents\.entryThrottleFraction/);
+    expect(() => parseFaultConfig({ handlers: { nope: { throwFraction: 0.1 } } })).toThrow(
+      InvalidFaultConfigError,
+    );
+    expect(() => parseFaultConfig({ putEvents: { entryThrottleFraction: 2 } })).toThrow(
+      /putEvents\.entryThrottleFraction/,
+    );
     expect(() => parseFaultConfig({ putEvent: {} })).toThrow(InvalidFaultConfigError);
     expect(() => parseFaultConfig('{not json')).toThrow(/not JSON/);
   });
@@ -54,7 +59,10 @@ describe('fault configuration', () => {
 describe('fault injection', () => {
   it('fails PutEvents entries with the real retryable codes at about the configured fraction', () => {
     const faults = new FaultInjector(
-      parseFaultConfig({ seed: 7, putEvents: { entryThrottleFraction: 0.2, entryInternalFailureFraction: 0.1 } }),
+      parseFaultConfig({
+        seed: 7,
+        putEvents: { entryThrottleFraction: 0.2, entryInternalFailureFraction: 0.1 },
+      }),
     );
     const counts = countOver(10_000, () => faults.putEventsEntryError()?.ErrorCode);
     expect(counts.get('"ThrottlingException"')).toBeGreaterThan(1_700);
@@ -88,9 +96,9 @@ describe('fault injection', () => {
   });
 
   it('adds the configured latency to a hop', async () => {
-    const faults = new FaultInjector(parseFaultConfig({ latencyMs: { putEvents: 60 } }));
+    const faults = new FaultInjector(parseFaultConfig({ latencyMs: { audit: 60 } }));
     const started = performance.now();
-    await faults.delay('putEvents');
+    await faults.delay('audit');
     expect(performance.now() - started).toBeGreaterThanOrEqual(55);
     const quick = performance.now();
     await faults.delay('managementApi');
@@ -133,11 +141,17 @@ describe('/control/faults', () => {
     const url = await serve(faults);
     expect(await (await fetch(url)).json()).toMatchObject({ active: false, config: {} });
 
-    const put = await fetch(url, { method: 'PUT', body: JSON.stringify({ handlers: { audit: { throwFraction: 1 } } }) });
+    const put = await fetch(url, {
+      method: 'PUT',
+      body: JSON.stringify({ handlers: { audit: { throwFraction: 1 } } }),
+    });
     expect(put.status).toBe(200);
     expect(faults.active).toBe(true);
     await expect(faults.beforeInvoke('audit')).rejects.toThrow();
-    expect(await (await fetch(url)).json()).toMatchObject({ active: true, counts: { handlerThrows: { audit: 1 } } });
+    expect(await (await fetch(url)).json()).toMatchObject({
+      active: true,
+      counts: { handlerThrows: { audit: 1 } },
+    });
 
     const cleared = await fetch(url, { method: 'PUT', body: '{}' });
     expect(cleared.status).toBe(200);

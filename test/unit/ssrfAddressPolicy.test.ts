@@ -54,7 +54,9 @@ describe('webhook URL policy in production mode', () => {
   });
 
   it('accepts an https URL on a public name or address', () => {
-    expect(checkWebhookUrl('https://hooks.example.com/in', PRODUCTION_POLICY).hostname).toBe('hooks.example.com');
+    expect(checkWebhookUrl('https://hooks.example.com/in', PRODUCTION_POLICY).hostname).toBe(
+      'hooks.example.com',
+    );
     expect(checkWebhookUrl('https://93.184.215.14/in', PRODUCTION_POLICY).hostname).toBe('93.184.215.14');
   });
 
@@ -78,7 +80,9 @@ describe('webhook URL policy in dev mode', () => {
 
   it('is only switched on by an explicit true', () => {
     expect(addressPolicyFromEnv({ OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true' }).mode).toBe('dev');
-    expect(addressPolicyFromEnv({ OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'yes please' }).mode).toBe('production');
+    expect(addressPolicyFromEnv({ OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'yes please' }).mode).toBe(
+      'production',
+    );
     expect(addressPolicyFromEnv({}).mode).toBe('production');
   });
 });

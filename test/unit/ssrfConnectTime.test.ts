@@ -1,9 +1,9 @@
 import type { LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createWebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { type AddressPolicy, PRODUCTION_POLICY } from '../../src/core/addressPolicy.js';
 import { describeFailure } from '../../src/core/deliveryOutcome.js';
 import type { WebhookRequest } from '../../src/core/webhookDeliver.js';
-import { createWebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { startReceiver, type TestReceiver } from './webhookTestReceiver.js';
 
 // Tests must never open a connection to a non-loopback address: every name is resolved by this
@@ -12,7 +12,10 @@ function fakeDns(address: string, family = 4): { lookup: LookupFunction; calls: 
   const calls: string[] = [];
   const lookup: LookupFunction = (hostname, options, callback) => {
     calls.push(hostname);
-    if (options.all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
+    if (options.all)
+      (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
+        { address, family },
+      ]);
     else callback(null, address, family);
   };
   return { lookup, calls };
@@ -42,7 +45,9 @@ afterEach(async () => {
 describe('SSRF refusals at send time (production mode)', () => {
   it('refuses plain http before connecting', async () => {
     const dns = fakeDns('93.184.215.14');
-    const result = await createWebhookHttpClient({ policy: PRODUCTION_POLICY, lookup: dns.lookup })(request('http://example.com/'));
+    const result = await createWebhookHttpClient({ policy: PRODUCTION_POLICY, lookup: dns.lookup })(
+      request('http://example.com/'),
+    );
     expect(result).toMatchObject({ kind: 'error', code: 'url_refused' });
     expect(describeFailure(result)).toMatch(/scheme http is not allowed/);
     expect(dns.calls).toEqual([]);
@@ -57,7 +62,9 @@ describe('SSRF refusals at send time (production mode)', () => {
     ['https://0177.0.0.1/', /127\.0\.0\.1 is a loopback/],
   ])('refuses %s before connecting', async (url, reason) => {
     const dns = fakeDns('93.184.215.14');
-    const result = await createWebhookHttpClient({ policy: PRODUCTION_POLICY, lookup: dns.lookup })(request(url));
+    const result = await createWebhookHttpClient({ policy: PRODUCTION_POLICY, lookup: dns.lookup })(
+      request(url),
+    );
     expect(result).toMatchObject({ kind: 'error', code: 'url_refused' });
     expect(describeFailure(result)).toMatch(reason);
     expect(dns.calls).toEqual([]);
@@ -69,7 +76,9 @@ describe('SSRF refusals at send time (production mode)', () => {
       request('https://internal.example.com/hook'),
     );
     expect(result).toMatchObject({ kind: 'error', code: 'address_refused' });
-    expect(describeFailure(result)).toMatch(/internal\.example\.com resolved to 10\.0\.0\.1: 10\.0\.0\.1 is a private address/);
+    expect(describeFailure(result)).toMatch(
+      /internal\.example\.com resolved to 10\.0\.0\.1: 10\.0\.0\.1 is a private address/,
+    );
     expect(dns.calls).toEqual(['internal.example.com']);
   });
 
@@ -93,7 +102,11 @@ describe('SSRF refusals at send time (production mode)', () => {
   it('does not follow a redirect to a private address; the 3xx is a failure', async () => {
     receiver = await startReceiver(() => ({ status: 302, headers: { location: 'http://10.0.0.1/admin' } }));
     // Test seam: production policy, except that the first hop may reach the loopback receiver over http.
-    const policy: AddressPolicy = { ...PRODUCTION_POLICY, allowPlainHttp: true, allowedAddresses: ['127.0.0.1'] };
+    const policy: AddressPolicy = {
+      ...PRODUCTION_POLICY,
+      allowPlainHttp: true,
+      allowedAddresses: ['127.0.0.1'],
+    };
     const dns = fakeDns('10.0.0.1');
     const result = await createWebhookHttpClient({ policy, lookup: dns.lookup })(request(receiver.url));
     expect(result).toMatchObject({ kind: 'response', status: 302, location: 'http://10.0.0.1/admin' });

@@ -1,15 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { DEV_POLICY, PRODUCTION_POLICY } from '../../src/core/addressPolicy.js';
 import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
-import { decideOutcome, type HttpAttemptResult, streakWarrantsDisabling } from '../../src/core/deliveryOutcome.js';
-import { type DeliveryConfig, type DeliveryPorts, deliverMessage, type WebhookRequest } from '../../src/core/webhookDeliver.js';
+import {
+  decideOutcome,
+  type HttpAttemptResult,
+  streakWarrantsDisabling,
+} from '../../src/core/deliveryOutcome.js';
+import {
+  type DeliveryConfig,
+  type DeliveryPorts,
+  deliverMessage,
+  type WebhookRequest,
+} from '../../src/core/webhookDeliver.js';
 import type { WebhookEndpoint } from '../../src/core/webhookEndpoint.js';
 import type { DeadLetter } from '../../src/core/webhookMessages.js';
 import { deliveryMessageFactory, endpointFactory, envelopeFactory } from './webhookFactories.js';
 
 const NOW = new Date('2026-11-20T10:00:00Z');
 
-function response(status: number, extra: Partial<Extract<HttpAttemptResult, { kind: 'response' }>> = {}): HttpAttemptResult {
+function response(
+  status: number,
+  extra: Partial<Extract<HttpAttemptResult, { kind: 'response' }>> = {},
+): HttpAttemptResult {
   return { kind: 'response', status, durationMs: 12, ...extra };
 }
 
@@ -23,25 +35,48 @@ describe('attempt outcome', () => {
   });
 
   it('retries other statuses, timeouts and connection errors on the schedule', () => {
-    expect(decideOutcome({ ...base, result: response(500) })).toEqual({ kind: 'retry', delaySeconds: 5, failure: 'HTTP 500' });
-    expect(decideOutcome({ ...base, attempt: 2, result: { kind: 'error', code: 'timeout', message: 'timed out after 15 s', durationMs: 15000 } })).toMatchObject({
+    expect(decideOutcome({ ...base, result: response(500) })).toEqual({
+      kind: 'retry',
+      delaySeconds: 5,
+      failure: 'HTTP 500',
+    });
+    expect(
+      decideOutcome({
+        ...base,
+        attempt: 2,
+        result: { kind: 'error', code: 'timeout', message: 'timed out after 15 s', durationMs: 15000 },
+      }),
+    ).toMatchObject({
       kind: 'retry',
       delaySeconds: 60,
     });
-    expect(decideOutcome({ ...base, result: { kind: 'error', code: 'connection', message: 'ECONNREFUSED', durationMs: 1 } }).kind).toBe('retry');
+    expect(
+      decideOutcome({
+        ...base,
+        result: { kind: 'error', code: 'connection', message: 'ECONNREFUSED', durationMs: 1 },
+      }).kind,
+    ).toBe('retry');
   });
 
   it('refuses redirects as failures', () => {
-    expect(decideOutcome({ ...base, result: response(302, { location: 'http://10.0.0.1/' }) })).toMatchObject({
-      kind: 'retry',
-      failure: 'redirect refused (HTTP 302 to http://10.0.0.1/); redirects are never followed',
-    });
+    expect(decideOutcome({ ...base, result: response(302, { location: 'http://10.0.0.1/' }) })).toMatchObject(
+      {
+        kind: 'retry',
+        failure: 'redirect refused (HTTP 302 to http://10.0.0.1/); redirects are never followed',
+      },
+    );
   });
 
   it('honours Retry-After on 429 and 503 only', () => {
-    expect(decideOutcome({ ...base, result: response(429, { retryAfter: '120' }) })).toMatchObject({ delaySeconds: 120 });
-    expect(decideOutcome({ ...base, result: response(503, { retryAfter: '90' }) })).toMatchObject({ delaySeconds: 90 });
-    expect(decideOutcome({ ...base, result: response(500, { retryAfter: '120' }) })).toMatchObject({ delaySeconds: 5 });
+    expect(decideOutcome({ ...base, result: response(429, { retryAfter: '120' }) })).toMatchObject({
+      delaySeconds: 120,
+    });
+    expect(decideOutcome({ ...base, result: response(503, { retryAfter: '90' }) })).toMatchObject({
+      delaySeconds: 90,
+    });
+    expect(decideOutcome({ ...base, result: response(500, { retryAfter: '120' }) })).toMatchObject({
+      delaySeconds: 5,
+    });
   });
 
   it('gives up after the last attempt with the reason', () => {
@@ -53,14 +88,24 @@ describe('attempt outcome', () => {
   });
 
   it('disables the endpoint on 410 Gone', () => {
-    expect(decideOutcome({ ...base, result: response(410) })).toMatchObject({ kind: 'dead', code: 'endpoint_gone', disableEndpoint: 'receiver answered 410 Gone' });
+    expect(decideOutcome({ ...base, result: response(410) })).toMatchObject({
+      kind: 'dead',
+      code: 'endpoint_gone',
+      disableEndpoint: 'receiver answered 410 Gone',
+    });
   });
 
   it('disables for a streak only when it is both long and old enough', () => {
     const policy = { minFailures: 10, minSeconds: 3600 };
-    expect(streakWarrantsDisabling({ failureStreak: 9, failingSince: '2026-11-19T00:00:00Z' }, NOW, policy)).toBe(false);
-    expect(streakWarrantsDisabling({ failureStreak: 50, failingSince: '2026-11-20T09:30:00Z' }, NOW, policy)).toBe(false);
-    expect(streakWarrantsDisabling({ failureStreak: 10, failingSince: '2026-11-20T08:59:00Z' }, NOW, policy)).toBe(true);
+    expect(
+      streakWarrantsDisabling({ failureStreak: 9, failingSince: '2026-11-19T00:00:00Z' }, NOW, policy),
+    ).toBe(false);
+    expect(
+      streakWarrantsDisabling({ failureStreak: 50, failingSince: '2026-11-20T09:30:00Z' }, NOW, policy),
+    ).toBe(false);
+    expect(
+      streakWarrantsDisabling({ failureStreak: 10, failingSince: '2026-11-20T08:59:00Z' }, NOW, policy),
+    ).toBe(true);
   });
 });
 
@@ -75,7 +120,15 @@ interface FakeWorld {
 }
 
 function world(endpoint: WebhookEndpoint | undefined, answers: HttpAttemptResult[]): FakeWorld {
-  const w: FakeWorld = { endpoint, requests: [], attempts: [], notes: [], deadLetters: [], disabled: [], ports: undefined as never };
+  const w: FakeWorld = {
+    endpoint,
+    requests: [],
+    attempts: [],
+    notes: [],
+    deadLetters: [],
+    disabled: [],
+    ports: undefined as never,
+  };
   let streak = endpoint?.failureStreak ?? 0;
   w.ports = {
     getEndpoint: async () => w.endpoint,
@@ -124,22 +177,46 @@ describe('delivering one message', () => {
     expect(w.requests[0]?.headers['webhook-id']).toBe(envelope.id);
     expect(w.requests[0]?.timeoutSeconds).toBe(15);
     expect(w.attempts).toEqual([
-      expect.objectContaining({ path: 'webhook', target: endpoint.id, attempt: 1, outcome: 'delivered', statusCode: 204 }),
+      expect.objectContaining({
+        path: 'webhook',
+        target: endpoint.id,
+        attempt: 1,
+        outcome: 'delivered',
+        statusCode: 204,
+      }),
     ]);
   });
 
   it('derives the attempt from the receive count and schedules the next one', async () => {
     const endpoint = endpointFactory();
     const w = world(endpoint, [response(500)]);
-    const decision = await deliverMessage(deliveryMessageFactory(envelopeFactory(), endpoint), 2, w.ports, config);
+    const decision = await deliverMessage(
+      deliveryMessageFactory(envelopeFactory(), endpoint),
+      2,
+      w.ports,
+      config,
+    );
     expect(decision).toEqual({ kind: 'retry', delaySeconds: 60, nextAttemptAt: '2026-11-20T10:01:00.000Z' });
-    expect(w.attempts[0]).toMatchObject({ attempt: 2, outcome: 'failed', statusCode: 500, error: 'HTTP 500', nextAttemptAt: '2026-11-20T10:01:00.000Z' });
+    expect(w.attempts[0]).toMatchObject({
+      attempt: 2,
+      outcome: 'failed',
+      statusCode: 500,
+      error: 'HTTP 500',
+      nextAttemptAt: '2026-11-20T10:01:00.000Z',
+    });
   });
 
   it('dead-letters with the reason after the endpoint’s last attempt', async () => {
     const endpoint = endpointFactory({ maxAttempts: 3 });
-    const w = world(endpoint, [{ kind: 'error', code: 'timeout', message: 'timed out after 15 s', durationMs: 15000 }]);
-    const decision = await deliverMessage(deliveryMessageFactory(envelopeFactory(), endpoint), 3, w.ports, config);
+    const w = world(endpoint, [
+      { kind: 'error', code: 'timeout', message: 'timed out after 15 s', durationMs: 15000 },
+    ]);
+    const decision = await deliverMessage(
+      deliveryMessageFactory(envelopeFactory(), endpoint),
+      3,
+      w.ports,
+      config,
+    );
     expect(decision).toMatchObject({ kind: 'done', outcome: 'dead_lettered' });
     expect(w.deadLetters[0]?.deadLetter).toMatchObject({
       code: 'attempts_exhausted',
@@ -178,7 +255,10 @@ describe('delivering one message', () => {
     const w = world(disabled, []);
     await deliverMessage(deliveryMessageFactory(envelopeFactory(), disabled), 1, w.ports, config);
     expect(w.requests).toHaveLength(0);
-    expect(w.deadLetters[0]?.deadLetter).toMatchObject({ code: 'endpoint_disabled', reason: 'endpoint is disabled (by operator)' });
+    expect(w.deadLetters[0]?.deadLetter).toMatchObject({
+      code: 'endpoint_disabled',
+      reason: 'endpoint is disabled (by operator)',
+    });
 
     const gone = world(undefined, []);
     await deliverMessage(deliveryMessageFactory(envelopeFactory(), disabled), 1, gone.ports, config);
@@ -189,7 +269,10 @@ describe('delivering one message', () => {
   it('refuses a URL the production policy forbids without sending, and parks the message', async () => {
     const endpoint = endpointFactory();
     const w = world(endpoint, []);
-    await deliverMessage(deliveryMessageFactory(envelopeFactory(), endpoint), 1, w.ports, { ...config, policy: PRODUCTION_POLICY });
+    await deliverMessage(deliveryMessageFactory(envelopeFactory(), endpoint), 1, w.ports, {
+      ...config,
+      policy: PRODUCTION_POLICY,
+    });
     expect(w.requests).toHaveLength(0);
     expect(w.deadLetters[0]?.deadLetter).toMatchObject({ code: 'url_refused' });
     expect(w.deadLetters[0]?.deadLetter.reason).toMatch(/scheme http is not allowed/);
@@ -205,7 +288,12 @@ describe('delivering one message', () => {
     const original = console.error;
     console.error = (line: string) => errors.push(line);
     try {
-      const decision = await deliverMessage(deliveryMessageFactory(envelopeFactory(), endpoint), 1, w.ports, config);
+      const decision = await deliverMessage(
+        deliveryMessageFactory(envelopeFactory(), endpoint),
+        1,
+        w.ports,
+        config,
+      );
       expect(decision).toMatchObject({ kind: 'done', outcome: 'delivered' });
     } finally {
       console.error = original;

@@ -1,9 +1,20 @@
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DeliveryMessage } from '../../src/core/webhookMessages.js';
 import { sendDeliveries } from '../../src/aws/webhookQueues.js';
+import type { DeliveryMessage } from '../../src/core/webhookMessages.js';
 import { deliveryMessageFactory, endpointFactory, envelopeFactory } from './webhookFactories.js';
 import { startReceiver, type TestReceiver } from './webhookTestReceiver.js';
 
@@ -60,7 +71,9 @@ describe('webhook delivery handler failure paths', () => {
   it('reports the message failed when scheduling the retry (ChangeMessageVisibility) fails, so it still returns', async () => {
     const endpoint = endpointFactory({}, { url: receiver.url, maxAttempts: 3 });
     ddb.on(GetCommand).resolves({ Item: { pk: 'x', sk: 'y', ...endpoint } });
-    ddb.on(UpdateCommand).resolves({ Attributes: { failureStreak: 1, failingSince: new Date().toISOString() } });
+    ddb
+      .on(UpdateCommand)
+      .resolves({ Attributes: { failureStreak: 1, failingSince: new Date().toISOString() } });
     ddb.on(PutCommand).resolves({});
     sqs.on(ChangeMessageVisibilityCommand).rejects(new Error('throttled'));
     const result = await (await handler())(sqsEvent(deliveryMessageFactory(envelopeFactory(), endpoint), 1));
@@ -96,7 +109,14 @@ describe('webhook delivery handler failure paths', () => {
   it('parks a body that is not a delivery message in the DLQ with a reason', async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-2' });
     const result = await (await handler())({
-      Records: [{ messageId: 'bad', receiptHandle: 'rh', body: 'garbage', attributes: { ApproximateReceiveCount: '1' } }],
+      Records: [
+        {
+          messageId: 'bad',
+          receiptHandle: 'rh',
+          body: 'garbage',
+          attributes: { ApproximateReceiveCount: '1' },
+        },
+      ],
     });
     expect(result).toEqual({ batchItemFailures: [] });
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({
@@ -111,7 +131,10 @@ describe('sending delivery messages', () => {
   it('returns exactly the entries SQS refused', async () => {
     const endpoint = endpointFactory();
     const messages = Array.from({ length: 12 }, () => deliveryMessageFactory(envelopeFactory(), endpoint));
-    sqs.on(SendMessageBatchCommand).resolvesOnce({ Successful: [], Failed: [{ Id: '3', Code: 'InternalError', SenderFault: false }] }).resolves({});
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [{ Id: '3', Code: 'InternalError', SenderFault: false }] })
+      .resolves({});
     const unsent = await sendDeliveries(new SQSClient({}), 'https://sqs.local/delivery', messages);
     expect(unsent).toEqual([messages[3]]);
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
@@ -124,7 +147,9 @@ describe('sending delivery messages', () => {
     const original = console.error;
     console.error = () => {};
     try {
-      expect(await sendDeliveries(new SQSClient({}), 'https://sqs.local/delivery', messages)).toEqual(messages);
+      expect(await sendDeliveries(new SQSClient({}), 'https://sqs.local/delivery', messages)).toEqual(
+        messages,
+      );
     } finally {
       console.error = original;
     }
@@ -141,14 +166,21 @@ describe('webhook dispatcher handler', () => {
     const envelope = envelopeFactory();
     const result = await dispatch({
       Records: [
-        { messageId: 'good', body: JSON.stringify({ 'detail-type': envelope.type, source: 'outbox-relay', detail: envelope }) },
+        {
+          messageId: 'good',
+          body: JSON.stringify({ 'detail-type': envelope.type, source: 'outbox-relay', detail: envelope }),
+        },
         { messageId: 'poison', body: '{"detail":{}}', attributes: { SentTimestamp: '1763632800000' } },
       ],
     });
     expect(result).toEqual({ batchItemFailures: [] });
     const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put?.TableName).toBe('quarantine');
-    expect(put?.Item).toMatchObject({ reason: 'INVALID_EVENT', source: 'webhookDispatcher', recordId: 'poison' });
+    expect(put?.Item).toMatchObject({
+      reason: 'INVALID_EVENT',
+      source: 'webhookDispatcher',
+      recordId: 'poison',
+    });
     const sent = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? [];
     expect(sent.map((e) => JSON.parse(String(e.MessageBody)).endpointId)).toEqual([endpoint.id]);
   });

@@ -4,7 +4,13 @@ import type { DeliveryMessage } from '../../src/core/webhookMessages.js';
 import { endpointFactory, envelopeFactory } from './webhookFactories.js';
 
 function busBody(detail: unknown): string {
-  return JSON.stringify({ version: '0', id: 'eb-1', 'detail-type': 'order.created', source: 'outbox-relay', detail });
+  return JSON.stringify({
+    version: '0',
+    id: 'eb-1',
+    'detail-type': 'order.created',
+    source: 'outbox-relay',
+    detail,
+  });
 }
 
 describe('webhook dispatch', () => {
@@ -17,14 +23,24 @@ describe('webhook dispatch', () => {
     const otherTenant = endpointFactory({ id: 'ep_other', tenantId: 'tenant-b' });
     const planned = planDeliveries(envelope, [all, orders, invoices, off, otherTenant]);
     expect(planned.map((m) => m.endpointId)).toEqual(['ep_all', 'ep_orders']);
-    expect(planned[0]).toEqual({ eventId: envelope.id, endpointId: 'ep_all', tenantId: 'tenant-a', attempt: 1, envelope });
+    expect(planned[0]).toEqual({
+      eventId: envelope.id,
+      endpointId: 'ep_all',
+      tenantId: 'tenant-a',
+      attempt: 1,
+      envelope,
+    });
   });
 
   it('reads the envelope from the EventBridge event body, and explains a bad body', () => {
     const envelope = envelopeFactory();
     expect(parseDispatchBody(busBody(envelope))).toEqual({ ok: true, envelope });
     expect(parseDispatchBody('nope')).toMatchObject({ ok: false, code: 'body_not_json' });
-    expect(parseDispatchBody(busBody({ ...envelope, tenantId: '' }))).toMatchObject({ ok: false, code: 'not_a_bus_event', reason: expect.stringMatching(/detail\.tenantId/) });
+    expect(parseDispatchBody(busBody({ ...envelope, tenantId: '' }))).toMatchObject({
+      ok: false,
+      code: 'not_a_bus_event',
+      reason: expect.stringMatching(/detail\.tenantId/),
+    });
   });
 
   it('quarantines invalid bodies, reports records whose sends failed, and lists endpoints once per tenant', async () => {

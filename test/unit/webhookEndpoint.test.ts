@@ -4,7 +4,12 @@ import { createEndpoint, updateEndpoint } from '../../src/core/webhookEndpoint.j
 import { WebhookConfigurationError } from '../../src/core/webhookErrors.js';
 import { endpointFactory } from './webhookFactories.js';
 
-const context = { tenantId: 'tenant-a', now: new Date('2026-11-20T10:00:00Z'), policy: PRODUCTION_POLICY, defaultMaxAttempts: 8 };
+const context = {
+  tenantId: 'tenant-a',
+  now: new Date('2026-11-20T10:00:00Z'),
+  policy: PRODUCTION_POLICY,
+  defaultMaxAttempts: 8,
+};
 
 function configurationError(run: () => unknown): WebhookConfigurationError {
   try {
@@ -48,17 +53,32 @@ describe('webhook endpoint configuration', () => {
   });
 
   it('accepts http://127.0.0.1 receivers only in dev mode', () => {
-    expect(createEndpoint({ url: 'http://127.0.0.1:8080/' }, { ...context, policy: DEV_POLICY }).url).toBe('http://127.0.0.1:8080/');
-    expect(configurationError(() => createEndpoint({ url: 'http://127.0.0.1:8080/' }, context)).field).toBe('url');
+    expect(createEndpoint({ url: 'http://127.0.0.1:8080/' }, { ...context, policy: DEV_POLICY }).url).toBe(
+      'http://127.0.0.1:8080/',
+    );
+    expect(configurationError(() => createEndpoint({ url: 'http://127.0.0.1:8080/' }, context)).field).toBe(
+      'url',
+    );
   });
 
   it('updates settings and keeps secrets and streak', () => {
     const endpoint = endpointFactory({ failureStreak: 3 });
-    const updated = updateEndpoint(endpoint, { content: 'summary', eventTypes: ['order.*'] }, { now: new Date(), policy: DEV_POLICY });
-    expect(updated).toMatchObject({ content: 'summary', eventTypes: ['order.*'], failureStreak: 3, url: endpoint.url });
-    expect(updated.secrets).toEqual(endpoint.secrets);
-    expect(configurationError(() => updateEndpoint(endpoint, { timeoutSeconds: 99 }, { now: new Date(), policy: DEV_POLICY })).field).toBe(
-      'timeoutSeconds',
+    const updated = updateEndpoint(
+      endpoint,
+      { content: 'summary', eventTypes: ['order.*'] },
+      { now: new Date(), policy: DEV_POLICY },
     );
+    expect(updated).toMatchObject({
+      content: 'summary',
+      eventTypes: ['order.*'],
+      failureStreak: 3,
+      url: endpoint.url,
+    });
+    expect(updated.secrets).toEqual(endpoint.secrets);
+    expect(
+      configurationError(() =>
+        updateEndpoint(endpoint, { timeoutSeconds: 99 }, { now: new Date(), policy: DEV_POLICY }),
+      ).field,
+    ).toBe('timeoutSeconds');
   });
 });

@@ -14,7 +14,8 @@ describe('webhook filters', () => {
 
   it('accepts only *, names and name.*', () => {
     for (const ok of ['*', 'order.created', 'order.*', 'a']) expect(isValidFilter(ok)).toBe(true);
-    for (const bad of ['', 'order*', '*.created', 'or*der', 'order.**', 'has space']) expect(isValidFilter(bad)).toBe(false);
+    for (const bad of ['', 'order*', '*.created', 'or*der', 'order.**', 'has space'])
+      expect(isValidFilter(bad)).toBe(false);
   });
 
   it('requires both the type and the channel filter to match; empty lists match everything', () => {

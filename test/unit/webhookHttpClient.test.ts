@@ -1,9 +1,9 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createWebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { DEV_POLICY } from '../../src/core/addressPolicy.js';
 import { generateSecret } from '../../src/core/webhookEndpoint.js';
 import { signWebhook } from '../../src/core/webhookSigning.js';
-import { createWebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { startReceiver, type TestReceiver } from './webhookTestReceiver.js';
 
 let receiver: TestReceiver | undefined;
@@ -14,7 +14,12 @@ afterEach(async () => {
 
 function signedRequest(url: string, secret: string, body = '{"hello":"world"}', timeoutSeconds = 5) {
   const headers = signWebhook({ id: 'evt_42', timestamp: new Date(), body, secrets: [secret] });
-  return { url, headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'test' }, body, timeoutSeconds };
+  return {
+    url,
+    headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'test' },
+    body,
+    timeoutSeconds,
+  };
 }
 
 describe('webhook HTTP client (dev mode, loopback receiver)', () => {
@@ -25,14 +30,18 @@ describe('webhook HTTP client (dev mode, loopback receiver)', () => {
     expect(result).toMatchObject({ kind: 'response', status: 204 });
     const [received] = receiver.requests;
     expect(received).toBeDefined();
-    const headers = Object.fromEntries(Object.entries(received?.headers ?? {}).map(([k, v]) => [k, String(v)]));
+    const headers = Object.fromEntries(
+      Object.entries(received?.headers ?? {}).map(([k, v]) => [k, String(v)]),
+    );
     expect(new Webhook(secret).verify(received?.body ?? '', headers)).toEqual({ hello: 'world' });
     expect(headers['webhook-id']).toBe('evt_42');
   });
 
   it('reports a receiver that does not answer in time as a timeout', async () => {
     receiver = await startReceiver(() => 'hang');
-    const result = await createWebhookHttpClient({ policy: DEV_POLICY })(signedRequest(receiver.url, generateSecret(), '{}', 1));
+    const result = await createWebhookHttpClient({ policy: DEV_POLICY })(
+      signedRequest(receiver.url, generateSecret(), '{}', 1),
+    );
     expect(result).toMatchObject({ kind: 'error', code: 'timeout', message: 'timed out after 1 s' });
   });
 
@@ -46,7 +55,9 @@ describe('webhook HTTP client (dev mode, loopback receiver)', () => {
 
   it('passes Retry-After back for the retry decision', async () => {
     receiver = await startReceiver(() => ({ status: 429, headers: { 'retry-after': '120' } }));
-    const result = await createWebhookHttpClient({ policy: DEV_POLICY })(signedRequest(receiver.url, generateSecret()));
+    const result = await createWebhookHttpClient({ policy: DEV_POLICY })(
+      signedRequest(receiver.url, generateSecret()),
+    );
     expect(result).toMatchObject({ kind: 'response', status: 429, retryAfter: '120' });
   });
 
@@ -55,7 +66,9 @@ describe('webhook HTTP client (dev mode, loopback receiver)', () => {
     const url = receiver.url;
     await receiver.close();
     receiver = undefined;
-    const result = await createWebhookHttpClient({ policy: DEV_POLICY })(signedRequest(url, generateSecret()));
+    const result = await createWebhookHttpClient({ policy: DEV_POLICY })(
+      signedRequest(url, generateSecret()),
+    );
     expect(result).toMatchObject({ kind: 'error', code: 'connection' });
     expect(result.kind === 'error' && result.message).toMatch(/ECONNREFUSED/);
   });

@@ -68,13 +68,17 @@ describe('Retry-After', () => {
 
   it('is honoured when later than the schedule, and never brings a retry forward', () => {
     const half = () => 0.5;
-    expect(retryDelaySeconds({ schedule: [0, 5], nextAttempt: 2, retryAfterSeconds: 600, random: half })).toBe(600);
-    expect(retryDelaySeconds({ schedule: [0, 300], nextAttempt: 2, retryAfterSeconds: 1, random: half })).toBe(300);
+    expect(
+      retryDelaySeconds({ schedule: [0, 5], nextAttempt: 2, retryAfterSeconds: 600, random: half }),
+    ).toBe(600);
+    expect(
+      retryDelaySeconds({ schedule: [0, 300], nextAttempt: 2, retryAfterSeconds: 1, random: half }),
+    ).toBe(300);
   });
 
   it('is capped at the visibility limit', () => {
-    expect(retryDelaySeconds({ schedule: [0, 5], nextAttempt: 2, retryAfterSeconds: 10 ** 9, random: () => 0.5 })).toBe(
-      MAX_RETRY_DELAY_SECONDS,
-    );
+    expect(
+      retryDelaySeconds({ schedule: [0, 5], nextAttempt: 2, retryAfterSeconds: 10 ** 9, random: () => 0.5 }),
+    ).toBe(MAX_RETRY_DELAY_SECONDS);
   });
 });

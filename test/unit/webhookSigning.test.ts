@@ -15,7 +15,10 @@ describe('Standard Webhooks signing', () => {
     const signed = signWebhook({ id: 'evt_sig', timestamp: new Date(), body, secrets: [secret] });
     expect(signed['webhook-id']).toBe('evt_sig');
     expect(signed['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
-    expect(new Webhook(secret).verify(body, headersOf(signed))).toMatchObject({ id: 'evt_sig', data: { total: 42 } });
+    expect(new Webhook(secret).verify(body, headersOf(signed))).toMatchObject({
+      id: 'evt_sig',
+      data: { total: 42 },
+    });
   });
 
   it('generates whsec_ secrets of 32 random bytes', () => {
@@ -28,7 +31,9 @@ describe('Standard Webhooks signing', () => {
   it('fails verification with another secret or a changed body', () => {
     const body = '{"a":1}';
     const signed = signWebhook({ id: 'evt_x', timestamp: new Date(), body, secrets: [generateSecret()] });
-    expect(() => new Webhook(generateSecret()).verify(body, headersOf(signed))).toThrow(/No matching signature/);
+    expect(() => new Webhook(generateSecret()).verify(body, headersOf(signed))).toThrow(
+      /No matching signature/,
+    );
   });
 
   it('signs with both secrets during a rotation, space-separated, so either verifies', () => {
@@ -55,7 +60,10 @@ describe('Standard Webhooks signing', () => {
   it('sends the envelope without data to summary endpoints', () => {
     const envelope = envelopeFactory();
     expect(JSON.parse(webhookBody(envelope, 'summary'))).not.toHaveProperty('data');
-    expect(JSON.parse(webhookBody(envelope, 'summary'))).toMatchObject({ id: envelope.id, type: envelope.type });
+    expect(JSON.parse(webhookBody(envelope, 'summary'))).toMatchObject({
+      id: envelope.id,
+      type: envelope.type,
+    });
     expect(JSON.parse(webhookBody(envelope, 'full'))).toEqual(envelope);
   });
 });

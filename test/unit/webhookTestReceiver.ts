@@ -8,7 +8,10 @@ export interface ReceivedRequest {
   readonly at: number;
 }
 
-export type Responder = (request: ReceivedRequest, index: number) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+export type Responder = (
+  request: ReceivedRequest,
+  index: number,
+) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 
 export interface TestReceiver {
   readonly url: string;
@@ -36,7 +39,11 @@ export async function startReceiver(respond: Responder = () => ({ status: 204 })
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request: ReceivedRequest = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const request: ReceivedRequest = {
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       requests.push(request);
       const answer = receiver.respond(request, requests.length - 1);
       if (answer === 'hang') {

@@ -44,14 +44,20 @@ async function setup(limits?: Parameters<typeof startWebSocketGateway>[0]['limit
         if (query.token === 'good') {
           return {
             principalId: 'p',
-            policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }] },
+            policyDocument: {
+              Version: '2012-10-17',
+              Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }],
+            },
             context: { tenantId: 't1', sub: 's', channels: '' },
           };
         }
         if (query.token === 'deny') {
           return {
             principalId: 'p',
-            policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: '*' }] },
+            policyDocument: {
+              Version: '2012-10-17',
+              Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: '*' }],
+            },
           };
         }
         throw new Error('Unauthorized');
@@ -112,14 +118,21 @@ describe('local WebSocket gateway', () => {
       const m = invocations.filter((i) => i.fn === 'wsMessage');
       return m.length === 3 ? m : undefined;
     });
-    expect(messages.map((m) => record(m.event.requestContext).routeKey)).toEqual(['ping', '$default', '$default']);
+    expect(messages.map((m) => record(m.event.requestContext).routeKey)).toEqual([
+      'ping',
+      '$default',
+      '$default',
+    ]);
     expect(messages[0]?.event).toMatchObject({
       body: '{"action":"ping"}',
       requestContext: { eventType: 'MESSAGE', authorizer: { tenantId: 't1' } },
     });
     ws.close();
     const disconnect = await until(() => invocations.find((i) => i.fn === 'wsDisconnect'));
-    expect(disconnect.event.requestContext).toMatchObject({ routeKey: '$disconnect', eventType: 'DISCONNECT' });
+    expect(disconnect.event.requestContext).toMatchObject({
+      routeKey: '$disconnect',
+      eventType: 'DISCONNECT',
+    });
   });
 
   it('serves @connections to the unmodified SDK client: POST, GET, DELETE, 410 for unknown ids', async () => {
@@ -128,7 +141,9 @@ describe('local WebSocket gateway', () => {
     const [id] = gateway.connectionIds();
     if (!id) throw new Error('no connection');
     expect(id).toMatch(/=$/); // exercises URL encoding like real ids
-    await client.send(new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('{"type":"pong"}') }));
+    await client.send(
+      new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('{"type":"pong"}') }),
+    );
     await until(() => received.length === 1);
     expect(received[0]).toBe('{"type":"pong"}');
     const info = await client.send(new GetConnectionCommand({ ConnectionId: id }));
@@ -168,15 +183,18 @@ describe('local WebSocket gateway', () => {
     await connect(`${gateway.url}?token=good`);
     const [id] = gateway.connectionIds();
     if (!id) throw new Error('no connection');
-    gateway.setFaults({ active: true, connectionFault: (c) => (c === id ? { statusCode: 500, closeConnection: false } : undefined) });
+    gateway.setFaults({
+      active: true,
+      connectionFault: (c) => (c === id ? { statusCode: 500, closeConnection: false } : undefined),
+    });
     const failure = await client
       .send(new PostToConnectionCommand({ ConnectionId: id, Data: new Uint8Array([1]) }))
       .catch((error: unknown) => error);
     expect(failure).toMatchObject({ $metadata: { httpStatusCode: 500 } });
     gateway.setFaults({ active: true, connectionFault: () => ({ statusCode: 410, closeConnection: true }) });
-    await expect(client.send(new PostToConnectionCommand({ ConnectionId: id, Data: new Uint8Array([1]) }))).rejects.toBeInstanceOf(
-      GoneException,
-    );
+    await expect(
+      client.send(new PostToConnectionCommand({ ConnectionId: id, Data: new Uint8Array([1]) })),
+    ).rejects.toBeInstanceOf(GoneException);
     await until(() => gateway.connectionIds().length === 0);
   });
 
@@ -190,7 +208,11 @@ describe('local WebSocket gateway', () => {
     const second = await connect(`${other.url}?token=good`);
     await other.stop();
     expect(await second.closed).toBe(1001);
-    expect(second.received.map((m) => JSON.parse(m))).toContainEqual({ type: 'close', reason: 'shutdown', reconnectAfterMs: 1000 });
+    expect(second.received.map((m) => JSON.parse(m))).toContainEqual({
+      type: 'close',
+      reason: 'shutdown',
+      reconnectAfterMs: 1000,
+    });
   });
 
   it('closes an idle connection after the idle timeout', async () => {

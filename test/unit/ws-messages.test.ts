@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type ClientMessagePorts, handleClientMessage, MAX_CLIENT_MESSAGE_BYTES } from '../../src/core/clientMessages.js';
+import { selectRoute } from '../../local/gateway/router.js';
+import {
+  type ClientMessagePorts,
+  handleClientMessage,
+  MAX_CLIENT_MESSAGE_BYTES,
+} from '../../src/core/clientMessages.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import { serverFrameSchema } from '../../src/core/protocol.js';
 import { DEFAULT_RESUME_SETTINGS, type ResumeSettings } from '../../src/core/resume.js';
 import type { ConnectionIdentity } from '../../src/core/token.js';
-import { selectRoute } from '../../local/gateway/router.js';
 import { envelopeFactory } from './ws-factories.js';
 
 function fakePorts(stored: Envelope[] = []) {
@@ -21,7 +25,12 @@ function fakePorts(stored: Envelope[] = []) {
     getEvent: async (id) => stored.find((e) => e.id === id),
     queryChannel: async (tenantId, channel, { afterPosition, limit }) => {
       const matching = stored
-        .filter((e) => e.tenantId === tenantId && e.channel === channel && (afterPosition === undefined || e.position > afterPosition))
+        .filter(
+          (e) =>
+            e.tenantId === tenantId &&
+            e.channel === channel &&
+            (afterPosition === undefined || e.position > afterPosition),
+        )
         .sort((a, b) => (a.position < b.position ? -1 : 1));
       const page = matching.slice(0, limit);
       const last = page.at(-1);
@@ -34,7 +43,11 @@ function fakePorts(stored: Envelope[] = []) {
 const identity: ConnectionIdentity = { tenantId: 't1', subject: 's', allowedChannels: ['orders', 'billing'] };
 const ctx = { connectionId: 'c1', identity };
 
-async function frames(body: string | undefined, ports = fakePorts().ports, settings: ResumeSettings = DEFAULT_RESUME_SETTINGS) {
+async function frames(
+  body: string | undefined,
+  ports = fakePorts().ports,
+  settings: ResumeSettings = DEFAULT_RESUME_SETTINGS,
+) {
   const out = await handleClientMessage(body, ctx, ports, settings);
   return out.map((text) => serverFrameSchema.parse(JSON.parse(text)));
 }
@@ -102,12 +115,19 @@ describe('resume', () => {
 
   it('replays the missed events in position order, then resumed', async () => {
     const since = history[9];
-    const out = await frames(JSON.stringify({ action: 'resume', channels: [{ channel: 'orders', since: since?.id }] }), fakePorts(history).ports);
+    const out = await frames(
+      JSON.stringify({ action: 'resume', channels: [{ channel: 'orders', since: since?.id }] }),
+      fakePorts(history).ports,
+    );
     expect(out[0]).toEqual({ type: 'subscribed', channels: ['orders'] });
-    const replayed = out.flatMap((f) => (f.type === 'events' ? f.events : f.type === 'event' ? [f.event] : []));
+    const replayed = out.flatMap((f) =>
+      f.type === 'events' ? f.events : f.type === 'event' ? [f.event] : [],
+    );
     expect(replayed.map((e) => e.id)).toEqual(history.slice(10).map((e) => e.id));
     expect(out.at(-1)).toEqual({ type: 'resumed', channel: 'orders', replayed: 50 });
-    expect(out.filter((f) => f.type === 'events').every((f) => f.type === 'events' && f.events.length <= 50)).toBe(true);
+    expect(
+      out.filter((f) => f.type === 'events').every((f) => f.type === 'events' && f.events.length <= 50),
+    ).toBe(true);
   });
 
   it('includes events just before since (out-of-order arrivals) within the overlap window', async () => {
@@ -119,7 +139,9 @@ describe('resume', () => {
       JSON.stringify({ action: 'resume', channels: [{ channel: 'orders', since: anchor.id }] }),
       fakePorts([old, lateArrival, anchor, after]).ports,
     );
-    const ids = out.flatMap((f) => (f.type === 'events' ? f.events.map((e) => e.id) : f.type === 'event' ? [f.event.id] : []));
+    const ids = out.flatMap((f) =>
+      f.type === 'events' ? f.events.map((e) => e.id) : f.type === 'event' ? [f.event.id] : [],
+    );
     expect(ids).toEqual([lateArrival.id, after.id]);
   });
 
@@ -134,13 +156,19 @@ describe('resume', () => {
 
   it('answers refresh (unknown_since) for an unknown id and for another tenant’s id', async () => {
     for (const since of ['nope', other.id]) {
-      const out = await frames(JSON.stringify({ action: 'resume', channels: [{ channel: 'orders', since }] }), fakePorts([...history, other]).ports);
+      const out = await frames(
+        JSON.stringify({ action: 'resume', channels: [{ channel: 'orders', since }] }),
+        fakePorts([...history, other]).ports,
+      );
       expect(out.at(-1)).toEqual({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
     }
   });
 
   it('without since only subscribes and confirms', async () => {
-    const out = await frames('{"action":"resume","channels":[{"channel":"orders"}]}', fakePorts(history).ports);
+    const out = await frames(
+      '{"action":"resume","channels":[{"channel":"orders"}]}',
+      fakePorts(history).ports,
+    );
     expect(out).toEqual([
       { type: 'subscribed', channels: ['orders'] },
       { type: 'resumed', channel: 'orders', replayed: 0 },
@@ -148,7 +176,10 @@ describe('resume', () => {
   });
 
   it('refuses to resume a forbidden channel', async () => {
-    const out = await frames('{"action":"resume","channels":[{"channel":"secret","since":"x"}]}', fakePorts(history).ports);
+    const out = await frames(
+      '{"action":"resume","channels":[{"channel":"secret","since":"x"}]}',
+      fakePorts(history).ports,
+    );
     expect(out).toMatchObject([{ type: 'error', code: 'FORBIDDEN_CHANNEL', action: 'resume' }]);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isChannelAllowed, mintConnectionToken, secretKey, verifyConnectionToken } from '../../src/core/token.js';
+import {
+  isChannelAllowed,
+  mintConnectionToken,
+  secretKey,
+  verifyConnectionToken,
+} from '../../src/core/token.js';
 import { TokenRejectedError } from '../../src/core/websocketErrors.js';
 
 const secret = secretKey('test-secret-0123456789');
@@ -16,7 +21,10 @@ async function refusalOf(promise: Promise<unknown>): Promise<string> {
 
 describe('connection token verification', () => {
   it('accepts a valid token and returns tenant, subject and allowed channels', async () => {
-    const token = await mintConnectionToken({ tenantId: 't1', subject: 'agent-7', channels: ['orders'] }, secret);
+    const token = await mintConnectionToken(
+      { tenantId: 't1', subject: 'agent-7', channels: ['orders'] },
+      secret,
+    );
     await expect(verifyConnectionToken(token, secret)).resolves.toEqual({
       tenantId: 't1',
       subject: 'agent-7',
@@ -41,7 +49,10 @@ describe('connection token verification', () => {
   });
 
   it('refuses a token signed with another secret', async () => {
-    const token = await mintConnectionToken({ tenantId: 't1', subject: 's' }, secretKey('another-secret-xyz'));
+    const token = await mintConnectionToken(
+      { tenantId: 't1', subject: 's' },
+      secretKey('another-secret-xyz'),
+    );
     expect(await refusalOf(verifyConnectionToken(token, secret))).toBe('bad_signature');
   });
 
@@ -51,7 +62,11 @@ describe('connection token verification', () => {
 
   it('refuses a token without a tenant claim', async () => {
     const { SignJWT } = await import('jose');
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('s').setExpirationTime('1h').sign(secret);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('s')
+      .setExpirationTime('1h')
+      .sign(secret);
     expect(await refusalOf(verifyConnectionToken(token, secret))).toBe('bad_claims');
   });
 
@@ -62,9 +77,16 @@ describe('connection token verification', () => {
   });
 
   it('checks issuer and audience when configured', async () => {
-    const token = await mintConnectionToken({ tenantId: 't1', subject: 's', issuer: 'me', audience: 'ws' }, secret);
-    await expect(verifyConnectionToken(token, secret, { issuer: 'me', audience: 'ws' })).resolves.toMatchObject({ tenantId: 't1' });
-    expect(await refusalOf(verifyConnectionToken(token, secret, { issuer: 'someone-else' }))).toBe('wrong_issuer');
+    const token = await mintConnectionToken(
+      { tenantId: 't1', subject: 's', issuer: 'me', audience: 'ws' },
+      secret,
+    );
+    await expect(
+      verifyConnectionToken(token, secret, { issuer: 'me', audience: 'ws' }),
+    ).resolves.toMatchObject({ tenantId: 't1' });
+    expect(await refusalOf(verifyConnectionToken(token, secret, { issuer: 'someone-else' }))).toBe(
+      'wrong_issuer',
+    );
   });
 
   it('keeps tenants apart: the tenant comes from the signed token only', async () => {
@@ -73,8 +95,12 @@ describe('connection token verification', () => {
     expect(identity.tenantId).toBe('tenant-a');
     // Tampering with the payload to claim another tenant breaks the signature.
     const [header, , signature] = token.split('.');
-    const forged = Buffer.from(JSON.stringify({ tenant: 'tenant-b', sub: 's', exp: 9_999_999_999 })).toString('base64url');
-    expect(await refusalOf(verifyConnectionToken(`${header}.${forged}.${signature}`, secret))).toBe('bad_signature');
+    const forged = Buffer.from(JSON.stringify({ tenant: 'tenant-b', sub: 's', exp: 9_999_999_999 })).toString(
+      'base64url',
+    );
+    expect(await refusalOf(verifyConnectionToken(`${header}.${forged}.${signature}`, secret))).toBe(
+      'bad_signature',
+    );
   });
 });
 

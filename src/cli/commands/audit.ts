@@ -43,7 +43,8 @@ export function summariseAttempts(
 ): Record<string, Record<string, number>> {
   const byPath: Record<string, Record<string, number>> = {};
   for (const attempt of attempts) {
-    const outcomes = (byPath[attempt.path] ??= {});
+    const outcomes = byPath[attempt.path] ?? {};
+    byPath[attempt.path] = outcomes;
     outcomes[attempt.outcome] = (outcomes[attempt.outcome] ?? 0) + 1;
   }
   return byPath;

@@ -7,7 +7,10 @@ import { isIP } from 'node:net';
 import { topology } from '../../../lib/topology.js';
 import { getAuditRepository } from '../../aws/auditRepository.js';
 import { getSqsClient } from '../../aws/clients.js';
-import { getWebhookEndpointsRepository, type WebhookEndpointsRepository } from '../../aws/webhookEndpointsRepository.js';
+import {
+  getWebhookEndpointsRepository,
+  type WebhookEndpointsRepository,
+} from '../../aws/webhookEndpointsRepository.js';
 import { redriveWebhookDlq } from '../../aws/webhookQueues.js';
 import { type AddressPolicy, addressPolicyFromEnv, checkResolvedAddress } from '../../core/addressPolicy.js';
 import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../core/retrySchedule.js';
@@ -22,7 +25,11 @@ import {
   type WebhookContent,
   type WebhookEndpoint,
 } from '../../core/webhookEndpoint.js';
-import { AddressRefusedError, WebhookConfigurationError, WebhookEndpointNotFoundError } from '../../core/webhookErrors.js';
+import {
+  AddressRefusedError,
+  WebhookConfigurationError,
+  WebhookEndpointNotFoundError,
+} from '../../core/webhookErrors.js';
 import { CliError } from '../errors.js';
 import { parseCommandArgs } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
@@ -93,7 +100,12 @@ export async function run(args: string[]): Promise<number> {
       case 'remove':
         return await remove(one(rest, 'remove'), values, out);
       case 'redrive':
-        return await redrive(values, out, context.require(topology.queues.webhookDlq.env), context.require(topology.queues.webhookDeliveryQueue.env));
+        return await redrive(
+          values,
+          out,
+          context.require(topology.queues.webhookDlq.env),
+          context.require(topology.queues.webhookDeliveryQueue.env),
+        );
       case 'attempts':
         return await attempts(one(rest, 'attempts'), out);
       default:
@@ -108,7 +120,8 @@ export async function run(args: string[]): Promise<number> {
 
 function one(rest: readonly string[], sub: string): string {
   const [id, extra] = rest;
-  if (id === undefined || extra !== undefined) throw new CliError(`webhooks ${sub} takes exactly one id\n\n${USAGE}`, 2);
+  if (id === undefined || extra !== undefined)
+    throw new CliError(`webhooks ${sub} takes exactly one id\n\n${USAGE}`, 2);
   return id;
 }
 
@@ -123,14 +136,16 @@ function csvList(value: string | undefined): string[] | undefined {
 function int(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new WebhookConfigurationError(field, `must be a whole number, got "${value}"`);
+  if (!Number.isInteger(n))
+    throw new WebhookConfigurationError(field, `must be a whole number, got "${value}"`);
   return n;
 }
 
 function content(value: string | undefined): WebhookContent | undefined {
   if (value === undefined) return undefined;
   const found = WEBHOOK_CONTENT.find((c) => c === value);
-  if (!found) throw new WebhookConfigurationError('content', `must be ${WEBHOOK_CONTENT.join(' or ')}, got "${value}"`);
+  if (!found)
+    throw new WebhookConfigurationError('content', `must be ${WEBHOOK_CONTENT.join(' or ')}, got "${value}"`);
   return found;
 }
 
@@ -159,7 +174,9 @@ async function checkDns(url: string, policy: AddressPolicy, out: Output): Promis
   try {
     addresses = await lookup(host, { all: true });
   } catch (error) {
-    out.progress(`warning: ${host} does not resolve yet (${error instanceof Error ? error.message : String(error)})`);
+    out.progress(
+      `warning: ${host} does not resolve yet (${error instanceof Error ? error.message : String(error)})`,
+    );
     return;
   }
   try {
@@ -186,7 +203,18 @@ function row(endpoint: WebhookEndpoint, reveal = false): Record<string, unknown>
   };
 }
 
-const COLUMNS = ['id', 'tenant', 'url', 'enabled', 'types', 'channels', 'content', 'timeout', 'attempts', 'streak'];
+const COLUMNS = [
+  'id',
+  'tenant',
+  'url',
+  'enabled',
+  'types',
+  'channels',
+  'content',
+  'timeout',
+  'attempts',
+  'streak',
+];
 
 /** The endpoint as JSON output: secrets masked unless revealed. */
 function publicView(endpoint: WebhookEndpoint, reveal: boolean): Record<string, unknown> {
@@ -196,7 +224,11 @@ function publicView(endpoint: WebhookEndpoint, reveal: boolean): Record<string, 
   };
 }
 
-async function find(repo: WebhookEndpointsRepository, id: string, tenant: string | undefined): Promise<WebhookEndpoint> {
+async function find(
+  repo: WebhookEndpointsRepository,
+  id: string,
+  tenant: string | undefined,
+): Promise<WebhookEndpoint> {
   const endpoint = tenant ? await repo.get(tenant, id) : await repo.findById(id);
   if (!endpoint) throw new CliError(`no webhook endpoint ${id}${tenant ? ` for tenant ${tenant}` : ''}`);
   return endpoint;
@@ -214,7 +246,9 @@ async function add(values: Values, policy: AddressPolicy, out: Output): Promise<
   await getWebhookEndpointsRepository().create(endpoint);
   out.result(publicView(endpoint, true));
   out.table([row(endpoint)], COLUMNS);
-  out.line(`\nSigning secret (give it to the receiver; shown again only with "show --reveal"):\n  ${endpoint.secrets[0]?.secret}`);
+  out.line(
+    `\nSigning secret (give it to the receiver; shown again only with "show --reveal"):\n  ${endpoint.secrets[0]?.secret}`,
+  );
   return 0;
 }
 
@@ -223,7 +257,10 @@ async function list(values: Values, out: Output): Promise<number> {
   const endpoints = values.tenant ? await repo.listByTenant(values.tenant) : await repo.listAll();
   endpoints.sort((a, b) => a.tenantId.localeCompare(b.tenantId) || a.createdAt.localeCompare(b.createdAt));
   out.result(endpoints.map((e) => publicView(e, false)));
-  out.table(endpoints.map((e) => row(e)), COLUMNS);
+  out.table(
+    endpoints.map((e) => row(e)),
+    COLUMNS,
+  );
   return 0;
 }
 
@@ -246,7 +283,8 @@ async function show(id: string, values: Values, out: Output): Promise<number> {
 async function update(id: string, values: Values, policy: AddressPolicy, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const settings = settingsFrom(values);
-  if (Object.keys(settings).length === 0) throw new CliError('webhooks update: nothing to change (pass --url, --types, …)', 2);
+  if (Object.keys(settings).length === 0)
+    throw new CliError('webhooks update: nothing to change (pass --url, --types, …)', 2);
   const updated = updateEndpoint(await find(repo, id, values.tenant), settings, { now: new Date(), policy });
   if (settings.url) await checkDns(updated.url, policy, out);
   await repo.saveSettings(updated);
@@ -258,11 +296,20 @@ async function update(id: string, values: Values, policy: AddressPolicy, out: Ou
 async function setEnabled(id: string, enabled: boolean, values: Values, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const endpoint = await find(repo, id, values.tenant);
-  await repo.setEnabled(endpoint.tenantId, endpoint.id, enabled, values.reason ?? 'disabled by an operator', new Date());
+  await repo.setEnabled(
+    endpoint.tenantId,
+    endpoint.id,
+    enabled,
+    values.reason ?? 'disabled by an operator',
+    new Date(),
+  );
   const after = await find(repo, endpoint.id, endpoint.tenantId);
   out.result(publicView(after, false));
   out.line(`${after.id} ${enabled ? 'enabled' : 'disabled'}`);
-  if (enabled) out.line(`Messages parked while it was disabled are in the webhook DLQ: "outbox-relay webhooks redrive --endpoint ${after.id}".`);
+  if (enabled)
+    out.line(
+      `Messages parked while it was disabled are in the webhook DLQ: "outbox-relay webhooks redrive --endpoint ${after.id}".`,
+    );
   return 0;
 }
 
@@ -270,7 +317,11 @@ async function setEnabled(id: string, enabled: boolean, values: Values, out: Out
 export function parseGrace(value: string | undefined): number {
   if (value === undefined) return DEFAULT_ROTATION_GRACE_SECONDS;
   const match = /^(\d+)(s|m|h|d)?$/.exec(value.trim());
-  if (!match) throw new WebhookConfigurationError('grace', `must be a duration like 24h, 90m, 3600s or 0; got "${value}"`);
+  if (!match)
+    throw new WebhookConfigurationError(
+      'grace',
+      `must be a duration like 24h, 90m, 3600s or 0; got "${value}"`,
+    );
   const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] ?? 's'] ?? 1;
   return Number(match[1]) * unit;
 }
@@ -278,13 +329,18 @@ export function parseGrace(value: string | undefined): number {
 async function rotate(id: string, values: Values, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const now = new Date();
-  const rotated = rotateSecret(await find(repo, id, values.tenant), { now, graceSeconds: parseGrace(values.grace) });
+  const rotated = rotateSecret(await find(repo, id, values.tenant), {
+    now,
+    graceSeconds: parseGrace(values.grace),
+  });
   await repo.saveSecrets(rotated);
   const [fresh, ...previous] = rotated.secrets;
   out.result(publicView(rotated, true));
   out.line(`New signing secret for ${rotated.id}:\n  ${fresh?.secret}`);
-  for (const old of previous) out.line(`Previous secret ${maskSecret(old.secret)} keeps signing until ${old.expiresAt}.`);
-  if (previous.length > 0) out.line('Until then each request carries both signatures (space-separated in webhook-signature).');
+  for (const old of previous)
+    out.line(`Previous secret ${maskSecret(old.secret)} keeps signing until ${old.expiresAt}.`);
+  if (previous.length > 0)
+    out.line('Until then each request carries both signatures (space-separated in webhook-signature).');
   return 0;
 }
 
@@ -297,14 +353,22 @@ async function remove(id: string, values: Values, out: Output): Promise<number> 
   return 0;
 }
 
-async function redrive(values: Values, out: Output, dlqUrl: string, deliveryQueueUrl: string): Promise<number> {
+async function redrive(
+  values: Values,
+  out: Output,
+  dlqUrl: string,
+  deliveryQueueUrl: string,
+): Promise<number> {
   const limit = int(values.limit, 'limit');
   if (limit !== undefined && limit < 1) throw new CliError('--limit must be at least 1', 2);
   if (values.endpoint) {
     const endpoint = await getWebhookEndpointsRepository().findById(values.endpoint);
-    if (!endpoint) out.progress(`warning: endpoint ${values.endpoint} does not exist; its messages will be parked again`);
+    if (!endpoint)
+      out.progress(`warning: endpoint ${values.endpoint} does not exist; its messages will be parked again`);
     else if (!endpoint.enabled) {
-      out.progress(`warning: endpoint ${endpoint.id} is disabled; run "webhooks enable ${endpoint.id}" first or the messages return to the DLQ`);
+      out.progress(
+        `warning: endpoint ${endpoint.id} is disabled; run "webhooks enable ${endpoint.id}" first or the messages return to the DLQ`,
+      );
     }
   }
   const progress = await redriveWebhookDlq(getSqsClient(), {
@@ -312,21 +376,33 @@ async function redrive(values: Values, out: Output, dlqUrl: string, deliveryQueu
     deliveryQueueUrl,
     ...(values.endpoint ? { endpointId: values.endpoint } : {}),
     ...(limit !== undefined ? { limit } : {}),
-    onProgress: (p) => out.progress(`redrive: ${p.moved} moved, ${p.skipped} skipped (other endpoints), ${p.unreadable} unreadable`),
+    onProgress: (p) =>
+      out.progress(
+        `redrive: ${p.moved} moved, ${p.skipped} skipped (other endpoints), ${p.unreadable} unreadable`,
+      ),
   });
   out.result(progress);
-  out.line(`Moved ${progress.moved} message${progress.moved === 1 ? '' : 's'} back to the delivery queue (attempt count reset).`);
+  out.line(
+    `Moved ${progress.moved} message${progress.moved === 1 ? '' : 's'} back to the delivery queue (attempt count reset).`,
+  );
   if (progress.skipped > 0) out.line(`${progress.skipped} left in the DLQ for other endpoints.`);
-  if (progress.unreadable > 0) out.line(`${progress.unreadable} left in the DLQ: not delivery messages (inspect with "outbox-relay dlq").`);
+  if (progress.unreadable > 0)
+    out.line(
+      `${progress.unreadable} left in the DLQ: not delivery messages (inspect with "outbox-relay dlq").`,
+    );
   return 0;
 }
 
 async function attempts(eventId: string, out: Output): Promise<number> {
   const { event, attempts: all } = await getAuditRepository().getEventWithAttempts(eventId);
   const webhook = all.filter((a) => a.path === 'webhook');
-  if (!event && webhook.length === 0) throw new CliError(`the audit has no event ${eventId} and no webhook attempts for it`);
+  if (!event && webhook.length === 0)
+    throw new CliError(`the audit has no event ${eventId} and no webhook attempts for it`);
   out.result({ event: event ?? null, attempts: webhook });
-  if (event) out.line(`${eventId}: ${event.envelope.type} on ${event.envelope.tenantId}/${event.envelope.channel} at ${event.envelope.time}`);
+  if (event)
+    out.line(
+      `${eventId}: ${event.envelope.type} on ${event.envelope.tenantId}/${event.envelope.channel} at ${event.envelope.time}`,
+    );
   else out.line(`${eventId}: no event record (yet), but webhook attempts exist`);
   out.table(
     webhook.map((a) => ({

@@ -1,0 +1,96 @@
+/**
+ * `npm start`: the whole pipeline offline. Persists under `.local/` (DynamoDB tables, stream
+ * checkpoints, the bus archive, the dev JWT secret), prints what started where, writes
+ * `.local/endpoints.json` for the CLI and `npm run demo`, and stops everything (the DynamoDB
+ * Local JVM included) on Ctrl-C or SIGTERM.
+ *
+ * Options: `--demo` writes demo events once started; `--data-dir <dir>` (default `.local`);
+ * `--in-memory` keeps nothing between runs; `--quiet` prints only the summary.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { topology } from '../lib/topology.js';
+import { runDemo } from './demo.js';
+import { readEndpointsFile, removeEndpointsFile, writeEndpointsFile } from './endpointsFile.js';
+import { isPortFree } from './ports.js';
+import { type RuntimeOptions, startRuntime } from './runtime.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    demo: { type: 'boolean', default: false },
+    'data-dir': { type: 'string', default: '.local' },
+    'in-memory': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+const dataDir = resolve(flags['data-dir']);
+
+/** Reuse the previous run's ports when free, so a CLI shell or browser tab keeps working across restarts. */
+async function previousPorts(): Promise<RuntimeOptions['ports']> {
+  const previous = readEndpointsFile(dataDir);
+  if (!previous) return {};
+  const portOf = (url: string | undefined) => (url ? Number(new URL(url).port) || undefined : undefined);
+  const candidates = {
+    dynamodb: portOf(previous.endpoints.dynamodb),
+    sqs: portOf(previous.endpoints.sqs),
+    eventBridge: portOf(previous.endpoints.eventBridge),
+    webSocket: portOf(previous.endpoints.webSocket),
+    console: portOf(previous.endpoints.console),
+  };
+  const ports: Record<string, number> = {};
+  for (const [name, port] of Object.entries(candidates)) {
+    if (port !== undefined && (await isPortFree(port))) ports[name] = port;
+  }
+  return ports;
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  console.log(`outbox-relay: starting the offline runtime (${flags['in-memory'] ? 'in memory' : `data in ${dataDir}`})...`);
+  const runtime = await startRuntime({
+    ...(flags['in-memory'] ? {} : { dataDir }),
+    ports: await previousPorts(),
+    quiet: flags.quiet,
+    log: (line) => console.error(line),
+  });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    stopping ??= (async () => {
+      console.log(`\n${signal}: stopping...`);
+      removeEndpointsFile(dataDir);
+      await runtime.stop();
+      console.log('stopped.');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  writeEndpointsFile(dataDir, runtime);
+  const rows: [string, string][] = [
+    ['DynamoDB Local (+ Streams)', runtime.endpoints.dynamodb],
+    ['SQS (fauxqs, in memory)', runtime.endpoints.sqs],
+    ['EventBridge PutEvents', runtime.endpoints.eventBridge],
+    ['WebSocket API', runtime.endpoints.webSocket],
+    ['@connections API', runtime.endpoints.managementApi],
+    ['Control', runtime.endpoints.control],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  console.log(`\nready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
+  for (const [name, url] of rows) console.log(`  ${name.padEnd(width)}  ${url}`);
+  console.log(`\n  tables:   ${Object.values(runtime.tables).map((t) => t.name).join(', ')}`);
+  console.log(`  handlers: ${Object.keys(topology.functions).join(', ')} (in-process)`);
+  console.log(`\n  Console:  ${runtime.endpoints.console}`);
+  console.log(`  Endpoints and env for the CLI: ${resolve(dataDir, 'endpoints.json')}`);
+  console.log('\n  Try: npm run demo    (Ctrl-C stops everything)\n');
+
+  if (flags.demo) await runDemo(runtime.env);
+}
+
+main().catch((error: unknown) => {
+  console.error(`outbox-relay: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+/**
+ * Dev token minting: `npm run token -- --tenant t1 --sub agent-7 [--channels orders,billing] [--ttl 3600]`
+ * prints an HS256 token signed with `JWT_SECRET`, or with the running offline runtime's secret
+ * (from `.local/endpoints.json`'s env, i.e. `npm start`'s `.local/jwt-secret`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { mintConnectionToken, secretKey } from '../src/core/token.js';
+
+const endpointsFileSchema = z.object({ env: z.record(z.string(), z.string()).optional() }).loose();
+
+function resolveSecret(): string | undefined {
+  if (process.env.JWT_SECRET) return process.env.JWT_SECRET;
+  for (const file of ['.local/endpoints.json']) {
+    if (!existsSync(file)) continue;
+    const parsed = endpointsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    const secret = parsed.success ? parsed.data.env?.JWT_SECRET : undefined;
+    if (secret) return secret;
+  }
+  if (existsSync('.local/jwt-secret')) return readFileSync('.local/jwt-secret', 'utf8').trim() || undefined;
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      tenant: { type: 'string' },
+      sub: { type: 'string' },
+      channels: { type: 'string' },
+      ttl: { type: 'string', default: '3600' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.tenant || !values.sub) {
+    console.error(
+      'Usage: npm run token -- --tenant <tenantId> --sub <subject> [--channels a,b] [--ttl seconds]',
+    );
+    return values.help ? 0 : 2;
+  }
+  const secret = resolveSecret();
+  if (!secret) {
+    console.error(
+      'token: no JWT_SECRET in the environment and no .local/ runtime state; start `npm start` first or set JWT_SECRET',
+    );
+    return 1;
+  }
+  const ttl = Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl <= 0) {
+    console.error(`token: --ttl must be a positive number of seconds, got "${values.ttl}"`);
+    return 2;
+  }
+  const channels = values.channels
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  const token = await mintConnectionToken(
+    {
+      tenantId: values.tenant,
+      subject: values.sub,
+      ...(channels ? { channels } : {}),
+      expiresInSeconds: ttl,
+    },
+    secretKey(secret),
+  );
+  console.log(token);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  },
+);
