@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { TRACKED_TABLES_ENV } from '../src/core/trackedTables.js';
 import { addStreamMapping, streamMappingOf } from './eventSourceMappings.js';
 import type { OutboxTable } from './OutboxTable.js';
+import { acknowledge } from './nagSuppressions.js';
 import { Quarantine } from './Quarantine.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
 import { createTopologyQueues } from './topologyQueues.js';
@@ -60,6 +61,7 @@ export class OutboxPublisher extends Construct {
     this.function = this.handler.function;
 
     const overrides = props.batchSize !== undefined ? { batchSize: props.batchSize } : {};
+    acknowledge(this.handler.role, 'AwsSolutions-IAM5[Resource::*]', 'listStreams');
     this.eventSources = [
       addStreamMapping(this.function, props.outbox.table, mapping, this.deadLetterQueue, overrides),
       // An existing table starts at LATEST: attaching must not republish its last 24 hours.

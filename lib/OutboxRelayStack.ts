@@ -13,7 +13,6 @@ import { AuditLog } from './AuditLog.js';
 import { CONFIG_ENV, type OutboxRelayConfig, type OutboxRelayOptions, resolveConfig } from './config.js';
 import { EventBus } from './EventBus.js';
 import { Monitoring } from './Monitoring.js';
-import { applyNagSuppressions } from './nagSuppressions.js';
 import { OutboxPublisher } from './OutboxPublisher.js';
 import { OutboxTable } from './OutboxTable.js';
 import { Quarantine } from './Quarantine.js';
@@ -157,7 +156,6 @@ export class OutboxRelayStack extends Stack {
     });
 
     this.addOutputs();
-    applyNagSuppressions(this);
   }
 
   private addOutputs(): void {

@@ -18,7 +18,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
-import { type FunctionDef, type FunctionName, type QueueName, type TableName, topology } from './topology.js';
+import { acknowledge, nagArnToken, nagRefToken } from './nagSuppressions.js';
+import { type FunctionDef, type FunctionName, type QueueName, type TableDef, type TableName, topology } from './topology.js';
 
 /** Repository root: topology entries are relative to it. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -109,6 +110,8 @@ export class TopologyFunction extends Construct {
     });
 
     this.applyTopology(props.name, def, props.resources);
+    acknowledge(this.function, 'AwsSolutions-L1', 'nodeRuntime');
+    if (props.tracing !== false) acknowledge(this.role, 'AwsSolutions-IAM5[Resource::*]', 'xray');
   }
 
   private applyTopology(name: FunctionName, def: FunctionDef, resources: TopologyResources): void {
@@ -120,6 +123,13 @@ export class TopologyFunction extends Construct {
       if (access === 'read') table.grantReadData(fn);
       else if (access === 'write') table.grantWriteData(fn);
       else table.grantReadWriteData(fn);
+      if ((topology.tables[tableName as TableName] as TableDef).indexes?.length && table.node.defaultChild) {
+        acknowledge(this.role, `AwsSolutions-IAM5[Resource::${nagArnToken(table)}/index/*]`, 'tableIndexes');
+      }
+      if (table.encryptionKey && access !== 'read') {
+        acknowledge(this.role, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'kmsTableKey');
+        acknowledge(this.role, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'kmsTableKey');
+      }
     }
     for (const { queue: queueName, access } of def.queues) {
       const queue = resources.queues?.[queueName as QueueName];
@@ -139,6 +149,11 @@ export class TopologyFunction extends Construct {
       fn.addEnvironment(topology.webSocket.managementEndpointEnv, stage.callbackUrl);
       // Scoped to this API and stage: arn:...:execute-api:{region}:{account}:{apiId}/{stage}/*/@connections/*
       stage.grantManagementApiAccess(fn);
+      acknowledge(
+        this.role,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${nagRefToken(stage.api)}/${stage.stageName}/*/@connections/*]`,
+        'manageConnections',
+      );
     }
   }
 }

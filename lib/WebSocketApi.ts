@@ -19,6 +19,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV } from './config.js';
 import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
+import { acknowledge } from './nagSuppressions.js';
 import { constructId } from './naming.js';
 import { type FunctionSettings, type TopologyResources, TopologyFunction } from './TopologyFunction.js';
 import { type FunctionName, topology } from './topology.js';
@@ -137,6 +138,7 @@ export class WebSocketApi extends Construct {
         generateSecretString: { passwordLength: 64, excludePunctuation: true },
         removalPolicy,
       });
+      acknowledge(this.jwtSecret, 'AwsSolutions-SMG4', 'jwtSecretRotation');
       authEnvironment = { [CONFIG_ENV.jwtSecretArn]: this.jwtSecret.secretArn };
     } else {
       authEnvironment = {
@@ -184,10 +186,13 @@ export class WebSocketApi extends Construct {
     for (const route of topology.webSocket.routes) {
       const handler = handlers[route.function as WebSocketFunctionName];
       if (!handler) throw new Error(`WebSocket route ${route.routeKey}: function ${route.function} is not a WebSocket function`);
-      routes[route.routeKey] = this.api.addRoute(route.routeKey, {
+      const isConnect = route.routeKey === '$connect';
+      const added = this.api.addRoute(route.routeKey, {
         integration: integrationFor(route.function, handler.function),
-        ...(route.routeKey === '$connect' ? { authorizer } : {}),
+        ...(isConnect ? { authorizer } : {}),
       });
+      if (!isConnect) acknowledge(added, 'AwsSolutions-APIG4', 'webSocketRouteAuth');
+      routes[route.routeKey] = added;
     }
     this.routes = routes;
   }
@@ -210,6 +215,11 @@ export class WebSocketApi extends Construct {
     });
     // Other APIs in the account rely on this setting once it exists: keep it when the stack goes.
     role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    acknowledge(
+      role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'apiGatewayLogsRole',
+    );
     const account = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
     account.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.stage.node.addDependency(account);

@@ -5,6 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { acknowledge } from './nagSuppressions.js';
 import { constructId } from './naming.js';
 import { type QueueDef, type QueueName, topology } from './topology.js';
 
@@ -37,6 +38,7 @@ export function createTopologyQueues<N extends QueueName>(scope: Construct, name
       retentionPeriod: Duration.days(def.retentionDays),
       ...(deadLetterQueue ? { deadLetterQueue } : {}),
     });
+    if (!def.deadLetter) acknowledge(queue, 'AwsSolutions-SQS3', 'deadLetterQueue');
     created.set(name, queue);
     return queue;
   };

@@ -64,6 +64,8 @@ export interface ConnectionsRepository {
   findSubscribers(tenantId: string, channel: string): Promise<string[]>;
   /** Connection ids of one tenant (index query), or of all tenants (a scan: operator commands only). */
   listConnections(tenantId?: string): Promise<ConnectionRecord[]>;
+  /** Channels a connection is subscribed to (operator commands). */
+  listSubscriptions(connectionId: string): Promise<string[]>;
 }
 
 export interface ConnectionsRepositoryDeps {
@@ -233,6 +235,26 @@ export function createConnectionsRepository({
       }
       const records = await mapWithConcurrency(ids, 16, (id) => this.getConnection(id));
       return records.filter((r): r is ConnectionRecord => r !== undefined);
+    },
+
+    async listSubscriptions(connectionId) {
+      const channels: string[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+            ExpressionAttributeValues: { ':pk': pkOf(connectionId), ':sub': 'SUB#' },
+            ProjectionExpression: 'sk',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? [])
+          if (typeof item.sk === 'string') channels.push(item.sk.slice('SUB#'.length));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return channels;
     },
   };
 }
