@@ -61,6 +61,7 @@ const BUNDLING: nodejs.BundlingOptions = {
   mainFields: ['module', 'main'],
   banner: "import { createRequire as __outboxRelayCreateRequire } from 'node:module'; const require = __outboxRelayCreateRequire(import.meta.url);",
   externalModules: ['@aws-sdk/*'],
+  logLevel: nodejs.LogLevel.WARNING,
 };
 
 export class TopologyFunction extends Construct {

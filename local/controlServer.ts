@@ -21,7 +21,10 @@ export async function startControlServer(options: { port?: number } = {}): Promi
   const routes: RouteHandler[] = [];
   const server = createServer((req, res) => {
     dispatch(routes, req, res).catch((error: unknown) => {
-      sendJson(res, 500, { error: 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
+      sendJson(res, 500, {
+        error: 'INTERNAL',
+        message: error instanceof Error ? error.message : String(error),
+      });
     });
   });
   const port = await listenOn(server, options.port ?? 0);
@@ -43,11 +46,18 @@ export async function startControlServer(options: { port?: number } = {}): Promi
   };
 }
 
-async function dispatch(routes: readonly RouteHandler[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function dispatch(
+  routes: readonly RouteHandler[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   for (const route of routes) {
     if (await route(req, res)) return;
   }
-  sendJson(res, 404, { error: 'NOT_FOUND', message: `No route for ${req.method ?? 'GET'} ${req.url ?? '/'}` });
+  sendJson(res, 404, {
+    error: 'NOT_FOUND',
+    message: `No route for ${req.method ?? 'GET'} ${req.url ?? '/'}`,
+  });
 }
 
 export function sendJson(res: ServerResponse, status: number, payload: unknown): void {

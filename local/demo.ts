@@ -8,7 +8,12 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { topology } from '../lib/topology.js';
 import { createAuditRepository } from '../src/aws/auditRepository.js';
-import { appendToOutbox, newOutboxEvent, type OutboxRowInput, writeWithOutbox } from '../src/producer/index.js';
+import {
+  appendToOutbox,
+  newOutboxEvent,
+  type OutboxRowInput,
+  writeWithOutbox,
+} from '../src/producer/index.js';
 import { LOCAL_RESOURCE_PREFIX } from './constants.js';
 import { readEndpointsFile } from './endpointsFile.js';
 
@@ -27,7 +32,10 @@ export async function runDemo(
     new DynamoDBClient({
       endpoint: setting('AWS_ENDPOINT_URL_DYNAMODB'),
       region: setting('AWS_REGION'),
-      credentials: { accessKeyId: setting('AWS_ACCESS_KEY_ID'), secretAccessKey: setting('AWS_SECRET_ACCESS_KEY') },
+      credentials: {
+        accessKeyId: setting('AWS_ACCESS_KEY_ID'),
+        secretAccessKey: setting('AWS_SECRET_ACCESS_KEY'),
+      },
     }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
@@ -36,10 +44,33 @@ export async function runDemo(
     const audit = createAuditRepository({ client, tableName: setting(topology.tables.audit.env) });
     const orderId = `order-${Date.now().toString(36)}`;
     const events: OutboxRowInput[] = [
-      newOutboxEvent({ tenantId: DEMO_TENANT, channel: 'orders', type: 'order.created', resourceId: orderId, data: { total: 42 } }),
-      newOutboxEvent({ tenantId: DEMO_TENANT, channel: 'orders', type: 'order.paid', resourceId: orderId, data: { amount: 42 } }),
-      newOutboxEvent({ tenantId: DEMO_TENANT, channel: 'orders', type: 'order.shipped', resourceId: orderId, data: { carrier: 'demo' } }),
-      newOutboxEvent({ tenantId: DEMO_TENANT, channel: 'alerts', type: 'stock.low', data: { sku: 'demo-sku', left: 3 } }),
+      newOutboxEvent({
+        tenantId: DEMO_TENANT,
+        channel: 'orders',
+        type: 'order.created',
+        resourceId: orderId,
+        data: { total: 42 },
+      }),
+      newOutboxEvent({
+        tenantId: DEMO_TENANT,
+        channel: 'orders',
+        type: 'order.paid',
+        resourceId: orderId,
+        data: { amount: 42 },
+      }),
+      newOutboxEvent({
+        tenantId: DEMO_TENANT,
+        channel: 'orders',
+        type: 'order.shipped',
+        resourceId: orderId,
+        data: { carrier: 'demo' },
+      }),
+      newOutboxEvent({
+        tenantId: DEMO_TENANT,
+        channel: 'alerts',
+        type: 'stock.low',
+        data: { sku: 'demo-sku', left: 3 },
+      }),
     ];
     const [first, ...rest] = events;
     if (first) {
@@ -61,7 +92,9 @@ export async function runDemo(
         const item = await audit.getEvent(eventId);
         if (!item) continue;
         pending.delete(eventId);
-        log(`  audited ${event.type.padEnd(14)} ${eventId}  channel ${event.channel}  recorded ${item.recordedAt}`);
+        log(
+          `  audited ${event.type.padEnd(14)} ${eventId}  channel ${event.channel}  recorded ${item.recordedAt}`,
+        );
       }
       if (pending.size > 0) await new Promise((done) => setTimeout(done, 200));
     }
@@ -90,12 +123,15 @@ async function ensureDemoOrdersTable(client: DynamoDBDocumentClient): Promise<st
   return tableName;
 }
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
+const isMain =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
 if (isMain) {
   const dataDir = resolve(process.env.OUTBOX_RELAY_LOCAL_DIR ?? '.local');
   const running = readEndpointsFile(dataDir);
   if (!running) {
-    console.error(`No running local runtime found (${dataDir}/endpoints.json is missing): start one with "npm start".`);
+    console.error(
+      `No running local runtime found (${dataDir}/endpoints.json is missing): start one with "npm start".`,
+    );
     process.exit(1);
   }
   runDemo(running.env).then(

@@ -21,7 +21,10 @@ export function endpointsFilePath(dataDir: string): string {
   return join(dataDir, 'endpoints.json');
 }
 
-export function writeEndpointsFile(dataDir: string, runtime: Pick<Runtime, 'endpoints' | 'env'>): EndpointsFile {
+export function writeEndpointsFile(
+  dataDir: string,
+  runtime: Pick<Runtime, 'endpoints' | 'env'>,
+): EndpointsFile {
   const file: EndpointsFile = {
     region: LOCAL_REGION,
     endpoints: { ...runtime.endpoints },
@@ -39,7 +42,9 @@ export function writeEndpointsFile(dataDir: string, runtime: Pick<Runtime, 'endp
 /** The file of a previous or running runtime, or undefined when missing or unreadable. */
 export function readEndpointsFile(dataDir: string): EndpointsFile | undefined {
   try {
-    const parsed = endpointsFileSchema.safeParse(JSON.parse(readFileSync(endpointsFilePath(dataDir), 'utf8')));
+    const parsed = endpointsFileSchema.safeParse(
+      JSON.parse(readFileSync(endpointsFilePath(dataDir), 'utf8')),
+    );
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -12,6 +12,8 @@ import { parseArgs } from 'node:util';
 import { topology } from '../lib/topology.js';
 import { runDemo } from './demo.js';
 import { readEndpointsFile, removeEndpointsFile, writeEndpointsFile } from './endpointsFile.js';
+import { previousRunCrashed, startCrashRecovery } from './faults/crashRecovery.js';
+import { FaultInjector, faultConfigAtStart, installFaults } from './faults.js';
 import { isPortFree } from './ports.js';
 import { type RuntimeOptions, startRuntime } from './runtime.js';
 
@@ -21,6 +23,8 @@ const { values: flags } = parseArgs({
     'data-dir': { type: 'string', default: '.local' },
     'in-memory': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    // Fault injection (docs/reliability.md): JSON, or OUTBOX_RELAY_FAULTS; off by default.
+    faults: { type: 'string' },
   },
   strict: true,
 });
@@ -48,26 +52,33 @@ async function previousPorts(): Promise<RuntimeOptions['ports']> {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  console.log(`outbox-relay: starting the offline runtime (${flags['in-memory'] ? 'in memory' : `data in ${dataDir}`})...`);
+  console.log(
+    `outbox-relay: starting the offline runtime (${flags['in-memory'] ? 'in memory' : `data in ${dataDir}`})...`,
+  );
   const runtime = await startRuntime({
     ...(flags['in-memory'] ? {} : { dataDir }),
     ports: await previousPorts(),
     quiet: flags.quiet,
     log: (line) => console.error(line),
   });
+  installFaults(runtime, new FaultInjector(faultConfigAtStart(process.argv.slice(2), process.env)));
+  if (!flags['in-memory']) {
+    await startCrashRecovery(runtime, dataDir, previousRunCrashed(dataDir), (line) => console.error(line));
+  }
 
-  let stopping: Promise<void> | undefined;
-  const shutdown = (signal: string) => {
-    stopping ??= (async () => {
-      console.log(`\n${signal}: stopping...`);
-      removeEndpointsFile(dataDir);
-      await runtime.stop();
-      console.log('stopped.');
-      process.exit(0);
-    })();
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    // A second Ctrl-C while stopping must not start a second stop.
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping...`);
+    removeEndpointsFile(dataDir);
+    await runtime.stop();
+    console.log('stopped.');
+    process.exit(0);
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   writeEndpointsFile(dataDir, runtime);
   const rows: [string, string][] = [
@@ -81,7 +92,11 @@ async function main(): Promise<void> {
   const width = Math.max(...rows.map(([name]) => name.length));
   console.log(`\nready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
   for (const [name, url] of rows) console.log(`  ${name.padEnd(width)}  ${url}`);
-  console.log(`\n  tables:   ${Object.values(runtime.tables).map((t) => t.name).join(', ')}`);
+  console.log(
+    `\n  tables:   ${Object.values(runtime.tables)
+      .map((t) => t.name)
+      .join(', ')}`,
+  );
   console.log(`  handlers: ${Object.keys(topology.functions).join(', ')} (in-process)`);
   console.log(`\n  Console:  ${runtime.endpoints.console}`);
   console.log(`  Endpoints and env for the CLI: ${resolve(dataDir, 'endpoints.json')}`);

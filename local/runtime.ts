@@ -23,11 +23,15 @@ import { type ControlServer, readJsonBody, sendJson, startControlServer } from '
 import { type DynamoLocal, startDynamoLocal } from './dynamo.js';
 import { RuntimeNotIdleError, TrackedTableError } from './errors.js';
 import { type BusArchive, createBusArchive } from './eventBridge/archive.js';
-import { type EntryInterceptor, type LocalBus, createLocalBus } from './eventBridge/localBus.js';
-import { type BusServer, startBusServer } from './eventBridge/server.js';
+import { createLocalBus, type EntryInterceptor, type LocalBus } from './eventBridge/localBus.js';
+import { startBusServer } from './eventBridge/server.js';
 import { startWebSocketGateway, type WebSocketGateway } from './gateway/index.js';
 import { createInvoker, type InvocationInterceptor, type Invoker } from './lambda/invoker.js';
-import { type CheckpointStore, createFileCheckpointStore, createMemoryCheckpointStore } from './pollers/checkpoints.js';
+import {
+  type CheckpointStore,
+  createFileCheckpointStore,
+  createMemoryCheckpointStore,
+} from './pollers/checkpoints.js';
 import { type SqsPoller, startSqsPoller } from './pollers/sqsPoller.js';
 import { type StreamPoller, startStreamPoller } from './pollers/streamPoller.js';
 import { type LocalQueues, startQueues } from './queues.js';
@@ -101,7 +105,9 @@ export interface Runtime {
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const log = options.quiet ? () => {} : (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+  const log = options.quiet
+    ? () => {}
+    : (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   Object.assign(process.env, baseAwsEnv());
 
@@ -126,7 +132,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const queues = await startQueues(options.ports?.sqs ? { port: options.ports.sqs } : {});
     stoppers.push(() => queues.stop());
 
-    const sqsClient = new SQSClient({ endpoint: queues.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const sqsClient = new SQSClient({
+      endpoint: queues.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
     stoppers.push(async () => sqsClient.destroy());
 
     const invoker = createInvoker({
@@ -151,18 +161,24 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           const out = await sqsClient.send(
             new SendMessageBatchCommand({
               QueueUrl: url,
-              Entries: chunk.map((event, index) => ({ Id: String(index), MessageBody: JSON.stringify(event) })),
+              Entries: chunk.map((event, index) => ({
+                Id: String(index),
+                MessageBody: JSON.stringify(event),
+              })),
             }),
           );
           if (out.Failed && out.Failed.length > 0) {
-            throw new Error(`SendMessageBatch to ${url} failed: ${out.Failed.map((f) => f.Message).join(', ')}`);
+            throw new Error(
+              `SendMessageBatch to ${url} failed: ${out.Failed.map((f) => f.Message).join(', ')}`,
+            );
           }
         }
       },
       deadLetterQueueUrl: queueUrl(queues, 'busTargetDlq'),
       archive,
       ...(options.entryInterceptor ? { interceptor: options.entryInterceptor } : {}),
-      onDeliveryError: (rule, error) => log(`[bus] rule ${rule}: delivery failed, event sent to the DLQ: ${describe(error)}`),
+      onDeliveryError: (rule, error) =>
+        log(`[bus] rule ${rule}: delivery failed, event sent to the DLQ: ${describe(error)}`),
     });
 
     const [busServer, control, gateway] = await Promise.all([
@@ -173,10 +189,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         invoke: (functionName, event) => invoker.invoke(functionName, event),
       }),
     ]);
-    stoppers.push(() => busServer.stop(), () => control.stop(), () => gateway.stop());
+    stoppers.push(
+      () => busServer.stop(),
+      () => control.stop(),
+      () => gateway.stop(),
+    );
 
     const dynamo: DynamoLocal = await dynamoStarting;
-    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const dynamoClient = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
     const streamsClient = new DynamoDBStreamsClient({
       endpoint: dynamo.endpoint,
       region: LOCAL_REGION,
@@ -261,7 +285,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     for (const mapping of streamMappings) {
       if (disabled.has(mapping.function)) continue;
       const table = tables[mapping.table];
-      if (!table?.streamArn) throw new Error(`Table ${mapping.table} has no stream for the ${mapping.function} mapping`);
+      if (!table?.streamArn)
+        throw new Error(`Table ${mapping.table} has no stream for the ${mapping.function} mapping`);
       startStreamMapping(mapping, table.name, table.streamArn);
     }
 
@@ -283,7 +308,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       if (!queue) throw new Error(`Unknown queue ${mapping.queue} in the ${mapping.function} mapping`);
       const windowMs = options.batchingWindowMs?.[mapping.function];
       const concurrency =
-        typeof options.sqsConcurrency === 'number' ? options.sqsConcurrency : options.sqsConcurrency?.[mapping.function];
+        typeof options.sqsConcurrency === 'number'
+          ? options.sqsConcurrency
+          : options.sqsConcurrency?.[mapping.function];
       sqsPollers.push(
         startSqsPoller({
           mapping,
@@ -296,7 +323,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         }),
       );
     }
-    const consumedQueues = topology.queueMappings.filter((m) => !disabled.has(m.function)).map((m) => m.queue);
+    const consumedQueues = topology.queueMappings
+      .filter((m) => !disabled.has(m.function))
+      .map((m) => m.queue);
 
     const busyReasons = (since: number, ignore: ReadonlySet<string>): string[] => {
       const busy: string[] = [];
@@ -307,7 +336,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         const counts = queues.counts(key);
         const total = counts.visible + counts.inFlight + counts.delayed;
         if (total > 0) {
-          busy.push(`queue ${key}: ${counts.visible} visible, ${counts.inFlight} in flight, ${counts.delayed} delayed`);
+          busy.push(
+            `queue ${key}: ${counts.visible} visible, ${counts.inFlight} in flight, ${counts.delayed} delayed`,
+          );
         }
       }
       const pendingStreams = streamPollers.filter((poller) => (poller.idleSince() ?? -1) < since).length;
@@ -385,7 +416,9 @@ function busRoutes(bus: LocalBus, archive: BusArchive) {
         return true;
       }
       const { from, to } = range.data;
-      sendJson(res, 200, { replayed: await bus.replay({ ...(from ? { from } : {}), ...(to ? { to } : {}) }) });
+      sendJson(res, 200, {
+        replayed: await bus.replay({ ...(from ? { from } : {}), ...(to ? { to } : {}) }),
+      });
       return true;
     }
     return false;

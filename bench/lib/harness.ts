@@ -2,6 +2,7 @@
  * What the runtime-based scenarios share: start the offline runtime quietly, write outbox rows
  * stamped with their send time, mint client tokens, register webhook endpoints, and sample RSS.
  */
+import dns from 'node:dns';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,15 +23,38 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** Start the runtime, or skip the scenario when it (or a handler it needs) is not there yet. */
 export async function startBenchRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   if (!existsSync(resolve(ROOT, 'local/runtime.ts'))) throw new ScenarioSkipped('local/runtime.ts does not exist yet');
+  resolveLocalhostSubdomains();
   for (const fn of Object.values(topology.functions)) {
     if (!existsSync(resolve(ROOT, fn.entry))) throw new ScenarioSkipped(`${fn.entry} does not exist yet`);
   }
   const { startRuntime } = await import('../../local/runtime.js');
-  return startRuntime({
+  const runtime = await startRuntime({
     quiet: process.env.BENCH_VERBOSE !== 'true',
     ...options,
     env: { POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env },
   });
+  return runtime;
+}
+
+/**
+ * fauxqs names its queues `http://sqs.<region>.localhost:<port>/...` and the SDK sends to the
+ * QueueUrl's host. RFC 6761 says `*.localhost` is loopback, but this machine's resolver does not
+ * know it (getaddrinfo ENOTFOUND). Resolve `*.localhost` to 127.0.0.1 in this process only.
+ */
+function resolveLocalhostSubdomains(): void {
+  const original = dns.lookup;
+  const patched = (hostname: string, ...rest: unknown[]): void => {
+    const callback = rest.at(-1);
+    if (hostname.endsWith('.localhost') && typeof callback === 'function') {
+      const options = rest.length > 1 ? rest[0] : undefined;
+      const all = typeof options === 'object' && options !== null && Reflect.get(options, 'all') === true;
+      if (all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+      return;
+    }
+    Reflect.apply(original, dns, [hostname, ...rest]);
+  };
+  Object.defineProperty(dns, 'lookup', { value: patched, writable: true, configurable: true });
 }
 
 export function documentClient(runtime: Runtime): DynamoDBDocumentClient {

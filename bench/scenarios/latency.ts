@@ -5,6 +5,7 @@
  * delivery) with the topology's settings (batching windows 0).
  */
 import { FleetHandle } from '../lib/fleet.js';
+import { HopTimer } from '../lib/hopTimer.js';
 import { addWebhookEndpoint, documentClient, mintToken, startBenchRuntime, writeStampedEvent } from '../lib/harness.js';
 import { paced } from '../lib/pacer.js';
 import { figure, type Scenario, type ScenarioContext, type ScenarioOutput } from '../lib/results.js';
@@ -20,7 +21,8 @@ export const latencyScenario: Scenario = {
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
     const events = context.quick ? 200 : 2_000;
     const rate = context.quick ? 20 : 25;
-    const runtime = await startBenchRuntime();
+    const hops = new HopTimer();
+    const runtime = await startBenchRuntime({ invocationInterceptor: hops.interceptor });
     const fleet = await FleetHandle.start(context.progress);
     const receiver = await startWebhookReceiver();
     const client = documentClient(runtime);
@@ -34,6 +36,7 @@ export const latencyScenario: Scenario = {
       await waitFor(() => receiver.requests >= 10, { timeoutMs: 60_000, what: 'warm-up webhooks' });
       await fleet.reset();
       receiver.reset();
+      hops.reset();
 
       context.progress(`writing ${events} events at ${rate}/s`);
       const written = await paced(events, rate, () => writeStampedEvent(client, runtime, CHANNEL), {
@@ -63,6 +66,11 @@ export const latencyScenario: Scenario = {
         webhookMax: figure(percentile(hooks, 100), 'ms'),
         duplicates: figure(report.duplicates + (receiver.requests - receiver.distinct), 'deliveries'),
       };
+      // Where the time goes: when each record reached each handler, after the write.
+      for (const [fn, samples] of hops.samples) {
+        figures[`hop.${fn}.p50`] = figure(percentile(samples, 50), 'ms after write');
+        figures[`hop.${fn}.p99`] = figure(percentile(samples, 99), 'ms after write');
+      }
       const notes = [
         `${events} events written with appendToOutbox at a steady ${rate}/s to one channel; 1 WebSocket subscriber and 1 webhook endpoint (local receiver answering 204). Latency = receipt time − data.sentAt (stamped just before the write).`,
         'Topology settings (batching windows 0, stream polled every 250 ms); all handlers in one Node process beside DynamoDB Local (JVM) and fauxqs, on a shared 2-core machine.',

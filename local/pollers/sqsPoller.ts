@@ -18,7 +18,12 @@ import type { LocalQueue } from '../queues.js';
 import { readBatchResponse } from './batchResponse.js';
 
 const SQS_MAX_RECEIVE = 10;
-const LONG_POLL_SECONDS = 5;
+/**
+ * Short long polls: stop() lets the current receive finish instead of aborting it, because an
+ * emulator may still hand messages to an abandoned receive (they would then sit invisible until
+ * their visibility timeout).
+ */
+const LONG_POLL_SECONDS = 1;
 
 export interface SqsPollerOptions {
   readonly mapping: Pick<QueueMappingDef, 'function' | 'batchSize' | 'maxBatchingWindowSeconds'>;
@@ -39,7 +44,7 @@ export interface SqsPoller {
 }
 
 export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
-  const abort = new AbortController();
+  let stopping = false;
   const windowMs = options.batchingWindowMs ?? options.mapping.maxBatchingWindowSeconds * 1000;
   const batchSize = options.mapping.batchSize;
   let busy = 0;
@@ -53,7 +58,6 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
-      { abortSignal: abort.signal },
     );
     return out.Messages ?? [];
   };
@@ -62,7 +66,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     const batch = await receive(batchSize, LONG_POLL_SECONDS);
     if (batch.length === 0) return batch;
     const deadline = Date.now() + windowMs;
-    while (batch.length < batchSize && !abort.signal.aborted) {
+    while (batch.length < batchSize && !stopping) {
       const more = await receive(batchSize - batch.length, 0);
       batch.push(...more);
       if (more.length > 0) continue;
@@ -96,7 +100,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   };
 
   const worker = async (): Promise<void> => {
-    while (!abort.signal.aborted) {
+    while (!stopping) {
       try {
         const messages = await collectBatch();
         if (messages.length > 0) {
@@ -108,7 +112,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
           }
         }
       } catch (error) {
-        if (abort.signal.aborted) return;
+        if (stopping) return;
         options.onError?.(error);
         await delay(250);
       }
@@ -120,8 +124,9 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     get busy() {
       return busy;
     },
+    /** Finishes the batch in hand (a receive ends within LONG_POLL_SECONDS), then stops. */
     async stop() {
-      abort.abort();
+      stopping = true;
       await Promise.allSettled(workers);
     },
   };

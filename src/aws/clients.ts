@@ -23,7 +23,10 @@ export function getDocumentClient(): DynamoDBDocumentClient {
 }
 
 export function getSqsClient(): SQSClient {
-  sqsClient ??= new SQSClient({});
+  // Send every call to the configured endpoint (regional in AWS, AWS_ENDPOINT_URL_SQS locally)
+  // rather than to the queue URL's host: emulators name queues `sqs.<region>.localhost`, which
+  // does not resolve everywhere. The queue URL still travels in the request, so AWS is unaffected.
+  sqsClient ??= new SQSClient({ useQueueUrlAsEndpoint: false });
   return sqsClient;
 }
 

@@ -86,40 +86,41 @@ describe('live console in headless Chromium', () => {
     await page.click('#write');
     await waitForCount(page, 20);
 
-    // Drop the socket from the server side, then write while the SDK reconnects and resumes.
+    // Write 40 more and drop the socket from the server side while they are still flowing.
+    const writing = fetch(new URL('/console/api/events', runtime.endpoints.console), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        tenantId: TENANT,
+        channel: CHANNEL,
+        count: 40,
+        message: 'written around the drop',
+      }),
+    });
+    await waitForCount(page, 25);
     await page.click('#drop');
     await page.waitForFunction(
       () => document.querySelector('#reconnects')?.textContent === '1',
       undefined,
       WAIT,
     );
-    const response = await fetch(new URL('/console/api/events', runtime.endpoints.console), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        tenantId: TENANT,
-        channel: CHANNEL,
-        count: 30,
-        message: 'written during the reconnect',
-      }),
-    });
-    const { eventIds: duringReconnect } = writeEventsResponseSchema.parse(await response.json());
-    await waitForCount(page, 50);
+    const { eventIds: aroundDrop } = writeEventsResponseSchema.parse(await (await writing).json());
+    await waitForCount(page, 60);
     await page.waitForSelector('#state[data-live="true"]', WAIT);
     await runtime.waitForIdle({ timeoutMs: 60_000 });
 
     const shown = z
       .array(z.string())
       .parse(await page.$$eval('#events tr', (rows) => rows.map((row) => row.getAttribute('data-event-id'))));
-    expect(await countShown(page)).toBe(50);
-    expect(new Set(shown).size).toBe(50);
+    expect(await countShown(page)).toBe(60);
+    expect(new Set(shown).size).toBe(60);
     // Demo events have strictly increasing times, and ULIDs sort by time: position order is id order.
     expect(shown).toEqual([...shown].sort());
-    expect(shown.slice(20)).toEqual(duringReconnect);
+    expect(shown.slice(20)).toEqual(aroundDrop);
     expect(await page.textContent('#reconnects')).toBe('1');
 
     // The audit trail of an event written while disconnected.
-    await page.click(`#events tr[data-event-id="${duringReconnect[5]}"]`);
+    await page.click(`#events tr[data-event-id="${aroundDrop[30]}"]`);
     await page.waitForFunction(
       () =>
         document.querySelector('#details-body')?.textContent?.includes('Recorded in the audit log') ?? false,

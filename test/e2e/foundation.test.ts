@@ -7,7 +7,12 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { quarantineItemSchema } from '../../src/core/quarantine.js';
-import { appendToOutbox, newOutboxEvent, type OutboxRowInput, writeWithOutbox } from '../../src/producer/index.js';
+import {
+  appendToOutbox,
+  newOutboxEvent,
+  type OutboxRowInput,
+  writeWithOutbox,
+} from '../../src/producer/index.js';
 import { documentClient, queueDepth, scanAll, tableName, useRuntime } from './helpers/index.js';
 
 const local = useRuntime();
@@ -54,7 +59,9 @@ describe('foundation: outbox → EventBridge → audit on the offline runtime', 
           writeWithOutbox(
             db,
             {
-              items: [{ Put: { TableName: ordersTable, Item: { id: outboxEvent.resourceId, status: 'updated' } } }],
+              items: [
+                { Put: { TableName: ordersTable, Item: { id: outboxEvent.resourceId, status: 'updated' } } },
+              ],
               events: [outboxEvent],
             },
             { tableName: outboxTable },
@@ -64,7 +71,9 @@ describe('foundation: outbox → EventBridge → audit on the offline runtime', 
     }
     for (let i = 0; i < standalone.length; i += 25) {
       await Promise.all(
-        standalone.slice(i, i + 25).map((outboxEvent) => appendToOutbox(db, outboxEvent, { tableName: outboxTable })),
+        standalone
+          .slice(i, i + 25)
+          .map((outboxEvent) => appendToOutbox(db, outboxEvent, { tableName: outboxTable })),
       );
     }
 

@@ -10,7 +10,13 @@ const event = {
   time: '2026-01-01T00:00:00Z',
   region: 'us-east-1',
   resources: ['arn:aws:x:1'],
-  detail: { tenantId: 't1', channel: 'orders', amount: 42, tags: ['a', 'b'], nested: { flag: true, none: null } },
+  detail: {
+    tenantId: 't1',
+    channel: 'orders',
+    amount: 42,
+    tags: ['a', 'b'],
+    nested: { flag: true, none: null },
+  },
 };
 
 describe('matchesEventPattern', () => {
@@ -21,8 +27,15 @@ describe('matchesEventPattern', () => {
   });
 
   it('requires every field of the pattern (AND) and descends into nested detail', () => {
-    expect(matchesEventPattern({ source: ['outbox-relay'], detail: { tenantId: ['t1'], nested: { flag: [true] } } }, event)).toBe(true);
-    expect(matchesEventPattern({ source: ['outbox-relay'], detail: { tenantId: ['t2'] } }, event)).toBe(false);
+    expect(
+      matchesEventPattern(
+        { source: ['outbox-relay'], detail: { tenantId: ['t1'], nested: { flag: [true] } } },
+        event,
+      ),
+    ).toBe(true);
+    expect(matchesEventPattern({ source: ['outbox-relay'], detail: { tenantId: ['t2'] } }, event)).toBe(
+      false,
+    );
     expect(matchesEventPattern({ detail: { nested: { none: [null] } } }, event)).toBe(true);
   });
 
@@ -35,16 +48,24 @@ describe('matchesEventPattern', () => {
     expect(matchesEventPattern({ 'detail-type': [{ prefix: 'order.' }] }, event)).toBe(true);
     expect(matchesEventPattern({ 'detail-type': [{ prefix: 'invoice.' }] }, event)).toBe(false);
     expect(matchesEventPattern({ 'detail-type': [{ suffix: '.created' }] }, event)).toBe(true);
-    expect(matchesEventPattern({ 'detail-type': [{ 'equals-ignore-case': 'ORDER.CREATED' }] }, event)).toBe(true);
+    expect(matchesEventPattern({ 'detail-type': [{ 'equals-ignore-case': 'ORDER.CREATED' }] }, event)).toBe(
+      true,
+    );
     expect(matchesEventPattern({ 'detail-type': [{ wildcard: 'order.*' }] }, event)).toBe(true);
     expect(matchesEventPattern({ 'detail-type': [{ wildcard: 'invoice.*' }] }, event)).toBe(false);
   });
 
   it('supports anything-but with a value, a list and a prefix', () => {
     expect(matchesEventPattern({ detail: { channel: [{ 'anything-but': 'billing' }] } }, event)).toBe(true);
-    expect(matchesEventPattern({ detail: { channel: [{ 'anything-but': ['orders', 'billing'] }] } }, event)).toBe(false);
-    expect(matchesEventPattern({ 'detail-type': [{ 'anything-but': { prefix: 'order.' } }] }, event)).toBe(false);
-    expect(matchesEventPattern({ 'detail-type': [{ 'anything-but': { prefix: 'invoice.' } }] }, event)).toBe(true);
+    expect(
+      matchesEventPattern({ detail: { channel: [{ 'anything-but': ['orders', 'billing'] }] } }, event),
+    ).toBe(false);
+    expect(matchesEventPattern({ 'detail-type': [{ 'anything-but': { prefix: 'order.' } }] }, event)).toBe(
+      false,
+    );
+    expect(matchesEventPattern({ 'detail-type': [{ 'anything-but': { prefix: 'invoice.' } }] }, event)).toBe(
+      true,
+    );
   });
 
   it('supports exists true and false', () => {
@@ -62,9 +83,13 @@ describe('matchesEventPattern', () => {
   });
 
   it('supports $or between alternatives', () => {
-    const pattern = { $or: [{ detail: { channel: ['billing'] } }, { 'detail-type': [{ prefix: 'order.' }] }] };
+    const pattern = {
+      $or: [{ detail: { channel: ['billing'] } }, { 'detail-type': [{ prefix: 'order.' }] }],
+    };
     expect(matchesEventPattern(pattern, event)).toBe(true);
-    expect(matchesEventPattern({ $or: [{ detail: { channel: ['billing'] } }, { source: ['x'] }] }, event)).toBe(false);
+    expect(
+      matchesEventPattern({ $or: [{ detail: { channel: ['billing'] } }, { source: ['x'] }] }, event),
+    ).toBe(false);
   });
 
   it('does not match a missing field except with exists false', () => {
@@ -76,6 +101,8 @@ describe('matchesEventPattern', () => {
     expect(() => matchesEventPattern({ source: 'outbox-relay' }, event)).toThrow(InvalidEventPatternError);
     expect(() => matchesEventPattern({ source: [] }, event)).toThrow(InvalidEventPatternError);
     expect(() => matchesEventPattern({ source: [{ regex: '.*' }] }, event)).toThrow(InvalidEventPatternError);
-    expect(() => matchesEventPattern({ detail: { amount: [{ numeric: ['>'] }] } }, event)).toThrow(InvalidEventPatternError);
+    expect(() => matchesEventPattern({ detail: { amount: [{ numeric: ['>'] }] } }, event)).toThrow(
+      InvalidEventPatternError,
+    );
   });
 });

@@ -14,7 +14,11 @@ const bus = createLocalBus({
   region: 'us-east-1',
   account: '000000000000',
   rules: [
-    { name: 'orders', pattern: { source: ['outbox-relay'], 'detail-type': [{ prefix: 'order.' }] }, targetQueueUrl: 'q-orders' },
+    {
+      name: 'orders',
+      pattern: { source: ['outbox-relay'], 'detail-type': [{ prefix: 'order.' }] },
+      targetQueueUrl: 'q-orders',
+    },
     { name: 'all', pattern: { source: ['outbox-relay'] }, targetQueueUrl: 'q-all' },
   ],
   deliver: async (queueUrl, events) => {
@@ -45,7 +49,12 @@ beforeEach(() => {
 });
 
 function entry(detailType: string, detail: Record<string, unknown> = { ok: true }): PutEventsRequestEntry {
-  return { EventBusName: BUS, Source: 'outbox-relay', DetailType: detailType, Detail: JSON.stringify(detail) };
+  return {
+    EventBusName: BUS,
+    Source: 'outbox-relay',
+    DetailType: detailType,
+    Detail: JSON.stringify(detail),
+  };
 }
 
 /** One entry whose AWS-counted size is exactly `bytes`. */
@@ -57,7 +66,9 @@ function entryOfSize(bytes: number): PutEventsRequestEntry {
   return { EventBusName: BUS, ...base, Detail: detail };
 }
 
-async function refusal(entries: PutEventsRequestEntry[]): Promise<{ name: string; message: string; status?: number }> {
+async function refusal(
+  entries: PutEventsRequestEntry[],
+): Promise<{ name: string; message: string; status?: number }> {
   try {
     await client.send(new PutEventsCommand({ Entries: entries }));
   } catch (error) {
@@ -79,7 +90,9 @@ describe('local PutEvents endpoint (real EventBridgeClient)', () => {
   });
 
   it('accepts exactly 10 entries', async () => {
-    const out = await client.send(new PutEventsCommand({ Entries: Array.from({ length: 10 }, (_, i) => entry(`order.${i}`)) }));
+    const out = await client.send(
+      new PutEventsCommand({ Entries: Array.from({ length: 10 }, (_, i) => entry(`order.${i}`)) }),
+    );
     expect(out.FailedEntryCount).toBe(0);
     expect(out.Entries).toHaveLength(10);
   });
@@ -98,7 +111,9 @@ describe('local PutEvents endpoint (real EventBridgeClient)', () => {
   });
 
   it('accepts a request exactly at the size limit', async () => {
-    const out = await client.send(new PutEventsCommand({ Entries: [entryOfSize(PUT_EVENTS_MAX_REQUEST_BYTES)] }));
+    const out = await client.send(
+      new PutEventsCommand({ Entries: [entryOfSize(PUT_EVENTS_MAX_REQUEST_BYTES)] }),
+    );
     expect(out.FailedEntryCount).toBe(0);
     expect(out.Entries?.[0]?.EventId).toBeTruthy();
   });
@@ -106,18 +121,29 @@ describe('local PutEvents endpoint (real EventBridgeClient)', () => {
   it('fails only the malformed entry, with its ErrorCode, and gives the others an EventId', async () => {
     const out = await client.send(
       new PutEventsCommand({
-        Entries: [entry('order.a'), { ...entry('order.b'), Detail: '{not json' }, { ...entry('order.c'), Source: undefined }],
+        Entries: [
+          entry('order.a'),
+          { ...entry('order.b'), Detail: '{not json' },
+          { ...entry('order.c'), Source: undefined },
+        ],
       }),
     );
     expect(out.FailedEntryCount).toBe(2);
     expect(out.Entries?.[0]?.EventId).toBeTruthy();
-    expect(out.Entries?.[1]).toMatchObject({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' });
+    expect(out.Entries?.[1]).toMatchObject({
+      ErrorCode: 'MalformedDetail',
+      ErrorMessage: 'Detail is malformed.',
+    });
     expect(out.Entries?.[2]).toMatchObject({ ErrorCode: 'InvalidArgument' });
     expect(delivered.flatMap((d) => d.events)).toHaveLength(2);
   });
 
   it('delivers the EventBridge event to the target queue of every matching rule', async () => {
-    await client.send(new PutEventsCommand({ Entries: [entry('order.created', { id: 'e1' }), entry('invoice.sent', { id: 'e2' })] }));
+    await client.send(
+      new PutEventsCommand({
+        Entries: [entry('order.created', { id: 'e1' }), entry('invoice.sent', { id: 'e2' })],
+      }),
+    );
     const byQueue = Object.fromEntries(delivered.map((d) => [d.queueUrl, d.events]));
     expect(byQueue['q-orders']?.map((e) => e['detail-type'])).toEqual(['order.created']);
     expect(byQueue['q-all']?.map((e) => e['detail-type'])).toEqual(['order.created', 'invoice.sent']);
@@ -133,15 +159,23 @@ describe('local PutEvents endpoint (real EventBridgeClient)', () => {
   });
 
   it('lets the fault hook fail chosen entries with ThrottlingException, delivering the rest', async () => {
-    interceptor = (_entry, index) => (index === 1 ? { code: 'ThrottlingException', message: 'Rate exceeded' } : undefined);
-    const out = await client.send(new PutEventsCommand({ Entries: [entry('order.a'), entry('order.b'), entry('order.c')] }));
+    interceptor = (_entry, index) =>
+      index === 1 ? { code: 'ThrottlingException', message: 'Rate exceeded' } : undefined;
+    const out = await client.send(
+      new PutEventsCommand({ Entries: [entry('order.a'), entry('order.b'), entry('order.c')] }),
+    );
     expect(out.FailedEntryCount).toBe(1);
     expect(out.Entries?.[1]).toMatchObject({ ErrorCode: 'ThrottlingException' });
-    expect(delivered.find((d) => d.queueUrl === 'q-all')?.events.map((e) => e['detail-type'])).toEqual(['order.a', 'order.c']);
+    expect(delivered.find((d) => d.queueUrl === 'q-all')?.events.map((e) => e['detail-type'])).toEqual([
+      'order.a',
+      'order.c',
+    ]);
   });
 
   it('accepts events for the default bus without routing them, as a bus without rules does', async () => {
-    const out = await client.send(new PutEventsCommand({ Entries: [{ ...entry('order.a'), EventBusName: undefined }] }));
+    const out = await client.send(
+      new PutEventsCommand({ Entries: [{ ...entry('order.a'), EventBusName: undefined }] }),
+    );
     expect(out.FailedEntryCount).toBe(0);
     expect(delivered).toHaveLength(0);
   });

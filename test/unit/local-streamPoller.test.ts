@@ -1,16 +1,20 @@
 import {
+  type _Record,
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CheckpointStore, createMemoryCheckpointStore } from '../../local/pollers/checkpoints.js';
 import type { StreamOnFailureMessage } from '../../local/pollers/onFailureMessage.js';
-import { type StreamMappingSettings, type StreamPoller, startStreamPoller } from '../../local/pollers/streamPoller.js';
+import {
+  type StreamMappingSettings,
+  type StreamPoller,
+  startStreamPoller,
+} from '../../local/pollers/streamPoller.js';
 import { waitFor } from '../e2e/helpers/waitFor.js';
 
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/outbox/stream/2026-01-01T00:00:00.000';
@@ -42,11 +46,18 @@ const seq = (n: number) => String(n).padStart(21, '0');
 /** One shard holding `records`, delivered by the first read; later reads find nothing new. */
 function shardWith(records: _Record[]): void {
   streams.on(DescribeStreamCommand).resolves({
-    StreamDescription: { StreamArn: STREAM_ARN, Shards: [{ ShardId: SHARD, SequenceNumberRange: { StartingSequenceNumber: seq(1) } }] },
+    StreamDescription: {
+      StreamArn: STREAM_ARN,
+      Shards: [{ ShardId: SHARD, SequenceNumberRange: { StartingSequenceNumber: seq(1) } }],
+    },
   });
   streams.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-start' });
-  streams.on(GetRecordsCommand, { ShardIterator: 'it-start' }).resolves({ Records: records, NextShardIterator: 'it-next' });
-  streams.on(GetRecordsCommand, { ShardIterator: 'it-next' }).resolves({ Records: [], NextShardIterator: 'it-next' });
+  streams
+    .on(GetRecordsCommand, { ShardIterator: 'it-start' })
+    .resolves({ Records: records, NextShardIterator: 'it-next' });
+  streams
+    .on(GetRecordsCommand, { ShardIterator: 'it-next' })
+    .resolves({ Records: [], NextShardIterator: 'it-next' });
 }
 
 interface Harness {
@@ -90,7 +101,8 @@ function start(
   return harness;
 }
 
-const checkpointOf = (harness: Harness) => harness.checkpoints.shards(MAPPING_ID, STREAM_ARN)[SHARD]?.sequenceNumber;
+const checkpointOf = (harness: Harness) =>
+  harness.checkpoints.shards(MAPPING_ID, STREAM_ARN)[SHARD]?.sequenceNumber;
 const drained = (sequence: number) => (harness: Harness) => checkpointOf(harness) === seq(sequence);
 
 beforeEach(() => streams.reset());
@@ -113,7 +125,11 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
       eventName: 'INSERT',
       eventSource: 'aws:dynamodb',
       eventSourceARN: STREAM_ARN,
-      dynamodb: { SequenceNumber: seq(1), NewImage: { sk: { S: 'e1' }, blob: { B: 'AQI=' } }, StreamViewType: 'NEW_IMAGE' },
+      dynamodb: {
+        SequenceNumber: seq(1),
+        NewImage: { sk: { S: 'e1' }, blob: { B: 'AQI=' } },
+        StreamViewType: 'NEW_IMAGE',
+      },
     });
     expect(typeof first?.dynamodb?.ApproximateCreationDateTime).toBe('number');
     expect(harness.invocations).toEqual([['1', '2']]);
@@ -122,7 +138,9 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
   it('restarts a partially failed batch from the lowest failed sequence number', async () => {
     shardWith([1, 2, 3, 4, 5].map((n) => record(n)));
     const harness = start({}, (_event, call) =>
-      call === 1 ? { batchItemFailures: [{ itemIdentifier: seq(4) }, { itemIdentifier: seq(3) }] } : { batchItemFailures: [] },
+      call === 1
+        ? { batchItemFailures: [{ itemIdentifier: seq(4) }, { itemIdentifier: seq(3) }] }
+        : { batchItemFailures: [] },
     );
     await waitFor(() => drained(5)(harness), { timeoutMs: 10_000 });
     expect(harness.invocations).toEqual([
@@ -153,10 +171,21 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
       if (event.Records.some((r) => r.dynamodb?.SequenceNumber === seq(3))) throw new Error('poison');
     });
     await waitFor(() => drained(4)(harness), { timeoutMs: 10_000 });
-    expect(harness.invocations).toEqual([['1', '2', '3', '4'], ['1', '2'], ['3', '4'], ['3'], ['3'], ['3'], ['4']]);
+    expect(harness.invocations).toEqual([
+      ['1', '2', '3', '4'],
+      ['1', '2'],
+      ['3', '4'],
+      ['3'],
+      ['3'],
+      ['3'],
+      ['4'],
+    ]);
     expect(harness.onFailure).toHaveLength(1);
     expect(harness.onFailure[0]).toMatchObject({
-      requestContext: { condition: 'RetryAttemptsExhausted', functionArn: expect.stringContaining('publisher') },
+      requestContext: {
+        condition: 'RetryAttemptsExhausted',
+        functionArn: expect.stringContaining('publisher'),
+      },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       version: '1.0',
       DDBStreamBatchInfo: {
@@ -179,7 +208,11 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
     expect(harness.invocations).toHaveLength(2);
     expect(harness.onFailure).toHaveLength(1);
     const message = harness.onFailure[0];
-    expect(message?.DDBStreamBatchInfo).toMatchObject({ startSequenceNumber: seq(1), endSequenceNumber: seq(3), batchSize: 3 });
+    expect(message?.DDBStreamBatchInfo).toMatchObject({
+      startSequenceNumber: seq(1),
+      endSequenceNumber: seq(3),
+      batchSize: 3,
+    });
     expect(message?.requestContext.approximateInvokeCount).toBe(2);
     expect(JSON.stringify(message)).not.toContain('NewImage');
   });
@@ -203,7 +236,11 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
     const harness = start({}, () => undefined, checkpoints);
     await waitFor(() => drained(3)(harness), { timeoutMs: 10_000 });
     const iteratorCall = streams.commandCalls(GetShardIteratorCommand)[0]?.args[0].input;
-    expect(iteratorCall).toMatchObject({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: seq(2), ShardId: SHARD });
+    expect(iteratorCall).toMatchObject({
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      SequenceNumber: seq(2),
+      ShardId: SHARD,
+    });
   });
 
   it('reads a child shard only after its parent is read to the end', async () => {
@@ -211,17 +248,30 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
       StreamDescription: {
         StreamArn: STREAM_ARN,
         Shards: [
-          { ShardId: 'parent', SequenceNumberRange: { StartingSequenceNumber: seq(1), EndingSequenceNumber: seq(2) } },
-          { ShardId: 'child', ParentShardId: 'parent', SequenceNumberRange: { StartingSequenceNumber: seq(3) } },
+          {
+            ShardId: 'parent',
+            SequenceNumberRange: { StartingSequenceNumber: seq(1), EndingSequenceNumber: seq(2) },
+          },
+          {
+            ShardId: 'child',
+            ParentShardId: 'parent',
+            SequenceNumberRange: { StartingSequenceNumber: seq(3) },
+          },
         ],
       },
     });
     streams.on(GetShardIteratorCommand, { ShardId: 'parent' }).resolves({ ShardIterator: 'it-parent' });
     streams.on(GetShardIteratorCommand, { ShardId: 'child' }).resolves({ ShardIterator: 'it-child' });
     // The parent is closed: its last read has no NextShardIterator.
-    streams.on(GetRecordsCommand, { ShardIterator: 'it-parent' }).resolves({ Records: [record(1), record(2)] });
-    streams.on(GetRecordsCommand, { ShardIterator: 'it-child' }).resolves({ Records: [record(3)], NextShardIterator: 'it-child-next' });
-    streams.on(GetRecordsCommand, { ShardIterator: 'it-child-next' }).resolves({ Records: [], NextShardIterator: 'it-child-next' });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-parent' })
+      .resolves({ Records: [record(1), record(2)] });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-child' })
+      .resolves({ Records: [record(3)], NextShardIterator: 'it-child-next' });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-child-next' })
+      .resolves({ Records: [], NextShardIterator: 'it-child-next' });
     const harness = start({}, () => undefined);
     await waitFor(() => harness.checkpoints.shards(MAPPING_ID, STREAM_ARN).child?.sequenceNumber === seq(3), {
       timeoutMs: 10_000,

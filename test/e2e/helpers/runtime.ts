@@ -11,7 +11,7 @@
  * });
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, type Message, SQSClient } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/constants.js';
@@ -40,7 +40,10 @@ export function useRuntime(options: RuntimeOptions = {}): { readonly runtime: Ru
 }
 
 /** Starts a runtime for the duration of `body` and always stops it. */
-export async function withRuntime<T>(body: (runtime: Runtime) => Promise<T>, options: RuntimeOptions = {}): Promise<T> {
+export async function withRuntime<T>(
+  body: (runtime: Runtime) => Promise<T>,
+  options: RuntimeOptions = {},
+): Promise<T> {
   const runtime = await startTestRuntime(options);
   try {
     return await body(runtime);
@@ -51,13 +54,21 @@ export async function withRuntime<T>(body: (runtime: Runtime) => Promise<T>, opt
 
 export function documentClient(runtime: Runtime): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    new DynamoDBClient({
+      endpoint: runtime.endpoints.dynamodb,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
 }
 
 export function sqsClient(runtime: Runtime): SQSClient {
-  return new SQSClient({ endpoint: runtime.endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  return new SQSClient({
+    endpoint: runtime.endpoints.sqs,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
 }
 
 /** Every item of a table (all pages), optionally filtered. */

@@ -1,0 +1,51 @@
+/** Webhooks: queues with DLQs, the dispatcher and delivery mappings, grants, the retry schedule. */
+import { describe, expect, it } from 'vitest';
+import { queueMappingOf } from '../../lib/eventSourceMappings.js';
+import { type QueueName, topology } from '../../lib/topology.js';
+import { RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
+import { bundledTemplate, functionId, policyStatementsOf, queueId, resource, synthStack } from './fixture.js';
+
+const template = bundledTemplate();
+
+describe('Webhooks', () => {
+  it('gives the dispatch and delivery queues their dead-letter queues', () => {
+    for (const name of ['webhookDispatchQueue', 'webhookDeliveryQueue'] as const) {
+      const deadLetter = topology.queues[name].deadLetter;
+      expect(resource(template, queueId(template, name)).Properties.RedrivePolicy, name).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [queueId(template, deadLetter.queue as QueueName), 'Arn'] },
+        maxReceiveCount: deadLetter.maxReceiveCount,
+      });
+    }
+  });
+
+  it('runs the dispatcher and the delivery function on their queues with partial batch responses', () => {
+    for (const [fn, queue] of [
+      ['webhookDispatcher', 'webhookDispatchQueue'],
+      ['webhookDelivery', 'webhookDeliveryQueue'],
+    ] as const) {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: functionId(template, fn) },
+        EventSourceArn: { 'Fn::GetAtt': [queueId(template, queue), 'Arn'] },
+        BatchSize: queueMappingOf(fn).batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
+  });
+
+  it('lets the delivery function reschedule (visibility), re-send and dead-letter, and decrypt the endpoints table', () => {
+    const statements = JSON.stringify(policyStatementsOf(template, 'webhookDelivery'));
+    expect(statements).toContain('sqs:ChangeMessageVisibility');
+    expect(statements).toContain(queueId(template, 'webhookDlq'));
+    expect(statements).toContain('kms:Decrypt');
+    // The dispatcher only sends to the delivery queue; it never touches the webhook DLQ.
+    expect(JSON.stringify(policyStatementsOf(template, 'webhookDispatcher'))).not.toContain(queueId(template, 'webhookDlq'));
+  });
+
+  it('passes the retry schedule to the delivery function', () => {
+    const { template: custom } = synthStack({ webhookRetrySchedule: [0, 10, 60] });
+    const env = (resource(custom, functionId(custom, 'webhookDelivery')).Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(env[RETRY_SCHEDULE_ENV]).toBe('0,10,60');
+    expect(env.OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS).toBeUndefined();
+  });
+});
