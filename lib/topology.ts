@@ -317,6 +317,8 @@ export const topology = {
       batchSize: 10,
       maxBatchingWindowSeconds: 0,
       reportBatchItemFailures: true,
+      // Several batches in flight, so a slow endpoint holds back only the messages of its own batch.
+      maxConcurrency: 4,
     },
   ],
 

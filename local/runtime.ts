@@ -310,7 +310,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       const concurrency =
         typeof options.sqsConcurrency === 'number'
           ? options.sqsConcurrency
-          : options.sqsConcurrency?.[mapping.function];
+          : (options.sqsConcurrency?.[mapping.function] ??
+            ('maxConcurrency' in mapping ? mapping.maxConcurrency : undefined));
       sqsPollers.push(
         startSqsPoller({
           mapping,

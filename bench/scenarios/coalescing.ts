@@ -19,7 +19,7 @@ const CHANNEL = 'coalesce';
 export const coalescingScenario: Scenario = {
   name: 'coalescing',
   title: '(g) Coalescing on/off: messages per event per subscriber, calls, units, added latency',
-  budgetMs: 200_000,
+  budgetMs: 150_000,
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
     const subscribers = context.quick ? 20 : 100;
     const rate = context.quick ? 100 : 200;
@@ -89,8 +89,8 @@ export const coalescingScenario: Scenario = {
         await runtime.waitForIdle({ timeoutMs: 60_000 }).catch(() => undefined);
       };
 
-      await run('off', 45);
-      await run('on', 60);
+      await run('off', 20);
+      await run('on', 30);
       for (const p of ['p50', 'p95', 'p99'] as const) {
         const on = figures[`on.${p}`]?.value ?? Number.NaN;
         const base = figures[`baseline.${p}`]?.value ?? Number.NaN;

@@ -108,9 +108,9 @@ async function bundle(entry: string, outfile: string, sdkExternal: boolean): Pro
 export const coldStartScenario: Scenario = {
   name: 'coldStart',
   title: '(a) Lambda bundle size and module-load (init) time',
-  budgetMs: 120_000,
+  budgetMs: 75_000,
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
-    const runs = context.quick ? 3 : 5;
+    const runs = 3;
     const env = placeholderEnv();
     const figures: ScenarioOutput['figures'] = {};
     const notes: string[] = [

@@ -28,7 +28,7 @@ interface Measured {
 export const fanoutScenario: Scenario = {
   name: 'fanout',
   title: '(d) Fan-out to 1,000 / 10,000 clients vs direct broadcast, (f) peak RSS',
-  budgetMs: 240_000,
+  budgetMs: 200_000,
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
     const started = Date.now();
     const sizes = context.quick ? [100, 500] : [1_000, 10_000];

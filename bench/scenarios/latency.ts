@@ -17,10 +17,10 @@ const CHANNEL = 'latency';
 export const latencyScenario: Scenario = {
   name: 'latency',
   title: '(c) End-to-end latency: outbox write → WebSocket / webhook receipt',
-  budgetMs: 150_000,
+  budgetMs: 100_000,
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
     const events = context.quick ? 200 : 2_000;
-    const rate = context.quick ? 20 : 25;
+    const rate = context.quick ? 20 : 40;
     const hops = new HopTimer();
     const runtime = await startBenchRuntime({ invocationInterceptor: hops.interceptor });
     const fleet = await FleetHandle.start(context.progress);
@@ -42,7 +42,7 @@ export const latencyScenario: Scenario = {
       const written = await paced(events, rate, () => writeStampedEvent(client, runtime, CHANNEL), {
         onProgress: (n) => context.progress(`${n} written; ${receiver.requests} webhooks received`),
       });
-      const drainMs = Math.max(30_000, context.budgetMs - events / rate * 1000 - 30_000);
+      const drainMs = Math.max(20_000, context.budgetMs - (events / rate) * 1000 - 25_000);
       const wsComplete = await fleet.waitForEvents(events - written.failed, drainMs);
       await waitFor(() => receiver.distinct >= events - written.failed, { timeoutMs: drainMs, what: 'every webhook' }).catch(
         () => undefined,

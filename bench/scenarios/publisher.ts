@@ -35,7 +35,7 @@ interface BusCounters {
 export const publisherScenario: Scenario = {
   name: 'publisher',
   title: '(b) Publisher throughput and PutEvents calls',
-  budgetMs: 60_000,
+  budgetMs: 45_000,
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
     const entry = join(ROOT, topology.functions.publisher.entry);
     if (!existsSync(entry)) throw new ScenarioSkipped(`${topology.functions.publisher.entry} does not exist yet`);
