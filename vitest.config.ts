@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// The machines run Node 20 (Lambda runs Node 22): silence the SDK's Node-version notice in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // Unit and construct tests run in parallel; end-to-end tests each start a whole offline runtime
 // (a JVM for DynamoDB Local among it), so they run one file at a time on a 2-core machine.
 export default defineConfig({

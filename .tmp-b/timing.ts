@@ -1,0 +1,13 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { OutboxRelayStack } from '../lib/OutboxRelayStack.js';
+let t = Date.now();
+const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stack = new OutboxRelayStack(app, 'T', { options: { alarmEmail: 'a@b.co' } });
+console.log('construct', Date.now() - t); t = Date.now();
+Template.fromStack(stack);
+console.log('template', Date.now() - t); t = Date.now();
+const app2 = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stack2 = new OutboxRelayStack(app2, 'T', { options: { tracing: false } });
+Template.fromStack(stack2);
+console.log('second', Date.now() - t);

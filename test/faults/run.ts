@@ -1,0 +1,306 @@
+/**
+ * The no-loss checker (issue 10): start the runtime as a child process with faults switched on,
+ * connect WebSocket clients and webhook receivers, write outbox rows, SIGKILL the runtime mid-way
+ * and start it again, wait for quiescence, then classify every event on every path.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { topology } from '../../lib/topology.js';
+import { readIdleMark } from '../../local/faults/crashRecovery.js';
+import { createWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
+import { readDlqMessage } from '../../src/aws/webhookQueues.js';
+import { peekMessages } from '../../src/cli/ops/sqsDlq.js';
+import { DEV_POLICY } from '../../src/core/addressPolicy.js';
+import { createEndpoint } from '../../src/core/webhookEndpoint.js';
+import { deadLetterSchema } from '../../src/core/webhookMessages.js';
+import { appendToOutbox } from '../../src/producer/index.js';
+import { classify, type EndpointFacts, type Facts, type Verdict, type WrittenEvent } from './classify.js';
+import { createRuntimeProcess, type RuntimeEndpointsFile } from './runtimeProcess.js';
+import { RECEIVER_KINDS, type Receiver, startReceiver } from './webhookReceivers.js';
+import { type FleetClient, startClient } from './wsClients.js';
+
+export interface CheckerOptions {
+  readonly events: number;
+  readonly tenants: number;
+  readonly clients: number;
+  /** Kill the runtime (SIGKILL) after this fraction of the events is written; none when undefined. */
+  readonly killAt?: number;
+  readonly faults: unknown;
+  readonly keepDataDir?: boolean;
+  readonly log?: (line: string) => void;
+  /** Overall deadline for quiescence after the last write. */
+  readonly settleTimeoutMs?: number;
+}
+
+export interface CheckerReport {
+  readonly verdict: Verdict;
+  readonly facts: Facts;
+  readonly dataDir: string;
+  readonly durationMs: number;
+  readonly faultCounts: unknown[];
+  readonly restarts: number;
+}
+
+/** Moderate rates on every hop: the configuration of `npm run test:faults`. */
+export const DEFAULT_FAULTS = {
+  seed: 20261123,
+  putEvents: { entryThrottleFraction: 0.05, entryInternalFailureFraction: 0.03 },
+  handlers: {
+    publisher: { throwFraction: 0.03 },
+    audit: { throwFraction: 0.03 },
+    fanout: { throwFraction: 0.03 },
+    webhookDispatcher: { throwFraction: 0.03 },
+    webhookDelivery: { throwFraction: 0.03 },
+  },
+  connections: { errorFraction: 0.03, goneFraction: 0.003 },
+  latencyMs: { managementApi: 5, audit: 5 },
+} as const;
+
+const CHANNELS = ['orders', 'billing'] as const;
+/** Short retry schedule so the always-failing endpoint reaches the DLQ within the run. */
+const WEBHOOK_RETRY_SCHEDULE = '0,1,1,2';
+const WEBHOOK_MAX_ATTEMPTS = 4;
+
+const delay = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(250);
+  }
+}
+
+function documentClientFor(file: RuntimeEndpointsFile): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: file.endpoints.dynamodb,
+      region: file.env.AWS_REGION ?? 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+}
+
+function envOf(file: RuntimeEndpointsFile, name: string): string {
+  const value = file.env[name];
+  if (!value) throw new Error(`the runtime's env has no ${name}`);
+  return value;
+}
+
+async function scanAll(client: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+async function faultCounts(file: RuntimeEndpointsFile): Promise<unknown> {
+  try {
+    const response = await fetch(`${file.endpoints.control}/faults`);
+    const body: unknown = await response.json();
+    return typeof body === 'object' && body !== null ? Reflect.get(body, 'counts') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runChecker(options: CheckerOptions): Promise<CheckerReport> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const started = Date.now();
+  const dataDir = mkdtempSync(join(tmpdir(), 'outbox-relay-faults-'));
+  const tenants = Array.from({ length: options.tenants }, (_, i) => `tenant-${i + 1}`);
+  const receivers: Receiver[] = await Promise.all(RECEIVER_KINDS.map((kind) => startReceiver(kind)));
+  const runtime = createRuntimeProcess({
+    dataDir,
+    faults: options.faults,
+    env: { WEBHOOK_RETRY_SCHEDULE, OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true' },
+    logFile: join(dataDir, 'runtime.log'),
+  });
+  const clients: FleetClient[] = [];
+  const counts: unknown[] = [];
+  let restarts = 0;
+  try {
+    log(`[checker] starting the runtime (data in ${dataDir})…`);
+    let file = await runtime.start();
+    let db = documentClientFor(file);
+
+    // Four endpoints per tenant, one per receiver kind.
+    const endpointIds = new Map<string, { kind: string; tenantId: string }>();
+    const endpoints = createWebhookEndpointsRepository({ client: db, tableName: envOf(file, topology.tables.webhookEndpoints.env) });
+    for (const tenantId of tenants) {
+      for (const receiver of receivers) {
+        const endpoint = createEndpoint(
+          { url: `${receiver.url}/${tenantId}`, maxAttempts: WEBHOOK_MAX_ATTEMPTS, timeoutSeconds: 10 },
+          { tenantId, now: new Date(), policy: DEV_POLICY, defaultMaxAttempts: WEBHOOK_MAX_ATTEMPTS },
+        );
+        await endpoints.create(endpoint);
+        receiver.secrets.set(tenantId, endpoint.secrets[0]?.secret ?? '');
+        endpointIds.set(endpoint.id, { kind: receiver.kind, tenantId });
+      }
+    }
+
+    const jwtSecret = () => envOf(file, 'JWT_SECRET');
+    for (let i = 0; i < options.clients; i += 1) {
+      clients.push(
+        startClient({
+          name: `client-${i + 1}`,
+          url: file.endpoints.webSocket,
+          tenantId: tenants[i % tenants.length] ?? 'tenant-1',
+          channels: CHANNELS,
+          jwtSecret,
+        }),
+      );
+    }
+    await Promise.all(clients.map((c) => c.client.ready()));
+    log(`[checker] ${clients.length} WebSocket clients ready, ${endpointIds.size} webhook endpoints registered`);
+
+    const written: WrittenEvent[] = [];
+    const killAfter = options.killAt === undefined ? -1 : Math.floor(options.events * options.killAt);
+    let restart: Promise<void> | undefined;
+    const outbox = () => envOf(file, topology.tables.outbox.env);
+    for (let k = 0; k < options.events; k += 1) {
+      const tenantId = tenants[k % tenants.length] ?? 'tenant-1';
+      const channel = CHANNELS[Math.floor(k / tenants.length) % CHANNELS.length] ?? 'orders';
+      const row = {
+        eventId: `ev-${String(k).padStart(5, '0')}-${started.toString(36)}`,
+        tenantId,
+        channel,
+        type: 'order.updated',
+        resourceId: `order-${k % 50}`,
+        data: { k },
+        occurredAt: new Date().toISOString(),
+      };
+      // The runtime may be down (killed, restarting): retry the same row; appends are idempotent.
+      for (;;) {
+        try {
+          await appendToOutbox(db, row, { tableName: outbox() });
+          break;
+        } catch {
+          await delay(300);
+          if (runtime.current.pid !== file.pid) {
+            file = runtime.current;
+            db = documentClientFor(file);
+          }
+        }
+      }
+      written.push({ id: row.eventId, tenantId, channel, writtenAt: Date.now() });
+      if (k === killAfter) {
+        counts.push(await faultCounts(file));
+        log(`[checker] ${k + 1} events written: SIGKILL of the runtime (process group), then a restart`);
+        await runtime.kill();
+        restarts += 1;
+        restart = runtime.start().then((next) => {
+          log('[checker] runtime restarted on the same data directory');
+          file = next;
+          db = documentClientFor(next);
+        });
+      }
+      if (k % 100 === 99) log(`[checker] ${k + 1}/${options.events} events written`);
+    }
+    await restart;
+    const lastWrite = Date.now();
+    log('[checker] every event written; waiting for quiescence…');
+    const settle = options.settleTimeoutMs ?? 300_000;
+    await waitFor('the runtime to be idle after the last write', () => (readIdleMark(dataDir)?.getTime() ?? 0) > lastWrite, settle);
+    // Clients may still be resuming: wait until every expected event is accounted for, or nothing changes for 5 s.
+    let lastTotal = -1;
+    let stableSince = Date.now();
+    await waitFor(
+      'WebSocket clients to settle',
+      () => {
+        const total = clients.reduce((sum, c) => sum + c.delivered.size + c.refreshes.length, 0);
+        if (total !== lastTotal) {
+          lastTotal = total;
+          stableSince = Date.now();
+        }
+        return Date.now() - stableSince > 5_000;
+      },
+      settle,
+    );
+    counts.push(await faultCounts(file));
+
+    const auditItems = await scanAll(db, envOf(file, topology.tables.audit.env));
+    const audited = new Set<string>();
+    const attempts = new Map<string, { eventId: string; outcome: string; error: string }[]>();
+    for (const item of auditItems) {
+      if (item.kind === 'event' && typeof item.eventId === 'string') audited.add(item.eventId);
+      if (item.kind === 'attempt' && item.path === 'webhook' && typeof item.target === 'string') {
+        const list = attempts.get(item.target) ?? [];
+        list.push({ eventId: String(item.eventId), outcome: String(item.outcome), error: String(item.error ?? '') });
+        attempts.set(item.target, list);
+      }
+    }
+    const quarantined = new Map<string, string>();
+    for (const item of await scanAll(db, envOf(file, topology.tables.quarantine.env))) {
+      if (typeof item.eventId === 'string') quarantined.set(item.eventId, String(item.reason));
+    }
+    const sqs = new SQSClient({
+      endpoint: file.endpoints.sqs,
+      region: file.env.AWS_REGION ?? 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      useQueueUrlAsEndpoint: false,
+    });
+    const dlq = new Map<string, Map<string, string>>();
+    for (const message of await peekMessages(sqs, envOf(file, topology.queues.webhookDlq.env), 100_000)) {
+      const letter = deadLetterSchema.safeParse(JSON.parse(message.body));
+      const delivery = letter.success ? letter.data : readDlqMessage(message.body);
+      if (!delivery) continue;
+      const reasons = dlq.get(delivery.endpointId) ?? new Map<string, string>();
+      reasons.set(delivery.eventId, letter.success ? letter.data.deadLetter.code : 'max_receives');
+      dlq.set(delivery.endpointId, reasons);
+    }
+    sqs.destroy();
+
+    const endpointFacts: EndpointFacts[] = [];
+    for (const [endpointId, { kind, tenantId }] of endpointIds) {
+      const state = await endpoints.get(tenantId, endpointId);
+      const receiver = receivers.find((r) => r.kind === kind);
+      const deadLettered = new Map(dlq.get(endpointId) ?? []);
+      const attempted = new Set<string>();
+      for (const attempt of attempts.get(endpointId) ?? []) {
+        attempted.add(attempt.eventId);
+        // The DLQ lives in memory: after a crash the audit's record of the dead letter is the evidence.
+        if (['dead-lettered', 'gone', 'refused'].includes(attempt.outcome) && !deadLettered.has(attempt.eventId)) {
+          deadLettered.set(attempt.eventId, `${attempt.outcome} (audit)`);
+        }
+      }
+      endpointFacts.push({
+        kind,
+        tenantId,
+        endpointId,
+        enabled: state?.enabled ?? false,
+        verified: new Map([...(receiver?.verified ?? new Map<string, number>())].filter(([id]) => id.length > 0)),
+        deadLettered,
+        attempted,
+      });
+    }
+    // A receiver sees every tenant's events: keep each endpoint's own tenant only.
+    const byTenant = new Map(written.map((e) => [e.id, e.tenantId]));
+    const facts: Facts = {
+      written,
+      audited,
+      quarantined,
+      clients: clients.map((c) => ({ ...c })),
+      endpoints: endpointFacts.map((e) => ({
+        ...e,
+        verified: new Map([...e.verified].filter(([id]) => byTenant.get(id) === e.tenantId)),
+      })),
+    };
+    return { verdict: classify(facts), facts, dataDir, durationMs: Date.now() - started, faultCounts: counts, restarts };
+  } finally {
+    for (const c of clients) c.client.close();
+    await runtime.stop();
+    await Promise.all(receivers.map((r) => r.close()));
+    if (!options.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
