@@ -49,13 +49,20 @@ type ChildMessage = z.infer<typeof childMessageSchema>;
 /** Fork bench/scenarioProcess.ts for one scenario; kill it at 1.5 × its budget so the suite cannot hang. */
 function runInChild(scenario: Scenario, budgetMs: number, quick: boolean): Promise<ChildMessage> {
   return new Promise((resolve) => {
-    const child = fork(join(import.meta.dirname, 'scenarioProcess.ts'), [scenario.name, String(budgetMs), quick ? 'quick' : 'full'], {
-      execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = fork(
+      join(import.meta.dirname, 'scenarioProcess.ts'),
+      [scenario.name, String(budgetMs), quick ? 'quick' : 'full'],
+      {
+        execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     let answer: ChildMessage | undefined;
     const timer = setTimeout(() => {
-      answer ??= { type: 'failed', reason: `exceeded its hard limit of ${((budgetMs * 1.5) / 1000).toFixed(0)} s` };
+      answer ??= {
+        type: 'failed',
+        reason: `exceeded its hard limit of ${((budgetMs * 1.5) / 1000).toFixed(0)} s`,
+      };
       child.kill('SIGKILL');
     }, budgetMs * 1.5);
     child.on('message', (message: unknown) => {
@@ -69,7 +76,11 @@ function runInChild(scenario: Scenario, budgetMs: number, quick: boolean): Promi
   });
 }
 
-async function runScenario(scenario: Scenario, quick: boolean, suiteStarted: number): Promise<ScenarioResult> {
+async function runScenario(
+  scenario: Scenario,
+  quick: boolean,
+  suiteStarted: number,
+): Promise<ScenarioResult> {
   const started = Date.now();
   const remaining = SUITE_BUDGET_MS - (started - suiteStarted);
   const budgetMs = Math.max(5_000, Math.min(scenario.budgetMs, remaining));
@@ -93,7 +104,9 @@ function printTable(results: BenchResults): void {
   );
   for (const s of results.scenarios) {
     console.log('');
-    console.log(`${s.title} — ${s.status}${s.reason ? `: ${s.reason}` : ''} (${(s.durationMs / 1000).toFixed(1)} s)`);
+    console.log(
+      `${s.title} — ${s.status}${s.reason ? `: ${s.reason}` : ''} (${(s.durationMs / 1000).toFixed(1)} s)`,
+    );
     for (const [name, f] of Object.entries(s.figures)) {
       console.log(`  ${name.padEnd(52)} ${formatValue(f.value).padStart(14)} ${f.unit}`);
     }
@@ -106,7 +119,9 @@ async function main(): Promise<number> {
   const { only, quick, out } = parse(process.argv.slice(2));
   const unknown = only?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
   if (unknown.length > 0) {
-    console.error(`bench: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    console.error(
+      `bench: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
     return 2;
   }
   const selected = SCENARIOS.filter((s) => only === undefined || only.includes(s.name));

@@ -34,7 +34,9 @@ export class AuditLog extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditLogProps) {
     super(scope, id);
-    this.table = createTopologyTable(this, 'Table', 'audit', { removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
+    this.table = createTopologyTable(this, 'Table', 'audit', {
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
     const queues = createTopologyQueues(this, ['auditQueue', 'auditDlq']);
     this.queue = queues.auditQueue;
     this.deadLetterQueue = queues.auditDlq;
@@ -44,6 +46,11 @@ export class AuditLog extends Construct {
       resources: { tables: { audit: this.table, quarantine: props.quarantineTable }, queues },
     });
     this.function = this.handler.function;
-    addQueueMapping(this.function, this.queue, mapping, props.batchSize !== undefined ? { batchSize: props.batchSize } : {});
+    addQueueMapping(
+      this.function,
+      this.queue,
+      mapping,
+      props.batchSize !== undefined ? { batchSize: props.batchSize } : {},
+    );
   }
 }

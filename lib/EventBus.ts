@@ -32,7 +32,10 @@ export interface EventBusProps {
 /** `detail-type` → `detailType`: the L2 `EventPattern` spells wire keys in camelCase. */
 function toL2Pattern(pattern: EventPattern): events.EventPattern {
   return Object.fromEntries(
-    Object.entries(pattern).map(([key, value]) => [key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value]),
+    Object.entries(pattern).map(([key, value]) => [
+      key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
+      value,
+    ]),
   );
 }
 
@@ -51,7 +54,8 @@ export class EventBus extends Construct {
     const retentionDays = props.archiveRetentionDays ?? topology.bus.archiveRetentionDays;
     this.archive = this.bus.archive('Archive', {
       archiveName: `${prefix}-archive`,
-      description: 'Every event the publisher put on the bus (replay does not keep order: resume uses the audit table)',
+      description:
+        'Every event the publisher put on the bus (replay does not keep order: resume uses the audit table)',
       eventPattern: { source: [EVENT_SOURCE] },
       retention: Duration.days(retentionDays),
     });
@@ -84,6 +88,10 @@ export class EventBus extends Construct {
 
   /** ARN of the bus's archive (for replays). */
   get archiveArn(): string {
-    return Stack.of(this).formatArn({ service: 'events', resource: 'archive', resourceName: this.archive.archiveName });
+    return Stack.of(this).formatArn({
+      service: 'events',
+      resource: 'archive',
+      resourceName: this.archive.archiveName,
+    });
   }
 }

@@ -17,7 +17,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRIC_SERVICE, METRIC_SERVICE_DIMENSION, METRICS_NAMESPACE } from '../src/core/metricNames.js';
+import {
+  METRIC,
+  METRIC_SERVICE,
+  METRIC_SERVICE_DIMENSION,
+  METRICS_NAMESPACE,
+} from '../src/core/metricNames.js';
 import type { FunctionName, QueueName, RuleName } from './topology.js';
 import { deadLetterQueueNames } from './topologyQueues.js';
 
@@ -76,7 +81,12 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const prefix = props.namePrefix ?? 'outbox-relay';
-    const thresholds = { iteratorAgeSeconds: 300, errorRatePercent: 5, webhookFailureRatePercent: 25, ...props.thresholds };
+    const thresholds = {
+      iteratorAgeSeconds: 300,
+      errorRatePercent: 5,
+      webhookFailureRatePercent: 25,
+      ...props.thresholds,
+    };
     const functions = Object.entries(props.functions) as [FunctionName, lambda.IFunction][];
 
     if (props.createAlarmTopic ?? props.alarmEmail !== undefined) {
@@ -190,7 +200,11 @@ export class Monitoring extends Construct {
         resources: ['*'], // in a key policy, "*" means this key
       }),
     );
-    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'outbox-relay alarms' });
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      masterKey: key,
+      enforceSSL: true,
+      displayName: 'outbox-relay alarms',
+    });
     if (props.alarmEmail) topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     return topic;
   }
@@ -203,7 +217,8 @@ export class Monitoring extends Construct {
   ): void {
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6 });
-    const custom = (name: string, service: string, statistic = 'Sum') => customMetric(name, service, statistic);
+    const custom = (name: string, service: string, statistic = 'Sum') =>
+      customMetric(name, service, statistic);
 
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
@@ -222,7 +237,9 @@ export class Monitoring extends Construct {
           custom(METRIC.eventsQuarantined, METRIC_SERVICE.publisher),
           custom(METRIC.putEventsRetries, METRIC_SERVICE.publisher),
         ]),
-        graph('Publisher: iterator age (ms)', [publisher.metric('IteratorAge', { statistic: 'Maximum', period: ONE_MINUTE })]),
+        graph('Publisher: iterator age (ms)', [
+          publisher.metric('IteratorAge', { statistic: 'Maximum', period: ONE_MINUTE }),
+        ]),
         graph('Publisher: invocations and errors', [publisher.metricInvocations(), publisher.metricErrors()]),
       );
     }
@@ -239,7 +256,11 @@ export class Monitoring extends Construct {
         });
       const rules = Object.values(props.rules).filter((r): r is events.IRule => r !== undefined);
       this.dashboard.addWidgets(
-        graph('Bus rules: matched events', rules.map((r) => ruleMetric('MatchedEvents', r)), 12),
+        graph(
+          'Bus rules: matched events',
+          rules.map((r) => ruleMetric('MatchedEvents', r)),
+          12,
+        ),
         graph(
           'Bus rules: failed and dead-lettered deliveries',
           rules.flatMap((r) => [ruleMetric('FailedInvocations', r), ruleMetric('InvocationsSentToDlq', r)]),
@@ -249,19 +270,27 @@ export class Monitoring extends Construct {
     }
 
     const dlqNames = new Set(dlqs.map(([name]) => name));
-    const workQueues = (Object.entries(props.queues) as [QueueName, sqs.IQueue][]).filter(([name]) => !dlqNames.has(name));
+    const workQueues = (Object.entries(props.queues) as [QueueName, sqs.IQueue][]).filter(
+      ([name]) => !dlqNames.has(name),
+    );
     this.dashboard.addWidgets(
       graph(
         'Queues: messages waiting',
-        workQueues.map(([name, q]) => q.metricApproximateNumberOfMessagesVisible({ label: name, statistic: 'Maximum' })),
+        workQueues.map(([name, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({ label: name, statistic: 'Maximum' }),
+        ),
       ),
       graph(
         'Queues: age of oldest message (s)',
-        workQueues.map(([name, q]) => q.metricApproximateAgeOfOldestMessage({ label: name, statistic: 'Maximum' })),
+        workQueues.map(([name, q]) =>
+          q.metricApproximateAgeOfOldestMessage({ label: name, statistic: 'Maximum' }),
+        ),
       ),
       graph(
         'Dead-letter queues: messages (alarm > 0)',
-        dlqs.map(([name, q]) => q.metricApproximateNumberOfMessagesVisible({ label: name, statistic: 'Maximum' })),
+        dlqs.map(([name, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({ label: name, statistic: 'Maximum' }),
+        ),
       ),
     );
 
@@ -294,7 +323,11 @@ export class Monitoring extends Construct {
           period: FIVE_MINUTES,
         });
       this.dashboard.addWidgets(
-        graph('WebSocket API: connects and messages', [apiMetric('ConnectCount'), apiMetric('MessageCount')], 12),
+        graph(
+          'WebSocket API: connects and messages',
+          [apiMetric('ConnectCount'), apiMetric('MessageCount')],
+          12,
+        ),
         graph(
           'WebSocket API: errors',
           [apiMetric('ClientError'), apiMetric('IntegrationError'), apiMetric('ExecutionError')],
@@ -317,11 +350,25 @@ export class Monitoring extends Construct {
     );
 
     this.dashboard.addWidgets(
-      graph('Functions: errors', functions.map(([name, fn]) => fn.metricErrors({ label: name })), 8),
-      graph('Functions: duration p99 (ms)', functions.map(([name, fn]) => fn.metricDuration({ label: name, statistic: 'p99' })), 8),
-      graph('Functions: throttles', functions.map(([name, fn]) => fn.metricThrottles({ label: name })), 8),
+      graph(
+        'Functions: errors',
+        functions.map(([name, fn]) => fn.metricErrors({ label: name })),
+        8,
+      ),
+      graph(
+        'Functions: duration p99 (ms)',
+        functions.map(([name, fn]) => fn.metricDuration({ label: name, statistic: 'p99' })),
+        8,
+      ),
+      graph(
+        'Functions: throttles',
+        functions.map(([name, fn]) => fn.metricThrottles({ label: name })),
+        8,
+      ),
     );
 
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 }));
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 }),
+    );
   }
 }

@@ -7,18 +7,18 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TRACKED_TABLES_ENV } from '../src/core/trackedTables.js';
 import { addStreamMapping, streamMappingOf } from './eventSourceMappings.js';
-import type { OutboxTable } from './OutboxTable.js';
 import { acknowledge } from './nagSuppressions.js';
+import type { OutboxTable } from './OutboxTable.js';
 import { Quarantine } from './Quarantine.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
-import { createTopologyQueues } from './topologyQueues.js';
 import type { QueueName } from './topology.js';
+import { createTopologyQueues } from './topologyQueues.js';
 
 export interface OutboxPublisherProps {
   readonly outbox: OutboxTable;
@@ -47,7 +47,8 @@ export class OutboxPublisher extends Construct {
   constructor(scope: Construct, id: string, props: OutboxPublisherProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.quarantineTable = props.quarantineTable ?? new Quarantine(this, 'Quarantine', { removalPolicy }).table;
+    this.quarantineTable =
+      props.quarantineTable ?? new Quarantine(this, 'Quarantine', { removalPolicy }).table;
     const dlqName = mapping.onFailure as QueueName;
     const queues = createTopologyQueues(this, [dlqName]);
     this.deadLetterQueue = queues[dlqName];

@@ -5,18 +5,19 @@
  * `OutboxTable`) so the CLI and the end-to-end suite can target a deployed stack.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { TRACKED_TABLES_ENV } from '../src/core/trackedTables.js';
 import { AuditLog } from './AuditLog.js';
 import { CONFIG_ENV, type OutboxRelayConfig, type OutboxRelayOptions, resolveConfig } from './config.js';
 import { EventBus } from './EventBus.js';
 import { Monitoring } from './Monitoring.js';
 import { OutboxPublisher } from './OutboxPublisher.js';
 import { OutboxTable } from './OutboxTable.js';
-import { Quarantine } from './Quarantine.js';
 import { EXTRA_OUTPUTS, outputNameForEnv } from './outputNames.js';
+import { Quarantine } from './Quarantine.js';
 import type { FunctionSettings } from './TopologyFunction.js';
 import { type FunctionName, type QueueName, type TableName, topology } from './topology.js';
 import { Webhooks } from './Webhooks.js';
@@ -47,10 +48,14 @@ export class OutboxRelayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OutboxRelayStackProps = {}) {
     super(scope, id, {
-      description: 'outbox-relay: DynamoDB outbox → EventBridge → WebSocket fan-out, signed webhooks and an audit log',
+      description:
+        'outbox-relay: DynamoDB outbox → EventBridge → WebSocket fan-out, signed webhooks and an audit log',
       ...props,
     });
-    const config = resolveConfig({ ...(props.options ? { props: props.options } : {}), context: (key) => this.node.tryGetContext(key) });
+    const config = resolveConfig({
+      ...(props.options ? { props: props.options } : {}),
+      context: (key) => this.node.tryGetContext(key),
+    });
     this.config = config;
     const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const functionSettings: FunctionSettings = {
@@ -176,18 +181,41 @@ export class OutboxRelayStack extends Stack {
       const env = topology.queues[name].env;
       output(outputNameForEnv(env), queue.queueUrl, `${env}: the ${name} queue`);
     }
-    output(outputNameForEnv(topology.bus.env), this.eventBus.bus.eventBusName, `${topology.bus.env}: the event bus`);
+    output(
+      outputNameForEnv(topology.bus.env),
+      this.eventBus.bus.eventBusName,
+      `${topology.bus.env}: the event bus`,
+    );
     output(EXTRA_OUTPUTS.eventBusArn, this.eventBus.bus.eventBusArn, 'The event bus ARN');
     output(EXTRA_OUTPUTS.eventBusArchiveName, this.eventBus.archive.archiveName, 'The bus archive (replay)');
-    output(EXTRA_OUTPUTS.webSocketUrl, this.webSocket.url, 'WebSocket URL clients connect to (add ?token=...)');
+    output(
+      EXTRA_OUTPUTS.webSocketUrl,
+      this.webSocket.url,
+      'WebSocket URL clients connect to (add ?token=...)',
+    );
     const management = this.webSocket.managementEndpoint;
     output(EXTRA_OUTPUTS.webSocketManagementEndpoint, management, 'The @connections management endpoint');
     const managementEnv = topology.webSocket.managementEndpointEnv;
     if (outputNameForEnv(managementEnv) !== EXTRA_OUTPUTS.webSocketManagementEndpoint) {
-      output(outputNameForEnv(managementEnv), management, `${managementEnv}: the @connections management endpoint`);
+      output(
+        outputNameForEnv(managementEnv),
+        management,
+        `${managementEnv}: the @connections management endpoint`,
+      );
     }
     if (this.webSocket.jwtSecret) {
-      output(outputNameForEnv(CONFIG_ENV.jwtSecretArn), this.webSocket.jwtSecret.secretArn, `${CONFIG_ENV.jwtSecretArn}: HS256 token secret`);
+      output(
+        outputNameForEnv(CONFIG_ENV.jwtSecretArn),
+        this.webSocket.jwtSecret.secretArn,
+        `${CONFIG_ENV.jwtSecretArn}: HS256 token secret`,
+      );
+    }
+    if (this.config.trackedTables.length > 0) {
+      output(
+        outputNameForEnv(TRACKED_TABLES_ENV),
+        this.outbox.trackedTablesJson,
+        `${TRACKED_TABLES_ENV}: tracked-table mappings`,
+      );
     }
     output(EXTRA_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
     if (this.monitoring.alarmTopic) {

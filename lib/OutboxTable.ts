@@ -52,10 +52,14 @@ export class OutboxTable extends Construct {
     const mappings = trackedTablesSchema.parse(props.trackedTables ?? []);
     this.trackedTables = mappings.map((mapping) => ({
       mapping,
-      table: dynamodb.Table.fromTableAttributes(this, `Tracked${constructId(mapping.tableName.replace(/[^a-zA-Z0-9]/g, ''))}`, {
-        tableName: mapping.tableName,
-        tableStreamArn: mapping.streamArn,
-      }),
+      table: dynamodb.Table.fromTableAttributes(
+        this,
+        `Tracked${constructId(mapping.tableName.replace(/[^a-zA-Z0-9]/g, ''))}`,
+        {
+          tableName: mapping.tableName,
+          tableStreamArn: mapping.streamArn,
+        },
+      ),
     }));
     this.trackedTablesJson = JSON.stringify(mappings);
   }

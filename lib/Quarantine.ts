@@ -17,6 +17,8 @@ export class Quarantine extends Construct {
 
   constructor(scope: Construct, id: string, props: QuarantineProps = {}) {
     super(scope, id);
-    this.table = createTopologyTable(this, 'Table', 'quarantine', { removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
+    this.table = createTopologyTable(this, 'Table', 'quarantine', {
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
   }
 }

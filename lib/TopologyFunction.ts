@@ -19,7 +19,14 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
 import { acknowledge, nagArnToken, nagRefToken } from './nagSuppressions.js';
-import { type FunctionDef, type FunctionName, type QueueName, type TableDef, type TableName, topology } from './topology.js';
+import {
+  type FunctionDef,
+  type FunctionName,
+  type QueueName,
+  type TableDef,
+  type TableName,
+  topology,
+} from './topology.js';
 
 /** Repository root: topology entries are relative to it. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -59,7 +66,8 @@ const BUNDLING: nodejs.BundlingOptions = {
   sourceMap: true,
   sourcesContent: false,
   mainFields: ['module', 'main'],
-  banner: "import { createRequire as __outboxRelayCreateRequire } from 'node:module'; const require = __outboxRelayCreateRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __outboxRelayCreateRequire } from 'node:module'; const require = __outboxRelayCreateRequire(import.meta.url);",
   externalModules: ['@aws-sdk/*'],
   logLevel: nodejs.LogLevel.WARNING,
 };
@@ -119,7 +127,8 @@ export class TopologyFunction extends Construct {
     const fn = this.function;
     for (const { table: tableName, access } of def.tables) {
       const table = resources.tables?.[tableName as TableName];
-      if (!table) throw new Error(`Function ${name} needs table ${tableName}, which its construct did not provide`);
+      if (!table)
+        throw new Error(`Function ${name} needs table ${tableName}, which its construct did not provide`);
       fn.addEnvironment(topology.tables[tableName as TableName].env, table.tableName);
       if (access === 'read') table.grantReadData(fn);
       else if (access === 'write') table.grantWriteData(fn);
@@ -134,7 +143,8 @@ export class TopologyFunction extends Construct {
     }
     for (const { queue: queueName, access } of def.queues) {
       const queue = resources.queues?.[queueName as QueueName];
-      if (!queue) throw new Error(`Function ${name} needs queue ${queueName}, which its construct did not provide`);
+      if (!queue)
+        throw new Error(`Function ${name} needs queue ${queueName}, which its construct did not provide`);
       fn.addEnvironment(topology.queues[queueName as QueueName].env, queue.queueUrl);
       if (access === 'send' || access === 'sendConsume') queue.grantSendMessages(fn);
       if (access === 'consume' || access === 'sendConsume') queue.grantConsumeMessages(fn);

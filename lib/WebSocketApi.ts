@@ -21,7 +21,7 @@ import { CONFIG_ENV } from './config.js';
 import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
 import { acknowledge } from './nagSuppressions.js';
 import { constructId } from './naming.js';
-import { type FunctionSettings, type TopologyResources, TopologyFunction } from './TopologyFunction.js';
+import { type FunctionSettings, TopologyFunction, type TopologyResources } from './TopologyFunction.js';
 import { type FunctionName, topology } from './topology.js';
 import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
@@ -41,7 +41,11 @@ export interface WebSocketApiProps {
   /** Origins allowed to connect (checked by the authorizer); empty = any. @default [] */
   readonly allowedOrigins?: readonly string[];
   /** Fan-out coalescing and its batching window. @default coalesce, 50 events per frame, 1 s window */
-  readonly fanout?: { readonly coalesce?: boolean; readonly maxEventsPerFrame?: number; readonly batchingWindowSeconds?: number };
+  readonly fanout?: {
+    readonly coalesce?: boolean;
+    readonly maxEventsPerFrame?: number;
+    readonly batchingWindowSeconds?: number;
+  };
   /** Fan-out messages per batch. @default the topology's */
   readonly fanoutBatchSize?: number;
   /** More missed events than this on resume → `refresh`. @default 1000 */
@@ -77,7 +81,13 @@ const ACCESS_LOG_FORMAT = apigateway.AccessLogFormat.custom(
   }),
 );
 
-const WS_FUNCTIONS = ['wsAuthorizer', 'wsConnect', 'wsDisconnect', 'wsMessage', 'fanout'] as const satisfies readonly FunctionName[];
+const WS_FUNCTIONS = [
+  'wsAuthorizer',
+  'wsConnect',
+  'wsDisconnect',
+  'wsMessage',
+  'fanout',
+] as const satisfies readonly FunctionName[];
 type WebSocketFunctionName = (typeof WS_FUNCTIONS)[number];
 
 export class WebSocketApi extends Construct {
@@ -117,8 +127,14 @@ export class WebSocketApi extends Construct {
       webSocketApi: this.api,
       stageName: topology.webSocket.stageName,
       autoDeploy: true,
-      throttle: { rateLimit: topology.webSocket.throttling.rateLimit, burstLimit: topology.webSocket.throttling.burstLimit },
-      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup), format: ACCESS_LOG_FORMAT },
+      throttle: {
+        rateLimit: topology.webSocket.throttling.rateLimit,
+        burstLimit: topology.webSocket.throttling.burstLimit,
+      },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: ACCESS_LOG_FORMAT,
+      },
     });
     if (props.createAccountLogRole ?? true) this.addAccountLogRole();
 
@@ -185,7 +201,10 @@ export class WebSocketApi extends Construct {
     const routes: Record<string, apigwv2.WebSocketRoute> = {};
     for (const route of topology.webSocket.routes) {
       const handler = handlers[route.function as WebSocketFunctionName];
-      if (!handler) throw new Error(`WebSocket route ${route.routeKey}: function ${route.function} is not a WebSocket function`);
+      if (!handler)
+        throw new Error(
+          `WebSocket route ${route.routeKey}: function ${route.function} is not a WebSocket function`,
+        );
       const isConnect = route.routeKey === '$connect';
       const added = this.api.addRoute(route.routeKey, {
         integration: integrationFor(route.function, handler.function),
@@ -211,7 +230,9 @@ export class WebSocketApi extends Construct {
     const role = new iam.Role(this, 'ApiGatewayLogsRole', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       description: 'API Gateway (account-wide): write access and execution logs to CloudWatch Logs',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+      ],
     });
     // Other APIs in the account rely on this setting once it exists: keep it when the stack goes.
     role.applyRemovalPolicy(RemovalPolicy.RETAIN);

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../src/core/retrySchedule.js';
 import { CONFIG_ENV } from './config.js';
 import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
-import { type FunctionSettings, type TopologyResources, TopologyFunction } from './TopologyFunction.js';
+import { type FunctionSettings, TopologyFunction, type TopologyResources } from './TopologyFunction.js';
 import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
 
@@ -57,17 +57,30 @@ export class Webhooks extends Construct {
       removalPolicy,
       encryptionKey: this.endpointsKey,
     });
-    const queues = createTopologyQueues(this, ['webhookDispatchQueue', 'webhookDispatchDlq', 'webhookDeliveryQueue', 'webhookDlq']);
+    const queues = createTopologyQueues(this, [
+      'webhookDispatchQueue',
+      'webhookDispatchDlq',
+      'webhookDeliveryQueue',
+      'webhookDlq',
+    ]);
     this.dispatchQueue = queues.webhookDispatchQueue;
     this.dispatchDeadLetterQueue = queues.webhookDispatchDlq;
     this.deliveryQueue = queues.webhookDeliveryQueue;
     this.deadLetterQueue = queues.webhookDlq;
 
     const resources: TopologyResources = {
-      tables: { webhookEndpoints: this.endpointsTable, audit: props.auditTable, quarantine: props.quarantineTable },
+      tables: {
+        webhookEndpoints: this.endpointsTable,
+        audit: props.auditTable,
+        quarantine: props.quarantineTable,
+      },
       queues,
     };
-    this.dispatcher = new TopologyFunction(this, 'Dispatcher', { name: 'webhookDispatcher', ...props.functionSettings, resources });
+    this.dispatcher = new TopologyFunction(this, 'Dispatcher', {
+      name: 'webhookDispatcher',
+      ...props.functionSettings,
+      resources,
+    });
     this.delivery = new TopologyFunction(this, 'Delivery', {
       name: 'webhookDelivery',
       ...props.functionSettings,

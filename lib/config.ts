@@ -54,9 +54,9 @@ const retryDelay = z
   });
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
-const origin = z
-  .string()
-  .regex(/^https?:\/\/[a-zA-Z0-9.-]+(:\d{1,5})?$/, { error: 'must be an origin such as https://app.example.com' });
+const origin = z.string().regex(/^https?:\/\/[a-zA-Z0-9.-]+(:\d{1,5})?$/, {
+  error: 'must be an origin such as https://app.example.com',
+});
 
 const authSchema = z
   .object({
@@ -72,16 +72,17 @@ const authSchema = z
   .strict()
   .superRefine((auth, ctx) => {
     if (auth.mode !== 'oidc') return;
-    if (auth.issuer === undefined) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when auth.mode is "oidc"' });
-    if (auth.audience === undefined) ctx.addIssue({ code: 'custom', path: ['audience'], message: 'is required when auth.mode is "oidc"' });
+    if (auth.issuer === undefined)
+      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when auth.mode is "oidc"' });
+    if (auth.audience === undefined)
+      ctx.addIssue({ code: 'custom', path: ['audience'], message: 'is required when auth.mode is "oidc"' });
   });
 
 const batchSizesSchema = z
   .object(
-    Object.fromEntries(mappingFunctions.map((fn) => [fn, wholeNumber(1, MAX_BATCH_SIZE, 'records per batch').optional()])) as Record<
-      MappingFunction,
-      z.ZodOptional<z.ZodNumber>
-    >,
+    Object.fromEntries(
+      mappingFunctions.map((fn) => [fn, wholeNumber(1, MAX_BATCH_SIZE, 'records per batch').optional()]),
+    ) as Record<MappingFunction, z.ZodOptional<z.ZodNumber>>,
   )
   .strict();
 
@@ -90,7 +91,9 @@ export const configSchema = z
     /** Prefix of the names the stack sets (bus, archive, API, dashboard, alarms). */
     namePrefix: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{1,30}$/, { error: 'must be 2-31 lower-case letters, digits or dashes, starting with a letter' })
+      .regex(/^[a-z][a-z0-9-]{1,30}$/, {
+        error: 'must be 2-31 lower-case letters, digits or dashes, starting with a letter',
+      })
       .default('outbox-relay'),
     /** Retention of every log group (function logs and WebSocket access logs). */
     logRetentionDays: z
@@ -100,9 +103,13 @@ export const configSchema = z
       })
       .default(30),
     /** Retention of the event bus archive; 0 keeps events forever. */
-    archiveRetentionDays: wholeNumber(0, 3650, 'days; 0 = forever').default(topology.bus.archiveRetentionDays),
+    archiveRetentionDays: wholeNumber(0, 3650, 'days; 0 = forever').default(
+      topology.bus.archiveRetentionDays,
+    ),
     /** What happens to the tables (and the endpoints table's key) when the stack is deleted. */
-    removalPolicy: z.enum(['retain', 'destroy'], { error: 'must be "retain" or "destroy"' }).default('retain'),
+    removalPolicy: z
+      .enum(['retain', 'destroy'], { error: 'must be "retain" or "destroy"' })
+      .default('retain'),
     /** Per-mapping batch size overrides (key = topology function name); default: the topology's. */
     batchSizes: batchSizesSchema.default({}),
     /** Seconds before attempt 1, 2, ...: the first is 0 (immediately). Sets WEBHOOK_RETRY_SCHEDULE. */
@@ -263,20 +270,28 @@ export function optionsFromContext(read: ContextReader): Record<string, unknown>
   // A single value where a list is expected (`-c outboxRelay.allowedOrigins=https://a.example`).
   for (const key of ['webhookRetrySchedule', 'allowedOrigins'] as const) {
     const value = options[key];
-    if (value !== undefined && !Array.isArray(value) && read(`${CONTEXT_KEY}.${key}`) !== undefined) options[key] = [value];
+    if (value !== undefined && !Array.isArray(value) && read(`${CONTEXT_KEY}.${key}`) !== undefined)
+      options[key] = [value];
   }
   return options;
 }
 
 /** Typed props win over context; context over defaults. Objects merge one level deep. */
-export function resolveConfig(input: { props?: OutboxRelayOptions; context?: ContextReader }): OutboxRelayConfig {
+export function resolveConfig(input: {
+  props?: OutboxRelayOptions;
+  context?: ContextReader;
+}): OutboxRelayConfig {
   const fromContext = input.context ? optionsFromContext(input.context) : {};
   const merged: Record<string, unknown> = { ...fromContext };
   for (const [key, value] of Object.entries(input.props ?? {})) {
     if (value === undefined) continue;
     const existing = merged[key];
     const bothObjects =
-      typeof value === 'object' && !Array.isArray(value) && typeof existing === 'object' && existing !== null && !Array.isArray(existing);
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      typeof existing === 'object' &&
+      existing !== null &&
+      !Array.isArray(existing);
     merged[key] = bothObjects ? { ...existing, ...value } : value;
   }
   return parseConfig(merged);

@@ -86,7 +86,9 @@ export function queueMappingOf(fn: string): QueueMappingDef {
 
 /** The topology's stream mapping of a function on a table (throws if the topology has none). */
 export function streamMappingOf(fn: string, table: string): StreamMappingDef {
-  const def = (topology.streamMappings as readonly StreamMappingDef[]).find((m) => m.function === fn && m.table === table);
+  const def = (topology.streamMappings as readonly StreamMappingDef[]).find(
+    (m) => m.function === fn && m.table === table,
+  );
   if (!def) throw new Error(`topology.streamMappings has no mapping for function ${fn} on table ${table}`);
   return def;
 }

@@ -17,7 +17,10 @@ function queueDef(name: QueueName): QueueDef {
  * Create the named queues in `scope`, dead-letter queues first. A queue's dead-letter queue must
  * be among `names` (each construct owns a queue together with its DLQ).
  */
-export function createTopologyQueues<N extends QueueName>(scope: Construct, names: readonly N[]): Record<N, sqs.Queue> {
+export function createTopologyQueues<N extends QueueName>(
+  scope: Construct,
+  names: readonly N[],
+): Record<N, sqs.Queue> {
   const created = new Map<QueueName, sqs.Queue>();
   const create = (name: QueueName): sqs.Queue => {
     const existing = created.get(name);
@@ -27,7 +30,9 @@ export function createTopologyQueues<N extends QueueName>(scope: Construct, name
     if (def.deadLetter) {
       const dlqName = def.deadLetter.queue as QueueName;
       if (!(names as readonly QueueName[]).includes(dlqName)) {
-        throw new Error(`Queue ${name}: its dead-letter queue ${dlqName} must be created in the same construct`);
+        throw new Error(
+          `Queue ${name}: its dead-letter queue ${dlqName} must be created in the same construct`,
+        );
       }
       deadLetterQueue = { queue: create(dlqName), maxReceiveCount: def.deadLetter.maxReceiveCount };
     }

@@ -19,7 +19,10 @@ export interface TopologyTableOptions {
 }
 
 function attribute(key: KeyDef): dynamodb.Attribute {
-  return { name: key.name, type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER };
+  return {
+    name: key.name,
+    type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+  };
 }
 
 const STREAM_VIEW: Record<NonNullable<TableDef['stream']>, dynamodb.StreamViewType> = {
@@ -27,7 +30,12 @@ const STREAM_VIEW: Record<NonNullable<TableDef['stream']>, dynamodb.StreamViewTy
   NEW_AND_OLD_IMAGES: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
 };
 
-export function createTopologyTable(scope: Construct, id: string, name: TableName, options: TopologyTableOptions): dynamodb.Table {
+export function createTopologyTable(
+  scope: Construct,
+  id: string,
+  name: TableName,
+  options: TopologyTableOptions,
+): dynamodb.Table {
   const def: TableDef = topology.tables[name];
   const table = new dynamodb.Table(scope, id, {
     partitionKey: attribute(def.partitionKey),

@@ -55,13 +55,15 @@ async function main(): Promise<void> {
   console.log(
     `outbox-relay: starting the offline runtime (${flags['in-memory'] ? 'in memory' : `data in ${dataDir}`})...`,
   );
+  // Parsed before anything starts, so a bad configuration refuses to start instead of leaking a JVM.
+  const faults = new FaultInjector(faultConfigAtStart(process.argv.slice(2), process.env));
   const runtime = await startRuntime({
     ...(flags['in-memory'] ? {} : { dataDir }),
     ports: await previousPorts(),
     quiet: flags.quiet,
     log: (line) => console.error(line),
   });
-  installFaults(runtime, new FaultInjector(faultConfigAtStart(process.argv.slice(2), process.env)));
+  installFaults(runtime, faults);
   if (!flags['in-memory']) {
     await startCrashRecovery(runtime, dataDir, previousRunCrashed(dataDir), (line) => console.error(line));
   }

@@ -1,7 +1,7 @@
 /** EventBridge events as the bus rules put them on the queues (SQS body = the event JSON, `detail` = envelope). */
 import { randomUUID } from 'node:crypto';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/constants.js';
-import { EVENT_SOURCE, type Envelope } from '../../src/core/envelope.js';
+import { type Envelope, EVENT_SOURCE } from '../../src/core/envelope.js';
 import { outboxRowToEnvelope } from '../../src/core/outboxRow.js';
 import { BENCH_TENANT, nowMs } from './harness.js';
 
@@ -36,7 +36,10 @@ export function busEventBody(envelope: Envelope): string {
 }
 
 /** An SQS event (Lambda shape) carrying the given bodies, as a queue mapping would invoke the handler. */
-export function sqsEvent(bodies: readonly string[], queueArn = 'arn:aws:sqs:us-east-1:000000000000:bench'): unknown {
+export function sqsEvent(
+  bodies: readonly string[],
+  queueArn = 'arn:aws:sqs:us-east-1:000000000000:bench',
+): unknown {
   return {
     Records: bodies.map((body) => ({
       messageId: randomUUID(),

@@ -21,39 +21,45 @@ const commandSchema = z.discriminatedUnion('cmd', [
     concurrency: z.number().int().positive(),
   }),
   z.object({ cmd: z.literal('reset') }),
-  z.object({ cmd: z.literal('waitForEvents'), perClient: z.number().int().nonnegative(), timeoutMs: z.number() }),
+  z.object({
+    cmd: z.literal('waitForEvents'),
+    perClient: z.number().int().nonnegative(),
+    timeoutMs: z.number(),
+  }),
   z.object({ cmd: z.literal('report') }),
   z.object({ cmd: z.literal('close') }),
 ]);
 export type FleetCommand = z.infer<typeof commandSchema>;
 
-const frameSchema = z.union([
-  z.object({ type: z.literal('event'), event: z.object({ id: z.string(), position: z.string(), data: z.record(z.string(), z.unknown()) }) }),
-  z.object({
-    type: z.literal('events'),
-    events: z.array(z.object({ id: z.string(), position: z.string(), data: z.record(z.string(), z.unknown()) })),
-  }),
-  z.object({ type: z.string() }).loose(),
-]);
+const benchEventSchema = z.object({
+  id: z.string(),
+  position: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+type BenchEvent = z.infer<typeof benchEventSchema>;
+const eventFrameSchema = z.object({ type: z.literal('event'), event: benchEventSchema });
+const eventsFrameSchema = z.object({ type: z.literal('events'), events: z.array(benchEventSchema) });
+const otherFrameSchema = z.object({ type: z.string() });
 
-export interface FleetReport {
-  readonly clients: number;
-  readonly open: number;
+export const fleetReportSchema = z.object({
+  clients: z.number(),
+  open: z.number(),
   /** WebSocket messages received that carried events (`event` or `events` frames). */
-  readonly eventMessages: number;
-  readonly otherMessages: number;
-  readonly refreshFrames: number;
-  readonly eventsReceived: number;
-  readonly duplicates: number;
-  readonly outOfOrder: number;
-  readonly maxMessageBytes: number;
+  eventMessages: z.number(),
+  otherMessages: z.number(),
+  refreshFrames: z.number(),
+  eventsReceived: z.number(),
+  duplicates: z.number(),
+  outOfOrder: z.number(),
+  maxMessageBytes: z.number(),
   /** Receipt latency samples (ms) against `data.sentAt`, one per event per client. */
-  readonly latencies: number[];
+  latencies: z.array(z.number()),
   /** Per event id: how many clients got it, and the first and last receipt time (epoch ms). */
-  readonly byEvent: Record<string, { count: number; first: number; last: number }>;
+  byEvent: z.record(z.string(), z.object({ count: z.number(), first: z.number(), last: z.number() })),
   /** Events received by the client that received the fewest. */
-  readonly minEventsPerClient: number;
-}
+  minEventsPerClient: z.number(),
+});
+export type FleetReport = z.infer<typeof fleetReportSchema>;
 
 interface ClientState {
   socket: WebSocket;
@@ -92,7 +98,7 @@ function reset(): void {
   }
 }
 
-function record(client: ClientState, event: { id: string; position: string; data: Record<string, unknown> }, at: number): void {
+function record(client: ClientState, event: BenchEvent, at: number): void {
   eventsReceived += 1;
   client.events += 1;
   if (client.seen.has(event.id)) duplicates += 1;
@@ -123,25 +129,27 @@ function openClient(url: string, token: string, channel: string): Promise<Client
       const at = now();
       const text = data.toString();
       maxMessageBytes = Math.max(maxMessageBytes, data.byteLength);
-      const parsed = frameSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) return;
-      const frame = parsed.data;
-      if (frame.type === 'event' && 'event' in frame) {
+      const json: unknown = JSON.parse(text);
+      const single = eventFrameSchema.safeParse(json);
+      if (single.success) {
         eventMessages += 1;
-        record(state, frame.event as { id: string; position: string; data: Record<string, unknown> }, at);
-      } else if (frame.type === 'events' && 'events' in frame && Array.isArray(frame.events)) {
+        record(state, single.data.event, at);
+        return;
+      }
+      const several = eventsFrameSchema.safeParse(json);
+      if (several.success) {
         eventMessages += 1;
-        for (const event of frame.events as { id: string; position: string; data: Record<string, unknown> }[]) {
-          record(state, event, at);
-        }
-      } else {
-        otherMessages += 1;
-        if (frame.type === 'refresh') refreshFrames += 1;
-        if (frame.type === 'subscribed' && !subscribed) {
-          subscribed = true;
-          clearTimeout(timer);
-          resolve(state);
-        }
+        for (const event of several.data.events) record(state, event, at);
+        return;
+      }
+      const other = otherFrameSchema.safeParse(json);
+      if (!other.success) return;
+      otherMessages += 1;
+      if (other.data.type === 'refresh') refreshFrames += 1;
+      if (other.data.type === 'subscribed' && !subscribed) {
+        subscribed = true;
+        clearTimeout(timer);
+        resolve(state);
       }
     });
     socket.on('error', (error) => {
@@ -157,7 +165,9 @@ function openClient(url: string, token: string, channel: string): Promise<Client
   });
 }
 
-async function connect(command: Extract<FleetCommand, { cmd: 'connect' }>): Promise<{ connected: number; failed: number; errors: string[] }> {
+async function connect(
+  command: Extract<FleetCommand, { cmd: 'connect' }>,
+): Promise<{ connected: number; failed: number; errors: string[] }> {
   let next = 0;
   let failed = 0;
   const errors = new Set<string>();
@@ -170,7 +180,8 @@ async function connect(command: Extract<FleetCommand, { cmd: 'connect' }>): Prom
         failed += 1;
         errors.add(error instanceof Error ? error.message : String(error));
       }
-      if ((clients.length + failed) % 1000 === 0) process.send?.({ type: 'progress', connected: clients.length, failed });
+      if ((clients.length + failed) % 1000 === 0)
+        process.send?.({ type: 'progress', connected: clients.length, failed });
     }
   };
   await Promise.all(Array.from({ length: command.concurrency }, worker));
@@ -211,7 +222,10 @@ process.on('message', (raw: unknown) => {
   };
   switch (command.cmd) {
     case 'connect':
-      connect(command).then((result) => reply(result), (error: unknown) => reply({ error: String(error) }));
+      connect(command).then(
+        (result) => reply(result),
+        (error: unknown) => reply({ error: String(error) }),
+      );
       break;
     case 'reset':
       reset();

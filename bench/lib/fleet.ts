@@ -1,7 +1,7 @@
 /** The parent's side of a client fleet (bench/lib/clientFleet.ts runs in a child process). */
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import type { FleetCommand, FleetReport } from './clientFleet.js';
+import { type FleetCommand, type FleetReport, fleetReportSchema } from './clientFleet.js';
 
 interface Reply {
   readonly type: 'reply';
@@ -24,8 +24,14 @@ export class FleetHandle {
       if (isReply(message)) {
         this.waiting.get(message.cmd)?.(message);
         this.waiting.delete(message.cmd);
-      } else if (typeof message === 'object' && message !== null && Reflect.get(message, 'type') === 'progress') {
-        onProgress(`clients connected: ${String(Reflect.get(message, 'connected'))}, failed: ${String(Reflect.get(message, 'failed'))}`);
+      } else if (
+        typeof message === 'object' &&
+        message !== null &&
+        Reflect.get(message, 'type') === 'progress'
+      ) {
+        onProgress(
+          `clients connected: ${String(Reflect.get(message, 'connected'))}, failed: ${String(Reflect.get(message, 'failed'))}`,
+        );
       }
     });
   }
@@ -58,7 +64,13 @@ export class FleetHandle {
   }
 
   /** Opens `count` more clients; `connected` in the answer is the fleet's total. */
-  async connect(url: string, token: string, channel: string, count: number, concurrency = 100): Promise<{ connected: number; failed: number; errors: string[] }> {
+  async connect(
+    url: string,
+    token: string,
+    channel: string,
+    count: number,
+    concurrency = 100,
+  ): Promise<{ connected: number; failed: number; errors: string[] }> {
     const reply = await this.send({ cmd: 'connect', url, token, channel, count, concurrency });
     if (typeof reply.error === 'string') throw new Error(reply.error);
     return {
@@ -80,7 +92,7 @@ export class FleetHandle {
 
   async report(): Promise<FleetReport> {
     const reply = await this.send({ cmd: 'report' });
-    return reply.report as FleetReport;
+    return fleetReportSchema.parse(reply.report);
   }
 
   /** The child's peak RSS is not the runtime's; reported separately if needed. */

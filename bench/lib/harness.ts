@@ -12,8 +12,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/constants.js';
 import type { Runtime, RuntimeOptions } from '../../local/runtime.js';
 import { createWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { DEV_POLICY } from '../../src/core/addressPolicy.js';
-import { createEndpoint, type WebhookEndpoint } from '../../src/core/webhookEndpoint.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
+import { createEndpoint, type WebhookEndpoint } from '../../src/core/webhookEndpoint.js';
 import { appendToOutbox } from '../../src/producer/index.js';
 import { ScenarioSkipped } from './results.js';
 
@@ -22,7 +22,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 /** Start the runtime, or skip the scenario when it (or a handler it needs) is not there yet. */
 export async function startBenchRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  if (!existsSync(resolve(ROOT, 'local/runtime.ts'))) throw new ScenarioSkipped('local/runtime.ts does not exist yet');
+  if (!existsSync(resolve(ROOT, 'local/runtime.ts')))
+    throw new ScenarioSkipped('local/runtime.ts does not exist yet');
   resolveLocalhostSubdomains();
   for (const fn of Object.values(topology.functions)) {
     if (!existsSync(resolve(ROOT, fn.entry))) throw new ScenarioSkipped(`${fn.entry} does not exist yet`);
@@ -59,7 +60,11 @@ function resolveLocalhostSubdomains(): void {
 
 export function documentClient(runtime: Runtime): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    new DynamoDBClient({
+      endpoint: runtime.endpoints.dynamodb,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
 }
@@ -118,7 +123,12 @@ export async function addWebhookEndpoint(
 ): Promise<WebhookEndpoint> {
   const endpoint = createEndpoint(
     { url, ...settings },
-    { tenantId: BENCH_TENANT, now: new Date(), policy: DEV_POLICY, defaultMaxAttempts: settings.maxAttempts ?? 3 },
+    {
+      tenantId: BENCH_TENANT,
+      now: new Date(),
+      policy: DEV_POLICY,
+      defaultMaxAttempts: settings.maxAttempts ?? 3,
+    },
   );
   await createWebhookEndpointsRepository({
     client,

@@ -10,7 +10,9 @@ const streamEventSchema = z.object({
   Records: z.array(
     z.object({
       dynamodb: z.object({
-        NewImage: z.object({ data: z.object({ M: z.object({ sentAt: z.object({ N: z.string() }) }).loose() }) }).loose(),
+        NewImage: z
+          .object({ data: z.object({ M: z.object({ sentAt: z.object({ N: z.string() }) }).loose() }) })
+          .loose(),
       }),
     }),
   ),
@@ -19,9 +21,18 @@ const sqsEventSchema = z.object({ Records: z.array(z.object({ body: z.string() }
 const withSentAt = z.object({ data: z.object({ sentAt: z.number() }).loose() }).loose();
 /** A bus event (`detail`), a targeted fan-out retry (`envelope`) or a webhook delivery message (`event`). */
 const carriers = [
-  z.object({ detail: withSentAt }).loose().transform((v) => v.detail.data.sentAt),
-  z.object({ envelope: withSentAt }).loose().transform((v) => v.envelope.data.sentAt),
-  z.object({ event: withSentAt }).loose().transform((v) => v.event.data.sentAt),
+  z
+    .object({ detail: withSentAt })
+    .loose()
+    .transform((v) => v.detail.data.sentAt),
+  z
+    .object({ envelope: withSentAt })
+    .loose()
+    .transform((v) => v.envelope.data.sentAt),
+  z
+    .object({ event: withSentAt })
+    .loose()
+    .transform((v) => v.event.data.sentAt),
 ];
 
 function sentAtOfBody(body: string): number | undefined {

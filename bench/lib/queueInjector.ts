@@ -10,7 +10,11 @@ export class QueueInjector {
     runtime: Runtime,
     private readonly queueUrl: string,
   ) {
-    this.client = new SQSClient({ endpoint: runtime.endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    this.client = new SQSClient({
+      endpoint: runtime.endpoints.sqs,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
   }
 
   static forQueue(runtime: Runtime, queue: string): QueueInjector {
@@ -29,7 +33,8 @@ export class QueueInjector {
           Entries: chunk.map((MessageBody, index) => ({ Id: String(index), MessageBody })),
         }),
       );
-      if (out.Failed && out.Failed.length > 0) throw new Error(`SendMessageBatch failed: ${out.Failed[0]?.Message ?? ''}`);
+      if (out.Failed && out.Failed.length > 0)
+        throw new Error(`SendMessageBatch failed: ${out.Failed[0]?.Message ?? ''}`);
     }
   }
 

@@ -5,7 +5,8 @@
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type OutboxRowInput, toOutboxRow } from '../../src/core/outboxRow.js';
 
-const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/outbox-relay-outbox/stream/2026-11-23T00:00:00.000';
+const STREAM_ARN =
+  'arn:aws:dynamodb:us-east-1:000000000000:table/outbox-relay-outbox/stream/2026-11-23T00:00:00.000';
 
 function toAttribute(value: unknown): AttributeValue {
   if (value === null || value === undefined) return { NULL: true };

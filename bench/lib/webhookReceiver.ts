@@ -4,7 +4,7 @@
  * against the event's `data.sentAt`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { nowMs } from './harness.js';
 
@@ -54,7 +54,10 @@ export async function startWebhookReceiver(options: { hang?: boolean } = {}): Pr
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string')
+    throw new Error('the webhook receiver has no TCP port');
+  const { port } = address;
   return {
     url: `http://127.0.0.1:${port}/hook`,
     get requests() {

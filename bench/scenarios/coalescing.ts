@@ -25,15 +25,32 @@ export const coalescingScenario: Scenario = {
     const rate = context.quick ? 100 : 200;
     const seconds = context.quick ? 5 : 30;
     const events = rate * seconds;
-    const runtime = await startBenchRuntime({ disabledMappings: ['audit', 'webhookDispatcher', 'webhookDelivery'] });
+    // Fan-out invocations: when each started and how many records it got (the mapping runs one batch at a time).
+    const invocations: { at: number; records: number }[] = [];
+    const runtime = await startBenchRuntime({
+      disabledMappings: ['audit', 'webhookDispatcher', 'webhookDelivery'],
+      invocationInterceptor: (fn, event) => {
+        if (fn !== 'fanout') return;
+        const records =
+          typeof event === 'object' && event !== null ? Reflect.get(event, 'Records') : undefined;
+        invocations.push({ at: performance.now(), records: Array.isArray(records) ? records.length : 0 });
+      },
+    });
     const fleet = await FleetHandle.start(context.progress);
     const injector = QueueInjector.forQueue(runtime, 'fanoutQueue');
     const figures: ScenarioOutput['figures'] = {};
     const notes: string[] = [];
     const previousCoalesce = process.env.FANOUT_COALESCE;
     try {
-      const connected = await fleet.connect(runtime.endpoints.webSocket, await mintToken(runtime, 'coalesce-bench'), CHANNEL, subscribers, 50);
-      if (connected.failed > 0) notes.push(`${connected.failed} subscribers failed to connect: ${connected.errors.join('; ')}`);
+      const connected = await fleet.connect(
+        runtime.endpoints.webSocket,
+        await mintToken(runtime, 'coalesce-bench'),
+        CHANNEL,
+        subscribers,
+        50,
+      );
+      if (connected.failed > 0)
+        notes.push(`${connected.failed} subscribers failed to connect: ${connected.errors.join('; ')}`);
 
       // Baseline: one event at a time, coalescing off, nothing else queued.
       process.env.FANOUT_COALESCE = 'false';
@@ -53,13 +70,19 @@ export const coalescingScenario: Scenario = {
         process.env.FANOUT_COALESCE = mode === 'on' ? 'true' : 'false';
         await fleet.reset();
         runtime.gateway.resetStats();
+        invocations.length = 0;
         const t0 = performance.now();
         // 10 events per SendMessageBatch, every 50 ms = 200 events/s.
         const batches = events / 10;
-        await paced(batches, rate / 10, () => injector.send(Array.from({ length: 10 }, () => busEventBody(stampedEnvelope(CHANNEL)))), {
-          onProgress: (n) => context.progress(`${mode}: ${n * 10} events sent`),
-          progressEvery: Math.max(1, Math.round(batches / 6)),
-        });
+        await paced(
+          batches,
+          rate / 10,
+          () => injector.send(Array.from({ length: 10 }, () => busEventBody(stampedEnvelope(CHANNEL)))),
+          {
+            onProgress: (n) => context.progress(`${mode}: ${n * 10} events sent`),
+            progressEvery: Math.max(1, Math.round(batches / 6)),
+          },
+        );
         const complete = await fleet.waitForEvents(events, drainSeconds * 1000);
         const elapsed = (performance.now() - t0) / 1000;
         const report = await fleet.report();
@@ -67,7 +90,10 @@ export const coalescingScenario: Scenario = {
         const delivered = report.eventsReceived;
         figures[`${mode}.eventsSent`] = figure(events, 'events');
         figures[`${mode}.eventDeliveries`] = figure(delivered, 'event deliveries');
-        figures[`${mode}.messagesPerEventPerSubscriber`] = figure(report.eventMessages / Math.max(1, delivered), 'messages');
+        figures[`${mode}.messagesPerEventPerSubscriber`] = figure(
+          report.eventMessages / Math.max(1, delivered),
+          'messages',
+        );
         figures[`${mode}.connectionsCalls`] = figure(stats.postCalls, 'calls');
         figures[`${mode}.messageUnits32KB`] = figure(stats.units, 'units');
         figures[`${mode}.maxMessageBytes`] = figure(report.maxMessageBytes, 'bytes');
@@ -77,6 +103,13 @@ export const coalescingScenario: Scenario = {
         figures[`${mode}.p95`] = figure(percentile(report.latencies, 95), 'ms');
         figures[`${mode}.p99`] = figure(percentile(report.latencies, 99), 'ms');
         figures[`${mode}.deliveriesPerSecond`] = figure(delivered / elapsed, 'event deliveries/s');
+        const gaps = invocations.slice(1).map((inv, i) => inv.at - (invocations[i]?.at ?? inv.at));
+        figures[`${mode}.fanoutInvocations`] = figure(invocations.length, 'invocations');
+        figures[`${mode}.fanoutRecordsPerInvocation`] = figure(
+          invocations.reduce((sum, inv) => sum + inv.records, 0) / Math.max(1, invocations.length),
+          'records',
+        );
+        figures[`${mode}.fanoutInvocationIntervalP50`] = figure(percentile(gaps, 50), 'ms');
         if (!complete) {
           notes.push(
             `Coalescing ${mode}: ${delivered} of ${events * subscribers} event deliveries within ${drainSeconds} s of draining; the rest were dropped from the queue (purged) to bound the run. Latencies cover delivered events only.`,

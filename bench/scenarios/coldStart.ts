@@ -1,16 +1,23 @@
 /**
- * (a) Cold start and size: bundle every Lambda entry of the topology with esbuild the way the CDK's
- * NodejsFunction does (node22, ESM, minified), then time the module load (the part of a cold start
- * that is ours) in a fresh Node process, median of a few runs. Two bundles per function: with the
- * AWS SDK inside, and with `@aws-sdk/*` left to the runtime (the CDK default on Node 18+).
+ * (a) Cold start and size: bundle every Lambda entry of the topology with esbuild the way
+ * lib/TopologyFunction.ts has the CDK do it (node22, ESM with a `require` banner, minified,
+ * module-first main fields), then time the module load (the part of a cold start that is ours) in
+ * a fresh Node process, median of a few runs. Two bundles per function: `sdkExternal` is what is
+ * deployed (`@aws-sdk/*` provided by the Lambda runtime), `sdkBundled` has the SDK inside.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { topology } from '../../lib/topology.js';
-import { figure, type Scenario, type ScenarioContext, type ScenarioOutput, ScenarioSkipped } from '../lib/results.js';
+import {
+  figure,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioOutput,
+  ScenarioSkipped,
+} from '../lib/results.js';
 import { median } from '../lib/stats.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -18,7 +25,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const OUT_DIR = join(ROOT, 'node_modules/.cache/outbox-relay-bench/cold-start');
 
 /** ESM bundles that still `require` a CommonJS dependency need a `require` (the CDK adds the same banner). */
-const ESM_REQUIRE_BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
 /** What a handler may read at module load: every topology variable, with placeholder values. */
 function placeholderEnv(): Record<string, string> {
@@ -28,11 +36,13 @@ function placeholderEnv(): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: 'bench',
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
     OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [topology.bus.env]: 'outbox-relay-bus',
     [topology.webSocket.managementEndpointEnv]: 'http://127.0.0.1:9/live',
   };
   for (const table of Object.values(topology.tables)) env[table.env] = 'bench-table';
-  for (const queue of Object.values(topology.queues)) env[queue.env] = 'http://127.0.0.1:9/000000000000/bench-queue';
+  for (const queue of Object.values(topology.queues))
+    env[queue.env] = 'http://127.0.0.1:9/000000000000/bench-queue';
   return env;
 }
 
@@ -70,7 +80,9 @@ function timeImport(file: string, env: Record<string, string>): Promise<InitTime
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) {
-        reject(new Error(`loading ${file} exited ${code}: ${err.trim().split('\n').slice(0, 3).join(' | ')}`));
+        reject(
+          new Error(`loading ${file} exited ${code}: ${err.trim().split('\n').slice(0, 3).join(' | ')}`),
+        );
         return;
       }
       const parsed: unknown = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
@@ -99,6 +111,7 @@ async function bundle(entry: string, outfile: string, sdkExternal: boolean): Pro
     minify: true,
     sourcemap: false,
     logLevel: 'silent',
+    mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
     external: sdkExternal ? ['@aws-sdk/*'] : [],
   });
@@ -136,27 +149,32 @@ export const coldStartScenario: Scenario = {
         try {
           const bytes = await bundle(fn.entry, outfile, sdkExternal);
           figures[`${name}.${variant}.bundleBytes`] = figure(bytes, 'bytes');
-          figures[`${name}.${variant}.gzipBytes`] = figure(gzipSync(readFileSync(outfile)).byteLength, 'bytes');
+          figures[`${name}.${variant}.gzipBytes`] = figure(
+            gzipSync(readFileSync(outfile)).byteLength,
+            'bytes',
+          );
           const times: InitTime[] = [];
           for (let i = 0; i < runs; i++) times.push(await timeImport(outfile, env));
           const wall = median(times.map((t) => t.ms));
           const cpu = median(times.map((t) => t.cpuMs));
           figures[`${name}.${variant}.initMs`] = figure(wall, 'ms');
           figures[`${name}.${variant}.initCpuMs`] = figure(cpu, 'ms');
-          context.progress(`${name} ${variant}: ${(bytes / 1024).toFixed(0)} KB, init ${wall.toFixed(1)} ms (${cpu.toFixed(1)} ms CPU)`);
+          context.progress(
+            `${name} ${variant}: ${(bytes / 1024).toFixed(0)} KB, init ${wall.toFixed(1)} ms (${cpu.toFixed(1)} ms CPU)`,
+          );
         } catch (error) {
           notes.push(`${name} ${variant}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
       measured++;
     }
+    // The bundles were only needed for the measurement.
+    cleanColdStartOutput();
     if (measured === 0) throw new ScenarioSkipped('no Lambda entry of the topology exists yet');
-    writeFileSync(join(OUT_DIR, 'README.txt'), 'Bundles written by `npm run bench` (cold-start scenario). Safe to delete.\n');
     return { figures, notes };
   },
 };
 
-/** Remove the bundles (the runner calls this when it cleans up). */
-export function cleanColdStartOutput(): void {
+function cleanColdStartOutput(): void {
   rmSync(OUT_DIR, { recursive: true, force: true });
 }

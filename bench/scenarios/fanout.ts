@@ -9,6 +9,8 @@
  * (20,000 here) and the second core, so 10,000 client sockets plus 10,000 gateway sockets fit
  * without raising any limit.
  */
+import { Agent, request } from 'node:http';
+import { mapWithConcurrency } from '../../src/core/concurrency.js';
 import { serializeFrame } from '../../src/core/frames.js';
 import { busEventBody, sqsEvent, stampedEnvelope } from '../lib/busEvents.js';
 import { FleetHandle } from '../lib/fleet.js';
@@ -22,7 +24,42 @@ const REPEATS = 3;
 interface Measured {
   readonly pathMs: number;
   readonly pathHandlerMs: number;
+  readonly rawHttpMs: number;
   readonly floorMs: number;
+}
+
+/** The HTTP `@connections` cost alone: one keep-alive POST per connection, 50 in flight, no SDK, no handler. */
+async function rawHttpBroadcast(
+  managementEndpoint: string,
+  connectionIds: readonly string[],
+  body: string,
+): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+  try {
+    await mapWithConcurrency(
+      connectionIds,
+      50,
+      (id) =>
+        new Promise<void>((resolve, reject) => {
+          const req = request(
+            `${managementEndpoint}/@connections/${encodeURIComponent(id)}`,
+            {
+              method: 'POST',
+              agent,
+              headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve());
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        }),
+    );
+  } finally {
+    agent.destroy();
+  }
 }
 
 export const fanoutScenario: Scenario = {
@@ -46,6 +83,7 @@ export const fanoutScenario: Scenario = {
       const measure = async (clients: number): Promise<Measured> => {
         const path: number[] = [];
         const pathHandler: number[] = [];
+        const rawHttp: number[] = [];
         const floor: number[] = [];
         for (let i = 0; i < REPEATS; i++) {
           // Through @connections: the fan-out handler with one event, as its queue mapping would call it.
@@ -54,27 +92,52 @@ export const fanoutScenario: Scenario = {
           const t0 = nowMs();
           await runtime.invoke('fanout', sqsEvent([busEventBody(envelope)]));
           const handlerDone = nowMs();
-          if (!(await fleet.waitForEvents(1, 120_000))) throw new Error(`not every client got the @connections event (${clients})`);
+          if (!(await fleet.waitForEvents(1, 120_000)))
+            throw new Error(`not every client got the @connections event (${clients})`);
           const report = await fleet.report();
           const receipt = report.byEvent[envelope.id];
-          if (!receipt || receipt.count !== clients) throw new Error(`@connections reached ${receipt?.count ?? 0} of ${clients}`);
+          if (!receipt || receipt.count !== clients)
+            throw new Error(`@connections reached ${receipt?.count ?? 0} of ${clients}`);
           path.push(receipt.last - t0);
           pathHandler.push(handlerDone - t0);
+
+          // In between: the same number of @connections POSTs over raw keep-alive HTTP (no SDK, no handler work).
+          await fleet.reset();
+          const viaHttp = stampedEnvelope(CHANNEL);
+          const h0 = nowMs();
+          await rawHttpBroadcast(
+            runtime.endpoints.managementApi,
+            runtime.gateway.connectionIds(),
+            serializeFrame({ type: 'event', event: viaHttp }),
+          );
+          if (!(await fleet.waitForEvents(1, 120_000)))
+            throw new Error(`not every client got the raw HTTP broadcast (${clients})`);
+          const httpReceipt = (await fleet.report()).byEvent[viaHttp.id];
+          if (!httpReceipt || httpReceipt.count !== clients)
+            throw new Error(`raw HTTP reached ${httpReceipt?.count ?? 0} of ${clients}`);
+          rawHttp.push(httpReceipt.last - h0);
 
           // The floor: the same frame, straight on the gateway's ws server.
           await fleet.reset();
           const direct = stampedEnvelope(CHANNEL);
           const f0 = nowMs();
           await runtime.gateway.broadcastDirect(serializeFrame({ type: 'event', event: direct }));
-          if (!(await fleet.waitForEvents(1, 120_000))) throw new Error(`not every client got the direct broadcast (${clients})`);
+          if (!(await fleet.waitForEvents(1, 120_000)))
+            throw new Error(`not every client got the direct broadcast (${clients})`);
           const floorReceipt = (await fleet.report()).byEvent[direct.id];
-          if (!floorReceipt || floorReceipt.count !== clients) throw new Error(`direct reached ${floorReceipt?.count ?? 0} of ${clients}`);
+          if (!floorReceipt || floorReceipt.count !== clients)
+            throw new Error(`direct reached ${floorReceipt?.count ?? 0} of ${clients}`);
           floor.push(floorReceipt.last - f0);
           context.progress(
-            `${clients} clients, run ${i + 1}: @connections ${path.at(-1)?.toFixed(0)} ms (handler ${pathHandler.at(-1)?.toFixed(0)} ms), direct ${floor.at(-1)?.toFixed(0)} ms`,
+            `${clients} clients, run ${i + 1}: @connections ${path.at(-1)?.toFixed(0)} ms (handler ${pathHandler.at(-1)?.toFixed(0)} ms), raw HTTP ${rawHttp.at(-1)?.toFixed(0)} ms, direct ${floor.at(-1)?.toFixed(0)} ms`,
           );
         }
-        return { pathMs: median(path), pathHandlerMs: median(pathHandler), floorMs: median(floor) };
+        return {
+          pathMs: median(path),
+          pathHandlerMs: median(pathHandler),
+          rawHttpMs: median(rawHttp),
+          floorMs: median(floor),
+        };
       };
 
       let connectRate = 0;
@@ -83,7 +146,10 @@ export const fanoutScenario: Scenario = {
         // Connecting is setup, not the measurement: shrink the size if the rate seen so far cannot reach it in time.
         const remainingSeconds = (context.budgetMs - (Date.now() - started)) / 1000;
         if (connectRate > 0 && (size - connected) / connectRate > remainingSeconds * 0.6) {
-          size = Math.max(connected, Math.floor((connected + connectRate * remainingSeconds * 0.6) / 500) * 500);
+          size = Math.max(
+            connected,
+            Math.floor((connected + connectRate * remainingSeconds * 0.6) / 500) * 500,
+          );
           notes.push(
             `Measured ${size} clients instead of ${requested}: clients connected at ${connectRate.toFixed(0)}/s on this machine, too slow to reach ${requested} within the scenario's budget.`,
           );
@@ -91,30 +157,47 @@ export const fanoutScenario: Scenario = {
         }
         const connectStarted = Date.now();
         const before = connected;
-        const result = await fleet.connect(runtime.endpoints.webSocket, token, CHANNEL, size - connected, 100);
+        const result = await fleet.connect(
+          runtime.endpoints.webSocket,
+          token,
+          CHANNEL,
+          size - connected,
+          100,
+        );
         connected = result.connected;
-        if (result.failed > 0) notes.push(`${result.failed} of ${size} clients failed to connect: ${result.errors.join('; ')}`);
+        if (result.failed > 0)
+          notes.push(`${result.failed} of ${size} clients failed to connect: ${result.errors.join('; ')}`);
         const connectSeconds = (Date.now() - connectStarted) / 1000;
         connectRate = (connected - before) / connectSeconds;
         context.progress(`${connected} clients connected and subscribed (${connectSeconds.toFixed(1)} s)`);
-        figures[`connectRate.${size}`] = figure(connectRate, 'connects/s (authorizer + $connect + subscribe)');
+        figures[`connectRate.${size}`] = figure(
+          connectRate,
+          'connects/s (authorizer + $connect + subscribe)',
+        );
         if (Date.now() - started > context.budgetMs * 0.8) {
-          notes.push(`Stopped before measuring ${size} clients: the scenario's budget ran out while connecting.`);
+          notes.push(
+            `Stopped before measuring ${size} clients: the scenario's budget ran out while connecting.`,
+          );
           break;
         }
         const m = await measure(connected);
         figures[`path.${connected}.ms`] = figure(m.pathMs, 'ms');
         figures[`path.${connected}.handlerMs`] = figure(m.pathHandlerMs, 'ms');
+        figures[`rawHttp.${connected}.ms`] = figure(m.rawHttpMs, 'ms');
         figures[`floor.${connected}.ms`] = figure(m.floorMs, 'ms');
+        figures[`rawHttpRatio.${connected}`] = figure(m.rawHttpMs / m.floorMs, '× floor');
         figures[`ratio.${connected}`] = figure(m.pathMs / m.floorMs, '× floor');
-        figures[`throughput.${connected}`] = figure(connected / (m.pathMs / 1000), 'messages/s via @connections');
+        figures[`throughput.${connected}`] = figure(
+          connected / (m.pathMs / 1000),
+          'messages/s via @connections',
+        );
       }
       const stats = runtime.gateway.stats();
       figures.postCalls = figure(stats.postCalls, 'calls');
       figures.gone = figure(stats.gone, 'calls');
       figures.errors = figure(stats.errors, 'calls');
       notes.push(
-        `Median of ${REPEATS} runs per size. path = fan-out handler invoked with one event (subscriber query + PostToConnection per client through the real SDK client) until the last client's receipt; floor = gateway.broadcastDirect of the same frame until the last receipt. Target: ratio ≤ 5 at 10,000 clients.`,
+        `Median of ${REPEATS} runs per size. path = fan-out handler invoked with one event (subscriber query + PostToConnection per client through the real SDK client) until the last client's receipt; rawHttp = the same POSTs to @connections over keep-alive HTTP from this process (50 in flight, no SDK, no subscriber query, no audit); floor = gateway.broadcastDirect of the same frame until the last receipt. Target: ratio ≤ 5 at 10,000 clients.`,
         'Clients run in a child process (bench/lib/clientFleet.ts); runtime, gateway and handler share this process’s one event loop, as they do in `npm start`.',
       );
       return { figures, notes };

@@ -5,8 +5,14 @@
  * delivery) with the topology's settings (batching windows 0).
  */
 import { FleetHandle } from '../lib/fleet.js';
+import {
+  addWebhookEndpoint,
+  documentClient,
+  mintToken,
+  startBenchRuntime,
+  writeStampedEvent,
+} from '../lib/harness.js';
 import { HopTimer } from '../lib/hopTimer.js';
-import { addWebhookEndpoint, documentClient, mintToken, startBenchRuntime, writeStampedEvent } from '../lib/harness.js';
 import { paced } from '../lib/pacer.js';
 import { figure, type Scenario, type ScenarioContext, type ScenarioOutput } from '../lib/results.js';
 import { percentile, waitFor } from '../lib/stats.js';
@@ -27,7 +33,13 @@ export const latencyScenario: Scenario = {
     const receiver = await startWebhookReceiver();
     const client = documentClient(runtime);
     try {
-      await fleet.connect(runtime.endpoints.webSocket, await mintToken(runtime, 'latency-bench'), CHANNEL, 1, 1);
+      await fleet.connect(
+        runtime.endpoints.webSocket,
+        await mintToken(runtime, 'latency-bench'),
+        CHANNEL,
+        1,
+        1,
+      );
       await addWebhookEndpoint(client, runtime, receiver.url, { timeoutSeconds: 10 });
 
       // Warm-up: module loads, first connections, shard discovery.
@@ -44,9 +56,10 @@ export const latencyScenario: Scenario = {
       });
       const drainMs = Math.max(20_000, context.budgetMs - (events / rate) * 1000 - 25_000);
       const wsComplete = await fleet.waitForEvents(events - written.failed, drainMs);
-      await waitFor(() => receiver.distinct >= events - written.failed, { timeoutMs: drainMs, what: 'every webhook' }).catch(
-        () => undefined,
-      );
+      await waitFor(() => receiver.distinct >= events - written.failed, {
+        timeoutMs: drainMs,
+        what: 'every webhook',
+      }).catch(() => undefined);
       const report = await fleet.report();
       const ws = report.latencies;
       const hooks = receiver.latencies;
@@ -58,7 +71,10 @@ export const latencyScenario: Scenario = {
         websocketP95: figure(percentile(ws, 95), 'ms'),
         websocketP99: figure(percentile(ws, 99), 'ms'),
         websocketMax: figure(percentile(ws, 100), 'ms'),
-        websocketMessagesPerEvent: figure(report.eventMessages / Math.max(1, report.eventsReceived), 'messages/event'),
+        websocketMessagesPerEvent: figure(
+          report.eventMessages / Math.max(1, report.eventsReceived),
+          'messages/event',
+        ),
         webhookReceived: figure(receiver.distinct, 'deliveries'),
         webhookP50: figure(percentile(hooks, 50), 'ms'),
         webhookP95: figure(percentile(hooks, 95), 'ms'),
@@ -75,7 +91,10 @@ export const latencyScenario: Scenario = {
         `${events} events written with appendToOutbox at a steady ${rate}/s to one channel; 1 WebSocket subscriber and 1 webhook endpoint (local receiver answering 204). Latency = receipt time − data.sentAt (stamped just before the write).`,
         'Topology settings (batching windows 0, stream polled every 250 ms); all handlers in one Node process beside DynamoDB Local (JVM) and fauxqs, on a shared 2-core machine.',
       ];
-      if (!wsComplete) notes.push('Not every WebSocket event arrived within the drain time; percentiles cover those that did.');
+      if (!wsComplete)
+        notes.push(
+          'Not every WebSocket event arrived within the drain time; percentiles cover those that did.',
+        );
       if (written.failed > 0) notes.push(`${written.failed} writes failed: ${written.errors.join('; ')}`);
       return { figures, notes };
     } finally {

@@ -15,13 +15,21 @@ import { createLocalBus } from '../../local/eventBridge/localBus.js';
 import { startBusServer } from '../../local/eventBridge/server.js';
 import { createLambdaContext } from '../../local/lambda/context.js';
 import { PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES } from '../../src/core/limits.js';
-import { figure, type Scenario, type ScenarioContext, type ScenarioOutput, ScenarioSkipped } from '../lib/results.js';
+import {
+  figure,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioOutput,
+  ScenarioSkipped,
+} from '../lib/results.js';
 import { benchRow, outboxInsertRecord, streamEvent } from '../lib/streamEvents.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUS_NAME = 'outbox-relay-bench-bus';
 
-const batchResponseSchema = z.object({ batchItemFailures: z.array(z.object({ itemIdentifier: z.string() })) });
+const batchResponseSchema = z.object({
+  batchItemFailures: z.array(z.object({ itemIdentifier: z.string() })),
+});
 type PublisherHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
 interface BusCounters {
@@ -38,9 +46,16 @@ export const publisherScenario: Scenario = {
   budgetMs: 45_000,
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
     const entry = join(ROOT, topology.functions.publisher.entry);
-    if (!existsSync(entry)) throw new ScenarioSkipped(`${topology.functions.publisher.entry} does not exist yet`);
+    if (!existsSync(entry))
+      throw new ScenarioSkipped(`${topology.functions.publisher.entry} does not exist yet`);
 
-    const counters: BusCounters = { calls: 0, entries: 0, rejectedRequests: 0, rejectedForSize: 0, delivered: 0 };
+    const counters: BusCounters = {
+      calls: 0,
+      entries: 0,
+      rejectedRequests: 0,
+      rejectedForSize: 0,
+      delivered: 0,
+    };
     const bus = createLocalBus({
       busName: BUS_NAME,
       region: LOCAL_REGION,
@@ -65,7 +80,8 @@ export const publisherScenario: Scenario = {
           return await bus.putEvents(request);
         } catch (error) {
           counters.rejectedRequests += 1;
-          if (error instanceof Error && /size|over the limit/i.test(error.message)) counters.rejectedForSize += 1;
+          if (error instanceof Error && /size|over the limit/i.test(error.message))
+            counters.rejectedForSize += 1;
           throw error;
         }
       },
@@ -84,21 +100,34 @@ export const publisherScenario: Scenario = {
       [topology.bus.env]: BUS_NAME,
       [topology.tables.quarantine.env]: 'outbox-relay-quarantine',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
     const notes: string[] = [];
     const figures: ScenarioOutput['figures'] = {};
     try {
       const module: unknown = await import(pathToFileURL(entry).href);
-      const handlerValue = typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
-      if (typeof handlerValue !== 'function') throw new ScenarioSkipped('the publisher module exports no handler');
-      const handler = handlerValue as PublisherHandler;
+      const handlerValue =
+        typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
+      if (typeof handlerValue !== 'function')
+        throw new ScenarioSkipped('the publisher module exports no handler');
+      const handler: PublisherHandler = (event, lambdaContext) =>
+        Promise.resolve(Reflect.apply(handlerValue, undefined, [event, lambdaContext]));
       const fn = topology.functions.publisher;
       const batchSize = topology.streamMappings[0]?.batchSize ?? 100;
       let failedRecords = 0;
-      const invoke = async (payloadBytes: (i: number) => number, count: number, offset: number): Promise<void> => {
-        const records = Array.from({ length: count }, (_, i) => outboxInsertRecord(benchRow(offset + i, payloadBytes(offset + i))));
+      const invoke = async (
+        payloadBytes: (i: number) => number,
+        count: number,
+        offset: number,
+      ): Promise<void> => {
+        const records = Array.from({ length: count }, (_, i) =>
+          outboxInsertRecord(benchRow(offset + i, payloadBytes(offset + i))),
+        );
         const response = batchResponseSchema.parse(
-          await handler(streamEvent(records), createLambdaContext('publisher', fn.timeoutSeconds, fn.memoryMb)),
+          await handler(
+            streamEvent(records),
+            createLambdaContext('publisher', fn.timeoutSeconds, fn.memoryMb),
+          ),
         );
         failedRecords += response.batchItemFailures.length;
       };
@@ -127,23 +156,31 @@ export const publisherScenario: Scenario = {
       // 2. Large events: 300 KB each (an outbox row is at most 400 KB), then a mix of 1 KB–350 KB.
       Object.assign(counters, { calls: 0, entries: 0, delivered: 0 });
       const largeCount = context.quick ? 30 : 100;
-      for (let i = 0; i < largeCount; i += batchSize) await invoke(() => 300 * 1024, Math.min(batchSize, largeCount - i), i);
+      for (let i = 0; i < largeCount; i += batchSize)
+        await invoke(() => 300 * 1024, Math.min(batchSize, largeCount - i), i);
       const largeCalls = counters.calls;
       const perRequest = Math.floor(PUT_EVENTS_MAX_REQUEST_BYTES / (300 * 1024 + 600));
       figures.largeEvents = figure(largeCount, 'events of 300 KB');
       figures.putEventsCallsLarge = figure(largeCalls, 'calls');
-      figures.putEventsCallsLargeOptimum = figure(Math.ceil(largeCount / Math.min(perRequest, PUT_EVENTS_MAX_ENTRIES)), 'calls');
+      figures.putEventsCallsLargeOptimum = figure(
+        Math.ceil(largeCount / Math.min(perRequest, PUT_EVENTS_MAX_ENTRIES)),
+        'calls',
+      );
 
       Object.assign(counters, { calls: 0, entries: 0, delivered: 0 });
-      const mixedSize = (i: number): number => [1024, 50 * 1024, 350 * 1024, 5 * 1024, 120 * 1024][i % 5] ?? 1024;
+      const mixedSize = (i: number): number =>
+        [1024, 50 * 1024, 350 * 1024, 5 * 1024, 120 * 1024][i % 5] ?? 1024;
       const mixedCount = context.quick ? 50 : 200;
-      for (let i = 0; i < mixedCount; i += batchSize) await invoke(mixedSize, Math.min(batchSize, mixedCount - i), i);
+      for (let i = 0; i < mixedCount; i += batchSize)
+        await invoke(mixedSize, Math.min(batchSize, mixedCount - i), i);
       figures.mixedEvents = figure(mixedCount, 'events of 1–350 KB');
       figures.putEventsCallsMixed = figure(counters.calls, 'calls');
       figures.rejectedForSize = figure(counters.rejectedForSize, 'requests');
       figures.rejectedRequests = figure(counters.rejectedRequests, 'requests');
       figures.failedRecords = figure(failedRecords, 'records');
-      context.progress(`large: ${largeCalls} calls for ${largeCount}; mixed: ${counters.calls} calls for ${mixedCount}`);
+      context.progress(
+        `large: ${largeCalls} calls for ${largeCount}; mixed: ${counters.calls} calls for ${mixedCount}`,
+      );
       notes.push(
         `Publisher handler invoked in-process with synthetic ${batchSize}-record stream batches, one after another (one shard); PutEvents over HTTP to the local bus (request limit ${PUT_EVENTS_MAX_REQUEST_BYTES} B).`,
         'Throughput excludes DynamoDB Streams polling (about 4 polls/s per shard in AWS): it is what one publisher invocation chain can push.',

@@ -5,6 +5,7 @@
  * shortened to 2 s to fit the run): the deliveries/s and latency of the healthy endpoints show
  * what one hanging endpoint does to the others.
  */
+import { topology } from '../../lib/topology.js';
 import { busEventBody, stampedEnvelope } from '../lib/busEvents.js';
 import { addWebhookEndpoint, documentClient, startBenchRuntime } from '../lib/harness.js';
 import { paced } from '../lib/pacer.js';
@@ -30,12 +31,15 @@ export const webhooksScenario: Scenario = {
     const runtime = await startBenchRuntime({ disabledMappings: ['audit', 'fanout'] });
     const client = documentClient(runtime);
     const injector = QueueInjector.forQueue(runtime, 'webhookDispatchQueue');
-    const healthy = await Promise.all(Array.from({ length: HEALTHY_ENDPOINTS }, () => startWebhookReceiver()));
+    const healthy = await Promise.all(
+      Array.from({ length: HEALTHY_ENDPOINTS }, () => startWebhookReceiver()),
+    );
     const hanging = await startWebhookReceiver({ hang: true });
     const figures: ScenarioOutput['figures'] = {};
     const notes: string[] = [];
     try {
-      for (const r of healthy) await addWebhookEndpoint(client, runtime, r.url, { timeoutSeconds: 10, maxAttempts: 3 });
+      for (const r of healthy)
+        await addWebhookEndpoint(client, runtime, r.url, { timeoutSeconds: 10, maxAttempts: 3 });
 
       const phase = async (label: string, maxSeconds: number): Promise<void> => {
         for (const r of healthy) r.reset();
@@ -58,18 +62,27 @@ export const webhooksScenario: Scenario = {
         figures[`${label}.healthyP50`] = figure(percentile(latencies, 50), 'ms');
         figures[`${label}.healthyP95`] = figure(percentile(latencies, 95), 'ms');
         figures[`${label}.healthyP99`] = figure(percentile(latencies, 99), 'ms');
-        if (!complete) notes.push(`${label}: ${total(healthy)} of ${expected} healthy deliveries within ${maxSeconds} s (bounded).`);
-        context.progress(`${label}: ${(total(healthy) / seconds).toFixed(1)} deliveries/s to healthy endpoints`);
+        if (!complete)
+          notes.push(
+            `${label}: ${total(healthy)} of ${expected} healthy deliveries within ${maxSeconds} s (bounded).`,
+          );
+        context.progress(
+          `${label}: ${(total(healthy) / seconds).toFixed(1)} deliveries/s to healthy endpoints`,
+        );
       };
 
+      const deliveryMapping = topology.queueMappings.find((m) => m.function === 'webhookDelivery');
       await phase('allHealthy', 30);
       await runtime.waitForIdle({ timeoutMs: 30_000 }).catch(() => undefined);
-      await addWebhookEndpoint(client, runtime, hanging.url, { timeoutSeconds: HANGING_TIMEOUT_SECONDS, maxAttempts: 1 });
+      await addWebhookEndpoint(client, runtime, hanging.url, {
+        timeoutSeconds: HANGING_TIMEOUT_SECONDS,
+        maxAttempts: 1,
+      });
       await phase('withOneHanging', 25);
       figures['withOneHanging.hangingRequests'] = figure(hanging.requests, 'requests');
       notes.push(
         `${events} events at ${rate}/s put on the webhook dispatch queue (bus-rule shape); ${HEALTHY_ENDPOINTS} endpoints answering 204 at once, then a 5th endpoint that never answers (timeout ${HANGING_TIMEOUT_SECONDS} s, 1 attempt). Latency = receipt − data.sentAt (stamped when the event was put on the queue).`,
-        'Delivery mapping: batch 10, batching window 0, one batch at a time (the runtime default, as a Lambda mapping with maximum concurrency 1 would).',
+        `Delivery mapping (topology): batch ${deliveryMapping?.batchSize}, batching window ${deliveryMapping?.maxBatchingWindowSeconds} s, ${deliveryMapping && 'maxConcurrency' in deliveryMapping ? deliveryMapping.maxConcurrency : 1} batch(es) at a time.`,
       );
       return { figures, notes };
     } finally {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
+import { recordFanoutMetrics } from '../../src/aws/deliveryMetrics.js';
 import { getFanoutQueue } from '../../src/aws/fanoutQueue.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
@@ -92,6 +93,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       telemetry.metrics.addMetric('FanoutMessages', MetricUnit.Count, result.messagesDelivered);
       telemetry.metrics.addMetric('FanoutPosts', MetricUnit.Count, result.posts);
       telemetry.metrics.addMetric('FanoutGone', MetricUnit.Count, result.prunedConnections.length);
+      recordFanoutMetrics(telemetry.metrics, result.summaries, envelopes);
       const durationMs = Date.now() - startedAt.getTime();
       await mapWithConcurrency(result.summaries, 10, (summary) =>
         audit

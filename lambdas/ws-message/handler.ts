@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
+import { recordResumeMetrics } from '../../src/aws/deliveryMetrics.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
 import { handleClientMessage } from '../../src/core/clientMessages.js';
@@ -75,6 +76,7 @@ export const handler = instrumentHandler(
         },
         resumeSettingsFromEnv(process.env),
       );
+      recordResumeMetrics(telemetry.metrics, frames);
       await send(frames);
       return { statusCode: 200 };
     } catch (error) {

@@ -555,7 +555,8 @@ export function estimateMonthlyCost(
   const auditItemBytes = envelopeBytes + a.auditEventItemExtraBytes;
   const wsAttemptBytes = a.websocketAttemptItemBaseBytes + a.websocketAttemptBytesPerConnection * C;
   const outboxWrus = events * wru(outboxRowBytes);
-  const auditWrus = events * (a.auditEventItemWrites + a.auditEventItemConditionalRewrites) * wru(auditItemBytes);
+  const auditWrus =
+    events * (a.auditEventItemWrites + a.auditEventItemConditionalRewrites) * wru(auditItemBytes);
   const wsAttemptWrus = C > 0 ? events * wru(wsAttemptBytes) : 0;
   const hookAttemptWrus = deliveries * wru(a.webhookAttemptItemBytes);
   // Connection item + one subscription item written on connect, both deleted on disconnect.

@@ -25,12 +25,10 @@ export const trackedTableMappingSchema = z
       .string()
       .regex(tableNamePattern, { error: 'must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)' }),
     /** Its stream ARN; the stream must include new images (NEW_IMAGE or NEW_AND_OLD_IMAGES). */
-    streamArn: z
-      .string()
-      .regex(STREAM_ARN_PATTERN, {
-        error:
-          'must be a DynamoDB stream ARN (arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>)',
-      }),
+    streamArn: z.string().regex(STREAM_ARN_PATTERN, {
+      error:
+        'must be a DynamoDB stream ARN (arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>)',
+    }),
     /** Attribute holding the tenant id (a string). */
     tenantAttribute: attributeName,
     /** The channel of every event from this table, e.g. `patch_operations`... */

@@ -1,7 +1,12 @@
 /** Options: defaults, context, and synth-time validation with errors that name the option. */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigurationError, optionsFromContext, parseConfig, resolveConfig } from '../../lib/config.js';
+import {
+  InvalidConfigurationError,
+  optionsFromContext,
+  parseConfig,
+  resolveConfig,
+} from '../../lib/config.js';
 import { REPOSITORY_ROOT } from '../../lib/TopologyFunction.js';
 import { topology } from '../../lib/topology.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../../src/core/retrySchedule.js';
@@ -42,11 +47,24 @@ describe('configuration', () => {
     [{ allowedOrigins: ['app.example.com'] }, 'allowedOrigins[0] must be an origin'],
     [{ batchSizes: { audit: 0 } }, 'batchSizes.audit must be at least 1'],
     [{ batchSizes: { nope: 5 } }, 'batchSizes.nope is not an option'],
-    [{ fanout: { batchingWindowSeconds: 0 } }, 'fanout.batchingWindowSeconds must be at least 1 when the fan-out batch size'],
+    [
+      { fanout: { batchingWindowSeconds: 0 } },
+      'fanout.batchingWindowSeconds must be at least 1 when the fan-out batch size',
+    ],
     [{ namePrefix: 'Bad Name' }, 'namePrefix must be'],
     [{ retentionDays: 3 }, 'retentionDays is not an option'],
     [
-      { trackedTables: [{ tableName: 'orders', streamArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/other/stream/x', tenantAttribute: 't', channel: 'c', typePrefix: 'o' }] },
+      {
+        trackedTables: [
+          {
+            tableName: 'orders',
+            streamArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/other/stream/x',
+            tenantAttribute: 't',
+            channel: 'c',
+            typePrefix: 'o',
+          },
+        ],
+      },
       'trackedTables[0].streamArn must belong to the table named by tableName',
     ],
   ])('refuses %j naming the option', (options, expected) => {
@@ -74,21 +92,36 @@ describe('configuration', () => {
   });
 
   it('lets typed props win over context', () => {
-    const context: Record<string, unknown> = { outboxRelay: { namePrefix: 'from-context', fanout: { coalesce: false } } };
-    const config = resolveConfig({ props: { namePrefix: 'from-props', fanout: { maxEventsPerFrame: 5 } }, context: (k) => context[k] });
+    const context: Record<string, unknown> = {
+      outboxRelay: { namePrefix: 'from-context', fanout: { coalesce: false } },
+    };
+    const config = resolveConfig({
+      props: { namePrefix: 'from-props', fanout: { maxEventsPerFrame: 5 } },
+      context: (k) => context[k],
+    });
     expect(config.namePrefix).toBe('from-props');
     expect(config.fanout).toMatchObject({ coalesce: false, maxEventsPerFrame: 5 });
   });
 
   it('fails stack construction on an invalid context option', () => {
-    expect(() => synthStack(undefined, { 'outboxRelay.webhookRetrySchedule': '0,5,-1' })).toThrow(InvalidConfigurationError);
+    expect(() => synthStack(undefined, { 'outboxRelay.webhookRetrySchedule': '0,5,-1' })).toThrow(
+      InvalidConfigurationError,
+    );
   });
 
   it('makes `cdk synth` fail with a message naming the invalid option', () => {
     // Validation runs in the stack's constructor, before any bundling: this synth stops early.
     const result = spawnSync(
       'npx',
-      ['cdk', 'synth', '--quiet', '-o', 'cdk.out/invalid-option-test', '-c', 'outboxRelay.webhookRetrySchedule=0,5,-1'],
+      [
+        'cdk',
+        'synth',
+        '--quiet',
+        '-o',
+        'cdk.out/invalid-option-test',
+        '-c',
+        'outboxRelay.webhookRetrySchedule=0,5,-1',
+      ],
       { cwd: REPOSITORY_ROOT, encoding: 'utf8', timeout: 120_000 },
     );
     expect(result.status).not.toBe(0);

@@ -38,7 +38,7 @@ describe('EventBus', () => {
     }
   });
 
-  it("lets only its rule (events.amazonaws.com with aws:SourceArn) send to each target queue", () => {
+  it('lets only its rule (events.amazonaws.com with aws:SourceArn) send to each target queue', () => {
     const ruleIds = resourcesOfType(template, 'AWS::Events::Rule');
     for (const rule of rules) {
       const [ruleId] = ruleIds.find(([, r]) => r.Properties.Description === rule.description) ?? [''];
@@ -58,11 +58,14 @@ describe('EventBus', () => {
     }
     // The DLQ accepts each rule's failed deliveries, and nothing else.
     const dlqPolicy = resourcesOfType(template, 'AWS::SQS::QueuePolicy').find(
-      ([, p]) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId(template, 'busTargetDlq') }]),
+      ([, p]) =>
+        JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId(template, 'busTargetDlq') }]),
     );
-    const allows = (dlqPolicy?.[1].Properties.PolicyDocument as { Statement: { Effect: string; Condition?: unknown }[] }).Statement.filter(
-      (s) => s.Effect === 'Allow',
-    );
+    expect(dlqPolicy).toBeDefined();
+    const document = dlqPolicy?.[1].Properties.PolicyDocument as {
+      Statement: { Effect: string; Condition?: unknown }[];
+    };
+    const allows = document.Statement.filter((s) => s.Effect === 'Allow');
     expect(allows.length).toBeGreaterThanOrEqual(1);
     for (const allow of allows) expect(JSON.stringify(allow.Condition)).toContain('aws:SourceArn');
   });
@@ -70,6 +73,9 @@ describe('EventBus', () => {
   it('uses the configured names and archive retention', () => {
     const { template: custom } = synthStack({ namePrefix: 'acme-events', archiveRetentionDays: 7 });
     custom.hasResourceProperties('AWS::Events::EventBus', { Name: 'acme-events-bus' });
-    custom.hasResourceProperties('AWS::Events::Archive', { ArchiveName: 'acme-events-archive', RetentionDays: 7 });
+    custom.hasResourceProperties('AWS::Events::Archive', {
+      ArchiveName: 'acme-events-archive',
+      RetentionDays: 7,
+    });
   });
 });

@@ -7,10 +7,20 @@
  *   lambdas, src, lock file, cdk.json): one synthesis per change, shared by every test file
  *   (vitest runs files in separate workers, so an in-memory cache would not be shared).
  * - `synthStack(options)`: a stack without bundling (asset code is a placeholder; everything
- *   else is identical), memoized per options; fast enough for variants and cdk-nag.
+ *   else is identical) and without CDK's built-in CloudFormation schema validation (which the
+ *   bundled synthesis runs), memoized per options; fast enough for variants and cdk-nag.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -96,7 +106,12 @@ export function synthStack(
   const cached = stacks.get(key);
   if (cached) return cached;
   // No stack is in the bundling list: NodejsFunction skips esbuild and uses placeholder code.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  // CDK's built-in CloudFormation schema validation (WebAssembly, ~10 s to load) already runs on
+  // the bundled default template; variants skip it.
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+  });
   const stack = new OutboxRelayStack(app, DEFAULT_STACK_NAME, options ? { options } : {});
   const result = { stack, template: Template.fromStack(stack) };
   stacks.set(key, result);
@@ -119,7 +134,8 @@ export function resource(template: Template, logicalId: string): Json & { Type: 
 function refOfOutput(template: Template, outputName: string): string {
   const outputs = (template.toJSON() as { Outputs?: Record<string, { Value: unknown }> }).Outputs ?? {};
   const value = outputs[outputName]?.Value;
-  if (typeof value === 'object' && value !== null && 'Ref' in value && typeof value.Ref === 'string') return value.Ref;
+  if (typeof value === 'object' && value !== null && 'Ref' in value && typeof value.Ref === 'string')
+    return value.Ref;
   throw new Error(`Output ${outputName} is not a Ref to a resource: ${JSON.stringify(value)}`);
 }
 
@@ -146,7 +162,10 @@ export function functionId(template: Template, name: FunctionName): string {
 
 /** Resources of a type, as [logicalId, resource] pairs. */
 export function resourcesOfType(template: Template, type: string): [string, Json & { Properties: Json }][] {
-  return Object.entries(resourcesOf(template)).filter(([, r]) => r.Type === type) as [string, Json & { Properties: Json }][];
+  return Object.entries(resourcesOf(template)).filter(([, r]) => r.Type === type) as [
+    string,
+    Json & { Properties: Json },
+  ][];
 }
 
 /** The statements of every IAM policy attached to a function's role. */
@@ -154,7 +173,9 @@ export function policyStatementsOf(template: Template, fn: FunctionName): Json[]
   const fnResource = resource(template, functionId(template, fn));
   const role = (fnResource.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   return resourcesOfType(template, 'AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: role })))
+    .filter(([, p]) =>
+      (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: role })),
+    )
     .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement);
 }
 

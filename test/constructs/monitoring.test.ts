@@ -1,8 +1,8 @@
 /** Dashboard and alarms: every DLQ, the publisher's iterator age, each function's error rate, webhook failures. */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { deadLetterQueueNames } from '../../lib/topologyQueues.js';
 import { type FunctionName, topology } from '../../lib/topology.js';
+import { deadLetterQueueNames } from '../../lib/topologyQueues.js';
 import { METRIC, METRICS_NAMESPACE } from '../../src/core/metricNames.js';
 import { bundledTemplate, functionId, queueId, resourcesOfType, synthStack } from './fixture.js';
 
@@ -27,7 +27,7 @@ describe('Monitoring', () => {
     }
   });
 
-  it("alarms when the publisher falls behind the outbox stream", () => {
+  it('alarms when the publisher falls behind the outbox stream', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'IteratorAge',
       Namespace: 'AWS/Lambda',
@@ -38,11 +38,16 @@ describe('Monitoring', () => {
   });
 
   it("alarms on each function's error rate", () => {
-    const rateAlarms = alarms.filter(([, a]) => JSON.stringify(a.Properties.Metrics ?? '').includes('100 * errors / invocations'));
+    const rateAlarms = alarms.filter(([, a]) =>
+      JSON.stringify(a.Properties.Metrics ?? '').includes('100 * errors / invocations'),
+    );
     expect(rateAlarms).toHaveLength(Object.keys(topology.functions).length);
     for (const name of Object.keys(topology.functions) as FunctionName[]) {
       const id = functionId(template, name);
-      expect(rateAlarms.some(([, a]) => JSON.stringify(a.Properties.Metrics).includes(id)), name).toBe(true);
+      expect(
+        rateAlarms.some(([, a]) => JSON.stringify(a.Properties.Metrics).includes(id)),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -66,7 +71,14 @@ describe('Monitoring', () => {
     const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]?.[1].Properties.DashboardBody);
-    for (const text of ['IteratorAge', METRIC.eventsPublished, METRIC.fanoutDelivered, METRIC.webhookDelivered, 'MatchedEvents', 'ConnectCount']) {
+    for (const text of [
+      'IteratorAge',
+      METRIC.eventsPublished,
+      METRIC.fanoutDelivered,
+      METRIC.webhookDelivered,
+      'MatchedEvents',
+      'ConnectCount',
+    ]) {
       expect(body, text).toContain(text);
     }
   });
@@ -77,11 +89,16 @@ describe('Monitoring', () => {
 
   it('with an alarm e-mail, notifies an encrypted, TLS-only topic from every alarm', () => {
     const { template: withEmail } = synthStack({ alarmEmail: 'ops@example.com' });
-    withEmail.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
     withEmail.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     withEmail.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
       },
     });
     const [topicId] = resourcesOfType(withEmail, 'AWS::SNS::Topic')[0] ?? [''];

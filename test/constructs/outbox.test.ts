@@ -4,7 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { streamMappingOf } from '../../lib/eventSourceMappings.js';
 import { topology } from '../../lib/topology.js';
 import { TRACKED_TABLES_ENV } from '../../src/core/trackedTables.js';
-import { bundledTemplate, functionId, mappingsOf, policyStatementsOf, queueId, resource, synthStack, tableId } from './fixture.js';
+import {
+  bundledTemplate,
+  functionId,
+  mappingsOf,
+  policyStatementsOf,
+  queueId,
+  resource,
+  synthStack,
+  tableId,
+} from './fixture.js';
 
 const template = bundledTemplate();
 const mapping = streamMappingOf('publisher', 'outbox');
@@ -37,7 +46,9 @@ describe('OutboxPublisher', () => {
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: mapping.maxRetryAttempts,
       MaximumRecordAgeInSeconds: mapping.maxRecordAgeSeconds,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId(template, 'publisherDlq'), 'Arn'] } } },
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [queueId(template, 'publisherDlq'), 'Arn'] } },
+      },
     });
     // Bounded: never the "retry forever / until the record expires" defaults (-1).
     expect(mapping.maxRetryAttempts).toBeGreaterThanOrEqual(0);
@@ -47,7 +58,10 @@ describe('OutboxPublisher', () => {
   it('may put events on this bus only and write only to the quarantine table', () => {
     const statements = policyStatementsOf(template, 'publisher');
     expect(statements).toContainEqual(
-      expect.objectContaining({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventBus/), 'Arn'] } }),
+      expect.objectContaining({
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventBus/), 'Arn'] },
+      }),
     );
     const writes = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:PutItem'));
     expect(writes).toHaveLength(1);
@@ -55,8 +69,11 @@ describe('OutboxPublisher', () => {
   });
 
   it('hands the tracked-table mappings to the publisher (empty by default)', () => {
-    const env = (resource(template, functionId(template, 'publisher')).Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const env = (
+      resource(template, functionId(template, 'publisher')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
     expect(env[TRACKED_TABLES_ENV]).toBe('[]');
   });
 
@@ -71,12 +88,20 @@ describe('OutboxPublisher', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BisectBatchOnFunctionError: true,
         MaximumRetryAttempts: mapping.maxRetryAttempts,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId(tracked, 'publisherDlq'), 'Arn'] } } },
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': [queueId(tracked, 'publisherDlq'), 'Arn'] } },
+        },
       }),
     );
-    const env = (resource(tracked, functionId(tracked, 'publisher')).Properties.Environment as { Variables: Record<string, string> })
-      .Variables;
+    const env = (
+      resource(tracked, functionId(tracked, 'publisher')).Properties.Environment as {
+        Variables: Record<string, string>;
+      }
+    ).Variables;
     expect(JSON.parse(env[TRACKED_TABLES_ENV] ?? '')).toEqual([TRACKED]);
+    // The CLI rebuilds the publisher's environment from the outputs.
+    const outputs = (tracked.toJSON() as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    expect(JSON.parse(String(outputs.TrackedTables?.Value))).toEqual([TRACKED]);
     // The stream read grant names the tracked stream, not "*".
     tracked.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

@@ -32,7 +32,9 @@ describe('security defaults of the stack', () => {
     const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
     expect(tables.length).toBe(Object.keys(topology.tables).length);
     for (const [id, table] of tables) {
-      expect(table.Properties.PointInTimeRecoverySpecification, id).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.Properties.PointInTimeRecoverySpecification, id).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
       expect(table.Properties.SSESpecification, id).toMatchObject({ SSEEnabled: true });
       expect(table.Properties.BillingMode, id).toBe('PAY_PER_REQUEST');
     }
@@ -59,19 +61,24 @@ describe('security defaults of the stack', () => {
     }
     for (const [id, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
       const assumedBy = JSON.stringify(role.Properties.AssumeRolePolicyDocument);
-      if (assumedBy.includes('lambda.amazonaws.com')) expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+      if (assumedBy.includes('lambda.amazonaws.com'))
+        expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
     }
   });
 
   it('grants "*" resources only for X-Ray and dynamodb:ListStreams, which have no resource-level permissions', () => {
     for (const [id, policy] of resourcesOfType(template, 'AWS::IAM::Policy')) {
-      const statements = (policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
-        .Statement;
+      const statements = (
+        policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }
+      ).Statement;
       for (const statement of statements) {
         if (statement.Resource !== '*') continue;
         const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
         for (const action of actions) {
-          expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams'], `${id}: ${action}`).toContain(action);
+          expect(
+            ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams'],
+            `${id}: ${action}`,
+          ).toContain(action);
         }
       }
     }
@@ -80,7 +87,11 @@ describe('security defaults of the stack', () => {
   it('encrypts the webhook endpoints table (signing secrets) with a rotated customer-managed key', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('EndpointsKey'), 'Arn'] } },
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('EndpointsKey'), 'Arn'] },
+      },
     });
   });
 });

@@ -51,7 +51,9 @@ describe('the template agrees with lib/topology.ts', () => {
     for (const def of topology.streamMappings) {
       const mappings = mappingsOf(template, def.function);
       const onTable = mappings.find(
-        (m) => JSON.stringify(m.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [tableId(template, def.table), 'StreamArn'] }),
+        (m) =>
+          JSON.stringify(m.EventSourceArn) ===
+          JSON.stringify({ 'Fn::GetAtt': [tableId(template, def.table), 'StreamArn'] }),
       );
       expect(onTable, `${def.function} on ${def.table}`).toMatchObject({
         BatchSize: def.batchSize,
@@ -73,13 +75,17 @@ describe('the template agrees with lib/topology.ts', () => {
         (m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(arnOf(queueId(template, def.queue))),
       );
       expect(onQueue, `${def.function} on ${def.queue}`).toHaveLength(1);
-      const expected = deployedQueueMapping(def, def.function === 'fanout' ? { batchingWindowSeconds: 1 } : {});
+      const expected = deployedQueueMapping(
+        def,
+        def.function === 'fanout' ? { batchingWindowSeconds: 1 } : {},
+      );
       expect(onQueue[0]).toMatchObject({
         BatchSize: expected.batchSize,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
       expect(onQueue[0]?.MaximumBatchingWindowInSeconds ?? 0).toBe(expected.maxBatchingWindowSeconds);
-      if (def.batchSize <= 10 && def.function !== 'fanout') expect(expected.maxBatchingWindowSeconds).toBe(def.maxBatchingWindowSeconds);
+      if (def.batchSize <= 10 && def.function !== 'fanout')
+        expect(expected.maxBatchingWindowSeconds).toBe(def.maxBatchingWindowSeconds);
     }
   });
 
@@ -93,16 +99,31 @@ describe('the template agrees with lib/topology.ts', () => {
       ];
       expect(props.KeySchema, name).toEqual(keySchema);
       const attributes = props.AttributeDefinitions as { AttributeName: string; AttributeType: string }[];
-      for (const key of [def.partitionKey, def.sortKey, ...(def.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])]) {
+      for (const key of [
+        def.partitionKey,
+        def.sortKey,
+        ...(def.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey]),
+      ]) {
         if (!key) continue;
-        expect(attributes, `${name}.${key.name}`).toContainEqual({ AttributeName: key.name, AttributeType: keyType(key) });
+        expect(attributes, `${name}.${key.name}`).toContainEqual({
+          AttributeName: key.name,
+          AttributeType: keyType(key),
+        });
       }
-      expect(props.StreamSpecification, name).toEqual(def.stream ? { StreamViewType: def.stream } : undefined);
+      expect(props.StreamSpecification, name).toEqual(
+        def.stream ? { StreamViewType: def.stream } : undefined,
+      );
       expect(props.TimeToLiveSpecification, name).toEqual(
         def.ttlAttribute ? { AttributeName: def.ttlAttribute, Enabled: true } : undefined,
       );
-      const indexes = (props.GlobalSecondaryIndexes ?? []) as { IndexName: string; KeySchema: unknown; Projection: unknown }[];
-      expect(indexes.map((i) => i.IndexName).sort(), name).toEqual((def.indexes ?? []).map((i) => i.name).sort());
+      const indexes = (props.GlobalSecondaryIndexes ?? []) as {
+        IndexName: string;
+        KeySchema: unknown;
+        Projection: unknown;
+      }[];
+      expect(indexes.map((i) => i.IndexName).sort(), name).toEqual(
+        (def.indexes ?? []).map((i) => i.name).sort(),
+      );
       for (const index of def.indexes ?? []) {
         const found = indexes.find((i) => i.IndexName === index.name);
         expect(found?.KeySchema).toEqual([
@@ -146,27 +167,38 @@ describe('the template agrees with lib/topology.ts', () => {
 
   it("gives every function its topology tables' and queues' env vars, pointing at those resources", () => {
     for (const [name, def] of Object.entries(topology.functions) as [FunctionName, FunctionDef][]) {
-      const env = (resource(template, functionId(template, name)).Properties.Environment as { Variables: Record<string, unknown> })
-        .Variables;
+      const env = (
+        resource(template, functionId(template, name)).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
       expect(env.NODE_OPTIONS, name).toBe('--enable-source-maps');
       for (const { table } of def.tables) {
-        expect(env[topology.tables[table as TableName].env], `${name} ${table}`).toEqual({ Ref: tableId(template, table as TableName) });
+        expect(env[topology.tables[table as TableName].env], `${name} ${table}`).toEqual({
+          Ref: tableId(template, table as TableName),
+        });
       }
       for (const { queue } of def.queues) {
-        expect(env[topology.queues[queue as QueueName].env], `${name} ${queue}`).toEqual({ Ref: queueId(template, queue as QueueName) });
+        expect(env[topology.queues[queue as QueueName].env], `${name} ${queue}`).toEqual({
+          Ref: queueId(template, queue as QueueName),
+        });
       }
       expect(topology.bus.env in env, `${name} ${topology.bus.env}`).toBe(def.putsEvents === true);
-      expect(topology.webSocket.managementEndpointEnv in env, `${name} management endpoint`).toBe(def.managesConnections === true);
+      expect(topology.webSocket.managementEndpointEnv in env, `${name} management endpoint`).toBe(
+        def.managesConnections === true,
+      );
       // No variable of a table or queue the entry does not list.
       const listed = new Set<string>([
         ...def.tables.map((t) => topology.tables[t.table as TableName].env),
         ...def.queues.map((q) => topology.queues[q.queue as QueueName].env),
       ]);
       for (const tableDef of Object.values(topology.tables) as TableDef[]) {
-        if (!listed.has(tableDef.env)) expect(env[tableDef.env], `${name} must not see ${tableDef.env}`).toBeUndefined();
+        if (!listed.has(tableDef.env))
+          expect(env[tableDef.env], `${name} must not see ${tableDef.env}`).toBeUndefined();
       }
       for (const queueDef of Object.values(topology.queues) as QueueDef[]) {
-        if (!listed.has(queueDef.env)) expect(env[queueDef.env], `${name} must not see ${queueDef.env}`).toBeUndefined();
+        if (!listed.has(queueDef.env))
+          expect(env[queueDef.env], `${name} must not see ${queueDef.env}`).toBeUndefined();
       }
     }
   });
@@ -188,15 +220,25 @@ describe('the template agrees with lib/topology.ts', () => {
       for (const [tableName] of Object.entries(topology.tables) as [TableName, TableDef][]) {
         const access = def.tables.find((t) => t.table === tableName)?.access;
         const actions = actionsOn(arnOf(tableId(template, tableName)));
-        expect(actions.includes(WRITE), `${name} write ${tableName}`).toBe(access === 'write' || access === 'readWrite');
-        expect(actions.includes(READ), `${name} read ${tableName}`).toBe(access === 'read' || access === 'readWrite');
+        expect(actions.includes(WRITE), `${name} write ${tableName}`).toBe(
+          access === 'write' || access === 'readWrite',
+        );
+        expect(actions.includes(READ), `${name} read ${tableName}`).toBe(
+          access === 'read' || access === 'readWrite',
+        );
       }
       for (const [queueName] of Object.entries(topology.queues) as [QueueName, QueueDef][]) {
         const access = def.queues.find((q) => q.queue === queueName)?.access;
-        const consumedByMapping = topology.queueMappings.some((m) => m.function === name && m.queue === queueName);
-        const onFailure = topology.streamMappings.some((m) => m.function === name && m.onFailure === queueName);
+        const consumedByMapping = topology.queueMappings.some(
+          (m) => m.function === name && m.queue === queueName,
+        );
+        const onFailure = topology.streamMappings.some(
+          (m) => m.function === name && m.onFailure === queueName,
+        );
         const actions = actionsOn(arnOf(queueId(template, queueName)));
-        expect(actions.includes(SEND), `${name} send ${queueName}`).toBe(access === 'send' || access === 'sendConsume' || onFailure);
+        expect(actions.includes(SEND), `${name} send ${queueName}`).toBe(
+          access === 'send' || access === 'sendConsume' || onFailure,
+        );
         expect(actions.includes(RECEIVE), `${name} consume ${queueName}`).toBe(
           access === 'consume' || access === 'sendConsume' || consumedByMapping,
         );
@@ -213,7 +255,9 @@ describe('the template agrees with lib/topology.ts', () => {
     expect(api).toHaveLength(1);
     expect(api[0]?.[1].Properties.RouteSelectionExpression).toBe(topology.webSocket.routeSelectionExpression);
     const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
-    expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(topology.webSocket.routes.map((r) => r.routeKey).sort());
+    expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(
+      topology.webSocket.routes.map((r) => r.routeKey).sort(),
+    );
     const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
     for (const route of topology.webSocket.routes) {
       const props = routes.find(([, r]) => r.Properties.RouteKey === route.routeKey)?.[1].Properties;

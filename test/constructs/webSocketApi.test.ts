@@ -29,10 +29,15 @@ describe('WebSocketApi', () => {
       IdentitySource: ['route.request.querystring.token'],
       ApiId: { Ref: apiId() },
     });
-    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(functionId(template, 'wsAuthorizer'));
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(
+      functionId(template, 'wsAuthorizer'),
+    );
     for (const [, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
       if (route.Properties.RouteKey === '$connect') {
-        expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+        expect(route.Properties).toMatchObject({
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: { Ref: authorizerId },
+        });
       } else {
         expect(route.Properties.AuthorizerId, String(route.Properties.RouteKey)).toBeUndefined();
       }
@@ -79,20 +84,29 @@ describe('WebSocketApi', () => {
       ],
     };
     for (const fn of ['fanout', 'wsMessage'] as const) {
-      const statements = policyStatementsOf(template, fn).filter((s) => s.Action === 'execute-api:ManageConnections');
+      const statements = policyStatementsOf(template, fn).filter(
+        (s) => s.Action === 'execute-api:ManageConnections',
+      );
       expect(statements, fn).toEqual([expect.objectContaining({ Effect: 'Allow', Resource: expected })]);
     }
     for (const fn of ['wsAuthorizer', 'wsConnect', 'wsDisconnect', 'publisher', 'audit'] as const) {
-      expect(JSON.stringify(policyStatementsOf(template, fn)), fn).not.toContain('execute-api:ManageConnections');
+      expect(JSON.stringify(policyStatementsOf(template, fn)), fn).not.toContain(
+        'execute-api:ManageConnections',
+      );
     }
   });
 
   it('passes the @connections endpoint of this stage to the functions that post', () => {
     for (const fn of ['fanout', 'wsMessage'] as const) {
-      const env = (resource(template, functionId(template, fn)).Properties.Environment as { Variables: Record<string, unknown> })
-        .Variables;
+      const env = (
+        resource(template, functionId(template, fn)).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
       expect(JSON.stringify(env[topology.webSocket.managementEndpointEnv])).toContain(apiId());
-      expect(JSON.stringify(env[topology.webSocket.managementEndpointEnv])).toContain(`/${topology.webSocket.stageName}`);
+      expect(JSON.stringify(env[topology.webSocket.managementEndpointEnv])).toContain(
+        `/${topology.webSocket.stageName}`,
+      );
     }
   });
 
@@ -102,11 +116,15 @@ describe('WebSocketApi', () => {
     const [secretId] = secrets[0] ?? [''];
     expect(secrets[0]?.[1].Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
     const authorizerEnv = (
-      resource(template, functionId(template, 'wsAuthorizer')).Properties.Environment as { Variables: Record<string, unknown> }
+      resource(template, functionId(template, 'wsAuthorizer')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
     ).Variables;
     expect(authorizerEnv[JWT_ENV.secretArn]).toEqual({ Ref: secretId });
     for (const fn of Object.keys(topology.functions) as (keyof typeof topology.functions)[]) {
-      const readsSecret = JSON.stringify(policyStatementsOf(template, fn)).includes('secretsmanager:GetSecretValue');
+      const readsSecret = JSON.stringify(policyStatementsOf(template, fn)).includes(
+        'secretsmanager:GetSecretValue',
+      );
       expect(readsSecret, fn).toBe(fn === 'wsAuthorizer');
     }
   });
@@ -120,11 +138,18 @@ describe('WebSocketApi', () => {
 
   it('in OIDC mode configures issuer, audience and JWKS instead of a secret', () => {
     const { template: oidc } = synthStack({
-      auth: { mode: 'oidc', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', audience: 'client-123' },
+      auth: {
+        mode: 'oidc',
+        issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc',
+        audience: 'client-123',
+      },
     });
     expect(resourcesOfType(oidc, 'AWS::SecretsManager::Secret')).toHaveLength(0);
-    const env = (resource(oidc, functionId(oidc, 'wsAuthorizer')).Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const env = (
+      resource(oidc, functionId(oidc, 'wsAuthorizer')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
     expect(env).toMatchObject({
       [JWT_ENV.issuer]: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc',
       [JWT_ENV.audience]: 'client-123',
@@ -141,10 +166,18 @@ describe('WebSocketApi', () => {
       MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    const env = (resource(template, functionId(template, 'fanout')).Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
-    expect(env).toMatchObject({ [CONFIG_ENV.fanoutCoalesce]: 'true', [CONFIG_ENV.fanoutMaxEventsPerFrame]: '50' });
-    const { template: off } = synthStack({ fanout: { coalesce: false, maxEventsPerFrame: 10, batchingWindowSeconds: 5 } });
+    const env = (
+      resource(template, functionId(template, 'fanout')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(env).toMatchObject({
+      [CONFIG_ENV.fanoutCoalesce]: 'true',
+      [CONFIG_ENV.fanoutMaxEventsPerFrame]: '50',
+    });
+    const { template: off } = synthStack({
+      fanout: { coalesce: false, maxEventsPerFrame: 10, batchingWindowSeconds: 5 },
+    });
     off.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionId(off, 'fanout') },
       MaximumBatchingWindowInSeconds: 5,
@@ -154,7 +187,9 @@ describe('WebSocketApi', () => {
   it('keeps connections in a table with a TTL and the subscription index', () => {
     expect(resource(template, tableId(template, 'connections')).Properties).toMatchObject({
       TimeToLiveSpecification: { AttributeName: topology.tables.connections.ttlAttribute, Enabled: true },
-      GlobalSecondaryIndexes: [expect.objectContaining({ IndexName: topology.tables.connections.indexes[0].name })],
+      GlobalSecondaryIndexes: [
+        expect.objectContaining({ IndexName: topology.tables.connections.indexes[0].name }),
+      ],
     });
   });
 });

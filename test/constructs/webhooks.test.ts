@@ -38,13 +38,18 @@ describe('Webhooks', () => {
     expect(statements).toContain(queueId(template, 'webhookDlq'));
     expect(statements).toContain('kms:Decrypt');
     // The dispatcher only sends to the delivery queue; it never touches the webhook DLQ.
-    expect(JSON.stringify(policyStatementsOf(template, 'webhookDispatcher'))).not.toContain(queueId(template, 'webhookDlq'));
+    expect(JSON.stringify(policyStatementsOf(template, 'webhookDispatcher'))).not.toContain(
+      queueId(template, 'webhookDlq'),
+    );
   });
 
   it('passes the retry schedule to the delivery function', () => {
     const { template: custom } = synthStack({ webhookRetrySchedule: [0, 10, 60] });
-    const env = (resource(custom, functionId(custom, 'webhookDelivery')).Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const env = (
+      resource(custom, functionId(custom, 'webhookDelivery')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
     expect(env[RETRY_SCHEDULE_ENV]).toBe('0,10,60');
     expect(env.OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS).toBeUndefined();
   });

@@ -58,8 +58,20 @@ export interface Verdict {
   readonly ok: boolean;
 }
 
-function row(path: string): { -readonly [K in keyof PathRow]: PathRow[K] } & { reasons: Record<string, number> } {
-  return { path, expected: 0, delivered: 0, refreshed: 0, deadLettered: 0, notDispatched: 0, missing: 0, duplicates: 0, reasons: {} };
+function row(
+  path: string,
+): { -readonly [K in keyof PathRow]: PathRow[K] } & { reasons: Record<string, number> } {
+  return {
+    path,
+    expected: 0,
+    delivered: 0,
+    refreshed: 0,
+    deadLettered: 0,
+    notDispatched: 0,
+    missing: 0,
+    duplicates: 0,
+    reasons: {},
+  };
 }
 
 export function classify(facts: Facts): Verdict {
@@ -93,7 +105,9 @@ export function classify(facts: Facts): Verdict {
       }
       // A refresh covers the events of its channel written before it (the app reloads that state).
       const refresh = client.refreshes.find(
-        (r) => r.channel === event.channel && (r.eventId === event.id || (r.eventId === undefined && r.at >= event.writtenAt)),
+        (r) =>
+          r.channel === event.channel &&
+          (r.eventId === event.id || (r.eventId === undefined && r.at >= event.writtenAt)),
       );
       if (refresh) {
         ws.refreshed += 1;
@@ -134,7 +148,17 @@ export function classify(facts: Facts): Verdict {
 
 /** The verdict as an aligned text table. */
 export function renderVerdict(verdict: Verdict): string {
-  const header = ['path', 'expected', 'delivered', 'refreshed', 'dead-lettered', 'not dispatched', 'MISSING', 'duplicates', 'reasons'];
+  const header = [
+    'path',
+    'expected',
+    'delivered',
+    'refreshed',
+    'dead-lettered',
+    'not dispatched',
+    'MISSING',
+    'duplicates',
+    'reasons',
+  ];
   const lines = verdict.rows.map((r) => [
     r.path,
     String(r.expected),
@@ -149,7 +173,11 @@ export function renderVerdict(verdict: Verdict): string {
       .join(' '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const render = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const render = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out = [render(header), render(widths.map((w) => '-'.repeat(w))), ...lines.map(render)];
   if (verdict.missing.length > 0) {
     out.push('', `MISSING (${verdict.missing.length}):`);

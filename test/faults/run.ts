@@ -32,6 +32,8 @@ export interface CheckerOptions {
   readonly faults: unknown;
   readonly keepDataDir?: boolean;
   readonly log?: (line: string) => void;
+  /** How long the slow webhook receiver takes to answer. @default 500 */
+  readonly slowReceiverMs?: number;
   /** Overall deadline for quiescence after the last write. */
   readonly settleTimeoutMs?: number;
 }
@@ -60,6 +62,17 @@ export const DEFAULT_FAULTS = {
   latencyMs: { managementApi: 5, audit: 5 },
 } as const;
 
+/**
+ * The CI form: every kind of fault, but handler throws only in the publisher. A throw in an SQS
+ * consumer hides its whole batch for the queue's visibility timeout (60–120 s, as on Lambda),
+ * which the long form affords and a 3-minute CI run does not.
+ */
+export const SHORT_FAULTS = {
+  ...DEFAULT_FAULTS,
+  handlers: { publisher: { throwFraction: 0.05 } },
+  connections: { errorFraction: 0.05, goneFraction: 0.005 },
+} as const;
+
 const CHANNELS = ['orders', 'billing'] as const;
 /** Short retry schedule so the always-failing endpoint reaches the DLQ within the run. */
 const WEBHOOK_RETRY_SCHEDULE = '0,1,1,2';
@@ -67,7 +80,11 @@ const WEBHOOK_MAX_ATTEMPTS = 4;
 
 const delay = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -93,7 +110,10 @@ function envOf(file: RuntimeEndpointsFile, name: string): string {
   return value;
 }
 
-async function scanAll(client: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
+async function scanAll(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -119,7 +139,9 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
   const started = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'outbox-relay-faults-'));
   const tenants = Array.from({ length: options.tenants }, (_, i) => `tenant-${i + 1}`);
-  const receivers: Receiver[] = await Promise.all(RECEIVER_KINDS.map((kind) => startReceiver(kind)));
+  const receivers: Receiver[] = await Promise.all(
+    RECEIVER_KINDS.map((kind) => startReceiver(kind, options.slowReceiverMs ?? 500)),
+  );
   const runtime = createRuntimeProcess({
     dataDir,
     faults: options.faults,
@@ -136,7 +158,13 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
 
     // Four endpoints per tenant, one per receiver kind.
     const endpointIds = new Map<string, { kind: string; tenantId: string }>();
-    const endpoints = createWebhookEndpointsRepository({ client: db, tableName: envOf(file, topology.tables.webhookEndpoints.env) });
+    // After a restart DynamoDB Local may listen on another port: always use the current client.
+    const endpointsRepository = () =>
+      createWebhookEndpointsRepository({
+        client: db,
+        tableName: envOf(file, topology.tables.webhookEndpoints.env),
+      });
+    const endpoints = endpointsRepository();
     for (const tenantId of tenants) {
       for (const receiver of receivers) {
         const endpoint = createEndpoint(
@@ -162,7 +190,38 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
       );
     }
     await Promise.all(clients.map((c) => c.client.ready()));
-    log(`[checker] ${clients.length} WebSocket clients ready, ${endpointIds.size} webhook endpoints registered`);
+    // A baseline event per tenant+channel gives every client a resume point (`since`), as an app's
+    // loaded state would: a client that has seen nothing on a channel has none, and the protocol
+    // resumes only from an event id. Baseline events are not counted.
+    const baseline = new Set<string>();
+    for (const tenantId of tenants) {
+      for (const channel of CHANNELS) {
+        const eventId = `baseline-${tenantId}-${channel}-${started.toString(36)}`;
+        baseline.add(eventId);
+        await appendToOutbox(
+          db,
+          {
+            eventId,
+            tenantId,
+            channel,
+            type: 'checker.baseline',
+            resourceId: 'baseline',
+            data: { baseline: true },
+            occurredAt: new Date().toISOString(),
+          },
+          { tableName: envOf(file, topology.tables.outbox.env) },
+        );
+      }
+    }
+    await waitFor(
+      'every client to receive its baseline events',
+      () =>
+        clients.every((c) => [...baseline].filter((id) => c.delivered.has(id)).length === CHANNELS.length),
+      60_000,
+    );
+    log(
+      `[checker] ${clients.length} WebSocket clients ready, ${endpointIds.size} webhook endpoints registered`,
+    );
 
     const written: WrittenEvent[] = [];
     const killAfter = options.killAt === undefined ? -1 : Math.floor(options.events * options.killAt);
@@ -209,9 +268,16 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
     }
     await restart;
     const lastWrite = Date.now();
-    log('[checker] every event written; waiting for quiescence…');
+    log(
+      `[checker] every event written (${((lastWrite - started) / 1000).toFixed(1)} s); waiting for quiescence…`,
+    );
     const settle = options.settleTimeoutMs ?? 300_000;
-    await waitFor('the runtime to be idle after the last write', () => (readIdleMark(dataDir)?.getTime() ?? 0) > lastWrite, settle);
+    await waitFor(
+      'the runtime to be idle after the last write',
+      () => (readIdleMark(dataDir)?.getTime() ?? 0) > lastWrite,
+      settle,
+    );
+    log(`[checker] runtime idle after ${((Date.now() - lastWrite) / 1000).toFixed(1)} s`);
     // Clients may still be resuming: wait until every expected event is accounted for, or nothing changes for 5 s.
     let lastTotal = -1;
     let stableSince = Date.now();
@@ -227,6 +293,7 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
       },
       settle,
     );
+    log(`[checker] quiescent after ${((Date.now() - lastWrite) / 1000).toFixed(1)} s; classifying`);
     counts.push(await faultCounts(file));
 
     const auditItems = await scanAll(db, envOf(file, topology.tables.audit.env));
@@ -236,7 +303,11 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
       if (item.kind === 'event' && typeof item.eventId === 'string') audited.add(item.eventId);
       if (item.kind === 'attempt' && item.path === 'webhook' && typeof item.target === 'string') {
         const list = attempts.get(item.target) ?? [];
-        list.push({ eventId: String(item.eventId), outcome: String(item.outcome), error: String(item.error ?? '') });
+        list.push({
+          eventId: String(item.eventId),
+          outcome: String(item.outcome),
+          error: String(item.error ?? ''),
+        });
         attempts.set(item.target, list);
       }
     }
@@ -263,14 +334,17 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
 
     const endpointFacts: EndpointFacts[] = [];
     for (const [endpointId, { kind, tenantId }] of endpointIds) {
-      const state = await endpoints.get(tenantId, endpointId);
+      const state = await endpointsRepository().get(tenantId, endpointId);
       const receiver = receivers.find((r) => r.kind === kind);
       const deadLettered = new Map(dlq.get(endpointId) ?? []);
       const attempted = new Set<string>();
       for (const attempt of attempts.get(endpointId) ?? []) {
         attempted.add(attempt.eventId);
         // The DLQ lives in memory: after a crash the audit's record of the dead letter is the evidence.
-        if (['dead-lettered', 'gone', 'refused'].includes(attempt.outcome) && !deadLettered.has(attempt.eventId)) {
+        if (
+          ['dead-lettered', 'gone', 'refused'].includes(attempt.outcome) &&
+          !deadLettered.has(attempt.eventId)
+        ) {
           deadLettered.set(attempt.eventId, `${attempt.outcome} (audit)`);
         }
       }
@@ -279,7 +353,9 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
         tenantId,
         endpointId,
         enabled: state?.enabled ?? false,
-        verified: new Map([...(receiver?.verified ?? new Map<string, number>())].filter(([id]) => id.length > 0)),
+        verified: new Map(
+          [...(receiver?.verified ?? new Map<string, number>())].filter(([id]) => id.length > 0),
+        ),
         deadLettered,
         attempted,
       });
@@ -296,7 +372,14 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
         verified: new Map([...e.verified].filter(([id]) => byTenant.get(id) === e.tenantId)),
       })),
     };
-    return { verdict: classify(facts), facts, dataDir, durationMs: Date.now() - started, faultCounts: counts, restarts };
+    return {
+      verdict: classify(facts),
+      facts,
+      dataDir,
+      durationMs: Date.now() - started,
+      faultCounts: counts,
+      restarts,
+    };
   } finally {
     for (const c of clients) c.client.close();
     await runtime.stop();

@@ -3,7 +3,7 @@
  * SIGKILL it — the whole process group, DynamoDB Local's JVM included, as a crashed machine would
  * — and start it again on the same data directory.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,9 @@ import { z } from 'zod';
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 const endpointsSchema = z.object({
-  endpoints: z.object({ webSocket: z.string(), control: z.string(), dynamodb: z.string(), sqs: z.string() }).loose(),
+  endpoints: z
+    .object({ webSocket: z.string(), control: z.string(), dynamodb: z.string(), sqs: z.string() })
+    .loose(),
   env: z.record(z.string(), z.string()),
   pid: z.number().int(),
 });
@@ -45,6 +47,28 @@ function readEndpoints(dataDir: string): RuntimeEndpointsFile | undefined {
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Direct children of a process (DynamoDB Local's JVM runs in a process group of its own). */
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0);
+  } catch {
+    return []; // no children, or no `ps`
+  }
+}
+
+function killHard(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Already gone, or not a group leader.
+    }
   }
 }
 
@@ -83,19 +107,21 @@ export function createRuntimeProcess(options: RuntimeProcessOptions): RuntimePro
           current = file;
           return file;
         }
-        if (spawned.exitCode !== null) throw new Error(`the runtime exited with ${spawned.exitCode}; see ${options.logFile}`);
+        if (spawned.exitCode !== null)
+          throw new Error(`the runtime exited with ${spawned.exitCode}; see ${options.logFile}`);
         await new Promise((done) => setTimeout(done, 200));
       }
-      throw new Error(`the runtime did not start within ${options.startTimeoutMs ?? 120_000} ms; see ${options.logFile}`);
+      throw new Error(
+        `the runtime did not start within ${options.startTimeoutMs ?? 120_000} ms; see ${options.logFile}`,
+      );
     },
     async kill() {
       if (!child?.pid) return;
       const done = exited(child);
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
+      // The JVM and anything else the runtime started die with it, as on a crashed machine.
+      const children = childPids(child.pid);
+      killHard(child.pid);
+      for (const pid of children) killHard(pid);
       await done;
       // The JVM is in the group too; give the OS a moment to release its port and files.
       await new Promise((resolveWait) => setTimeout(resolveWait, 500));

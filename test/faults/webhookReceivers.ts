@@ -22,9 +22,9 @@ export interface Receiver {
 }
 
 const STATUS: Record<ReceiverKind, number> = { healthy: 200, slow: 200, failing: 500, gone: 410 };
-const SLOW_MS = 1_500;
 
-export async function startReceiver(kind: ReceiverKind): Promise<Receiver> {
+/** `slowMs`: how long the slow receiver takes to answer. */
+export async function startReceiver(kind: ReceiverKind, slowMs = 500): Promise<Receiver> {
   const receiver: Omit<Receiver, 'url' | 'close'> = {
     kind,
     verified: new Map(),
@@ -53,11 +53,12 @@ export async function startReceiver(kind: ReceiverKind): Promise<Receiver> {
         receiver.stats.invalidSignatures += 1;
       }
       const answer = () => {
-        if (eventId && STATUS[kind] === 200) receiver.verified.set(eventId, (receiver.verified.get(eventId) ?? 0) + 1);
+        if (eventId && STATUS[kind] === 200)
+          receiver.verified.set(eventId, (receiver.verified.get(eventId) ?? 0) + 1);
         res.writeHead(STATUS[kind]);
         res.end();
       };
-      if (kind === 'slow') setTimeout(answer, SLOW_MS);
+      if (kind === 'slow') setTimeout(answer, slowMs);
       else answer();
     });
   });

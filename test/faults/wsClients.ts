@@ -49,7 +49,10 @@ export function startClient(options: {
   const client = connect({
     url: options.url,
     getToken: () =>
-      mintConnectionToken({ tenantId: options.tenantId, subject: options.name }, secretKey(options.jwtSecret())),
+      mintConnectionToken(
+        { tenantId: options.tenantId, subject: options.name },
+        secretKey(options.jwtSecret()),
+      ),
     backoff: { baseMs: 200, maxMs: 2_000 },
     resumeTimeoutMs: 15_000,
     resumeRetries: 5,
@@ -64,11 +67,17 @@ export function startClient(options: {
       }),
   });
   for (const channel of options.channels) client.subscribe(channel, (event) => delivered.add(event.id));
-  client.on('refresh', (notice) =>
-    refreshes.push({ ...notice, at: Date.now() }),
-  );
+  client.on('refresh', (notice) => refreshes.push({ ...notice, at: Date.now() }));
   client.on('error', () => {
     // Errors surface as reconnects and refreshes; the classification reads those.
   });
-  return { name: options.name, tenantId: options.tenantId, channels: options.channels, delivered, rawCounts, refreshes, client };
+  return {
+    name: options.name,
+    tenantId: options.tenantId,
+    channels: options.channels,
+    delivered,
+    rawCounts,
+    refreshes,
+    client,
+  };
 }

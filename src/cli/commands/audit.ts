@@ -39,7 +39,7 @@ const ATTEMPT_COLUMNS = ['at', 'path', 'target', 'subject', 'attempt', 'outcome'
 
 /** Counts of attempt outcomes per path, e.g. `websocket: 3 delivered, 1 gone`. */
 export function summariseAttempts(
-  attempts: readonly AuditAttemptItem[],
+  attempts: readonly Pick<AuditAttemptItem, 'path' | 'outcome'>[],
 ): Record<string, Record<string, number>> {
   const byPath: Record<string, Record<string, number>> = {};
   for (const attempt of attempts) {

@@ -5,7 +5,7 @@
  * repositories of `src/aws/` work unchanged.
  */
 import { CliError } from '../errors.js';
-import { resolveTarget } from '../target.js';
+import { resolveTarget, type TargetFlags } from '../target.js';
 
 export interface OpsContext {
   readonly kind: 'local' | 'stack';
@@ -14,12 +14,6 @@ export interface OpsContext {
   /** A configuration value the target must provide (a table name, a queue URL). */
   require(name: string): string;
   optional(name: string): string | undefined;
-}
-
-export interface TargetFlags {
-  readonly stack?: string | undefined;
-  readonly region?: string | undefined;
-  readonly profile?: string | undefined;
 }
 
 export async function openContext(flags: TargetFlags): Promise<OpsContext> {
