@@ -91,7 +91,6 @@ export interface WebSocketRouteDef {
 }
 
 const S = 'S' as const;
-const N = 'N' as const;
 
 export const topology = {
   tables: {
@@ -114,8 +113,16 @@ export const topology = {
       sortKey: { name: 'sk', type: S },
       ttlAttribute: 'expiresAt',
       indexes: [
-        { name: 'byChannel', partitionKey: { name: 'channelKey', type: S }, sortKey: { name: 'position', type: S } },
-        { name: 'byResource', partitionKey: { name: 'resourceKey', type: S }, sortKey: { name: 'position', type: S } },
+        {
+          name: 'byChannel',
+          partitionKey: { name: 'channelKey', type: S },
+          sortKey: { name: 'position', type: S },
+        },
+        {
+          name: 'byResource',
+          partitionKey: { name: 'resourceKey', type: S },
+          sortKey: { name: 'position', type: S },
+        },
       ],
     },
     /** Rows (or stream records) that could not become events, with the reason. */
@@ -302,8 +309,20 @@ export const topology = {
   ],
 
   queueMappings: [
-    { function: 'audit', queue: 'auditQueue', batchSize: 25, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true },
-    { function: 'fanout', queue: 'fanoutQueue', batchSize: 100, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true },
+    {
+      function: 'audit',
+      queue: 'auditQueue',
+      batchSize: 25,
+      maxBatchingWindowSeconds: 0,
+      reportBatchItemFailures: true,
+    },
+    {
+      function: 'fanout',
+      queue: 'fanoutQueue',
+      batchSize: 100,
+      maxBatchingWindowSeconds: 0,
+      reportBatchItemFailures: true,
+    },
     {
       function: 'webhookDispatcher',
       queue: 'webhookDispatchQueue',

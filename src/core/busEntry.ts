@@ -17,7 +17,9 @@ export interface BusEntry {
 const utf8 = new TextEncoder();
 
 /** Entry size per the AWS docs: 14 bytes for Time, plus the UTF-8 bytes of Source, DetailType, Detail and each Resource. */
-export function entrySizeBytes(entry: Pick<BusEntry, 'Source' | 'DetailType' | 'Detail' | 'Resources'>): number {
+export function entrySizeBytes(
+  entry: Pick<BusEntry, 'Source' | 'DetailType' | 'Detail' | 'Resources'>,
+): number {
   let size = PUT_EVENTS_TIME_BYTES;
   size += utf8.encode(entry.Source).byteLength;
   size += utf8.encode(entry.DetailType).byteLength;

@@ -32,11 +32,18 @@ export type OutboxRow = z.infer<typeof outboxRowSchema>;
  * one shard in write order and the publisher puts them on the bus in that order. The sort key is
  * the event id, which makes the conditional put idempotent on `eventId`.
  */
-export function outboxKeys(row: Pick<OutboxRowInput, 'tenantId' | 'channel' | 'eventId'>): { pk: string; sk: string } {
+export function outboxKeys(row: Pick<OutboxRowInput, 'tenantId' | 'channel' | 'eventId'>): {
+  pk: string;
+  sk: string;
+} {
   return { pk: `${row.tenantId}#${row.channel}`, sk: row.eventId };
 }
 
-export function toOutboxRow(input: OutboxRowInput, nowSeconds: number, ttlSeconds = DEFAULT_OUTBOX_TTL_SECONDS): OutboxRow {
+export function toOutboxRow(
+  input: OutboxRowInput,
+  nowSeconds: number,
+  ttlSeconds = DEFAULT_OUTBOX_TTL_SECONDS,
+): OutboxRow {
   return { ...input, ...outboxKeys(input), expiresAt: nowSeconds + ttlSeconds };
 }
 

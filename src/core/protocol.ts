@@ -69,7 +69,16 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     eventId: z.string().optional(),
   }),
   /** The server is going away (deploy, 2-hour limit, shutdown): reconnect after the delay and resume. */
-  z.object({ type: z.literal('close'), reason: z.string(), reconnectAfterMs: z.number().int().nonnegative() }),
-  z.object({ type: z.literal('error'), code: z.enum(ERROR_CODES), message: z.string(), action: z.string().optional() }),
+  z.object({
+    type: z.literal('close'),
+    reason: z.string(),
+    reconnectAfterMs: z.number().int().nonnegative(),
+  }),
+  z.object({
+    type: z.literal('error'),
+    code: z.enum(ERROR_CODES),
+    message: z.string(),
+    action: z.string().optional(),
+  }),
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;

@@ -24,6 +24,7 @@ import { monotonicFactory } from 'ulid';
 
 // Monotonic within a millisecond, so events created in the same millisecond keep their creation order by position.
 const ulid = monotonicFactory();
+
 import { entrySizeBytes, envelopeToBusEntry } from '../core/busEntry.js';
 import { PUT_EVENTS_MAX_REQUEST_BYTES } from '../core/limits.js';
 import {

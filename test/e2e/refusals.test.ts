@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAuditRepository } from '../../src/aws/auditRepository.js';
 import { createQuarantineRepository } from '../../src/aws/quarantineRepository.js';
 import { createWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
