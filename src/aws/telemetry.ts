@@ -27,11 +27,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
+import { METRICS_NAMESPACE } from '../core/metricNames.js';
 
-export { MetricUnit };
-
-/** CloudWatch namespace of every metric the pipeline emits. */
-export const METRICS_NAMESPACE = 'OutboxRelay';
+export { METRICS_NAMESPACE, MetricUnit };
 
 export interface Telemetry {
   readonly service: string;

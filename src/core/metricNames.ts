@@ -10,7 +10,7 @@
  * to these metrics (CloudWatch treats every dimension combination as a separate metric).
  */
 
-/** CloudWatch namespace of every custom metric (same value as `METRICS_NAMESPACE` in telemetry). */
+/** CloudWatch namespace of every custom metric. */
 export const METRICS_NAMESPACE = 'OutboxRelay';
 
 /** The dimension Powertools sets from the service name. */

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { interceptLocalhostDns } from 'fauxqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../lib/topology.js';
@@ -61,7 +60,6 @@ describe('webhooks on the offline runtime', () => {
   let runtime: Runtime;
   let cliDir: string;
   const receivers: TestReceiver[] = [];
-  let restoreDns: (() => void) | undefined;
   let flakyEventId: string | undefined;
 
   async function receiver(...args: Parameters<typeof startReceiver>): Promise<TestReceiver> {
@@ -121,15 +119,9 @@ describe('webhooks on the offline runtime', () => {
   }
 
   beforeAll(async () => {
-    // fauxqs names its queues http://sqs.<region>.localhost:<port>/…, and the SQS SDK sends to the
-    // QueueUrl's host when the endpoint comes from AWS_ENDPOINT_URL_SQS. Where `*.localhost` does
-    // not resolve (this machine), fauxqs's documented patch maps it to 127.0.0.1. Loopback only.
-    restoreDns = interceptLocalhostDns();
     runtime = await startRuntime({
       quiet: true,
       env: { WEBHOOK_RETRY_SCHEDULE: RETRY_SCHEDULE },
-      // Lambda runs several delivery batches at once; so does the local mapping here.
-      sqsConcurrency: { webhookDelivery: 4 },
     });
     // The CLI targets the runtime through the same endpoints file `npm start` writes.
     cliDir = await mkdtemp(join(tmpdir(), 'outbox-relay-webhooks-'));
@@ -145,7 +137,6 @@ describe('webhooks on the offline runtime', () => {
     await runtime?.stop();
     if (cliDir) await rm(cliDir, { recursive: true, force: true });
     delete process.env.OUTBOX_RELAY_LOCAL_DIR;
-    restoreDns?.();
   });
 
   it('delivers each of 300 events exactly once to each of two endpoints, every request verified', async () => {

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { topology } from '../../../lib/topology.js';
-import { getDocumentClient, getEventBridgeClient } from '../../aws/clients.js';
+import { getDocumentClient, getEventBridgeClient, getSqsClient } from '../../aws/clients.js';
 import { putEntries } from '../../aws/eventBus.js';
 import { getQuarantineRepository } from '../../aws/quarantineRepository.js';
 import { readDlqMessage, redriveWebhookDlq } from '../../aws/webhookQueues.js';
@@ -26,7 +26,6 @@ import { deadLetterSchema } from '../../core/webhookMessages.js';
 import { validateOutboxRow } from '../../producer/index.js';
 import { CliError } from '../errors.js';
 import { parseCommandArgs, positiveInt } from '../ops/args.js';
-import { getOpsSqsClient } from '../ops/clients.js';
 import { type OpsContext, openContext } from '../ops/context.js';
 import { createOutput, type Output } from '../ops/output.js';
 import { parseStreamBatchFailure } from '../ops/publisherFailure.js';
@@ -171,7 +170,7 @@ async function list(ctx: OpsContext, kind: Kind, limit: number, out: Output): Pr
     return 0;
   }
   const url = ctx.require(QUEUE_KINDS[kind].dlq);
-  const sqs = getOpsSqsClient();
+  const sqs = getSqsClient();
   const depth = await queueDepth(sqs, url);
   const messages = await peekMessages(sqs, url, limit);
   out.result({
@@ -207,7 +206,7 @@ async function show(
     return 0;
   }
   const url = ctx.require(QUEUE_KINDS[kind].dlq);
-  const messages = (await peekMessages(getOpsSqsClient(), url, id ? 10_000 : limit)).filter(
+  const messages = (await peekMessages(getSqsClient(), url, id ? 10_000 : limit)).filter(
     (m) => !id || m.messageId === id,
   );
   if (id && messages.length === 0) throw new CliError(`no message ${id} in the ${kind} DLQ`);
@@ -219,7 +218,7 @@ async function show(
 
 async function redrivePublisher(ctx: OpsContext, limit: number, out: Output): Promise<number> {
   const url = ctx.require(QUEUE_KINDS.publisher.dlq);
-  const sqs = getOpsSqsClient();
+  const sqs = getSqsClient();
   const deps = {
     streams: new DynamoDBStreamsClient({}),
     eventBridge: getEventBridgeClient(),
@@ -353,7 +352,7 @@ async function redrive(
 ): Promise<number> {
   if (kind === 'quarantine') return redriveQuarantine(ctx, options.id, options.row, out);
   if (kind === 'publisher') return redrivePublisher(ctx, options.limit, out);
-  const sqs = getOpsSqsClient();
+  const sqs = getSqsClient();
   const dlqUrl = ctx.require(QUEUE_KINDS[kind].dlq);
   if (kind === 'webhook') {
     const progress = await redriveWebhookDlq(sqs, {
