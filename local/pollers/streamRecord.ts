@@ -49,6 +49,9 @@ function toLambdaValue(value: StreamAttributeValue): LambdaAttributeValue {
   if (value.BS !== undefined) return { BS: value.BS.map(base64) };
   if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
   if (value.M !== undefined) return { M: toLambdaItem(value.M) };
+  // The SDK's schema deserializer drops an empty map's member (`{"M":{}}` arrives as `{}`); no
+  // other type can arrive without a member, so restore it rather than lose `data: {}`.
+  if (Object.keys(value).length === 0) return { M: {} };
   // An attribute value names exactly one type; an unknown one (newer API) is kept as NULL.
   return { NULL: true };
 }
