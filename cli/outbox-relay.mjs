@@ -13,6 +13,8 @@ const result = spawnSync(
   [tsxCli, join(here, '..', 'src', 'cli', 'main.ts'), ...process.argv.slice(2)],
   {
     stdio: 'inherit',
+    // Lambda runs Node 22; on a Node 20 workstation the SDK's upgrade notice is noise.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
   },
 );
 process.exit(result.status ?? 1);

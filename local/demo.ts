@@ -17,6 +17,9 @@ import {
 import { LOCAL_RESOURCE_PREFIX } from './constants.js';
 import { readEndpointsFile } from './endpointsFile.js';
 
+// Lambda runs Node 22; on a Node 20 workstation the SDK's upgrade notice is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const DEMO_TENANT = 'demo-tenant';
 
 export async function runDemo(

@@ -17,6 +17,9 @@ import { FaultInjector, faultConfigAtStart, installFaults } from './faults.js';
 import { isPortFree } from './ports.js';
 import { type RuntimeOptions, startRuntime } from './runtime.js';
 
+// Lambda runs Node 22; on a Node 20 workstation the SDK's upgrade notice is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const { values: flags } = parseArgs({
   options: {
     demo: { type: 'boolean', default: false },
