@@ -99,6 +99,8 @@ export class TopologyFunction extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: METRIC_SERVICE[props.name],
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      // Without active tracing there is no segment to add to: do not load the X-Ray SDK at all.
+      ...(props.tracing === false ? { POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
       ...props.environment,
     };
 

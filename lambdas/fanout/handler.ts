@@ -18,7 +18,8 @@ import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
 import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 
-const telemetry = getTelemetry('fanout');
+// One `@connections` call per subscriber: tracing each as a subsegment would dwarf the trace.
+const telemetry = getTelemetry('fanout', { traceHttpCalls: false });
 
 /** A targeted delivery still failing after this many attempts is dead-lettered (and audited). */
 export const MAX_TARGETED_ATTEMPTS = 5;

@@ -10,7 +10,7 @@ import {
 import { REPOSITORY_ROOT } from '../../lib/TopologyFunction.js';
 import { topology } from '../../lib/topology.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../../src/core/retrySchedule.js';
-import { synthStack } from './fixture.js';
+import { resourcesOfType, synthStack } from './fixture.js';
 
 function messageOf(run: () => unknown): string {
   try {
@@ -128,5 +128,26 @@ describe('configuration', () => {
     expect(`${result.stdout}${result.stderr}`).toContain(
       'Invalid outbox-relay configuration: webhookRetrySchedule[2] must be a positive number of seconds',
     );
+  });
+
+  it('turns X-Ray on for every function by default, and with tracing off also keeps the X-Ray SDK unloaded', () => {
+    const functionsOf = (tracing: boolean) =>
+      resourcesOfType(synthStack({ tracing }).template, 'AWS::Lambda::Function').filter(
+        ([, fn]) => (fn.Properties as { Environment?: unknown }).Environment !== undefined,
+      );
+    const traced = functionsOf(true);
+    expect(traced.length).toBeGreaterThan(5);
+    for (const [id, fn] of traced) {
+      expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
+      expect(JSON.stringify(fn.Properties.Environment), id).not.toContain('POWERTOOLS_TRACE_ENABLED');
+    }
+    const untraced = functionsOf(false);
+    expect(untraced.length).toBe(traced.length);
+    for (const [id, fn] of untraced) {
+      expect(fn.Properties.TracingConfig, id).toBeUndefined();
+      expect(fn.Properties.Environment, id).toMatchObject({
+        Variables: { POWERTOOLS_TRACE_ENABLED: 'false' },
+      });
+    }
   });
 });

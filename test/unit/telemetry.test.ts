@@ -1,0 +1,122 @@
+import { createRequire } from 'node:module';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+/** What the fake Powertools tracer was asked to do. */
+const calls: string[] = [];
+
+vi.mock('@aws-lambda-powertools/tracer', () => {
+  class FakeSubsegment {
+    constructor(readonly name: string) {}
+    close(): void {
+      calls.push(`close ${this.name}`);
+    }
+  }
+  const lambdaSegment = {
+    addNewSubsegment: (name: string) => {
+      calls.push(`open ${name}`);
+      return new FakeSubsegment(name);
+    },
+  };
+  class Tracer {
+    constructor(options: { serviceName: string; captureHTTPsRequests: boolean }) {
+      calls.push(`new ${options.serviceName} http=${options.captureHTTPsRequests}`);
+    }
+    getSegment() {
+      return lambdaSegment;
+    }
+    setSegment(segment: { name?: string }) {
+      calls.push(`set ${segment.name ?? 'lambda'}`);
+    }
+    annotateColdStart() {
+      calls.push('coldStart');
+    }
+    addServiceNameAnnotation() {
+      calls.push('service');
+    }
+    addErrorAsMetadata(error: Error) {
+      calls.push(`error ${error.message}`);
+    }
+  }
+  return { Tracer };
+});
+
+const { getTelemetry, instrumentHandler, tracingEnabled } = await import('../../src/aws/telemetry.js');
+
+describe('tracingEnabled', () => {
+  it('is on in Lambda unless POWERTOOLS_TRACE_ENABLED=false, and off everywhere else', () => {
+    expect(tracingEnabled({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' })).toBe(true);
+    expect(
+      tracingEnabled({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'FALSE' }),
+    ).toBe(false);
+    expect(tracingEnabled({})).toBe(false);
+    expect(tracingEnabled({ POWERTOOLS_TRACE_ENABLED: 'true' })).toBe(false);
+  });
+});
+
+describe('instrumentHandler', () => {
+  beforeEach(() => {
+    calls.length = 0;
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('outside Lambda never loads a tracer, so the X-Ray SDK and its async hook stay out of the process', async () => {
+    const telemetry = getTelemetry('offline-service');
+    const handler = instrumentHandler(telemetry, async (n: number) => n + 1);
+    await expect(handler(1)).resolves.toBe(2);
+    expect(telemetry.tracer).toBeUndefined();
+    expect(calls).toEqual([]);
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    expect(loaded.some((path) => path.includes('aws-xray-sdk-core'))).toBe(false);
+  });
+
+  it('in Lambda wraps each invocation in an annotated ## subsegment and restores the segment', async () => {
+    vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
+    const telemetry = getTelemetry('lambda-service', { traceHttpCalls: false });
+    const handler = instrumentHandler(telemetry, async (n: number) => {
+      calls.push('handler');
+      return n * 2;
+    });
+    await expect(handler(21)).resolves.toBe(42);
+    await handler(1);
+    expect(calls).toEqual([
+      'new lambda-service http=false',
+      'open ## lambda-service',
+      'set ## lambda-service',
+      'coldStart',
+      'service',
+      'handler',
+      'close ## lambda-service',
+      'set lambda',
+      // The tracer is created once; later invocations reuse it.
+      'open ## lambda-service',
+      'set ## lambda-service',
+      'coldStart',
+      'service',
+      'handler',
+      'close ## lambda-service',
+      'set lambda',
+    ]);
+  });
+
+  it('records a handler error as metadata, closes the subsegment and rethrows', async () => {
+    vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
+    const telemetry = getTelemetry('failing-service');
+    const handler = instrumentHandler(telemetry, async () => {
+      throw new Error('boom');
+    });
+    await expect(handler(undefined)).rejects.toThrow('boom');
+    expect(calls).toContain('error boom');
+    expect(calls.at(-2)).toBe('close ## failing-service');
+  });
+
+  it('does not load the tracer in Lambda when POWERTOOLS_TRACE_ENABLED=false', async () => {
+    vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
+    vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'false');
+    const telemetry = getTelemetry('untraced-service');
+    await instrumentHandler(telemetry, async () => 'ok')(undefined);
+    expect(telemetry.tracer).toBeUndefined();
+    expect(calls).toEqual([]);
+  });
+});
