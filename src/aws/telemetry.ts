@@ -84,13 +84,29 @@ export function getTelemetry(service: string, options: TelemetryOptions = {}): T
     telemetry = {
       service,
       logger,
-      metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service, logger }),
+      metrics: createMetrics(service, logger),
       traceHttpCalls: options.traceHttpCalls ?? true,
       tracer: undefined,
     };
     byService.set(service, telemetry);
   }
   return telemetry;
+}
+
+/**
+ * Powertools flushes on its own once a metric holds 100 values (a fan-out of 100 events does), so
+ * discarding in `flushMetrics` is not enough locally: build the instance disabled where metrics are
+ * not emitted. Powertools reads the switch from the environment, only at construction.
+ */
+function createMetrics(service: string, logger: Logger): Metrics {
+  const options = { namespace: METRICS_NAMESPACE, serviceName: service, logger };
+  if (emitsMetrics() || process.env.POWERTOOLS_METRICS_DISABLED !== undefined) return new Metrics(options);
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  try {
+    return new Metrics(options);
+  } finally {
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+  }
 }
 
 /** Tag every following log line of this service with the event id (`correlation_id`). */

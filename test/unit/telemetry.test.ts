@@ -40,7 +40,9 @@ vi.mock('@aws-lambda-powertools/tracer', () => {
   return { Tracer };
 });
 
-const { getTelemetry, instrumentHandler, tracingEnabled } = await import('../../src/aws/telemetry.js');
+const { getTelemetry, instrumentHandler, MetricUnit, tracingEnabled } = await import(
+  '../../src/aws/telemetry.js'
+);
 
 describe('tracingEnabled', () => {
   it('is on in Lambda unless POWERTOOLS_TRACE_ENABLED=false, and off everywhere else', () => {
@@ -50,6 +52,46 @@ describe('tracingEnabled', () => {
     ).toBe(false);
     expect(tracingEnabled({})).toBe(false);
     expect(tracingEnabled({ POWERTOOLS_TRACE_ENABLED: 'true' })).toBe(false);
+  });
+});
+
+describe('metrics outside Lambda', () => {
+  it('never print EMF, not even when Powertools flushes a metric at 100 values by itself', async () => {
+    const printed: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    try {
+      const telemetry = getTelemetry('busy-offline-service');
+      await instrumentHandler(telemetry, async () => {
+        for (let i = 0; i < 250; i++) telemetry.metrics.addMetric('Delivered', MetricUnit.Count, 1);
+      })(undefined);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(printed.filter((line) => line.includes('"Delivered"'))).toEqual([]);
+  });
+
+  it('print EMF in Lambda, including the automatic flush at 100 values', async () => {
+    vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
+    vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'false');
+    const printed: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    try {
+      const telemetry = getTelemetry('busy-lambda-service');
+      await instrumentHandler(telemetry, async () => {
+        for (let i = 0; i < 150; i++) telemetry.metrics.addMetric('Delivered', MetricUnit.Count, 1);
+      })(undefined);
+    } finally {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const emf = printed.filter((line) => line.includes('"Delivered"'));
+    expect(emf.length).toBe(2);
   });
 });
 
