@@ -2,12 +2,14 @@
  * REQUEST authorizer of the WebSocket API's `$connect` route: verifies the `token` query-string
  * parameter (browsers cannot set headers on a WebSocket). A missing, malformed, expired or badly
  * signed token throws `Unauthorized` (API Gateway answers 401); a verified token whose claims
- * are not acceptable gets a Deny policy (403). Either way `$connect` never runs, so no record.
+ * are not acceptable, or a browser page from an origin outside `WEBSOCKET_ALLOWED_ORIGINS`, gets a
+ * Deny policy (403). Either way `$connect` never runs, so no record.
  */
 import { z } from 'zod';
 import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { toAuthorizerContext } from '../../src/core/authorizerContext.js';
+import { originAllowed, originHeader, parseAllowedOrigins } from '../../src/core/originPolicy.js';
 import { TokenRejectedError } from '../../src/core/websocketErrors.js';
 
 const telemetry = getTelemetry('wsAuthorizer');
@@ -16,6 +18,7 @@ const verify = getTokenVerifier();
 const requestAuthorizerEventSchema = z.object({
   methodArn: z.string(),
   queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
+  headers: z.record(z.string(), z.string().optional()).nullish(),
   requestContext: z.object({ connectionId: z.string().optional() }).loose().optional(),
 });
 
@@ -49,7 +52,13 @@ const UNAUTHORIZED: readonly string[] = ['missing', 'malformed', 'expired', 'bad
 export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<AuthorizerResult> => {
   const parsed = requestAuthorizerEventSchema.safeParse(event);
   if (!parsed.success) throw new Error('Unauthorized');
-  const { methodArn, queryStringParameters } = parsed.data;
+  const { methodArn, queryStringParameters, headers } = parsed.data;
+  const origin = originHeader(headers);
+  // Read per call (the offline runtime may change it); a bad value throws, refusing rather than allowing all.
+  if (!originAllowed(origin, parseAllowedOrigins(process.env.WEBSOCKET_ALLOWED_ORIGINS))) {
+    telemetry.logger.info('origin refused', { origin });
+    return policy('anonymous', 'Deny', methodArn);
+  }
   try {
     const identity = await verify(queryStringParameters?.token ?? undefined);
     return policy(`${identity.tenantId}|${identity.subject}`, 'Allow', methodArn, {

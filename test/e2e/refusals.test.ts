@@ -21,7 +21,10 @@ import {
 import { documentClient, tableName, useRuntime, waitFor } from './helpers/index.js';
 import { connectClient, type TestClient } from './websocketTestClient.js';
 
-const local = useRuntime({ env: { OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true' } });
+const ALLOWED_ORIGIN = 'https://app.example.com';
+const local = useRuntime({
+  env: { OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true', WEBSOCKET_ALLOWED_ORIGINS: ALLOWED_ORIGIN },
+});
 
 const row = (eventId: string, extra: Record<string, unknown> = {}) => ({
   eventId,
@@ -117,6 +120,22 @@ describe('refusals: WebSocket connections and frames', () => {
       secretKey('another-secret'),
     );
     await expect(connectClient(url, foreign)).rejects.toThrow('HTTP 401');
+  });
+
+  it('a browser page from an origin outside allowedOrigins: the upgrade is refused with HTTP 403', async () => {
+    const url = local.runtime.endpoints.webSocket;
+    const valid = await token('acme');
+    const before = new Set(local.runtime.gateway.connectionIds());
+    await expect(connectClient(url, valid, { origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(
+      connectClient(url, valid, { origin: 'https://app.example.com.evil.example' }),
+    ).rejects.toThrow('HTTP 403');
+    // A refused upgrade leaves no connection behind.
+    expect(local.runtime.gateway.connectionIds().filter((id) => !before.has(id))).toEqual([]);
+    const listed = await connectClient(url, valid, { origin: ALLOWED_ORIGIN });
+    const noOrigin = await connectClient(url, valid);
+    listed.ws.close();
+    noOrigin.ws.close();
   });
 
   it('other tenant: a token of tenant B never receives tenant A’s events on the same channel name', async () => {

@@ -33,9 +33,16 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
 }
 
 /** Connect with a token; rejects with `HTTP <status>` when the gateway refuses the upgrade. */
-export function connectClient(url: string, token: string | undefined): Promise<TestClient> {
+export function connectClient(
+  url: string,
+  token: string | undefined,
+  options: { readonly origin?: string } = {},
+): Promise<TestClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(token === undefined ? url : `${url}?token=${encodeURIComponent(token)}`);
+    const ws = new WebSocket(
+      token === undefined ? url : `${url}?token=${encodeURIComponent(token)}`,
+      options.origin ? { origin: options.origin } : {},
+    );
     const frames: ServerFrame[] = [];
     const messageSizes: number[] = [];
     const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
