@@ -17,7 +17,9 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   ScanCommand,
+  type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { topology } from '../../lib/topology.js';
@@ -109,25 +111,35 @@ export function createConnectionsRepository({
     }
   }
 
-  async function queryIndexConnectionIds(key: string): Promise<string[]> {
-    const ids: string[] = [];
+  /** Every item of a query or scan, page by page. */
+  async function allItems(
+    input:
+      | (Omit<QueryCommandInput, 'TableName'> & { scan?: false })
+      | (Omit<ScanCommandInput, 'TableName'> & { scan: true }),
+  ): Promise<Record<string, unknown>[]> {
+    const { scan, ...rest } = input;
+    const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: CONNECTIONS_INDEX_BY_SUBSCRIPTION,
-          KeyConditionExpression: 'subscriptionKey = :k',
-          ExpressionAttributeValues: { ':k': key },
-          ProjectionExpression: 'connectionId',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? [])
-        if (typeof item.connectionId === 'string') ids.push(item.connectionId);
+      const request = { ...rest, TableName: tableName, ExclusiveStartKey: start };
+      const page = await client.send(scan ? new ScanCommand(request) : new QueryCommand(request));
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
-    return ids;
+    return items;
+  }
+
+  const stringsOf = (items: Record<string, unknown>[], attribute: string): string[] =>
+    items.flatMap((item) => (typeof item[attribute] === 'string' ? [item[attribute]] : []));
+
+  async function queryIndexConnectionIds(key: string): Promise<string[]> {
+    const items = await allItems({
+      IndexName: CONNECTIONS_INDEX_BY_SUBSCRIPTION,
+      KeyConditionExpression: 'subscriptionKey = :k',
+      ExpressionAttributeValues: { ':k': key },
+      ProjectionExpression: 'connectionId',
+    });
+    return stringsOf(items, 'connectionId');
   }
 
   return {
@@ -182,22 +194,13 @@ export function createConnectionsRepository({
     },
 
     async deleteConnection(connectionId) {
-      const keys: Record<string, unknown>[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pkOf(connectionId) },
-            ProjectionExpression: 'pk, sk',
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) keys.push({ pk: item.pk, sk: item.sk });
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
+      const items = await allItems({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pkOf(connectionId) },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+      });
+      const keys = items.map((item) => ({ pk: item.pk, sk: item.sk }));
       await batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
       return keys.length;
     },
@@ -217,44 +220,25 @@ export function createConnectionsRepository({
         const keys = Array.from({ length: shards }, (_, shard) => tenantConnectionsKey(tenantId, shard));
         ids.push(...(await mapWithConcurrency(keys, shards, queryIndexConnectionIds)).flat());
       } else {
-        let start: Record<string, unknown> | undefined;
-        do {
-          const page = await client.send(
-            new ScanCommand({
-              TableName: tableName,
-              FilterExpression: 'sk = :meta',
-              ExpressionAttributeValues: { ':meta': META },
-              ProjectionExpression: 'connectionId',
-              ExclusiveStartKey: start,
-            }),
-          );
-          for (const item of page.Items ?? [])
-            if (typeof item.connectionId === 'string') ids.push(item.connectionId);
-          start = page.LastEvaluatedKey;
-        } while (start !== undefined);
+        const items = await allItems({
+          scan: true,
+          FilterExpression: 'sk = :meta',
+          ExpressionAttributeValues: { ':meta': META },
+          ProjectionExpression: 'connectionId',
+        });
+        ids.push(...stringsOf(items, 'connectionId'));
       }
       const records = await mapWithConcurrency(ids, 16, (id) => this.getConnection(id));
       return records.filter((r): r is ConnectionRecord => r !== undefined);
     },
 
     async listSubscriptions(connectionId) {
-      const channels: string[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
-            ExpressionAttributeValues: { ':pk': pkOf(connectionId), ':sub': 'SUB#' },
-            ProjectionExpression: 'sk',
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? [])
-          if (typeof item.sk === 'string') channels.push(item.sk.slice('SUB#'.length));
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
-      return channels;
+      const items = await allItems({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+        ExpressionAttributeValues: { ':pk': pkOf(connectionId), ':sub': 'SUB#' },
+        ProjectionExpression: 'sk',
+      });
+      return stringsOf(items, 'sk').map((sk) => sk.slice('SUB#'.length));
     },
   };
 }

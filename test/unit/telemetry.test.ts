@@ -55,43 +55,37 @@ describe('tracingEnabled', () => {
   });
 });
 
-describe('metrics outside Lambda', () => {
-  it('never print EMF, not even when Powertools flushes a metric at 100 values by itself', async () => {
-    const printed: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-      printed.push(String(chunk));
-      return true;
-    });
-    try {
-      const telemetry = getTelemetry('busy-offline-service');
-      await instrumentHandler(telemetry, async () => {
-        for (let i = 0; i < 250; i++) telemetry.metrics.addMetric('Delivered', MetricUnit.Count, 1);
-      })(undefined);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(printed.filter((line) => line.includes('"Delivered"'))).toEqual([]);
+/** Run a handler of `service` that adds `values` values of one metric; the EMF lines it printed. */
+async function emfLinesOf(service: string, values: number): Promise<string[]> {
+  const printed: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    printed.push(String(chunk));
+    return true;
+  });
+  try {
+    const telemetry = getTelemetry(service);
+    await instrumentHandler(telemetry, async () => {
+      for (let i = 0; i < values; i++) telemetry.metrics.addMetric('Delivered', MetricUnit.Count, 1);
+    })(undefined);
+  } finally {
+    spy.mockRestore();
+  }
+  return printed.filter((line) => line.includes('"Delivered"'));
+}
+
+describe('metrics', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
   });
 
-  it('print EMF in Lambda, including the automatic flush at 100 values', async () => {
+  it('are never printed outside Lambda, not even when Powertools flushes at 100 values by itself', async () => {
+    expect(await emfLinesOf('busy-offline-service', 250)).toEqual([]);
+  });
+
+  it('are printed as EMF in Lambda, including the automatic flush at 100 values', async () => {
     vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
     vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'false');
-    const printed: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-      printed.push(String(chunk));
-      return true;
-    });
-    try {
-      const telemetry = getTelemetry('busy-lambda-service');
-      await instrumentHandler(telemetry, async () => {
-        for (let i = 0; i < 150; i++) telemetry.metrics.addMetric('Delivered', MetricUnit.Count, 1);
-      })(undefined);
-    } finally {
-      spy.mockRestore();
-      vi.unstubAllEnvs();
-    }
-    const emf = printed.filter((line) => line.includes('"Delivered"'));
-    expect(emf.length).toBe(2);
+    expect(await emfLinesOf('busy-lambda-service', 150)).toHaveLength(2);
   });
 });
 

@@ -1,6 +1,6 @@
 /** Factories for webhook tests: envelopes, endpoints and delivery messages. */
 import { DEV_POLICY } from '../../src/core/addressPolicy.js';
-import { ENVELOPE_VERSION, type Envelope, positionOf } from '../../src/core/envelope.js';
+import type { Envelope } from '../../src/core/envelope.js';
 import {
   createEndpoint,
   type EndpointSettingsInput,
@@ -8,26 +8,7 @@ import {
 } from '../../src/core/webhookEndpoint.js';
 import type { DeliveryMessage } from '../../src/core/webhookMessages.js';
 
-let counter = 0;
-
-export function envelopeFactory(overrides: Partial<Envelope> = {}): Envelope {
-  counter += 1;
-  const id = overrides.id ?? `evt_${counter}`;
-  const time = overrides.time ?? '2026-11-20T10:00:00.000Z';
-  return {
-    version: ENVELOPE_VERSION,
-    id,
-    source: 'outbox',
-    tenantId: 'tenant-a',
-    channel: 'orders',
-    type: 'order.created',
-    resourceId: 'order-1',
-    time,
-    position: positionOf(time, id),
-    data: { total: 42 },
-    ...overrides,
-  };
-}
+export { envelopeFactory } from './publisherFactories.js';
 
 export function endpointFactory(
   overrides: Partial<WebhookEndpoint> = {},
