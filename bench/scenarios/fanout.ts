@@ -9,7 +9,9 @@
  * (20,000 here) and the second core, so 10,000 client sockets plus 10,000 gateway sockets fit
  * without raising any limit.
  */
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { mapWithConcurrency } from '../../src/core/concurrency.js';
 import { serializeFrame } from '../../src/core/frames.js';
 import { busEventBody, sqsEvent, stampedEnvelope } from '../lib/busEvents.js';
@@ -59,6 +61,34 @@ async function rawHttpBroadcast(
     );
   } finally {
     agent.destroy();
+  }
+}
+
+/**
+ * What one `@connections` call costs the caller, without the gateway: `calls` PostToConnection
+ * through the real SDK client (the fan-out's own port) and the same POSTs over raw keep-alive HTTP,
+ * both against a stub server that answers 200 at once, 50 in flight.
+ */
+async function callerCost(calls: number): Promise<{ sdkMs: number; rawMs: number }> {
+  const stub = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+  const ids = Array.from({ length: calls }, (_, i) => `conn${i}=`);
+  const body = serializeFrame({ type: 'event', event: stampedEnvelope(CHANNEL) });
+  try {
+    const api = createConnectionsApi(endpoint);
+    await mapWithConcurrency(ids.slice(0, 200), 50, (id) => api.post(id, body)); // warm up
+    const s0 = nowMs();
+    await mapWithConcurrency(ids, 50, (id) => api.post(id, body));
+    const sdkMs = nowMs() - s0;
+    const r0 = nowMs();
+    await rawHttpBroadcast(endpoint, ids, body);
+    return { sdkMs, rawMs: nowMs() - r0 };
+  } finally {
+    stub.close();
   }
 }
 
@@ -192,6 +222,19 @@ export const fanoutScenario: Scenario = {
           'messages/s via @connections',
         );
       }
+      const calls = context.quick ? 1_000 : 10_000;
+      const cost = await callerCost(calls);
+      figures['callerCost.sdkPerCall'] = figure(
+        (cost.sdkMs * 1000) / calls,
+        'µs per PostToConnection (SDK client, stub server)',
+      );
+      figures['callerCost.rawHttpPerCall'] = figure(
+        (cost.rawMs * 1000) / calls,
+        'µs per POST (raw HTTP, stub server)',
+      );
+      context.progress(
+        `caller cost: ${calls} SDK calls ${cost.sdkMs.toFixed(0)} ms, raw HTTP ${cost.rawMs.toFixed(0)} ms (stub server)`,
+      );
       const stats = runtime.gateway.stats();
       figures.postCalls = figure(stats.postCalls, 'calls');
       figures.gone = figure(stats.gone, 'calls');
@@ -199,6 +242,7 @@ export const fanoutScenario: Scenario = {
       notes.push(
         `Median of ${REPEATS} runs per size. path = fan-out handler invoked with one event (subscriber query + PostToConnection per client through the real SDK client) until the last client's receipt; rawHttp = the same POSTs to @connections over keep-alive HTTP from this process (50 in flight, no SDK, no subscriber query, no audit); floor = gateway.broadcastDirect of the same frame until the last receipt. Target: ratio ≤ 5 at 10,000 clients.`,
         'Clients run in a child process (bench/lib/clientFleet.ts); runtime, gateway and handler share this process’s one event loop, as they do in `npm start`.',
+        'callerCost = the caller’s side of one @connections call alone: PostToConnection through the real SDK client vs a raw keep-alive POST, against a stub server that answers 200 at once (50 in flight). Reaching ratio ≤ 5 at 10,000 clients needs the whole path within 5 × floor ÷ 10,000 per message.',
       );
       return { figures, notes };
     } finally {
