@@ -17,6 +17,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_FANOUT_CHUNK_THRESHOLD } from '../src/core/fanoutSettings.js';
 import { CONFIG_ENV } from './config.js';
 import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
 import { acknowledge } from './nagSuppressions.js';
@@ -40,10 +41,11 @@ export interface WebSocketApiProps {
   readonly auth?: WebSocketAuth;
   /** Origins allowed to connect (checked by the authorizer); empty = any. @default [] */
   readonly allowedOrigins?: readonly string[];
-  /** Fan-out coalescing and its batching window. @default coalesce, 50 events per frame, 1 s window */
+  /** Fan-out coalescing, its batching window and chunking. @default coalesce, 50 events per frame, 1 s window, chunks above 2,000 subscribers */
   readonly fanout?: {
     readonly coalesce?: boolean;
     readonly maxEventsPerFrame?: number;
+    readonly chunkThreshold?: number;
     readonly batchingWindowSeconds?: number;
   };
   /** Fan-out messages per batch. @default the topology's */
@@ -106,7 +108,13 @@ export class WebSocketApi extends Construct {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const auth = props.auth ?? { mode: 'hs256' };
-    const fanout = { coalesce: true, maxEventsPerFrame: 50, batchingWindowSeconds: 1, ...props.fanout };
+    const fanout = {
+      coalesce: true,
+      maxEventsPerFrame: 50,
+      batchingWindowSeconds: 1,
+      chunkThreshold: DEFAULT_FANOUT_CHUNK_THRESHOLD,
+      ...props.fanout,
+    };
 
     this.connectionsTable = createTopologyTable(this, 'ConnectionsTable', 'connections', { removalPolicy });
     const queues = createTopologyQueues(this, ['fanoutQueue', 'fanoutDlq']);
@@ -175,6 +183,7 @@ export class WebSocketApi extends Construct {
       fanout: make('fanout', {
         [CONFIG_ENV.fanoutCoalesce]: String(fanout.coalesce),
         [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
+        [CONFIG_ENV.fanoutChunkThreshold]: String(fanout.chunkThreshold),
       }),
     };
     this.handlers = handlers;

@@ -5,7 +5,7 @@
  * No CDK imports here, so the schema is cheap to test. Documented in docs/configuration.md.
  */
 import { z } from 'zod';
-import { FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
 import { RESUME_ENV } from '../src/core/resume.js';
 import {
   DEFAULT_RETRY_SCHEDULE_SECONDS,
@@ -134,6 +134,8 @@ export const configSchema = z
         coalesce: z.boolean({ error: 'must be true or false' }).default(true),
         /** Cap on events in one `events` message (FANOUT_MAX_EVENTS_PER_FRAME). */
         maxEventsPerFrame: wholeNumber(1, 10_000, 'events').default(50),
+        /** Above this many subscribers per batch, split into shard chunks (FANOUT_CHUNK_THRESHOLD). */
+        chunkThreshold: wholeNumber(1, 10_000_000, 'subscribers').default(DEFAULT_FANOUT_CHUNK_THRESHOLD),
         /** How long the fan-out mapping gathers events before invoking (more coalescing, more latency). */
         batchingWindowSeconds: wholeNumber(0, MAX_BATCHING_WINDOW_SECONDS, 'seconds').default(
           Math.max(fanoutMapping?.maxBatchingWindowSeconds ?? 0, 1),
@@ -245,6 +247,7 @@ const OPTION_PATHS = [
   'fanout',
   'fanout.coalesce',
   'fanout.maxEventsPerFrame',
+  'fanout.chunkThreshold',
   'fanout.batchingWindowSeconds',
   'resumeLimit',
   'tracing',
@@ -306,6 +309,7 @@ export const CONFIG_ENV = {
   webhookRetrySchedule: RETRY_SCHEDULE_ENV,
   fanoutCoalesce: FANOUT_ENV.coalesce,
   fanoutMaxEventsPerFrame: FANOUT_ENV.maxEventsPerFrame,
+  fanoutChunkThreshold: FANOUT_ENV.chunkThreshold,
   resumeMaxEvents: RESUME_ENV.maxEvents,
   allowedOrigins: 'WEBSOCKET_ALLOWED_ORIGINS',
   jwtSecretArn: 'JWT_SECRET_ARN',

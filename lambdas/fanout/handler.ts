@@ -1,7 +1,9 @@
 /**
  * WebSocket fan-out, fed by the fan-out queue (bus rule → SQS → this mapping, partial batch
  * responses). One invocation coalesces its batch's events per connection (src/core/fanoutPlan.ts),
- * retries per connection, prunes gone connections and writes one audit attempt per event.
+ * retries per connection, prunes gone connections and writes one audit attempt per event; a wide
+ * fan-out is split into subscription-shard chunks that other invocations deliver in parallel
+ * (src/core/fanoutChunk.ts), each auditing its shard.
  */
 import { z } from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
@@ -13,6 +15,7 @@ import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telem
 import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
 import { mapWithConcurrency } from '../../src/core/concurrency.js';
 import type { Envelope } from '../../src/core/envelope.js';
+import type { FanoutChunk } from '../../src/core/fanoutChunk.js';
 import { deliverTargeted, type EventFanoutSummary, fanOut } from '../../src/core/fanoutDelivery.js';
 import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
 import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
@@ -46,6 +49,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const envelopes: Envelope[] = [];
   const recordsByEvent = new Map<string, string[]>();
   const targeted: { messageId: string; delivery: TargetedDelivery }[] = [];
+  const chunks: { messageId: string; chunk: FanoutChunk }[] = [];
   for (const record of Records) {
     const message = parseFanoutMessage(record.body);
     if (message.kind === 'event') {
@@ -56,6 +60,8 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       ]);
     } else if (message.kind === 'targeted') {
       targeted.push({ messageId: record.messageId, delivery: message.delivery });
+    } else if (message.kind === 'chunk') {
+      chunks.push({ messageId: record.messageId, chunk: message.chunk });
     } else {
       telemetry.logger.warn('poison message quarantined', {
         messageId: record.messageId,
@@ -69,32 +75,31 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   }
 
   const ports = {
-    findSubscribers: (tenantId: string, channel: string) => connections.findSubscribers(tenantId, channel),
+    findSubscribers: (tenantId: string, channel: string, shard?: number) =>
+      connections.findSubscribers(tenantId, channel, shard),
     post: (connectionId: string, body: string) => api.post(connectionId, body),
     deleteConnection: async (connectionId: string) => {
       await connections.deleteConnection(connectionId);
     },
     enqueueRetry: (delivery: TargetedDelivery) => queue.enqueueTargeted(delivery, 1),
+    enqueueChunk: (chunk: FanoutChunk) => queue.enqueueChunk(chunk),
     sleep,
   };
 
-  if (envelopes.length > 0) {
+  /** Fan out (all shards, or a chunk's one) and audit the summaries; returns the event ids to redeliver. */
+  const deliver = async (
+    events: readonly Envelope[],
+    scope: { shard?: number },
+  ): Promise<Iterable<string>> => {
     const startedAt = new Date();
-    // Record the event before delivering it: a client resuming after this point finds it in the
-    // audit table even if the audit consumer lags, so subscribe-then-replay has no gap.
-    await mapWithConcurrency(envelopes, 10, (envelope) =>
-      audit.recordEvent(envelope).catch((error: unknown) => {
-        telemetry.logger.warn('could not pre-record event', { eventId: envelope.id, error: String(error) });
-      }),
-    );
     try {
-      const result = await fanOut(envelopes, ports, settings);
-      for (const id of result.unqueuedEventIds)
-        for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
+      const result = await fanOut(events, ports, settings, scope);
       telemetry.metrics.addMetric('FanoutMessages', MetricUnit.Count, result.messagesDelivered);
       telemetry.metrics.addMetric('FanoutPosts', MetricUnit.Count, result.posts);
       telemetry.metrics.addMetric('FanoutGone', MetricUnit.Count, result.prunedConnections.length);
-      recordFanoutMetrics(telemetry.metrics, result.summaries, envelopes);
+      if (result.chunksEnqueued > 0)
+        telemetry.metrics.addMetric('FanoutChunks', MetricUnit.Count, result.chunksEnqueued);
+      recordFanoutMetrics(telemetry.metrics, result.summaries, [...events]);
       const durationMs = Date.now() - startedAt.getTime();
       await mapWithConcurrency(result.summaries, 10, (summary) =>
         audit
@@ -106,13 +111,32 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
             });
           }),
       );
+      return result.unqueuedEventIds;
     } catch (error) {
-      // Subscribers could not be read: nothing was sent for anybody, so the whole event set is retried.
+      // Subscribers could not be read or chunks not enqueued: nothing was posted, so every event is retried.
       telemetry.logger.error('fan-out failed', {
         error: error instanceof Error ? error.message : String(error),
       });
-      for (const ids of recordsByEvent.values()) for (const messageId of ids) failures.add(messageId);
+      return events.map((e) => e.id);
     }
+  };
+
+  if (envelopes.length > 0) {
+    // Record the event before delivering it: a client resuming after this point finds it in the
+    // audit table even if the audit consumer lags, so subscribe-then-replay has no gap.
+    await mapWithConcurrency(envelopes, 10, (envelope) =>
+      audit.recordEvent(envelope).catch((error: unknown) => {
+        telemetry.logger.warn('could not pre-record event', { eventId: envelope.id, error: String(error) });
+      }),
+    );
+    for (const id of await deliver(envelopes, {}))
+      for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
+  }
+
+  // Chunks of wide fan-outs (already pre-recorded by the invocation that split them), one shard each.
+  for (const { messageId, chunk } of chunks) {
+    const redeliver = [...(await deliver(chunk.events, { shard: chunk.shard }))];
+    if (redeliver.length > 0) failures.add(messageId);
   }
 
   await mapWithConcurrency(targeted, settings.concurrency, async ({ messageId, delivery }) => {
@@ -160,7 +184,8 @@ function summaryAttempt(summary: EventFanoutSummary, startedAt: Date, durationMs
         : 'delivered';
   return {
     path: 'websocket',
-    target: 'fanout',
+    // One summary per event, or per event and shard when a wide fan-out was split into chunks.
+    target: summary.shard === undefined ? 'fanout' : `fanout/shard-${summary.shard}`,
     tenantId: summary.tenantId,
     outcome,
     durationMs,

@@ -62,8 +62,8 @@ export interface ConnectionsRepository {
   removeSubscriptions(connectionId: string, channels: readonly string[]): Promise<void>;
   /** Delete the connection and all its subscriptions; returns how many items were deleted. */
   deleteConnection(connectionId: string): Promise<number>;
-  /** Connection ids subscribed to a tenant's channel (parallel queries over the shards). */
-  findSubscribers(tenantId: string, channel: string): Promise<string[]>;
+  /** Connection ids subscribed to a tenant's channel (parallel queries over the shards, or one shard's query). */
+  findSubscribers(tenantId: string, channel: string, shard?: number): Promise<string[]>;
   /** Connection ids of one tenant (index query), or of all tenants (a scan: operator commands only). */
   listConnections(tenantId?: string): Promise<ConnectionRecord[]>;
   /** Channels a connection is subscribed to (operator commands). */
@@ -73,7 +73,6 @@ export interface ConnectionsRepository {
 export interface ConnectionsRepositoryDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-  readonly shards?: number;
 }
 
 export function connectionTtl(nowMs: number): number {
@@ -87,8 +86,9 @@ const subSk = (channel: string): string => `SUB#${channel}`;
 export function createConnectionsRepository({
   client,
   tableName,
-  shards = SUBSCRIPTION_SHARDS,
 }: ConnectionsRepositoryDeps): ConnectionsRepository {
+  // A constant, not an option: fan-out chunks (src/core/fanoutChunk.ts) shard connections the same way.
+  const shards = SUBSCRIPTION_SHARDS;
   type WriteRequest =
     | { PutRequest: { Item: Record<string, unknown> } }
     | { DeleteRequest: { Key: Record<string, unknown> } };
@@ -205,7 +205,8 @@ export function createConnectionsRepository({
       return keys.length;
     },
 
-    async findSubscribers(tenantId, channel) {
+    async findSubscribers(tenantId, channel, shard) {
+      if (shard !== undefined) return queryIndexConnectionIds(subscriptionKey(tenantId, channel, shard));
       const perShard = await mapWithConcurrency(
         subscriptionKeysOf(tenantId, channel, shards),
         shards,

@@ -4,6 +4,7 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { topology } from '../../lib/topology.js';
+import type { FanoutChunk } from '../core/fanoutChunk.js';
 import type { TargetedDelivery } from '../core/targetedDelivery.js';
 import { getSqsClient } from './clients.js';
 import { requireEnv } from './env.js';
@@ -13,12 +14,15 @@ export const FANOUT_QUARANTINE_REASONS = [
   'not_an_event',
   'invalid_envelope',
   'invalid_targeted_delivery',
+  'invalid_fanout_chunk',
   'delivery_exhausted',
 ] as const;
 export type FanoutQuarantineReason = (typeof FANOUT_QUARANTINE_REASONS)[number];
 
 export interface FanoutQueue {
   enqueueTargeted(delivery: TargetedDelivery, delaySeconds?: number): Promise<void>;
+  /** A shard chunk of a wide fan-out, for another invocation. */
+  enqueueChunk(chunk: FanoutChunk): Promise<void>;
   /** Park a message in the fan-out DLQ with a reason code and a sentence. */
   quarantine(body: string, reason: FanoutQuarantineReason, detail: string): Promise<void>;
 }
@@ -33,6 +37,9 @@ export function createFanoutQueue(client: SQSClient, queueUrl: string, dlqUrl: s
           DelaySeconds: delaySeconds,
         }),
       );
+    },
+    async enqueueChunk(chunk) {
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(chunk) }));
     },
     async quarantine(body, reason, detail) {
       await client.send(

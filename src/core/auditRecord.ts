@@ -81,7 +81,7 @@ export const deliveryAttemptSchema = z.object({
   nextAttemptAt: isoTime.optional(),
   /** When the attempt started. */
   at: isoTime,
-  /** WebSocket fan-out only: the sums of one event's fan-out to all its subscribers (target `fanout`). */
+  /** WebSocket fan-out only: the sums of one event's fan-out to all its subscribers (target `fanout`), or to one shard's when the fan-out was split into chunks (target `fanout/shard-<n>`). */
   fanout: z
     .object({
       subscribers: z.number().int().nonnegative(),

@@ -8,8 +8,9 @@
  */
 import { mapWithConcurrency } from './concurrency.js';
 import type { Envelope } from './envelope.js';
+import { type FanoutChunk, planChunks } from './fanoutChunk.js';
 import { type FanoutPlanOptions, type PlannedMessage, planFanout } from './fanoutPlan.js';
-import { channelKey } from './subscriptions.js';
+import { channelKey, shardOf } from './subscriptions.js';
 import { type TargetedDelivery, type TargetedMessage, toTargetedDeliveries } from './targetedDelivery.js';
 import { ConnectionGoneError } from './websocketErrors.js';
 
@@ -18,18 +19,28 @@ export interface FanoutSettings extends FanoutPlanOptions {
   readonly concurrency: number;
   /** Delays before the in-process retries of a failed call (its length = number of retries). */
   readonly retryDelaysMs: readonly number[];
+  /**
+   * Above this many subscribers (the batch's channels together) the fan-out is split into shard
+   * chunks (`fanoutChunk.ts`). Undefined: never split.
+   */
+  readonly chunkThreshold?: number;
 }
 
 export interface FanoutPorts {
-  findSubscribers(tenantId: string, channel: string): Promise<readonly string[]>;
+  /** Subscribers of a channel: every shard, or only `shard`. */
+  findSubscribers(tenantId: string, channel: string, shard?: number): Promise<readonly string[]>;
   /** Post one message; throws `ConnectionGoneError` on 410, anything else on other failures. */
   post(connectionId: string, body: string): Promise<void>;
   deleteConnection(connectionId: string): Promise<void>;
   enqueueRetry(delivery: TargetedDelivery): Promise<void>;
+  /** Put a shard chunk on the fan-out queue; without it the fan-out is never split. */
+  enqueueChunk?(chunk: FanoutChunk): Promise<void>;
   sleep(ms: number): Promise<void>;
 }
 
 export interface EventFanoutSummary {
+  /** The subscription shard this summary covers, when the fan-out was split into chunks. */
+  readonly shard?: number;
   readonly eventId: string;
   readonly tenantId: string;
   readonly channel: string;
@@ -51,6 +62,8 @@ export interface FanoutResult {
   readonly prunedConnections: readonly string[];
   /** Events for which some connection's retry could not even be enqueued: the caller redelivers them. */
   readonly unqueuedEventIds: ReadonlySet<string>;
+  /** Shard chunks put on the fan-out queue for other invocations (0 when not split). */
+  readonly chunksEnqueued: number;
 }
 
 type ConnectionOutcome =
@@ -97,25 +110,67 @@ export async function deliverToConnection(
   return { kind: 'delivered' };
 }
 
-/** Fan a batch of events out to their subscribers. */
+/**
+ * Split a wide fan-out: when the subscribers outnumber `chunkThreshold`, put one chunk per
+ * subscription shard but the first on the queue, and return that first shard for this invocation.
+ * Chunks are enqueued before anything is posted, so a failure here means nothing was sent yet
+ * (a chunk already enqueued is delivered again on the retry: clients drop duplicates by id).
+ */
+async function splitIntoChunks(
+  events: readonly Envelope[],
+  subscribers: ReadonlyMap<string, readonly string[]>,
+  ports: FanoutPorts,
+  settings: FanoutSettings,
+): Promise<{ inlineShard: number; chunksEnqueued: number } | undefined> {
+  const enqueueChunk = ports.enqueueChunk;
+  if (settings.chunkThreshold === undefined || !enqueueChunk) return undefined;
+  const connections = new Set([...subscribers.values()].flat());
+  if (connections.size <= settings.chunkThreshold) return undefined;
+  const shards = [...new Set([...connections].map((id) => shardOf(id)))].sort((a, b) => a - b);
+  const [inlineShard, ...otherShards] = shards;
+  if (inlineShard === undefined || otherShards.length === 0) return undefined;
+  const chunks = planChunks(events, otherShards);
+  if (!chunks) return undefined;
+  await mapWithConcurrency(chunks, 8, (chunk) => enqueueChunk(chunk));
+  return { inlineShard, chunksEnqueued: chunks.length };
+}
+
+/**
+ * Fan a batch of events out to their subscribers, or (`scope.shard`, a chunk) to one shard's.
+ * A wide fan-out is split into shard chunks first (`splitIntoChunks`).
+ */
 export async function fanOut(
   events: readonly Envelope[],
   ports: FanoutPorts,
   settings: FanoutSettings,
+  scope: { readonly shard?: number } = {},
 ): Promise<FanoutResult> {
   const keys = new Map<string, { tenantId: string; channel: string }>();
   for (const event of events) keys.set(channelKey(event.tenantId, event.channel), event);
   const subscribers = new Map<string, readonly string[]>();
   await Promise.all(
     [...keys].map(async ([key, { tenantId, channel }]) => {
-      subscribers.set(key, await ports.findSubscribers(tenantId, channel));
+      subscribers.set(key, await ports.findSubscribers(tenantId, channel, scope.shard));
     }),
   );
+  let shard = scope.shard;
+  let chunksEnqueued = 0;
+  const split = shard === undefined ? await splitIntoChunks(events, subscribers, ports, settings) : undefined;
+  if (split) {
+    shard = split.inlineShard;
+    chunksEnqueued = split.chunksEnqueued;
+    for (const [key, ids] of subscribers)
+      subscribers.set(
+        key,
+        ids.filter((id) => shardOf(id) === shard),
+      );
+  }
 
   const plan = planFanout(events, subscribers, settings);
   const summaries = new Map<string, EventFanoutSummary>();
   for (const event of plan.events) {
     summaries.set(event.id, {
+      ...(shard === undefined ? {} : { shard }),
       eventId: event.id,
       tenantId: event.tenantId,
       channel: event.channel,
@@ -195,6 +250,7 @@ export async function fanOut(
     bytesDelivered: counters.bytesDelivered,
     prunedConnections: pruned,
     unqueuedEventIds: unqueued,
+    chunksEnqueued,
   };
 }
 

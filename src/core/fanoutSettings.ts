@@ -5,6 +5,8 @@
  * - `FANOUT_MAX_EVENTS_PER_FRAME` (default 50): cap on events in one `events` message.
  * - `FANOUT_CONCURRENCY` (default 50): `@connections` calls in flight per invocation.
  * - `FANOUT_RETRY_DELAYS_MS` (default `50,250`): in-process retries of a failed call.
+ * - `FANOUT_CHUNK_THRESHOLD` (default 2,000): above this many subscribers in one batch, the
+ *   fan-out is split into subscription-shard chunks handled by parallel invocations.
  * The message size cap is API Gateway's 128 KB (`WEBSOCKET_MAX_MESSAGE_BYTES`).
  */
 import type { FanoutSettings } from './fanoutDelivery.js';
@@ -15,7 +17,10 @@ export const FANOUT_ENV = {
   maxEventsPerFrame: 'FANOUT_MAX_EVENTS_PER_FRAME',
   concurrency: 'FANOUT_CONCURRENCY',
   retryDelaysMs: 'FANOUT_RETRY_DELAYS_MS',
+  chunkThreshold: 'FANOUT_CHUNK_THRESHOLD',
 } as const;
+
+export const DEFAULT_FANOUT_CHUNK_THRESHOLD = 2_000;
 
 export class InvalidFanoutSettingError extends Error {
   override readonly name = 'InvalidFanoutSettingError';
@@ -62,5 +67,6 @@ export function fanoutSettingsFromEnv(env: Env): FanoutSettings {
     maxMessageBytes: WEBSOCKET_MAX_MESSAGE_BYTES,
     concurrency: positiveInt(env, FANOUT_ENV.concurrency, 50, 1000),
     retryDelaysMs,
+    chunkThreshold: positiveInt(env, FANOUT_ENV.chunkThreshold, DEFAULT_FANOUT_CHUNK_THRESHOLD, 10_000_000),
   };
 }

@@ -158,7 +158,7 @@ describe('WebSocketApi', () => {
     expect(env[JWT_ENV.secretArn]).toBeUndefined();
   });
 
-  it('drains the fan-out queue with partial batch responses and the coalescing settings', () => {
+  it('drains the fan-out queue with partial batch responses and the coalescing and chunking settings', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionId(template, 'fanout') },
       EventSourceArn: { 'Fn::GetAtt': [queueId(template, 'fanoutQueue'), 'Arn'] },
@@ -174,13 +174,17 @@ describe('WebSocketApi', () => {
     expect(env).toMatchObject({
       [CONFIG_ENV.fanoutCoalesce]: 'true',
       [CONFIG_ENV.fanoutMaxEventsPerFrame]: '50',
+      [CONFIG_ENV.fanoutChunkThreshold]: '2000',
     });
     const { template: off } = synthStack({
-      fanout: { coalesce: false, maxEventsPerFrame: 10, batchingWindowSeconds: 5 },
+      fanout: { coalesce: false, maxEventsPerFrame: 10, batchingWindowSeconds: 5, chunkThreshold: 500 },
     });
     off.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionId(off, 'fanout') },
       MaximumBatchingWindowInSeconds: 5,
+    });
+    off.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [CONFIG_ENV.fanoutChunkThreshold]: '500' }) },
     });
   });
 
