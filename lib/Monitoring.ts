@@ -343,6 +343,7 @@ export class Monitoring extends Construct {
         custom(METRIC.webhookRetried, METRIC_SERVICE.webhookDelivery),
         custom(METRIC.webhookFailed, METRIC_SERVICE.webhookDelivery),
         custom(METRIC.webhookDeadLettered, METRIC_SERVICE.webhookDelivery),
+        custom(METRIC.webhookDeferred, METRIC_SERVICE.webhookDelivery),
         custom(METRIC.webhookEndpointDisabled, METRIC_SERVICE.webhookDelivery),
       ]),
       graph('Webhooks: failure rate (%)', [webhookFailureRate]),

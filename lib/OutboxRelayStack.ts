@@ -99,6 +99,7 @@ export class OutboxRelayStack extends Stack {
       auditTable: this.auditLog.table,
       quarantineTable,
       retrySchedule: config.webhookRetrySchedule,
+      circuit: config.webhookCircuit,
       removalPolicy,
       functionSettings,
       batchSizes: {

@@ -11,6 +11,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../src/core/retrySchedule.js';
+import { type CircuitPolicy, RECOMMENDED_CIRCUIT_POLICY } from '../src/core/webhookCircuit.js';
 import { CONFIG_ENV } from './config.js';
 import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
 import { type FunctionSettings, TopologyFunction, type TopologyResources } from './TopologyFunction.js';
@@ -24,6 +25,8 @@ export interface WebhooksProps {
   readonly quarantineTable: dynamodb.ITable;
   /** Seconds before attempt 1, 2, ... (the first is 0). @default the handlers' default schedule (about a day) */
   readonly retrySchedule?: readonly number[];
+  /** Per-endpoint circuit breaker. @default 5 consecutive failures open it for 30 s (doubling, ≤ 15 min) */
+  readonly circuit?: CircuitPolicy;
   /** @default RemovalPolicy.RETAIN for the endpoints table and its key */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
@@ -81,12 +84,15 @@ export class Webhooks extends Construct {
       ...props.functionSettings,
       resources,
     });
+    const circuit = props.circuit ?? RECOMMENDED_CIRCUIT_POLICY;
     this.delivery = new TopologyFunction(this, 'Delivery', {
       name: 'webhookDelivery',
       ...props.functionSettings,
       resources,
       environment: {
         [CONFIG_ENV.webhookRetrySchedule]: (props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS).join(','),
+        [CONFIG_ENV.webhookCircuitFailures]: String(circuit.openAfterFailures),
+        [CONFIG_ENV.webhookCircuitCooldownSeconds]: String(circuit.cooldownSeconds),
       },
     });
     this.dispatcherFunction = this.dispatcher.function;

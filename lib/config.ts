@@ -14,6 +14,12 @@ import {
   RETRY_SCHEDULE_ENV,
 } from '../src/core/retrySchedule.js';
 import { trackedTablesSchema } from '../src/core/trackedTables.js';
+import {
+  CIRCUIT_COOLDOWN_ENV,
+  CIRCUIT_FAILURES_ENV,
+  MAX_CIRCUIT_COOLDOWN_SECONDS,
+  RECOMMENDED_CIRCUIT_POLICY,
+} from '../src/core/webhookCircuit.js';
 import { topology } from './topology.js';
 
 /** Context key of the options object (`cdk.json` → `context.outboxRelay`). */
@@ -119,6 +125,18 @@ export const configSchema = z
       .max(MAX_ATTEMPTS_LIMIT, { error: `must list at most ${MAX_ATTEMPTS_LIMIT} attempts` })
       .refine((s) => s[0] === 0, { error: 'must start with 0: the first attempt is immediate' })
       .default([...DEFAULT_RETRY_SCHEDULE_SECONDS]),
+    /** Per-endpoint circuit breaker of webhook delivery (src/core/webhookCircuit.ts); openAfterFailures 0 = off. */
+    webhookCircuit: z
+      .object({
+        openAfterFailures: wholeNumber(0, 1_000, 'failures').default(
+          RECOMMENDED_CIRCUIT_POLICY.openAfterFailures,
+        ),
+        cooldownSeconds: wholeNumber(1, MAX_CIRCUIT_COOLDOWN_SECONDS, 'seconds').default(
+          RECOMMENDED_CIRCUIT_POLICY.cooldownSeconds,
+        ),
+      })
+      .strict()
+      .prefault({}),
     /** How WebSocket tokens are verified on `$connect`. */
     auth: authSchema.prefault({}),
     /** Origins allowed to open a WebSocket (browser `Origin` header); empty = any origin. */
@@ -236,6 +254,9 @@ const OPTION_PATHS = [
   'archiveRetentionDays',
   'removalPolicy',
   'webhookRetrySchedule',
+  'webhookCircuit',
+  'webhookCircuit.openAfterFailures',
+  'webhookCircuit.cooldownSeconds',
   'auth',
   'auth.mode',
   'auth.issuer',
@@ -307,6 +328,8 @@ export function resolveConfig(input: {
  */
 export const CONFIG_ENV = {
   webhookRetrySchedule: RETRY_SCHEDULE_ENV,
+  webhookCircuitFailures: CIRCUIT_FAILURES_ENV,
+  webhookCircuitCooldownSeconds: CIRCUIT_COOLDOWN_ENV,
   fanoutCoalesce: FANOUT_ENV.coalesce,
   fanoutMaxEventsPerFrame: FANOUT_ENV.maxEventsPerFrame,
   fanoutChunkThreshold: FANOUT_ENV.chunkThreshold,

@@ -3,11 +3,12 @@
  * dispatcher (one delivery message per event and endpoint) → the delivery handler → local
  * receivers answering 204. Then the same with one more endpoint that never answers (its timeout
  * shortened to 2 s to fit the run): the deliveries/s and latency of the healthy endpoints show
- * what one hanging endpoint does to the others.
+ * what one hanging endpoint does to the others, without and with the per-endpoint circuit breaker.
  */
 import { topology } from '../../lib/topology.js';
+import { createWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { busEventBody, stampedEnvelope } from '../lib/busEvents.js';
-import { addWebhookEndpoint, documentClient, startBenchRuntime } from '../lib/harness.js';
+import { addWebhookEndpoint, BENCH_TENANT, documentClient, startBenchRuntime } from '../lib/harness.js';
 import { paced } from '../lib/pacer.js';
 import { QueueInjector } from '../lib/queueInjector.js';
 import { figure, type Scenario, type ScenarioContext, type ScenarioOutput } from '../lib/results.js';
@@ -16,6 +17,15 @@ import { startWebhookReceiver, type WebhookReceiver } from '../lib/webhookReceiv
 
 const HEALTHY_ENDPOINTS = 4;
 const HANGING_TIMEOUT_SECONDS = 2;
+
+function endpointsRepository(
+  client: ReturnType<typeof documentClient>,
+  runtime: Parameters<typeof documentClient>[0],
+) {
+  const tableName = runtime.env[topology.tables.webhookEndpoints.env];
+  if (!tableName) throw new Error('the runtime has no webhook endpoints table');
+  return createWebhookEndpointsRepository({ client, tableName });
+}
 
 function total(receivers: readonly WebhookReceiver[]): number {
   return receivers.reduce((sum, r) => sum + r.distinct, 0);
@@ -31,6 +41,7 @@ export const webhooksScenario: Scenario = {
     const runtime = await startBenchRuntime({ disabledMappings: ['audit', 'fanout'] });
     const client = documentClient(runtime);
     const injector = QueueInjector.forQueue(runtime, 'webhookDispatchQueue');
+    const deliveryQueue = QueueInjector.forQueue(runtime, 'webhookDeliveryQueue');
     const healthy = await Promise.all(
       Array.from({ length: HEALTHY_ENDPOINTS }, () => startWebhookReceiver()),
     );
@@ -74,19 +85,42 @@ export const webhooksScenario: Scenario = {
       const deliveryMapping = topology.queueMappings.find((m) => m.function === 'webhookDelivery');
       await phase('allHealthy', 30);
       await runtime.waitForIdle({ timeoutMs: 30_000 }).catch(() => undefined);
-      await addWebhookEndpoint(client, runtime, hanging.url, {
+      const first = await addWebhookEndpoint(client, runtime, hanging.url, {
         timeoutSeconds: HANGING_TIMEOUT_SECONDS,
         maxAttempts: 1,
       });
       await phase('withOneHanging', 25);
       figures['withOneHanging.hangingRequests'] = figure(hanging.requests, 'requests');
+
+      // The same with the circuit breaker on (what the stack deploys): the hanging endpoint's
+      // deliveries are deferred after 3 failures instead of holding batches. A fresh hanging
+      // endpoint; the first one is disabled and the queue purged so the phase starts clean.
+      await endpointsRepository(client, runtime).setEnabled(
+        BENCH_TENANT,
+        first.id,
+        false,
+        'bench',
+        new Date(),
+      );
+      await deliveryQueue.purge().catch(() => undefined);
+      await runtime.waitForIdle({ timeoutMs: 30_000 }).catch(() => undefined);
+      const hangingBefore = hanging.requests;
+      process.env.WEBHOOK_CIRCUIT_FAILURES = '3';
+      await addWebhookEndpoint(client, runtime, hanging.url, {
+        timeoutSeconds: HANGING_TIMEOUT_SECONDS,
+        maxAttempts: 1,
+      });
+      await phase('withOneHangingCircuit', 25);
+      delete process.env.WEBHOOK_CIRCUIT_FAILURES;
+      figures['withOneHangingCircuit.hangingRequests'] = figure(hanging.requests - hangingBefore, 'requests');
       notes.push(
-        `${events} events at ${rate}/s put on the webhook dispatch queue (bus-rule shape); ${HEALTHY_ENDPOINTS} endpoints answering 204 at once, then a 5th endpoint that never answers (timeout ${HANGING_TIMEOUT_SECONDS} s, 1 attempt). Latency = receipt − data.sentAt (stamped when the event was put on the queue).`,
+        `${events} events at ${rate}/s put on the webhook dispatch queue (bus-rule shape); ${HEALTHY_ENDPOINTS} endpoints answering 204 at once, then a 5th endpoint that never answers (timeout ${HANGING_TIMEOUT_SECONDS} s, 1 attempt), then a fresh such endpoint with the circuit breaker on (WEBHOOK_CIRCUIT_FAILURES=3, cool-down 30 s; the stack deploys 5). Latency = receipt − data.sentAt (stamped when the event was put on the queue).`,
         `Delivery mapping (topology): batch ${deliveryMapping?.batchSize}, batching window ${deliveryMapping?.maxBatchingWindowSeconds} s, ${deliveryMapping && 'maxConcurrency' in deliveryMapping ? deliveryMapping.maxConcurrency : 1} batch(es) at a time.`,
       );
       return { figures, notes };
     } finally {
       injector.destroy();
+      deliveryQueue.destroy();
       client.destroy();
       await Promise.all([...healthy, hanging].map((r) => r.stop()));
       await runtime.stop();

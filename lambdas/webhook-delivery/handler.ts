@@ -4,6 +4,8 @@
  * timeout, not the others'. A retry is the same message made visible again later
  * (ChangeMessageVisibility) and reported as a batch item failure; the attempt number comes from
  * the message's `attempt` plus its ApproximateReceiveCount (see src/core/webhookMessages.ts).
+ * While an endpoint's circuit is open (src/core/webhookCircuit.ts) its messages are not sent but
+ * deferred as new delayed messages, so a failing endpoint stops holding batches for the others.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
@@ -14,11 +16,12 @@ import { requireEnv } from '../../src/aws/env.js';
 import { getTelemetry, instrumentHandler, MetricUnit, setCorrelationId } from '../../src/aws/telemetry.js';
 import { createWebhookHttpClient, type WebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
-import { scheduleRetry, sendDeadLetter } from '../../src/aws/webhookQueues.js';
+import { deferDelivery, scheduleRetry, sendDeadLetter } from '../../src/aws/webhookQueues.js';
 import { addressPolicyFromEnv } from '../../src/core/addressPolicy.js';
 import { streakPolicyFromEnv } from '../../src/core/deliveryOutcome.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
+import { circuitPolicyFromEnv } from '../../src/core/webhookCircuit.js';
 import { type DeliveryConfig, type DeliveryPorts, deliverMessage } from '../../src/core/webhookDeliver.js';
 import { deliveryMessageSchema } from '../../src/core/webhookMessages.js';
 
@@ -53,6 +56,7 @@ function configFromEnv(): DeliveryConfig {
   return {
     schedule: parseRetrySchedule(process.env[RETRY_SCHEDULE_ENV]),
     streak: streakPolicyFromEnv(process.env),
+    circuit: circuitPolicyFromEnv(process.env),
     policy: addressPolicyFromEnv(process.env),
     now: () => new Date(),
     random: Math.random,
@@ -137,6 +141,25 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
               });
             },
           );
+          return;
+        }
+        if (decision.kind === 'defer') {
+          metrics.addMetric(METRIC.webhookDeferred, MetricUnit.Count, 1);
+          try {
+            await deferDelivery(
+              sqs,
+              queueUrl,
+              { ...message, attempt: decision.attempt },
+              decision.delaySeconds,
+            );
+          } catch (error) {
+            // Not re-sent: the received message returns after its visibility timeout instead.
+            logger.error('could not defer webhook delivery', {
+              messageId: record.messageId,
+              error: String(error),
+            });
+            failures.push(record.messageId);
+          }
           return;
         }
         if (decision.outcome === 'delivered') {

@@ -213,7 +213,7 @@ export function createWebhookEndpointsRepository(deps: {
         enabled
           ? {
               UpdateExpression:
-                'SET enabled = :true, failureStreak = :zero, updatedAt = :now REMOVE disabledReason, failingSince',
+                'SET enabled = :true, failureStreak = :zero, updatedAt = :now REMOVE disabledReason, failingSince, lastFailureAt',
               ExpressionAttributeValues: { ':true': true, ':zero': 0, ':now': now.toISOString() },
             }
           : {
@@ -229,14 +229,15 @@ export function createWebhookEndpointsRepository(deps: {
 
     async recordSuccess(tenantId, endpointId) {
       await update(tenantId, endpointId, {
-        UpdateExpression: 'SET failureStreak = :zero REMOVE failingSince',
+        UpdateExpression: 'SET failureStreak = :zero REMOVE failingSince, lastFailureAt',
         ExpressionAttributeValues: { ':zero': 0 },
       });
     },
 
     async recordFailure(tenantId, endpointId, now) {
       const result = await update(tenantId, endpointId, {
-        UpdateExpression: 'ADD failureStreak :one SET failingSince = if_not_exists(failingSince, :now)',
+        UpdateExpression:
+          'ADD failureStreak :one SET failingSince = if_not_exists(failingSince, :now), lastFailureAt = :now',
         ExpressionAttributeValues: { ':one': 1, ':now': now.toISOString() },
         ReturnValues: 'ALL_NEW',
       });

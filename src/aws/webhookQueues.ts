@@ -76,6 +76,25 @@ export async function sendDeliveries(
   return unsent;
 }
 
+/**
+ * A deferral (the endpoint's circuit is open): the message goes back as a new message carrying the
+ * attempt number it did not use, delayed; the caller then deletes the received one.
+ */
+export async function deferDelivery(
+  client: SQSClient,
+  queueUrl: string,
+  message: DeliveryMessage,
+  delaySeconds: number,
+): Promise<void> {
+  await client.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(message),
+      DelaySeconds: delaySeconds,
+    }),
+  );
+}
+
 /** The retry: the same message becomes visible again after `delaySeconds`. */
 export async function scheduleRetry(
   client: SQSClient,

@@ -68,6 +68,8 @@ export const METRIC = {
   webhookFailed: 'WebhookFailed',
   /** Count: deliveries given up and moved to the webhook DLQ. */
   webhookDeadLettered: 'WebhookDeadLettered',
+  /** Count: deliveries deferred, unsent, because their endpoint's circuit is open (src/core/webhookCircuit.ts). */
+  webhookDeferred: 'WebhookDeferred',
   /** Count: endpoints disabled (410 Gone or a long failure streak). */
   webhookEndpointDisabled: 'WebhookEndpointDisabled',
   // every delivery path

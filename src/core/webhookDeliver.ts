@@ -12,6 +12,7 @@ import {
   type StreakPolicy,
   streakWarrantsDisabling,
 } from './deliveryOutcome.js';
+import { type CircuitPolicy, circuitOpenForSeconds, MAX_CIRCUIT_COOLDOWN_SECONDS } from './webhookCircuit.js';
 import { activeSecrets, type WebhookEndpoint } from './webhookEndpoint.js';
 import { AddressRefusedError } from './webhookErrors.js';
 import {
@@ -52,6 +53,8 @@ export interface DeliveryPorts {
 export interface DeliveryConfig {
   readonly schedule: readonly number[];
   readonly streak: StreakPolicy;
+  /** Per-endpoint circuit breaker (`webhookCircuit.ts`). @default off */
+  readonly circuit?: CircuitPolicy;
   readonly policy: AddressPolicy;
   readonly now: () => Date;
   readonly random: () => number;
@@ -66,7 +69,12 @@ export type DeliveryDecision =
       readonly attempted: boolean;
       readonly endpointDisabled: boolean;
     }
-  | { readonly kind: 'retry'; readonly delaySeconds: number; readonly nextAttemptAt: string };
+  | { readonly kind: 'retry'; readonly delaySeconds: number; readonly nextAttemptAt: string }
+  /**
+   * The endpoint's circuit is open: nothing was sent. Put the message back as a new message with
+   * `attempt` (this receive's attempt number, unused) after `delaySeconds`.
+   */
+  | { readonly kind: 'defer'; readonly delaySeconds: number; readonly attempt: number };
 
 export const DEFAULT_USER_AGENT = 'outbox-relay-webhooks/1';
 
@@ -104,6 +112,16 @@ export async function deliverMessage(
       'attempts_exhausted',
       `attempt ${attempt} is beyond the endpoint's limit of ${endpoint.maxAttempts}`,
     );
+  }
+
+  const openFor = config.circuit ? circuitOpenForSeconds(endpoint, startedAt, config.circuit) : undefined;
+  if (openFor !== undefined) {
+    // Spread the deferred messages over 10 % more, so they do not all probe the endpoint at once.
+    const delaySeconds = Math.min(
+      Math.ceil(openFor * (1 + 0.1 * config.random())),
+      MAX_CIRCUIT_COOLDOWN_SECONDS,
+    );
+    return { kind: 'defer', delaySeconds, attempt };
   }
 
   const result = await attemptOnce(message, endpoint, ports, config, startedAt);

@@ -54,6 +54,8 @@ export const webhookEndpointSchema = endpointSettingsSchema.extend({
   failureStreak: z.number().int().min(0),
   /** When the current failure streak began. */
   failingSince: isoTime.optional(),
+  /** The latest failed attempt (the circuit breaker's clock, src/core/webhookCircuit.ts). */
+  lastFailureAt: isoTime.optional(),
   disabledReason: z.string().optional(),
   createdAt: isoTime,
   updatedAt: isoTime,
@@ -132,7 +134,17 @@ export function updateEndpoint(
   patch: Partial<EndpointSettings>,
   context: { now: Date; policy: AddressPolicy },
 ): WebhookEndpoint {
-  const { id, tenantId, secrets, enabled, failureStreak, failingSince, disabledReason, createdAt } = endpoint;
+  const {
+    id,
+    tenantId,
+    secrets,
+    enabled,
+    failureStreak,
+    failingSince,
+    lastFailureAt,
+    disabledReason,
+    createdAt,
+  } = endpoint;
   const current: EndpointSettings = {
     url: endpoint.url,
     description: endpoint.description,
@@ -154,6 +166,7 @@ export function updateEndpoint(
     enabled,
     failureStreak,
     failingSince,
+    lastFailureAt,
     disabledReason,
     createdAt,
     updatedAt: context.now.toISOString(),

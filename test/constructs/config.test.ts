@@ -32,7 +32,8 @@ describe('configuration', () => {
       auth: { mode: 'hs256' },
       allowedOrigins: [],
       trackedTables: [],
-      fanout: { coalesce: true, maxEventsPerFrame: 50, batchingWindowSeconds: 1 },
+      fanout: { coalesce: true, maxEventsPerFrame: 50, batchingWindowSeconds: 1, chunkThreshold: 2000 },
+      webhookCircuit: { openAfterFailures: 5, cooldownSeconds: 30 },
       tracing: true,
     });
   });
@@ -46,6 +47,7 @@ describe('configuration', () => {
     [{ alarmEmail: 'not-an-address' }, 'alarmEmail must be an e-mail address'],
     [{ allowedOrigins: ['app.example.com'] }, 'allowedOrigins[0] must be an origin'],
     [{ batchSizes: { audit: 0 } }, 'batchSizes.audit must be at least 1'],
+    [{ webhookCircuit: { cooldownSeconds: 901 } }, 'webhookCircuit.cooldownSeconds must be at most 900'],
     [{ batchSizes: { nope: 5 } }, 'batchSizes.nope is not an option'],
     [
       { fanout: { batchingWindowSeconds: 0 } },

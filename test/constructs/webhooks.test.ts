@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { queueMappingOf } from '../../lib/eventSourceMappings.js';
 import { type QueueName, topology } from '../../lib/topology.js';
 import { RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
+import { CIRCUIT_COOLDOWN_ENV, CIRCUIT_FAILURES_ENV } from '../../src/core/webhookCircuit.js';
 import { bundledTemplate, functionId, policyStatementsOf, queueId, resource, synthStack } from './fixture.js';
 
 const template = bundledTemplate();
@@ -52,5 +53,21 @@ describe('Webhooks', () => {
     ).Variables;
     expect(env[RETRY_SCHEDULE_ENV]).toBe('0,10,60');
     expect(env.OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS).toBeUndefined();
+  });
+
+  it('turns the per-endpoint circuit breaker on by default, configurable and switchable off', () => {
+    const envOf = (options: Parameters<typeof synthStack>[0]) => {
+      const { template: t } = synthStack(options);
+      return (
+        resource(t, functionId(t, 'webhookDelivery')).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+    };
+    expect(envOf({})).toMatchObject({ [CIRCUIT_FAILURES_ENV]: '5', [CIRCUIT_COOLDOWN_ENV]: '30' });
+    expect(envOf({ webhookCircuit: { openAfterFailures: 0, cooldownSeconds: 60 } })).toMatchObject({
+      [CIRCUIT_FAILURES_ENV]: '0',
+      [CIRCUIT_COOLDOWN_ENV]: '60',
+    });
   });
 });

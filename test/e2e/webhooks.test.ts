@@ -265,4 +265,35 @@ describe('webhooks on the offline runtime', () => {
       parked.some((l) => l.tenantId === 'tenant-wh-slow' && /timed out after 2 s/.test(l.deadLetter.reason)),
     ).toBe(true);
   });
+
+  // Last in the file: its deferred messages stay delayed for ten minutes, so no later waitForIdle.
+  it('with the circuit breaker on, stops sending to a hanging endpoint and keeps its deliveries queued', async () => {
+    process.env.WEBHOOK_CIRCUIT_FAILURES = '3';
+    process.env.WEBHOOK_CIRCUIT_COOLDOWN_SECONDS = '600';
+    try {
+      const hanging = await receiver(() => 'hang');
+      const fast = await receiver();
+      await register('tenant-wh-circuit', { url: hanging.url, timeoutSeconds: 1, maxAttempts: 5 });
+      await register('tenant-wh-circuit', { url: fast.url });
+      const count = 60;
+      await publish('tenant-wh-circuit', count);
+
+      await until(() => fast.requests.length >= count, 'every event at the fast endpoint');
+      // Every delivery to the hanging endpoint ends up deferred (delayed), none lost, none dead-lettered.
+      await until(
+        () => runtime.queues.counts('webhookDeliveryQueue').delayed === count,
+        'every hanging-endpoint delivery deferred',
+        60_000,
+      );
+      const counts = runtime.queues.counts('webhookDeliveryQueue');
+      expect(counts.visible + counts.inFlight).toBe(0);
+      // Only the first wave (before the streak reached 3) and its 1 s retries were sent.
+      expect(hanging.requests.length).toBeLessThan(count / 2);
+      expect(fast.requests).toHaveLength(count);
+      expect((await dlqLetters()).filter((l) => l.tenantId === 'tenant-wh-circuit')).toEqual([]);
+    } finally {
+      delete process.env.WEBHOOK_CIRCUIT_FAILURES;
+      delete process.env.WEBHOOK_CIRCUIT_COOLDOWN_SECONDS;
+    }
+  });
 });

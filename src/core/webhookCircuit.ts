@@ -1,0 +1,67 @@
+/**
+ * A circuit breaker per webhook endpoint, so that one failing or hanging endpoint stops costing
+ * the others: after `openAfterFailures` consecutive failed attempts the endpoint's further
+ * messages are not sent but deferred until a cool-down after its last failure has passed
+ * (doubling per further failure, up to 15 minutes). Then one message probes it: a success closes
+ * the circuit (the streak resets), a failure opens it again for longer. Deferral is not an
+ * attempt: the message keeps its attempt number and its place in the endpoint's retry schedule.
+ *
+ * The state is the endpoint's own record (`failureStreak`, `lastFailureAt`), so every delivery
+ * invocation sees it, not just the one that met the failures.
+ */
+import type { WebhookEndpoint } from './webhookEndpoint.js';
+
+export interface CircuitPolicy {
+  /** Consecutive failures that open the circuit; 0 turns the breaker off. */
+  readonly openAfterFailures: number;
+  /** Cool-down after the failure that opened it; doubles with each failed probe. */
+  readonly cooldownSeconds: number;
+}
+
+export const CIRCUIT_FAILURES_ENV = 'WEBHOOK_CIRCUIT_FAILURES';
+export const CIRCUIT_COOLDOWN_ENV = 'WEBHOOK_CIRCUIT_COOLDOWN_SECONDS';
+/** Off unless configured: the stack turns it on (`webhookCircuit`, 5 failures, 30 s); the offline runtime only when asked. */
+export const DEFAULT_CIRCUIT_POLICY: CircuitPolicy = { openAfterFailures: 0, cooldownSeconds: 30 };
+/** What the stack deploys by default. */
+export const RECOMMENDED_CIRCUIT_POLICY: CircuitPolicy = { openAfterFailures: 5, cooldownSeconds: 30 };
+/** SQS's longest message delay: a deferral is a new message delayed by at most this. */
+export const MAX_CIRCUIT_COOLDOWN_SECONDS = 900;
+
+export function circuitPolicyFromEnv(env: Readonly<Record<string, string | undefined>>): CircuitPolicy {
+  const read = (name: string, fallback: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > max)
+      throw new Error(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
+    return value;
+  };
+  return {
+    openAfterFailures: read(CIRCUIT_FAILURES_ENV, DEFAULT_CIRCUIT_POLICY.openAfterFailures, 1_000),
+    cooldownSeconds: read(
+      CIRCUIT_COOLDOWN_ENV,
+      DEFAULT_CIRCUIT_POLICY.cooldownSeconds,
+      MAX_CIRCUIT_COOLDOWN_SECONDS,
+    ),
+  };
+}
+
+/** The cool-down for this streak: the base, doubled per failure beyond the opening one, capped. */
+export function circuitCooldownSeconds(failureStreak: number, policy: CircuitPolicy): number {
+  const doublings = Math.min(Math.max(failureStreak - policy.openAfterFailures, 0), 16);
+  return Math.min(policy.cooldownSeconds * 2 ** doublings, MAX_CIRCUIT_COOLDOWN_SECONDS);
+}
+
+/** Seconds until the endpoint may be tried again, or undefined when its circuit is closed (or half-open). */
+export function circuitOpenForSeconds(
+  endpoint: Pick<WebhookEndpoint, 'failureStreak' | 'lastFailureAt'>,
+  now: Date,
+  policy: CircuitPolicy,
+): number | undefined {
+  if (policy.openAfterFailures === 0 || endpoint.failureStreak < policy.openAfterFailures) return undefined;
+  const lastFailure = endpoint.lastFailureAt ? Date.parse(endpoint.lastFailureAt) : Number.NaN;
+  if (!Number.isFinite(lastFailure)) return undefined;
+  const reopensAt = lastFailure + circuitCooldownSeconds(endpoint.failureStreak, policy) * 1000;
+  const remainingMs = reopensAt - now.getTime();
+  return remainingMs > 0 ? Math.ceil(remainingMs / 1000) : undefined;
+}
