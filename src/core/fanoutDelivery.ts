@@ -121,18 +121,21 @@ async function splitIntoChunks(
   subscribers: ReadonlyMap<string, readonly string[]>,
   ports: FanoutPorts,
   settings: FanoutSettings,
-): Promise<{ inlineShard: number; chunksEnqueued: number } | undefined> {
+): Promise<
+  { inlineShard: number; shardOf: ReadonlyMap<string, number>; chunksEnqueued: number } | undefined
+> {
   const enqueueChunk = ports.enqueueChunk;
   if (settings.chunkThreshold === undefined || !enqueueChunk) return undefined;
   const connections = new Set([...subscribers.values()].flat());
   if (connections.size <= settings.chunkThreshold) return undefined;
-  const shards = [...new Set([...connections].map((id) => shardOf(id)))].sort((a, b) => a - b);
-  const [inlineShard, ...otherShards] = shards;
+  // One hash per connection, reused to keep the inline shard's subscribers.
+  const shardById = new Map([...connections].map((id) => [id, shardOf(id)]));
+  const [inlineShard, ...otherShards] = [...new Set(shardById.values())].sort((a, b) => a - b);
   if (inlineShard === undefined || otherShards.length === 0) return undefined;
   const chunks = planChunks(events, otherShards);
   if (!chunks) return undefined;
   await mapWithConcurrency(chunks, 8, (chunk) => enqueueChunk(chunk));
-  return { inlineShard, chunksEnqueued: chunks.length };
+  return { inlineShard, shardOf: shardById, chunksEnqueued: chunks.length };
 }
 
 /**

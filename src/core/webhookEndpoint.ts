@@ -134,41 +134,24 @@ export function updateEndpoint(
   patch: Partial<EndpointSettings>,
   context: { now: Date; policy: AddressPolicy },
 ): WebhookEndpoint {
-  const {
-    id,
-    tenantId,
-    secrets,
-    enabled,
-    failureStreak,
-    failingSince,
-    lastFailureAt,
-    disabledReason,
-    createdAt,
-  } = endpoint;
+  // Everything that is not a setting (id, secrets, enabled, failure streak, ...) is kept as it is.
+  const { url, description, eventTypes, channels, content, timeoutSeconds, maxAttempts, ...state } = endpoint;
   const current: EndpointSettings = {
-    url: endpoint.url,
-    description: endpoint.description,
-    eventTypes: endpoint.eventTypes,
-    channels: endpoint.channels,
-    content: endpoint.content,
-    timeoutSeconds: endpoint.timeoutSeconds,
-    maxAttempts: endpoint.maxAttempts,
+    url,
+    description,
+    eventTypes,
+    channels,
+    content,
+    timeoutSeconds,
+    maxAttempts,
   };
   const settings = parseSettings(
     { ...withoutUndefined(current), ...withoutUndefined(patch) },
     context.policy,
   );
   return {
+    ...state,
     ...settings,
-    id,
-    tenantId,
-    secrets,
-    enabled,
-    failureStreak,
-    failingSince,
-    lastFailureAt,
-    disabledReason,
-    createdAt,
     updatedAt: context.now.toISOString(),
   };
 }
