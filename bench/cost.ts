@@ -13,7 +13,7 @@ import {
   estimateMonthlyCost,
   InvalidWorkloadError,
   type Workload,
-} from '../src/core/costModel.js';
+} from './costModel.js';
 import { PRICES } from './prices.js';
 
 /**

@@ -4,7 +4,7 @@
  * change them here (one place) and the date with them; `test/unit/cost.test.ts` pins the
  * hand-worked example to these numbers, so it will tell you which figures moved.
  */
-import type { PriceTable } from '../src/core/costModel.js';
+import type { PriceTable } from './costModel.js';
 
 export const PRICES: PriceTable = {
   region: 'us-east-1',

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BenchResults, Scenario, ScenarioResult } from './lib/results.js';
 import { SCENARIOS } from './scenarios/index.js';
 

@@ -9,9 +9,15 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  type EventPattern,
+  type QueueName,
+  type RuleDef,
+  type RuleName,
+  topology,
+} from '../src/contract/topology.js';
 import { EVENT_SOURCE } from '../src/core/envelope.js';
 import { constructId } from './naming.js';
-import { type EventPattern, type QueueName, type RuleDef, type RuleName, topology } from './topology.js';
 import { createTopologyQueues } from './topologyQueues.js';
 
 type RuleTargetQueue = (typeof topology.bus.rules)[RuleName]['targetQueue'];

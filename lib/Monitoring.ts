@@ -17,13 +17,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { FunctionName, QueueName, RuleName } from '../src/contract/topology.js';
 import {
   METRIC,
   METRIC_SERVICE,
   METRIC_SERVICE_DIMENSION,
   METRICS_NAMESPACE,
 } from '../src/core/metricNames.js';
-import type { FunctionName, QueueName, RuleName } from './topology.js';
 import { deadLetterQueueNames } from './topologyQueues.js';
 
 export interface MonitoringThresholds {

@@ -11,13 +11,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { QueueName } from '../src/contract/topology.js';
 import { TRACKED_TABLES_ENV } from '../src/core/trackedTables.js';
 import { addStreamMapping, streamMappingOf } from './eventSourceMappings.js';
 import { acknowledge } from './nagSuppressions.js';
 import type { OutboxTable } from './OutboxTable.js';
 import { Quarantine } from './Quarantine.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
-import type { QueueName } from './topology.js';
 import { createTopologyQueues } from './topologyQueues.js';
 
 export interface OutboxPublisherProps {

@@ -17,8 +17,6 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
-import { acknowledge, nagArnToken, nagRefToken } from './nagSuppressions.js';
 import {
   type FunctionDef,
   type FunctionName,
@@ -26,7 +24,9 @@ import {
   type TableDef,
   type TableName,
   topology,
-} from './topology.js';
+} from '../src/contract/topology.js';
+import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
+import { acknowledge, nagArnToken, nagRefToken } from './nagSuppressions.js';
 
 /** Repository root: topology entries are relative to it. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -17,13 +17,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type FunctionName, topology } from '../src/contract/topology.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD } from '../src/core/fanoutSettings.js';
 import { CONFIG_ENV } from './config.js';
 import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
 import { acknowledge } from './nagSuppressions.js';
 import { constructId } from './naming.js';
 import { type FunctionSettings, TopologyFunction, type TopologyResources } from './TopologyFunction.js';
-import { type FunctionName, topology } from './topology.js';
 import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
 

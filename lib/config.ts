@@ -1,10 +1,11 @@
 /**
  * The stack's options: one zod schema, read from typed props and CDK context, validated at synth.
  * Every error names the option (`Invalid outbox-relay configuration: webhookRetrySchedule[2] must
- * be ...`). Defaults come from `lib/topology.ts` and the handlers' own constants, never restated.
+ * be ...`). Defaults come from `src/contract/topology.ts` and the handlers' own constants, never restated.
  * No CDK imports here, so the schema is cheap to test. Documented in docs/configuration.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
+import { topology } from '../src/contract/topology.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
 import { RESUME_ENV } from '../src/core/resume.js';
 import {
@@ -20,7 +21,6 @@ import {
   MAX_CIRCUIT_COOLDOWN_SECONDS,
   RECOMMENDED_CIRCUIT_POLICY,
 } from '../src/core/webhookCircuit.js';
-import { topology } from './topology.js';
 
 /** Context key of the options object (`cdk.json` → `context.outboxRelay`). */
 export const CONTEXT_KEY = 'outboxRelay';

@@ -9,8 +9,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { type QueueMappingDef, type StreamMappingDef, topology } from '../src/contract/topology.js';
 import { SQS_UNWINDOWED_MAX_BATCH_SIZE } from './config.js';
-import { type QueueMappingDef, type StreamMappingDef, topology } from './topology.js';
 
 export interface MappingOverrides {
   /** @default the topology's batch size */

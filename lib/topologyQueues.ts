@@ -5,9 +5,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { type QueueDef, type QueueName, topology } from '../src/contract/topology.js';
 import { acknowledge } from './nagSuppressions.js';
 import { constructId } from './naming.js';
-import { type QueueDef, type QueueName, topology } from './topology.js';
 
 function queueDef(name: QueueName): QueueDef {
   return topology.queues[name];

@@ -6,7 +6,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { type KeyDef, type TableDef, type TableName, topology } from './topology.js';
+import { type KeyDef, type TableDef, type TableName, topology } from '../src/contract/topology.js';
 
 export interface TopologyTableOptions {
   /** What happens to the table when it leaves the stack. */

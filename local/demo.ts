@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { topology } from '../lib/topology.js';
 import { createAuditRepository } from '../src/aws/auditRepository.js';
+import { topology } from '../src/contract/topology.js';
 import {
   appendToOutbox,
   newOutboxEvent,

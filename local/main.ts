@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { topology } from '../lib/topology.js';
+import { topology } from '../src/contract/topology.js';
 import { runDemo } from './demo.js';
 import { readEndpointsFile, removeEndpointsFile, writeEndpointsFile } from './endpointsFile.js';
 import { previousRunCrashed, startCrashRecovery } from './faults/crashRecovery.js';

@@ -4,7 +4,7 @@
  * only, so queued messages do not survive a restart of the runtime (see docs/local-runtime.md).
  */
 import { startFauxqs } from 'fauxqs';
-import { type QueueDef, topology } from '../lib/topology.js';
+import { type QueueDef, topology } from '../src/contract/topology.js';
 import { localQueueName } from './resourceNames.js';
 
 export interface LocalQueue {

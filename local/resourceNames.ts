@@ -1,5 +1,5 @@
 /** Names of the local resources: `<prefix>-<topology key>`, stable across runs so persisted tables are found again. */
-import type { QueueName, TableName } from '../lib/topology.js';
+import type { QueueName, TableName } from '../src/contract/topology.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, LOCAL_RESOURCE_PREFIX } from './constants.js';
 
 export function localTableName(table: TableName | string): string {

@@ -1,7 +1,7 @@
 /**
  * The offline runtime: DynamoDB Local (+ Streams), fauxqs (SQS), the local EventBridge bus, the
  * local API Gateway WebSocket gateway, and pollers with Lambda's event-source-mapping semantics
- * invoking the handler modules in-process — all wired from `lib/topology.ts`.
+ * invoking the handler modules in-process — all wired from `src/contract/topology.ts`.
  *
  * @example
  * const runtime = await startRuntime({ quiet: true });
@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
-import { type FunctionDef, type StreamMappingDef, topology } from '../lib/topology.js';
+import * as z from 'zod';
+import { type FunctionDef, type StreamMappingDef, topology } from '../src/contract/topology.js';
 import { createConsoleHandler } from './console/index.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './constants.js';
 import { type ControlServer, readJsonBody, sendJson, startControlServer } from './controlServer.js';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { topology } from '../lib/topology.js';
+import { topology } from '../src/contract/topology.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './constants.js';
 import type { LocalQueue } from './queues.js';
 import type { LocalTable } from './tables.js';

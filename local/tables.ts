@@ -10,7 +10,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type TableDef, topology } from '../lib/topology.js';
+import { type TableDef, topology } from '../src/contract/topology.js';
 import { localTableName } from './resourceNames.js';
 
 export interface LocalTable {

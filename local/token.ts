@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { mintConnectionToken, secretKey } from '../src/core/token.js';
 
 const endpointsFileSchema = z.object({ env: z.record(z.string(), z.string()).optional() }).loose();

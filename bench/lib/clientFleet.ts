@@ -9,7 +9,7 @@
  * event's `data.sentAt` (epoch ms), duplicates and out-of-order positions per client.
  */
 import { WebSocket } from 'ws';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const commandSchema = z.discriminatedUnion('cmd', [
   z.object({

@@ -3,7 +3,7 @@
  * every handler invocation, records how long after `data.sentAt` each record reached the handler.
  * Tells where end-to-end latency goes (stream → publisher, bus → fan-out, → dispatcher, → delivery).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { nowMs } from './harness.js';
 
 const streamEventSchema = z.object({

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { nowMs } from './harness.js';
 
 const bodySchema = z.object({ id: z.string(), data: z.object({ sentAt: z.number() }).loose() }).loose();

@@ -5,7 +5,7 @@
  * subscriber, `@connections` calls, 32 KB units, delivery latency p50/p95/p99 — and the latency
  * coalescing adds, against the unloaded latency of one event at a time with coalescing off.
  */
-import { topology } from '../../lib/topology.js';
+import { topology } from '../../src/contract/topology.js';
 import { busEventBody, stampedEnvelope } from '../lib/busEvents.js';
 import { FleetHandle } from '../lib/fleet.js';
 import { mintToken, startBenchRuntime } from '../lib/harness.js';

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../../src/contract/topology.js';
 import {
   figure,
   type Scenario,

@@ -8,12 +8,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
-import { topology } from '../../lib/topology.js';
+import * as z from 'zod';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/constants.js';
 import { createLocalBus } from '../../local/eventBridge/localBus.js';
 import { startBusServer } from '../../local/eventBridge/server.js';
 import { createLambdaContext } from '../../local/lambda/context.js';
+import { topology } from '../../src/contract/topology.js';
 import { PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES } from '../../src/core/limits.js';
 import {
   figure,

@@ -5,8 +5,9 @@
  * shortened to 2 s to fit the run): the deliveries/s and latency of the healthy endpoints show
  * what one hanging endpoint does to the others, without and with the per-endpoint circuit breaker.
  */
-import { topology } from '../../lib/topology.js';
+
 import { createWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
+import { topology } from '../../src/contract/topology.js';
 import { busEventBody, stampedEnvelope } from '../lib/busEvents.js';
 import { addWebhookEndpoint, BENCH_TENANT, documentClient, startBenchRuntime } from '../lib/harness.js';
 import { paced } from '../lib/pacer.js';

@@ -3,7 +3,7 @@
  * Adapter only: read the SQS batch, run `recordAuditMessages`, report failed messages.
  */
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';

@@ -5,7 +5,7 @@
  * fan-out is split into subscription-shard chunks that other invocations deliver in parallel
  * (src/core/fanoutChunk.ts), each auditing its shard.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';

@@ -4,13 +4,13 @@
  * Invalid records go to the quarantine table and do not fail the batch.
  */
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
-import { z } from 'zod';
-import { topology } from '../../lib/topology.js';
+import * as z from 'zod';
 import { getEventBridgeClient } from '../../src/aws/clients.js';
 import { optionalEnv, requireEnv } from '../../src/aws/env.js';
 import { putEntries } from '../../src/aws/eventBus.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
+import { topology } from '../../src/contract/topology.js';
 import { toChangeRecord } from '../../src/core/dynamoStreamRecord.js';
 import { METRIC } from '../../src/core/metricNames.js';
 import { publishChangeRecords } from '../../src/core/publish.js';

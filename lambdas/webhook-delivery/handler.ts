@@ -8,8 +8,7 @@
  * deferred as new delayed messages, so a failing endpoint stops holding batches for the others.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
-import { topology } from '../../lib/topology.js';
+import * as z from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
@@ -17,6 +16,7 @@ import { getTelemetry, instrumentHandler, MetricUnit, setCorrelationId } from '.
 import { createWebhookHttpClient, type WebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { deferDelivery, scheduleRetry, sendDeadLetter } from '../../src/aws/webhookQueues.js';
+import { topology } from '../../src/contract/topology.js';
 import { addressPolicyFromEnv } from '../../src/core/addressPolicy.js';
 import { streakPolicyFromEnv } from '../../src/core/deliveryOutcome.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';

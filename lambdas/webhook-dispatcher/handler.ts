@@ -4,14 +4,14 @@
  * its tenant (src/core/webhookDispatch.ts). A body that is not an event is quarantined with the
  * reason; a record whose deliveries could not all be sent is reported failed and comes back.
  */
-import { z } from 'zod';
-import { topology } from '../../lib/topology.js';
+import * as z from 'zod';
 import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { sendDeliveries } from '../../src/aws/webhookQueues.js';
+import { topology } from '../../src/contract/topology.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { dispatchRecords } from '../../src/core/webhookDispatch.js';
 

@@ -5,7 +5,7 @@
  * are not acceptable, or a browser page from an origin outside `WEBSOCKET_ALLOWED_ORIGINS`, gets a
  * Deny policy (403). Either way `$connect` never runs, so no record.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { toAuthorizerContext } from '../../src/core/authorizerContext.js';

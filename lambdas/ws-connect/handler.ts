@@ -1,5 +1,5 @@
 /** `$connect`: the authorizer has verified the token; store the connection with a TTL past the 2-hour limit. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';

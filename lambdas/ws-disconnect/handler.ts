@@ -1,5 +1,5 @@
 /** `$disconnect`: remove the connection and its subscriptions (best effort in AWS too; TTL and 410 pruning back it up). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 

@@ -3,7 +3,7 @@
  * core decide, and post the reply frames through the `@connections` API (as in AWS, where a
  * route's return value is not sent to the client unless a route response is configured).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';

@@ -2,7 +2,7 @@
  * Request and response bodies of the console's API routes, shared by the server side
  * (`routes.ts`) and the page (`browser/app.ts`) so both parse the same shapes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditAttemptItemSchema, auditEventItemSchema } from '../../src/core/auditRecord.js';
 
 const tenantId = z.string().min(1).max(128);

@@ -1,6 +1,6 @@
 /** Small HTTP helpers for the console routes: JSON bodies in and out, refusals with a code and a sentence. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ConsoleErrorCode } from './apiSchemas.js';
 
 /** Console API bodies are tiny; anything larger is a mistake. */

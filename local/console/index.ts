@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ZodError, z } from 'zod';
+import * as z from 'zod';
 import { browserBundle } from './bundle.js';
 import type { ConsoleContext } from './context.js';
 import { ConsoleRequestError, readJson, sendError, sendJson, sendText } from './http.js';
@@ -63,7 +63,7 @@ const jsonBody = z.unknown();
 
 function toRequestError(error: unknown): ConsoleRequestError {
   if (error instanceof ConsoleRequestError) return error;
-  if (error instanceof ZodError) {
+  if (error instanceof z.ZodError) {
     const detail = error.issues
       .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
       .join('; ');

@@ -4,8 +4,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { topology } from '../../lib/topology.js';
 import { type AuditRepository, createAuditRepository } from '../../src/aws/auditRepository.js';
+import { topology } from '../../src/contract/topology.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
 import {

@@ -1,5 +1,5 @@
 /** The event EventBridge delivers to a rule's target: what an SQS message body from a rule contains. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const busEventSchema = z.object({
   version: z.literal('0'),

@@ -6,7 +6,7 @@
  * and sends it to the target queue of every rule whose pattern matches.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { entrySizeBytes } from '../../src/core/busEntry.js';
 import { matchesEventPattern } from '../../src/core/eventPattern.js';
 import { PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES } from '../../src/core/limits.js';

@@ -4,8 +4,8 @@
  * Set at start with `OUTBOX_RELAY_FAULTS` (JSON) or `npm start -- --faults '<json>'`, and at run
  * time with `PUT /control/faults` (docs/reliability.md).
  */
-import { z } from 'zod';
-import { type FunctionName, topology } from '../../lib/topology.js';
+import * as z from 'zod';
+import { type FunctionName, topology } from '../../src/contract/topology.js';
 
 const fraction = z.number().min(0).max(1);
 const milliseconds = z.number().int().min(0).max(60_000);

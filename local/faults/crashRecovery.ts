@@ -15,7 +15,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEndpointsFile } from '../endpointsFile.js';
 import { RuntimeNotIdleError } from '../errors.js';
 import type { Runtime } from '../runtime.js';

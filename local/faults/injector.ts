@@ -3,7 +3,7 @@
  * `@connections` API. Zero cost when off: every hook starts with `if (!faults.active) return`,
  * and `active` is a plain boolean recomputed only when the configuration changes.
  */
-import type { FunctionName } from '../../lib/topology.js';
+import type { FunctionName } from '../../src/contract/topology.js';
 import { type FaultConfig, type LatencyHop, parseFaultConfig } from './config.js';
 import { createRandom } from './random.js';
 

@@ -9,7 +9,7 @@
  * installFaults(runtime, new FaultInjector(faultConfigAtStart(process.argv, process.env)));
  * ```
  */
-import type { FunctionName } from '../../lib/topology.js';
+import type { FunctionName } from '../../src/contract/topology.js';
 import type { Runtime } from '../runtime.js';
 import { FUNCTION_NAMES } from './config.js';
 import { handleFaultsControl } from './controlRoute.js';

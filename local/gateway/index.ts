@@ -10,7 +10,7 @@
  * await gateway.stop(); // `close` frames first
  * ```
  */
-import { topology } from '../../lib/topology.js';
+import { topology } from '../../src/contract/topology.js';
 import {
   WEBSOCKET_IDLE_TIMEOUT_SECONDS,
   WEBSOCKET_MAX_CONNECTION_SECONDS,

@@ -4,7 +4,7 @@
  * `$request.body.action` with `$default` as fallback, `$disconnect` on close).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../../src/contract/topology.js';
 import { type ApiContext, methodArn, type RequestInfo, requestContext } from './events.js';
 import type { Invoke } from './types.js';
 

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { type FunctionDef, topology } from '../../lib/topology.js';
+import { type FunctionDef, topology } from '../../src/contract/topology.js';
 import { createLambdaContext } from './context.js';
 import { FunctionTimeoutError, HandlerNotFoundError, UnknownFunctionError } from './errors.js';
 

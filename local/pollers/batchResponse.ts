@@ -3,7 +3,7 @@
  * no response or an empty list = every record succeeded; an identifier that is empty, missing or
  * names no record of the batch = the whole batch failed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const batchResponseSchema = z.object({
   batchItemFailures: z.array(z.object({ itemIdentifier: z.unknown() })).nullish(),

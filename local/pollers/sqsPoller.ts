@@ -12,7 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import type { QueueMappingDef } from '../../lib/topology.js';
+import type { QueueMappingDef } from '../../src/contract/topology.js';
 import { LOCAL_REGION } from '../constants.js';
 import type { LocalQueue } from '../queues.js';
 import { readBatchResponse } from './batchResponse.js';

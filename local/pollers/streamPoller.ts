@@ -22,7 +22,7 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { StreamMappingDef } from '../../lib/topology.js';
+import type { StreamMappingDef } from '../../src/contract/topology.js';
 import { readBatchResponse } from './batchResponse.js';
 import type { CheckpointStore } from './checkpoints.js';
 import { type FailureCondition, onFailureMessage } from './onFailureMessage.js';

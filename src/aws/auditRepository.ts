@@ -23,8 +23,8 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import type { z } from 'zod';
-import { topology } from '../../lib/topology.js';
+import type * as z from 'zod';
+import { topology } from '../contract/topology.js';
 import {
   AUDIT_ATTEMPT_SK_PREFIX,
   AUDIT_EVENT_SK,

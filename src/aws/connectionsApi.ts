@@ -8,7 +8,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../contract/topology.js';
 import { ConnectionGoneError, PostToConnectionFailedError } from '../core/websocketErrors.js';
 import { getManagementClient } from './clients.js';
 import { requireEnv } from './env.js';

@@ -21,8 +21,8 @@ import {
   ScanCommand,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { topology } from '../../lib/topology.js';
+import * as z from 'zod';
+import { topology } from '../contract/topology.js';
 import { mapWithConcurrency } from '../core/concurrency.js';
 import { WEBSOCKET_MAX_CONNECTION_SECONDS } from '../core/limits.js';
 import {

@@ -3,7 +3,7 @@
  * queue, poison messages go straight to its DLQ with the reason as message attributes.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../contract/topology.js';
 import type { FanoutChunk } from '../core/fanoutChunk.js';
 import type { TargetedDelivery } from '../core/targetedDelivery.js';
 import { getSqsClient } from './clients.js';

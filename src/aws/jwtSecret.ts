@@ -8,7 +8,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createRemoteJWKSet } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ConnectionIdentity, secretKey, type TokenKey, verifyConnectionToken } from '../core/token.js';
 import { MissingConfigurationError, optionalEnv } from './env.js';
 

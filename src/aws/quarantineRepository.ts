@@ -18,7 +18,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../contract/topology.js';
 import {
   DEFAULT_QUARANTINE_RETENTION_DAYS,
   type QuarantineEntryInput,

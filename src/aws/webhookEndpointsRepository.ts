@@ -16,7 +16,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../contract/topology.js';
 import { type WebhookEndpoint, webhookEndpointSchema } from '../core/webhookEndpoint.js';
 import { WebhookEndpointNotFoundError } from '../core/webhookErrors.js';
 import { getDocumentClient } from './clients.js';

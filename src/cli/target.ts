@@ -9,9 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { z } from 'zod';
-import { outputNameForEnv } from '../../lib/outputNames.js';
-import { topology } from '../../lib/topology.js';
+import * as z from 'zod';
+import { outputNameForEnv } from '../contract/outputNames.js';
+import { topology } from '../contract/topology.js';
 import { CliError } from './errors.js';
 
 export interface TargetFlags {

@@ -9,7 +9,7 @@
  * | attempt        | `EVT#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`        | –                            |
  * | tenant note    | `TENANT#<id>`    | `NOTE#<at>#<noteId>`                            | –                            |
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Envelope, envelopeSchema } from './envelope.js';
 
 const isoTime = z.iso.datetime({ offset: true });

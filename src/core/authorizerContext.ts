@@ -3,7 +3,7 @@
  * of the connection as `requestContext.authorizer`. Context values must be strings, numbers or
  * booleans, so the channel list travels as a JSON string (`""` = any channel of the tenant).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConnectionIdentity } from './token.js';
 
 export interface AuthorizerContext {

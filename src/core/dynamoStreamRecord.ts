@@ -3,7 +3,7 @@
  * Pure and total: a record that cannot be read still becomes a `ChangeRecord` with `readError`,
  * so it is quarantined (with the record) instead of failing the batch or vanishing.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { imageToJson } from './attributeValue.js';
 import type { ChangeRecord } from './changeRecord.js';
 

@@ -2,7 +2,7 @@
  * The event envelope: what goes on the bus (EventBridge `Detail`), in webhook bodies and in
  * WebSocket frames. One versioned schema; the types derive from it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ENVELOPE_VERSION = 1 as const;
 

@@ -6,7 +6,7 @@
  * chunks of ~12,500). A connection's shard is a hash of its id, the same for every channel, so
  * a chunk plans exactly the frames that connection would have got from the whole fan-out.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import { SQS_MAX_MESSAGE_BYTES } from './limits.js';
 import { SUBSCRIPTION_SHARDS } from './subscriptions.js';

@@ -3,7 +3,7 @@
  * the envelope), a targeted delivery (a per-connection retry), a shard chunk of a wide fan-out,
  * or poison (with the reason).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import { FANOUT_CHUNK_KIND, type FanoutChunk, fanoutChunkSchema } from './fanoutChunk.js';
 import { TARGETED_DELIVERY_KIND, type TargetedDelivery, targetedDeliverySchema } from './targetedDelivery.js';

@@ -2,7 +2,7 @@
  * The outbox row: what an application writes, in its own transaction, for each event.
  * Pure module: schema, key derivation and row → envelope. No AWS imports.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENVELOPE_VERSION, type Envelope, normaliseTime, positionOf } from './envelope.js';
 
 /** Outbox rows expire (DynamoDB TTL) after this long by default; the audit table keeps the history. */

@@ -3,7 +3,7 @@
  * `type`. Shared by the handlers, the local gateway, the client SDK and the console page.
  * Pure module: zod schemas and the types derived from them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { envelopeSchema } from './envelope.js';
 
 const channelName = z.string().min(1).max(256);

@@ -8,7 +8,7 @@
  * `pk = Q#<YYYY-MM-DD>` (one partition per day of the record's time), `sk = <time>#<source>#<recordId>`.
  * The sort key is the entry's id for `get`/`delete`; its first ten characters name the day.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const quarantineReasonSchema = z.enum([
   /** The outbox row does not match the contract (the zod issues are in `details.issues`). */

@@ -3,7 +3,7 @@
  * failed, re-enqueued on the fan-out queue so that retrying it never re-sends anybody else's
  * deliveries. The fan-out handler tells it from an EventBridge event by `kind`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SQS_MAX_MESSAGE_BYTES } from './limits.js';
 
 export const TARGETED_DELIVERY_KIND = 'outbox-relay.targeted-delivery';

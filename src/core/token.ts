@@ -5,7 +5,7 @@
  * HS256 secret, or an OIDC issuer's JWKS (see src/aws/jwtSecret.ts).
  */
 import { errors, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TokenRejectedError } from './websocketErrors.js';
 
 export const tokenClaimsSchema = z.object({

@@ -5,7 +5,7 @@
  * `TRACKED_TABLES` environment variable; the publisher parses that variable with the same schema.
  * Pure module: no AWS imports.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Environment variable holding `JSON.stringify(TrackedTableMapping[])`. */
 export const TRACKED_TABLES_ENV = 'TRACKED_TABLES';

@@ -3,7 +3,7 @@
  * rotation. Pure apart from random secret generation.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AddressPolicy, checkWebhookUrl } from './addressPolicy.js';
 import { MAX_ATTEMPTS_LIMIT } from './retrySchedule.js';
 import { AddressRefusedError, WebhookConfigurationError } from './webhookErrors.js';

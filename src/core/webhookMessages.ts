@@ -2,7 +2,7 @@
  * Messages on the webhook queues: one delivery message per (event, endpoint) on the delivery
  * queue, and the same message plus the reason on the webhook DLQ. Pure schemas.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { envelopeSchema } from './envelope.js';
 
 export const deliveryMessageSchema = z.object({

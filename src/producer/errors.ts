@@ -1,5 +1,5 @@
 /** Errors the producer helper throws; callers branch on `instanceof`. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** The outbox row does not match the contract (`outboxRowInputSchema`); nothing was written. */
 export class InvalidOutboxRowError extends Error {

@@ -1,7 +1,7 @@
 /** The audit table, its queue and DLQ, and the audit function's mapping. */
 import { describe, expect, it } from 'vitest';
 import { queueMappingOf } from '../../lib/eventSourceMappings.js';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../../src/contract/topology.js';
 import { bundledTemplate, functionId, queueId, resource, tableId } from './fixture.js';
 
 const template = bundledTemplate();

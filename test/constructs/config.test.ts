@@ -8,7 +8,7 @@ import {
   resolveConfig,
 } from '../../lib/config.js';
 import { REPOSITORY_ROOT } from '../../lib/TopologyFunction.js';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../../src/contract/topology.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../../src/core/retrySchedule.js';
 import { resourcesOfType, synthStack } from './fixture.js';
 

@@ -1,7 +1,7 @@
 /** The custom bus, its archive, the rules and their queue targets with a dead-letter queue. */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { type QueueName, type RuleDef, topology } from '../../lib/topology.js';
+import { type QueueName, type RuleDef, topology } from '../../src/contract/topology.js';
 import { EVENT_SOURCE } from '../../src/core/envelope.js';
 import { bundledTemplate, queueId, resourcesOfType, synthStack } from './fixture.js';
 

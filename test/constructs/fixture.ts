@@ -27,9 +27,9 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { OutboxRelayOptions } from '../../lib/config.js';
 import { OutboxRelayStack } from '../../lib/OutboxRelayStack.js';
-import { outputNameForEnv } from '../../lib/outputNames.js';
 import { REPOSITORY_ROOT } from '../../lib/TopologyFunction.js';
-import { type FunctionName, type QueueName, type TableName, topology } from '../../lib/topology.js';
+import { outputNameForEnv } from '../../src/contract/outputNames.js';
+import { type FunctionName, type QueueName, type TableName, topology } from '../../src/contract/topology.js';
 
 const HASHED_DIRECTORIES = ['lib', 'bin', 'lambdas', 'src'];
 const HASHED_FILES = ['package-lock.json', 'cdk.json', 'tsconfig.json'];

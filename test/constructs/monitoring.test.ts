@@ -1,8 +1,8 @@
 /** Dashboard and alarms: every DLQ, the publisher's iterator age, each function's error rate, webhook failures. */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { type FunctionName, topology } from '../../lib/topology.js';
 import { deadLetterQueueNames } from '../../lib/topologyQueues.js';
+import { type FunctionName, topology } from '../../src/contract/topology.js';
 import { METRIC, METRICS_NAMESPACE } from '../../src/core/metricNames.js';
 import { bundledTemplate, functionId, queueId, resourcesOfType, synthStack } from './fixture.js';
 

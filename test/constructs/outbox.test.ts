@@ -2,7 +2,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { streamMappingOf } from '../../lib/eventSourceMappings.js';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../../src/contract/topology.js';
 import { TRACKED_TABLES_ENV } from '../../src/core/trackedTables.js';
 import {
   bundledTemplate,

@@ -1,7 +1,7 @@
 /** Stack outputs are named after the handlers' env vars (PascalCase) so the CLI and e2e suite can target a deployed stack. */
 import { describe, expect, it } from 'vitest';
-import { EXTRA_OUTPUTS, outputNameForEnv } from '../../lib/outputNames.js';
-import { type QueueDef, type TableDef, topology } from '../../lib/topology.js';
+import { EXTRA_OUTPUTS, outputNameForEnv } from '../../src/contract/outputNames.js';
+import { type QueueDef, type TableDef, topology } from '../../src/contract/topology.js';
 import { bundledTemplate } from './fixture.js';
 
 const outputs = (bundledTemplate().toJSON() as { Outputs: Record<string, { Value: unknown }> }).Outputs;

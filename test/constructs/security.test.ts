@@ -1,7 +1,7 @@
 /** What every resource of a kind must have: encryption, SSL-only queues, PITR, log retention, no stray wildcards. */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { type QueueName, topology } from '../../lib/topology.js';
+import { type QueueName, topology } from '../../src/contract/topology.js';
 import { bundledTemplate, queueId, resourcesOfType } from './fixture.js';
 
 const template = bundledTemplate();

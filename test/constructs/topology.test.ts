@@ -1,5 +1,5 @@
 /**
- * The synthesized template agrees with lib/topology.ts — the definition the offline runtime reads —
+ * The synthesized template agrees with src/contract/topology.ts — the definition the offline runtime reads —
  * so what runs locally is what gets deployed: rules and their patterns, mappings, tables, queues,
  * functions (entry settings, environment, grants).
  */
@@ -14,7 +14,7 @@ import {
   type TableDef,
   type TableName,
   topology,
-} from '../../lib/topology.js';
+} from '../../src/contract/topology.js';
 import {
   bundledTemplate,
   functionId,
@@ -32,7 +32,7 @@ function arnOf(logicalId: string) {
   return { 'Fn::GetAtt': [logicalId, 'Arn'] };
 }
 
-describe('the template agrees with lib/topology.ts', () => {
+describe('the template agrees with src/contract/topology.ts', () => {
   it('has one rule per topology rule, with the topology pattern verbatim and its queue as target', () => {
     const rules = resourcesOfType(template, 'AWS::Events::Rule');
     expect(rules).toHaveLength(Object.keys(topology.bus.rules).length);

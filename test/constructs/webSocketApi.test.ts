@@ -3,8 +3,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_ENV } from '../../lib/config.js';
 import { queueMappingOf } from '../../lib/eventSourceMappings.js';
-import { topology } from '../../lib/topology.js';
 import { JWT_ENV } from '../../src/aws/jwtSecret.js';
+import { topology } from '../../src/contract/topology.js';
 import {
   bundledTemplate,
   functionId,

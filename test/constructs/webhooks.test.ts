@@ -1,7 +1,7 @@
 /** Webhooks: queues with DLQs, the dispatcher and delivery mappings, grants, the retry schedule. */
 import { describe, expect, it } from 'vitest';
 import { queueMappingOf } from '../../lib/eventSourceMappings.js';
-import { type QueueName, topology } from '../../lib/topology.js';
+import { type QueueName, topology } from '../../src/contract/topology.js';
 import { RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
 import { CIRCUIT_COOLDOWN_ENV, CIRCUIT_FAILURES_ENV } from '../../src/core/webhookCircuit.js';
 import { bundledTemplate, functionId, policyStatementsOf, queueId, resource, synthStack } from './fixture.js';

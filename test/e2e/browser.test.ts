@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeEventsResponseSchema } from '../../local/console/apiSchemas.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 

@@ -6,9 +6,9 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../lib/topology.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { getDocumentClient } from '../../src/aws/clients.js';
+import { topology } from '../../src/contract/topology.js';
 import { auditAttemptItemSchema } from '../../src/core/auditRecord.js';
 import { shardOf } from '../../src/core/subscriptions.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';

@@ -5,10 +5,10 @@
  * every event id exactly once, in the channel's order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../lib/topology.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { getDocumentClient } from '../../src/aws/clients.js';
 import { connect, type RelayClient } from '../../src/client/index.js';
+import { topology } from '../../src/contract/topology.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
 

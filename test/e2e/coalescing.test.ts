@@ -5,10 +5,10 @@
  * pruned on its first 410 while the others keep receiving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../lib/topology.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { getDocumentClient } from '../../src/aws/clients.js';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
+import { topology } from '../../src/contract/topology.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
 import { connectClient, fanoutSummaryOf, type TestClient, until } from './websocketTestClient.js';

@@ -11,11 +11,11 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../lib/topology.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { getDocumentClient, getSqsClient } from '../../src/aws/clients.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { run as webhooksCli } from '../../src/cli/commands/webhooks.js';
+import { topology } from '../../src/contract/topology.js';
 import { DEV_POLICY } from '../../src/core/addressPolicy.js';
 import { auditAttemptItemSchema } from '../../src/core/auditRecord.js';
 import {

@@ -1,8 +1,8 @@
 /** A raw WebSocket test client for the e2e tests: records every frame (parsed) and every raw message size. */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
-import { topology } from '../../lib/topology.js';
 import { getDocumentClient } from '../../src/aws/clients.js';
+import { topology } from '../../src/contract/topology.js';
 import { type AuditAttemptItem, auditAttemptItemSchema } from '../../src/core/auditRecord.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import { type ServerFrame, serverFrameSchema } from '../../src/core/protocol.js';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FLAT_MESSAGE_PRICES, PRICES } from '../../bench/prices.js';
 import {
   achievableEventsPerMessage,
   type CostReport,
   estimateMonthlyCost,
   InvalidWorkloadError,
   tieredCost,
-} from '../../src/core/costModel.js';
+} from '../../bench/costModel.js';
+import { FLAT_MESSAGE_PRICES, PRICES } from '../../bench/prices.js';
 
 function line(report: CostReport, item: string) {
   const found = report.lines.find((l) => l.item.startsWith(item));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { attributeToJson } from '../../src/core/attributeValue.js';
 import { toChangeRecord } from '../../src/core/dynamoStreamRecord.js';
 import { type ClassifyOptions, classifyChangeRecord } from '../../src/core/streamRecord.js';

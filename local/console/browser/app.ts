@@ -2,7 +2,7 @@
  * The console page's script (bundled for the browser by `../bundle.ts`): it drives the client SDK
  * exactly as an application would, and renders what arrives.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type ConnectionState, connect, type Envelope, type RelayClient } from '../../../src/client/index.js';
 import {
   type ConsoleConfig,

@@ -12,11 +12,11 @@
 import { readFile } from 'node:fs/promises';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { topology } from '../../../lib/topology.js';
 import { getDocumentClient, getEventBridgeClient, getSqsClient } from '../../aws/clients.js';
 import { putEntries } from '../../aws/eventBus.js';
 import { getQuarantineRepository } from '../../aws/quarantineRepository.js';
 import { readDlqMessage, redriveWebhookDlq } from '../../aws/webhookQueues.js';
+import { topology } from '../../contract/topology.js';
 import { toChangeRecord } from '../../core/dynamoStreamRecord.js';
 import { publishChangeRecords } from '../../core/publish.js';
 import type { QuarantineItem } from '../../core/quarantine.js';

@@ -3,9 +3,10 @@
  * `close` frame to every connected client (of one tenant), asking it to reconnect later and
  * resume — before a deploy, for example. Gone connections are removed on the way.
  */
-import { topology } from '../../../lib/topology.js';
+
 import { createConnectionsApi } from '../../aws/connectionsApi.js';
 import { getConnectionsRepository } from '../../aws/connectionsRepository.js';
+import { topology } from '../../contract/topology.js';
 import { sendCloseFrames } from '../../core/goingAway.js';
 import { CliError } from '../errors.js';
 import { parseCommandArgs, positiveInt } from '../ops/args.js';

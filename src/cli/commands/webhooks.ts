@@ -4,7 +4,6 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { topology } from '../../../lib/topology.js';
 import { getAuditRepository } from '../../aws/auditRepository.js';
 import { getSqsClient } from '../../aws/clients.js';
 import {
@@ -12,6 +11,7 @@ import {
   type WebhookEndpointsRepository,
 } from '../../aws/webhookEndpointsRepository.js';
 import { redriveWebhookDlq } from '../../aws/webhookQueues.js';
+import { topology } from '../../contract/topology.js';
 import { type AddressPolicy, addressPolicyFromEnv, checkResolvedAddress } from '../../core/addressPolicy.js';
 import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../core/retrySchedule.js';
 import {

@@ -3,7 +3,7 @@
  * for a stream batch that exhausted its retries or aged out. Metadata only (shard and sequence
  * range), never the records, so a redrive must re-read them from the stream while it retains them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const streamBatchFailureSchema = z.object({
   requestContext: z

@@ -4,7 +4,7 @@
  * so the two cannot drift; `test/constructs/topology.test.ts` compares the synthesized template
  * with it. Plain data: no CDK or SDK imports here.
  */
-import { EVENT_SOURCE } from '../src/core/envelope.js';
+import { EVENT_SOURCE } from '../core/envelope.js';
 
 export type AttributeType = 'S' | 'N';
 

@@ -86,7 +86,7 @@ export interface PipelineAssumptions {
    * The average batch is then clamp(rate ÷ this, 1, batch size).
    */
   readonly batchesPerSecondPerMapping: number;
-  /** Topology batch sizes (lib/topology.ts). */
+  /** Topology batch sizes (src/contract/topology.ts). */
   readonly publisherBatchSize: number;
   readonly auditBatchSize: number;
   readonly fanoutBatchSize: number;
