@@ -26,7 +26,8 @@ import { monotonicFactory } from 'ulid';
 const ulid = monotonicFactory();
 
 import { entrySizeBytes, envelopeToBusEntry } from '../core/busEntry.js';
-import { PUT_EVENTS_MAX_REQUEST_BYTES } from '../core/limits.js';
+import { itemSizeBytes } from '../core/itemSize.js';
+import { DYNAMODB_MAX_ITEM_BYTES, PUT_EVENTS_MAX_REQUEST_BYTES } from '../core/limits.js';
 import {
   DEFAULT_OUTBOX_TTL_SECONDS,
   type OutboxRow,
@@ -35,10 +36,20 @@ import {
   outboxRowToEnvelope,
   toOutboxRow,
 } from '../core/outboxRow.js';
-import { InvalidOutboxRowError, OutboxEventTooLargeError, TooManyTransactionItemsError } from './errors.js';
+import {
+  InvalidOutboxRowError,
+  OutboxEventTooLargeError,
+  OutboxRowTooLargeError,
+  TooManyTransactionItemsError,
+} from './errors.js';
 
 export type { OutboxRowInput } from '../core/outboxRow.js';
-export { InvalidOutboxRowError, OutboxEventTooLargeError, TooManyTransactionItemsError } from './errors.js';
+export {
+  InvalidOutboxRowError,
+  OutboxEventTooLargeError,
+  OutboxRowTooLargeError,
+  TooManyTransactionItemsError,
+} from './errors.js';
 
 /** One element of `TransactWriteCommand`'s `TransactItems` (lib-dynamodb shape: native values). */
 export type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -74,7 +85,10 @@ export function newOutboxEvent(
   };
 }
 
-/** Validate an outbox row input and build the stored row; throws `InvalidOutboxRowError` / `OutboxEventTooLargeError`. */
+/**
+ * Validate an outbox row input and build the stored row; throws `InvalidOutboxRowError`,
+ * `OutboxEventTooLargeError` (the bus limit) or `OutboxRowTooLargeError` (DynamoDB's item limit).
+ */
 export function validateOutboxRow(
   input: unknown,
   options: Omit<OutboxWriteOptions, 'tableName'> = {},
@@ -89,6 +103,10 @@ export function validateOutboxRow(
   const row = toOutboxRow(parsed.data, nowSeconds, options.ttlSeconds ?? DEFAULT_OUTBOX_TTL_SECONDS);
   // Drop absent optional attributes: the caller's client may not set `removeUndefinedValues`.
   if (row.resourceId === undefined) delete row.resourceId;
+  const itemBytes = itemSizeBytes(row);
+  if (itemBytes > DYNAMODB_MAX_ITEM_BYTES) {
+    throw new OutboxRowTooLargeError(parsed.data.eventId, itemBytes, DYNAMODB_MAX_ITEM_BYTES);
+  }
   return row;
 }
 
