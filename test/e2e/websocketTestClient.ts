@@ -4,8 +4,8 @@ import WebSocket from 'ws';
 import { getDocumentClient } from '../../src/aws/clients.js';
 import { topology } from '../../src/contract/topology.js';
 import { type AuditAttemptItem, auditAttemptItemSchema, auditEventPk } from '../../src/core/auditRecord.js';
-import { keyPrefix } from '../../src/core/keyCodec.js';
 import type { Envelope } from '../../src/core/envelope.js';
+import { keyPrefix } from '../../src/core/keyCodec.js';
 import { type ServerFrame, serverFrameSchema } from '../../src/core/protocol.js';
 
 export interface TestClient {
