@@ -7,6 +7,11 @@
 import * as z from 'zod';
 import { topology } from '../src/contract/topology.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import {
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
+  QUOTA_ENV,
+} from '../src/core/quotas.js';
 import { RESUME_ENV } from '../src/core/resume.js';
 import {
   DEFAULT_RETRY_SCHEDULE_SECONDS,
@@ -14,6 +19,7 @@ import {
   MAX_RETRY_DELAY_SECONDS,
   RETRY_SCHEDULE_ENV,
 } from '../src/core/retrySchedule.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, MAX_TOKEN_LIFETIME_ENV } from '../src/core/token.js';
 import { trackedTablesSchema } from '../src/core/trackedTables.js';
 import {
   CIRCUIT_COOLDOWN_ENV,
@@ -74,6 +80,10 @@ const authSchema = z
     audience: z.string().min(1, { error: 'must not be empty' }).optional(),
     /** JWKS URL; default `<issuer>/.well-known/jwks.json`. */
     jwksUrl: httpsUrl.optional(),
+    /** Longest token lifetime (`exp - iat`) the authorizer accepts (JWT_MAX_LIFETIME_SECONDS). */
+    maxTokenLifetimeSeconds: wholeNumber(60, 30 * 24 * 60 * 60, 'seconds').default(
+      DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    ),
   })
   .strict()
   .superRefine((auth, ctx) => {
@@ -158,6 +168,18 @@ export const configSchema = z
         batchingWindowSeconds: wholeNumber(0, MAX_BATCHING_WINDOW_SECONDS, 'seconds').default(
           Math.max(fanoutMapping?.maxBatchingWindowSeconds ?? 0, 1),
         ),
+      })
+      .strict()
+      .prefault({}),
+    /** Per-connection limits, each refused with a documented error code (src/core/quotas.ts). */
+    quotas: z
+      .object({
+        /** Channels one connection may be subscribed to at once (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION). */
+        subscriptionsPerConnection: wholeNumber(
+          1,
+          MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
+          'channels',
+        ).default(DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION),
       })
       .strict()
       .prefault({}),
@@ -262,6 +284,7 @@ const OPTION_PATHS = [
   'auth.issuer',
   'auth.audience',
   'auth.jwksUrl',
+  'auth.maxTokenLifetimeSeconds',
   'allowedOrigins',
   'trackedTables',
   'alarmEmail',
@@ -271,6 +294,8 @@ const OPTION_PATHS = [
   'fanout.chunkThreshold',
   'fanout.batchingWindowSeconds',
   'resumeLimit',
+  'quotas',
+  'quotas.subscriptionsPerConnection',
   'tracing',
   'apiGatewayAccountRole',
   'batchSizes',
@@ -339,4 +364,6 @@ export const CONFIG_ENV = {
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
   jwksUrl: 'JWT_JWKS_URL',
+  maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_ENV,
+  subscriptionsPerConnection: QUOTA_ENV.subscriptionsPerConnection,
 } as const;
