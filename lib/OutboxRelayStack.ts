@@ -102,6 +102,7 @@ export class OutboxRelayStack extends Stack {
       quarantineTable,
       retrySchedule: config.webhookRetrySchedule,
       circuit: config.webhookCircuit,
+      allowedPorts: config.webhookAllowedPorts,
       removalPolicy,
       functionSettings,
       batchSizes: {

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { topology } from '../src/contract/topology.js';
+import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
 import {
   DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
@@ -135,6 +136,12 @@ export const configSchema = z
       .max(MAX_ATTEMPTS_LIMIT, { error: `must list at most ${MAX_ATTEMPTS_LIMIT} attempts` })
       .refine((s) => s[0] === 0, { error: 'must start with 0: the first attempt is immediate' })
       .default([...DEFAULT_RETRY_SCHEDULE_SECONDS]),
+    /** Ports webhook URLs may use (WEBHOOK_ALLOWED_PORTS); the offline runtime reaches its loopback receivers on any port. */
+    webhookAllowedPorts: z
+      .array(wholeNumber(1, 65_535, 'a TCP port'), { error: 'must be a list of ports' })
+      .min(1, { error: 'must list at least one port' })
+      .max(20, { error: 'must list at most 20 ports' })
+      .default([...DEFAULT_WEBHOOK_PORTS]),
     /** Per-endpoint circuit breaker of webhook delivery (src/core/webhookCircuit.ts); openAfterFailures 0 = off. */
     webhookCircuit: z
       .object({
@@ -276,6 +283,7 @@ const OPTION_PATHS = [
   'archiveRetentionDays',
   'removalPolicy',
   'webhookRetrySchedule',
+  'webhookAllowedPorts',
   'webhookCircuit',
   'webhookCircuit.openAfterFailures',
   'webhookCircuit.cooldownSeconds',
@@ -317,7 +325,7 @@ export function optionsFromContext(read: ContextReader): Record<string, unknown>
     if (raw !== undefined) setPath(options, path.split('.'), coerceContextValue(raw));
   }
   // A single value where a list is expected (`-c outboxRelay.allowedOrigins=https://a.example`).
-  for (const key of ['webhookRetrySchedule', 'allowedOrigins'] as const) {
+  for (const key of ['webhookRetrySchedule', 'allowedOrigins', 'webhookAllowedPorts'] as const) {
     const value = options[key];
     if (value !== undefined && !Array.isArray(value) && read(`${CONTEXT_KEY}.${key}`) !== undefined)
       options[key] = [value];
@@ -366,4 +374,5 @@ export const CONFIG_ENV = {
   jwksUrl: 'JWT_JWKS_URL',
   maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_ENV,
   subscriptionsPerConnection: QUOTA_ENV.subscriptionsPerConnection,
+  webhookAllowedPorts: WEBHOOK_ALLOWED_PORTS_ENV,
 } as const;
