@@ -90,6 +90,8 @@ export class OutboxRelayStack extends Stack {
       fanout: config.fanout,
       ...(batch.fanout !== undefined ? { fanoutBatchSize: batch.fanout } : {}),
       resumeLimit: config.resumeLimit,
+      maxTokenLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
+      maxSubscriptionsPerConnection: config.quotas.subscriptionsPerConnection,
       removalPolicy,
       functionSettings,
       accessLogRetention: config.logRetentionDays as logs.RetentionDays,
@@ -100,6 +102,7 @@ export class OutboxRelayStack extends Stack {
       quarantineTable,
       retrySchedule: config.webhookRetrySchedule,
       circuit: config.webhookCircuit,
+      allowedPorts: config.webhookAllowedPorts,
       removalPolicy,
       functionSettings,
       batchSizes: {
