@@ -125,7 +125,8 @@ export class OutboxRelayClient implements RelayClient {
     new URL(options.url); // fail fast on a malformed URL, before any timer exists
     this.lifecycle = options.lifecycle ?? hostLifecycle();
     this.unlisten = this.lifecycle.listen(() => this.wake());
-    void this.openSocket();
+    // After the caller's own statements, so listeners added right after connect() hear everything.
+    void Promise.resolve().then(() => this.openSocket());
   }
 
   get state(): ConnectionState {
@@ -291,7 +292,7 @@ export class OutboxRelayClient implements RelayClient {
     if (!this.lifecycle.online()) return;
     this.timers.connect = setTimeout(() => {
       this.emit('error', new ConnectionError(`No confirmation within ${this.o.connectTimeoutMs} ms`));
-      this.drop(1006, 'connect timeout');
+      this.drop(1000, ''); // reported above; 1000 + '' is not reported again
     }, this.o.connectTimeoutMs);
     let token: string | null;
     try {
@@ -305,7 +306,7 @@ export class OutboxRelayClient implements RelayClient {
         'error',
         error instanceof TokenError ? error : new TokenError('getToken failed', { cause: error }),
       );
-      return this.drop(1006, '');
+      return this.drop(1000, '');
     }
     if (!this.isCurrent(generation)) return;
     const live =
@@ -325,7 +326,7 @@ export class OutboxRelayClient implements RelayClient {
     } catch (error) {
       if (!this.isCurrent(generation)) return;
       this.emit('error', new ConnectionError('Could not open the WebSocket', { cause: error }));
-      this.drop(1006, '');
+      this.drop(1000, '');
     }
   }
 
@@ -438,7 +439,7 @@ export class OutboxRelayClient implements RelayClient {
     this.timers.pong ??= setTimeout(() => {
       // A half-open TCP connection can take minutes to report its close: give up on it now.
       this.emit('error', new ConnectionError(`No answer to a ping within ${this.o.pongTimeoutMs} ms`));
-      this.drop(1006, 'ping timeout');
+      this.drop(1000, '');
     }, this.o.pongTimeoutMs);
   }
 

@@ -59,15 +59,17 @@ export function fakeNetwork() {
 /** A host whose online state and wake-up hints the test controls. */
 export function fakeLifecycle() {
   const wakers = new Set<() => void>();
+  const state = { isOnline: true };
+  const lifecycle: Lifecycle = {
+    online: () => state.isOnline,
+    listen(wake) {
+      wakers.add(wake);
+      return () => wakers.delete(wake);
+    },
+  };
   const host = {
-    isOnline: true,
-    lifecycle: {
-      online: () => host.isOnline,
-      listen(wake) {
-        wakers.add(wake);
-        return () => wakers.delete(wake);
-      },
-    } satisfies Lifecycle,
+    state,
+    lifecycle,
     wake(): void {
       for (const wake of wakers) wake();
     },
