@@ -53,7 +53,7 @@ export class OutboxRelayChecks extends NagPack {
       if (outcome.status === 'ok' || outcome.status === 'n/a') continue;
       this.applyRule({
         ruleSuffixOverride: rule.id,
-        info: `${outcome.detail}. ${rule.requires} Source: ${rule.source.title} (${rule.source.url}).`,
+        info: `${outboxRelayRuleId(rule)}: ${outcome.detail}. ${rule.requires} Source: ${rule.source.title} (${rule.source.url}).`,
         explanation: `Acknowledge with a reason only where the rule cannot apply: Validations.of(construct).acknowledge({ id: '${outboxRelayRuleId(rule)}', reason }).`,
         level: NagMessageLevel.ERROR,
         node,
