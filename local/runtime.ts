@@ -45,7 +45,7 @@ import {
 } from './queueSnapshot.js';
 import { type LocalQueues, startQueues } from './queues.js';
 import { LOCAL_EVENT_BUS_NAME, localFunctionArn } from './resourceNames.js';
-import { baseAwsEnv, devJwtSecret, runtimeEnv } from './runtimeEnv.js';
+import { baseAwsEnv, devJwtPreviousSecret, devJwtSecret, runtimeEnv } from './runtimeEnv.js';
 import { createSupervisor, type PartStatus } from './supervisor.js';
 import { createTables, type LocalTable } from './tables.js';
 
@@ -340,6 +340,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         tables,
         queues: queues.queues,
         jwtSecret: devJwtSecret(dataDir),
+        jwtPreviousSecret: devJwtPreviousSecret(dataDir),
       }),
       ...options.env,
     };

@@ -138,7 +138,7 @@ function world(endpoint: WebhookEndpoint | undefined, answers: HttpAttemptResult
       w.requests.push(request);
       return answers.shift() ?? response(200);
     },
-    recordAttempt: async (_eventId, attempt) => {
+    recordAttempt: async (_tenantId, _eventId, attempt) => {
       w.attempts.push(attempt);
     },
     recordTenantNote: async (tenantId, note) => {
@@ -286,7 +286,7 @@ describe('delivering one message', () => {
     const w = world(endpoint, [response(200)]);
     const recorded: DeliveryAttempt[] = [];
     let failuresLeft = 2;
-    w.ports.recordAttempt = async (_eventId, attempt) => {
+    w.ports.recordAttempt = async (_tenantId, _eventId, attempt) => {
       if (failuresLeft-- > 0) throw new Error('audit down');
       recorded.push(attempt);
     };
