@@ -28,6 +28,11 @@ import {
   MAX_CIRCUIT_COOLDOWN_SECONDS,
   RECOMMENDED_CIRCUIT_POLICY,
 } from '../src/core/webhookCircuit.js';
+import {
+  requiredRetentionSeconds,
+  SQS_MAX_CONCURRENCY_RANGE,
+  SQS_MAX_RETENTION_SECONDS,
+} from './nag/invariants.js';
 
 /** Context key of the options object (`cdk.json` → `context.outboxRelay`). */
 export const CONTEXT_KEY = 'outboxRelay';
@@ -48,6 +53,9 @@ const mappingFunctions = [
   ...topology.queueMappings.map((m) => m.function),
 ] as const;
 type MappingFunction = (typeof mappingFunctions)[number];
+const queueMappingFunctions = topology.queueMappings.map((m) => m.function);
+type QueueMappingFunction = (typeof queueMappingFunctions)[number];
+const DAY_SECONDS = 24 * 60 * 60;
 
 const fanoutMapping = topology.queueMappings.find((m) => m.function === 'fanout');
 
@@ -103,15 +111,35 @@ const batchSizesSchema = z
   )
   .strict();
 
+const maxConcurrencySchema = z
+  .object(
+    Object.fromEntries(
+      queueMappingFunctions.map((fn) => [
+        fn,
+        wholeNumber(
+          SQS_MAX_CONCURRENCY_RANGE.min,
+          SQS_MAX_CONCURRENCY_RANGE.max,
+          'concurrent batches; Lambda allows 2-1000',
+        ).optional(),
+      ]),
+    ) as Record<QueueMappingFunction, z.ZodOptional<z.ZodNumber>>,
+  )
+  .strict();
+
+const deliveryQueue = topology.queues.webhookDeliveryQueue;
+
 export const configSchema = z
   .object({
-    /** Prefix of the names the stack sets (bus, archive, API, dashboard, alarms). */
+    /**
+     * Leading part of the names the stack sets (bus, archive, API, dashboard, alarms), before the
+     * stack name: `<prefix>-<stack>-bus`. The stack name alone keeps names unique per account.
+     */
     namePrefix: z
       .string()
       .regex(/^[a-z][a-z0-9-]{1,30}$/, {
         error: 'must be 2-31 lower-case letters, digits or dashes, starting with a letter',
       })
-      .default('outbox-relay'),
+      .optional(),
     /** Retention of every log group (function logs and WebSocket access logs). */
     logRetentionDays: z
       .number({ error: 'must be a number of days' })
@@ -129,6 +157,20 @@ export const configSchema = z
       .default('retain'),
     /** Per-mapping batch size overrides (key = topology function name); default: the topology's. */
     batchSizes: batchSizesSchema.default({}),
+    /** Per-SQS-mapping maximum concurrency (key = topology function name); default: the topology's. */
+    maxConcurrency: maxConcurrencySchema.default({}),
+    /**
+     * Concurrency reserved for each function of the `$connect` path (authorizer and connect), so a
+     * burst elsewhere cannot throttle new connections; 0 reserves none (the rule is then
+     * acknowledged with that reason).
+     */
+    connectReservedConcurrency: wholeNumber(0, 1000, 'concurrent executions; 0 = none').default(
+      topology.functions.wsAuthorizer.reservedConcurrency,
+    ),
+    /** Days the webhook delivery queue keeps a message: the whole retry schedule must fit. */
+    webhookDeliveryRetentionDays: wholeNumber(1, SQS_MAX_RETENTION_SECONDS / DAY_SECONDS, 'days').default(
+      deliveryQueue.retentionDays,
+    ),
     /** Seconds before attempt 1, 2, ...: the first is 0 (immediately). Sets WEBHOOK_RETRY_SCHEDULE. */
     webhookRetrySchedule: z
       .array(retryDelay, { error: 'must be a list of seconds' })
@@ -202,6 +244,18 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const retentionSeconds = config.webhookDeliveryRetentionDays * DAY_SECONDS;
+    const needed = requiredRetentionSeconds(
+      config.webhookRetrySchedule,
+      deliveryQueue.visibilityTimeoutSeconds,
+    );
+    if (needed > retentionSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhookDeliveryRetentionDays'],
+        message: `(${config.webhookDeliveryRetentionDays}) is shorter than the worst case of webhookRetrySchedule (${config.webhookRetrySchedule.length} attempts: ${Math.ceil(needed / DAY_SECONDS)} days with margin); SQS would delete retried messages before they reach the DLQ. Raise it or list fewer attempts`,
+      });
+    }
     const fanoutBatch = config.batchSizes.fanout ?? fanoutMapping?.batchSize ?? 10;
     if (fanoutBatch > SQS_UNWINDOWED_MAX_BATCH_SIZE && config.fanout.batchingWindowSeconds < 1) {
       ctx.addIssue({
@@ -308,6 +362,10 @@ const OPTION_PATHS = [
   'apiGatewayAccountRole',
   'batchSizes',
   ...mappingFunctions.map((fn) => `batchSizes.${fn}`),
+  'maxConcurrency',
+  ...queueMappingFunctions.map((fn) => `maxConcurrency.${fn}`),
+  'connectReservedConcurrency',
+  'webhookDeliveryRetentionDays',
 ] as const;
 
 /**

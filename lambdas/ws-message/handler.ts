@@ -8,6 +8,7 @@ import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { recordResumeMetrics } from '../../src/aws/deliveryMetrics.js';
+import { reportForeignItems } from '../../src/aws/foreignItems.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
 import { handleClientMessage } from '../../src/core/clientMessages.js';
@@ -73,8 +74,9 @@ export const handler = instrumentHandler(
             connections.addSubscriptions(id, who.tenantId, channels, expiresAt),
           unsubscribe: (id, _who, channels) => connections.removeSubscriptions(id, channels),
           subscriptionsOf: (id) => connections.listSubscriptions(id),
-          getEvent: async (eventId) => (await audit.getEvent(eventId))?.envelope,
+          getEvent: async (tenantId, eventId) => (await audit.getEvent(tenantId, eventId))?.envelope,
           queryChannel: (tenantId, channel, options) => audit.queryChannel(tenantId, channel, options),
+          onForeignItems: reportForeignItems,
         },
         resumeSettingsFromEnv(process.env),
         quotasFromEnv(process.env),

@@ -14,6 +14,8 @@ export type HttpAttemptResult =
       readonly status: number;
       readonly retryAfter?: string;
       readonly location?: string;
+      /** The start of the receiver's response body (evidence; `webhookEvidence.ts` bounds what is kept). */
+      readonly body?: string;
       readonly durationMs: number;
     }
   | {

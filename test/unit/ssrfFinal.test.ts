@@ -53,7 +53,7 @@ function recorder(endpoint: WebhookEndpoint, post: DeliveryPorts['post']) {
       posts += 1;
       return post(request);
     },
-    recordAttempt: async (_id, attempt) => {
+    recordAttempt: async (_tenantId, _id, attempt) => {
       attempts.push(attempt);
     },
     recordTenantNote: async () => undefined,

@@ -23,7 +23,7 @@ function fakePorts(stored: Envelope[] = []) {
       for (const c of channels) subscriptions.get(id)?.delete(c);
     },
     subscriptionsOf: async (id) => [...(subscriptions.get(id) ?? [])],
-    getEvent: async (id) => stored.find((e) => e.id === id),
+    getEvent: async (tenantId, id) => stored.find((e) => e.tenantId === tenantId && e.id === id),
     queryChannel: async (tenantId, channel, { afterPosition, limit }) => {
       const matching = stored
         .filter(
