@@ -15,10 +15,19 @@ export class DynamoLocalStartError extends Error {
   override readonly name = 'DynamoLocalStartError';
 }
 
+export interface DynamoLocalExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The last lines the JVM printed. */
+  readonly output: string;
+}
+
 export interface DynamoLocal {
   readonly endpoint: string;
   readonly port: number;
   readonly pid: number;
+  /** Resolves when the JVM exits, whoever ended it (stop() included). */
+  readonly exited: Promise<DynamoLocalExit>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +131,11 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     endpoint,
     port,
     pid,
+    exited: exitPromise.then(() => ({
+      code: exited?.code ?? null,
+      signal: exited?.signal ?? null,
+      output: output.trim(),
+    })),
     async stop() {
       process.removeListener('exit', killOnExit);
       if (exited === undefined) {
