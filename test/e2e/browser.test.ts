@@ -1,3 +1,4 @@
+// e2e-target: offline-only — drives the offline runtime's live console in a local browser
 /**
  * The live console in headless Chromium (Debian's `chromium`, driven by playwright-core; see
  * .ci/install-browser.sh): it connects with a dev token, shows events written during the test,
