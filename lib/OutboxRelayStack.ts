@@ -95,6 +95,8 @@ export class OutboxRelayStack extends Stack {
       ...(concurrency.fanout !== undefined ? { fanoutMaxConcurrency: concurrency.fanout } : {}),
       connectReservedConcurrency: config.connectReservedConcurrency,
       resumeLimit: config.resumeLimit,
+      maxTokenLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
+      maxSubscriptionsPerConnection: config.quotas.subscriptionsPerConnection,
       removalPolicy,
       functionSettings,
       accessLogRetention: config.logRetentionDays as logs.RetentionDays,
@@ -105,6 +107,7 @@ export class OutboxRelayStack extends Stack {
       quarantineTable,
       retrySchedule: config.webhookRetrySchedule,
       circuit: config.webhookCircuit,
+      allowedPorts: config.webhookAllowedPorts,
       removalPolicy,
       functionSettings,
       batchSizes: {

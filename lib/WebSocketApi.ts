@@ -19,6 +19,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionName, topology } from '../src/contract/topology.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD } from '../src/core/fanoutSettings.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/core/quotas.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/core/token.js';
 import { CONFIG_ENV } from './config.js';
 import {
   addQueueMapping,
@@ -64,6 +66,10 @@ export interface WebSocketApiProps {
   readonly connectReservedConcurrency?: number;
   /** More missed events than this on resume → `refresh`. @default 1000 */
   readonly resumeLimit?: number;
+  /** Longest token lifetime (`exp - iat`) accepted on `$connect`. @default 86400 (24 h) */
+  readonly maxTokenLifetimeSeconds?: number;
+  /** Channels one connection may be subscribed to at once. @default 100 */
+  readonly maxSubscriptionsPerConnection?: number;
   /** @default RemovalPolicy.RETAIN for the connections table and log groups */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
@@ -217,12 +223,21 @@ export class WebSocketApi extends Construct {
     }
     const allowedOrigins = (props.allowedOrigins ?? []).join(',');
     const handlers: Record<WebSocketFunctionName, TopologyFunction> = {
-      wsAuthorizer: make('wsAuthorizer', { ...authEnvironment, [CONFIG_ENV.allowedOrigins]: allowedOrigins }),
+      wsAuthorizer: make('wsAuthorizer', {
+        ...authEnvironment,
+        [CONFIG_ENV.allowedOrigins]: allowedOrigins,
+        [CONFIG_ENV.maxTokenLifetimeSeconds]: String(
+          props.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+        ),
+      }),
       wsConnect: make('wsConnect'),
       wsDisconnect: make('wsDisconnect'),
       wsMessage: make('wsMessage', {
         [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? 1000),
         [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
+        [CONFIG_ENV.subscriptionsPerConnection]: String(
+          props.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        ),
       }),
       fanout: make('fanout', {
         [CONFIG_ENV.fanoutCoalesce]: String(fanout.coalesce),

@@ -10,6 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_WEBHOOK_PORTS } from '../src/core/addressPolicy.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../src/core/retrySchedule.js';
 import { type CircuitPolicy, RECOMMENDED_CIRCUIT_POLICY } from '../src/core/webhookCircuit.js';
 import { CONFIG_ENV } from './config.js';
@@ -32,6 +33,8 @@ export interface WebhooksProps {
   readonly retrySchedule?: readonly number[];
   /** Per-endpoint circuit breaker. @default 5 consecutive failures open it for 30 s (doubling, ≤ 15 min) */
   readonly circuit?: CircuitPolicy;
+  /** Ports webhook URLs may use. @default [443] */
+  readonly allowedPorts?: readonly number[];
   /** @default RemovalPolicy.RETAIN for the endpoints table and its key */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
@@ -125,6 +128,7 @@ export class Webhooks extends Construct {
         [CONFIG_ENV.webhookRetrySchedule]: (props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS).join(','),
         [CONFIG_ENV.webhookCircuitFailures]: String(circuit.openAfterFailures),
         [CONFIG_ENV.webhookCircuitCooldownSeconds]: String(circuit.cooldownSeconds),
+        [CONFIG_ENV.webhookAllowedPorts]: (props.allowedPorts ?? DEFAULT_WEBHOOK_PORTS).join(','),
       },
     });
     this.dispatcherFunction = this.dispatcher.function;

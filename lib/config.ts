@@ -6,7 +6,13 @@
  */
 import * as z from 'zod';
 import { topology } from '../src/contract/topology.js';
+import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import {
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
+  QUOTA_ENV,
+} from '../src/core/quotas.js';
 import { RESUME_ENV } from '../src/core/resume.js';
 import {
   DEFAULT_RETRY_SCHEDULE_SECONDS,
@@ -14,6 +20,7 @@ import {
   MAX_RETRY_DELAY_SECONDS,
   RETRY_SCHEDULE_ENV,
 } from '../src/core/retrySchedule.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, MAX_TOKEN_LIFETIME_ENV } from '../src/core/token.js';
 import { trackedTablesSchema } from '../src/core/trackedTables.js';
 import {
   CIRCUIT_COOLDOWN_ENV,
@@ -82,6 +89,10 @@ const authSchema = z
     audience: z.string().min(1, { error: 'must not be empty' }).optional(),
     /** JWKS URL; default `<issuer>/.well-known/jwks.json`. */
     jwksUrl: httpsUrl.optional(),
+    /** Longest token lifetime (`exp - iat`) the authorizer accepts (JWT_MAX_LIFETIME_SECONDS). */
+    maxTokenLifetimeSeconds: wholeNumber(60, 30 * 24 * 60 * 60, 'seconds').default(
+      DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    ),
   })
   .strict()
   .superRefine((auth, ctx) => {
@@ -167,6 +178,12 @@ export const configSchema = z
       .max(MAX_ATTEMPTS_LIMIT, { error: `must list at most ${MAX_ATTEMPTS_LIMIT} attempts` })
       .refine((s) => s[0] === 0, { error: 'must start with 0: the first attempt is immediate' })
       .default([...DEFAULT_RETRY_SCHEDULE_SECONDS]),
+    /** Ports webhook URLs may use (WEBHOOK_ALLOWED_PORTS); the offline runtime reaches its loopback receivers on any port. */
+    webhookAllowedPorts: z
+      .array(wholeNumber(1, 65_535, 'a TCP port'), { error: 'must be a list of ports' })
+      .min(1, { error: 'must list at least one port' })
+      .max(20, { error: 'must list at most 20 ports' })
+      .default([...DEFAULT_WEBHOOK_PORTS]),
     /** Per-endpoint circuit breaker of webhook delivery (src/core/webhookCircuit.ts); openAfterFailures 0 = off. */
     webhookCircuit: z
       .object({
@@ -200,6 +217,18 @@ export const configSchema = z
         batchingWindowSeconds: wholeNumber(0, MAX_BATCHING_WINDOW_SECONDS, 'seconds').default(
           Math.max(fanoutMapping?.maxBatchingWindowSeconds ?? 0, 1),
         ),
+      })
+      .strict()
+      .prefault({}),
+    /** Per-connection limits, each refused with a documented error code (src/core/quotas.ts). */
+    quotas: z
+      .object({
+        /** Channels one connection may be subscribed to at once (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION). */
+        subscriptionsPerConnection: wholeNumber(
+          1,
+          MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
+          'channels',
+        ).default(DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION),
       })
       .strict()
       .prefault({}),
@@ -308,6 +337,7 @@ const OPTION_PATHS = [
   'archiveRetentionDays',
   'removalPolicy',
   'webhookRetrySchedule',
+  'webhookAllowedPorts',
   'webhookCircuit',
   'webhookCircuit.openAfterFailures',
   'webhookCircuit.cooldownSeconds',
@@ -316,6 +346,7 @@ const OPTION_PATHS = [
   'auth.issuer',
   'auth.audience',
   'auth.jwksUrl',
+  'auth.maxTokenLifetimeSeconds',
   'allowedOrigins',
   'trackedTables',
   'alarmEmail',
@@ -325,6 +356,8 @@ const OPTION_PATHS = [
   'fanout.chunkThreshold',
   'fanout.batchingWindowSeconds',
   'resumeLimit',
+  'quotas',
+  'quotas.subscriptionsPerConnection',
   'tracing',
   'apiGatewayAccountRole',
   'batchSizes',
@@ -350,7 +383,7 @@ export function optionsFromContext(read: ContextReader): Record<string, unknown>
     if (raw !== undefined) setPath(options, path.split('.'), coerceContextValue(raw));
   }
   // A single value where a list is expected (`-c outboxRelay.allowedOrigins=https://a.example`).
-  for (const key of ['webhookRetrySchedule', 'allowedOrigins'] as const) {
+  for (const key of ['webhookRetrySchedule', 'allowedOrigins', 'webhookAllowedPorts'] as const) {
     const value = options[key];
     if (value !== undefined && !Array.isArray(value) && read(`${CONTEXT_KEY}.${key}`) !== undefined)
       options[key] = [value];
@@ -397,4 +430,7 @@ export const CONFIG_ENV = {
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
   jwksUrl: 'JWT_JWKS_URL',
+  maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_ENV,
+  subscriptionsPerConnection: QUOTA_ENV.subscriptionsPerConnection,
+  webhookAllowedPorts: WEBHOOK_ALLOWED_PORTS_ENV,
 } as const;
