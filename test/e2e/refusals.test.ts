@@ -1,3 +1,4 @@
+// e2e-target: offline-only — provokes each refusal through the offline runtime's local endpoints
 /**
  * Every refusal a user can meet (docs/refusals.md), one test per row, against the offline runtime
  * where the refusal happens there and against the refusing module where it happens before any I/O.
