@@ -163,8 +163,9 @@ export const topology = {
           name: 'bySubscription',
           partitionKey: { name: 'subscriptionKey', type: S },
           sortKey: { name: 'connectionId', type: S },
-          // Fan-out reads only the connection id (the sort key) from it.
-          projection: 'KEYS_ONLY',
+          // ALL, not KEYS_ONLY: fan-out reads the connection id and checks each item's tenantId and
+          // channel against what it asked for, and a query cannot read attributes an index does not project.
+          projection: 'ALL',
         },
       ],
     },
