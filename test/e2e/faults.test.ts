@@ -19,7 +19,7 @@ describe('no-loss checker (short form)', () => {
       faults: SHORT_FAULTS,
       slowReceiverMs: 200,
       log: () => {},
-      settleTimeoutMs: 120_000,
+      settleTimeoutMs: 300_000,
     });
     const byPath = new Map(report.verdict.rows.map((row) => [row.path, row]));
 
@@ -40,5 +40,5 @@ describe('no-loss checker (short form)', () => {
     // The 410 endpoint is disabled: what was dispatched to it is dead-lettered, the rest never dispatched.
     const gone = byPath.get('webhook gone');
     expect((gone?.deadLettered ?? 0) + (gone?.notDispatched ?? 0)).toBe(120);
-  }, 420_000);
+  }, 600_000);
 });
