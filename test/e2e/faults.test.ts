@@ -19,16 +19,13 @@ describe('no-loss checker (short form)', () => {
       faults: SHORT_FAULTS,
       slowReceiverMs: 200,
       log: () => {},
-      settleTimeoutMs: 300_000,
+      settleTimeoutMs: 120_000,
     });
     const byPath = new Map(report.verdict.rows.map((row) => [row.path, row]));
 
     expect(report.disrupted).toEqual(['sigint', 'sigkill', 'jvm-kill', 'stale-checkpoints']);
     expect(report.restarts).toBe(3);
-    // Audit and webhooks: nothing missing through every disruption. WebSocket clients are checked
-    // by the long form; on this branch a client's resume after a restart can fail (`resume_failed`
-    // refresh) and leave a few events missing, which is reported, not asserted here.
-    expect(report.verdict.missing.filter((m) => !m.path.startsWith('websocket'))).toEqual([]);
+    expect(report.verdict.missing).toEqual([]);
     expect(byPath.get('audit')?.delivered).toBe(120);
     // Every tenant's events reach the healthy and the slow endpoint, signature verified.
     expect(byPath.get('webhook healthy')?.delivered).toBe(120);
@@ -40,5 +37,5 @@ describe('no-loss checker (short form)', () => {
     // The 410 endpoint is disabled: what was dispatched to it is dead-lettered, the rest never dispatched.
     const gone = byPath.get('webhook gone');
     expect((gone?.deadLettered ?? 0) + (gone?.notDispatched ?? 0)).toBe(120);
-  }, 600_000);
+  }, 175_000);
 });
