@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { mintConnectionToken, secretKey } from '../src/core/token.js';
+import { mintConnectionToken, secretKey, tokenClaimsSchema } from '../src/core/token.js';
 
 const endpointsFileSchema = z.object({ env: z.record(z.string(), z.string()).optional() }).loose();
 
@@ -54,6 +54,13 @@ async function main(): Promise<number> {
     ?.split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '');
+  // The same claim rules the authorizer applies (names: docs/names.md): refuse here, not at $connect.
+  const claims = tokenClaimsSchema.safeParse({ sub: values.sub, tenant: values.tenant, channels });
+  if (!claims.success) {
+    for (const issue of claims.error.issues)
+      console.error(`token: --${String(issue.path[0])}: ${issue.message}`);
+    return 2;
+  }
   const token = await mintConnectionToken(
     {
       tenantId: values.tenant,
