@@ -97,6 +97,7 @@ export class OutboxRelayStack extends Stack {
       resumeLimit: config.resumeLimit,
       maxTokenLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
       maxSubscriptionsPerConnection: config.quotas.subscriptionsPerConnection,
+      maxConnectionsPerTenant: config.quotas.connectionsPerTenant,
       removalPolicy,
       functionSettings,
       accessLogRetention: config.logRetentionDays as logs.RetentionDays,

@@ -70,6 +70,8 @@ export interface WebSocketApiProps {
   readonly maxTokenLifetimeSeconds?: number;
   /** Channels one connection may be subscribed to at once. @default 100 */
   readonly maxSubscriptionsPerConnection?: number;
+  /** Open connections one tenant may have; 0 = no limit. @default 0 */
+  readonly maxConnectionsPerTenant?: number;
   /** @default RemovalPolicy.RETAIN for the connections table and log groups */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
@@ -230,7 +232,9 @@ export class WebSocketApi extends Construct {
           props.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
         ),
       }),
-      wsConnect: make('wsConnect'),
+      wsConnect: make('wsConnect', {
+        [CONFIG_ENV.connectionsPerTenant]: String(props.maxConnectionsPerTenant ?? 0),
+      }),
       wsDisconnect: make('wsDisconnect'),
       wsMessage: make('wsMessage', {
         [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? 1000),

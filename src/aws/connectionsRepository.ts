@@ -75,6 +75,8 @@ export interface ConnectionsRepository {
   listConnections(tenantId?: string): Promise<ConnectionRecord[]>;
   /** Channels a connection is subscribed to (operator commands). */
   listSubscriptions(connectionId: string): Promise<string[]>;
+  /** How many connection records a tenant has (the per-tenant connection quota; not yet expired ones included). */
+  countConnections(tenantId: string): Promise<number>;
 }
 
 export interface ConnectionsRepositoryDeps {
@@ -269,6 +271,14 @@ export function createConnectionsRepository({
       return tenantId === undefined
         ? found
         : keepOwnItems(found, { tenantId }, (r) => ({ tenantId: r.tenantId }), 'connections', onForeignItems);
+    },
+
+    async countConnections(tenantId) {
+      const keys = Array.from({ length: shards }, (_, shard) => tenantConnectionsKey(tenantId, shard));
+      const perShard = await mapWithConcurrency(keys, shards, (key) =>
+        queryIndexConnectionIds(key, { tenantId }),
+      );
+      return perShard.reduce((sum, ids) => sum + ids.length, 0);
     },
 
     async listSubscriptions(connectionId) {

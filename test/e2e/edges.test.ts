@@ -18,7 +18,7 @@ import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { createEndpoint } from '../../src/core/webhookEndpoint.js';
 import { deadLetterSchema } from '../../src/core/webhookMessages.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
-import { documentClient, sqsClient, tableName, useRuntime } from './helpers/index.js';
+import { documentClient, sqsClient, tableName, useRuntime, waitFor } from './helpers/index.js';
 import { connectClient } from './websocketTestClient.js';
 
 const PREVIOUS_SECRET = 'the-secret-before-the-rotation-0123456789';
@@ -26,6 +26,7 @@ const local = useRuntime({
   env: {
     JWT_SECRET_PREVIOUS: PREVIOUS_SECRET,
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
+    WS_MAX_CONNECTIONS_PER_TENANT: '2',
     // Webhook delivery in production mode: only public addresses.
     OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'false',
   },
@@ -104,6 +105,32 @@ describe('subscriptions per connection', () => {
     client.send({ action: 'ping', id: 'still-here' });
     await client.waitFor((f) => f.type === 'pong' && f.id === 'still-here');
     await client.close();
+  });
+});
+
+describe('connections per tenant', () => {
+  it('refuses the third connection of a tenant connection with HTTP 429 and accepts one again after a disconnect', async () => {
+    const url = local.runtime.endpoints.webSocket;
+    const token = await mintConnectionToken({ tenantId: 'crowd', subject: 'c' }, currentSecret());
+    const first = await connectClient(url, token);
+    const second = await connectClient(url, token);
+    await expect(connectClient(url, token)).rejects.toThrow('HTTP 429');
+    // Another tenant is not affected.
+    const other = await connectClient(
+      url,
+      await mintConnectionToken({ tenantId: 'calm', subject: 'c' }, currentSecret()),
+    );
+    await other.close();
+    // The two open connections still work.
+    second.send({ action: 'ping', id: 'kept' });
+    await second.waitFor((f) => f.type === 'pong' && f.id === 'kept');
+    await first.close();
+    // $disconnect removes the record asynchronously: wait until a connection is accepted again.
+    const third = await waitFor(() => connectClient(url, token), {
+      description: 'a connection accepted after a disconnect',
+    });
+    await third.close();
+    await second.close();
   });
 });
 
