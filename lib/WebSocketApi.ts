@@ -35,6 +35,8 @@ export type WebSocketAuth =
 export interface WebSocketApiProps {
   /** The audit table: resume reads it, fan-out records its summary in it. */
   readonly auditTable: dynamodb.ITable;
+  /** The sequences table: subscribe and resume read each channel's epoch from it. */
+  readonly sequencesTable: dynamodb.ITable;
   /** Prefix of the API's name. @default 'outbox-relay' */
   readonly namePrefix?: string;
   /** Token verification. @default { mode: 'hs256' } with a generated secret in Secrets Manager */
@@ -147,7 +149,11 @@ export class WebSocketApi extends Construct {
     if (props.createAccountLogRole ?? true) this.addAccountLogRole();
 
     const resources: TopologyResources = {
-      tables: { connections: this.connectionsTable, audit: props.auditTable },
+      tables: {
+        connections: this.connectionsTable,
+        audit: props.auditTable,
+        sequences: props.sequencesTable,
+      },
       queues,
       webSocketStage: this.stage,
     };

@@ -1,5 +1,5 @@
 /**
- * Routes `subscribe`, `unsubscribe`, `resume`, `ping` and `$default`: parse the message, let the
+ * Routes `subscribe`, `unsubscribe`, `resume`, `ping`, `fetch` and `$default`: parse the message, let the
  * core decide, and post the reply frames through the `@connections` API (as in AWS, where a
  * route's return value is not sent to the client unless a route response is configured).
  */
@@ -8,6 +8,7 @@ import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { recordResumeMetrics } from '../../src/aws/deliveryMetrics.js';
+import { getSequencesRepository } from '../../src/aws/sequencesRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
 import { handleClientMessage } from '../../src/core/clientMessages.js';
@@ -62,6 +63,7 @@ export const handler = instrumentHandler(
         : parsed.data.body;
     const connections = getConnectionsRepository();
     const audit = getAuditRepository();
+    const sequences = getSequencesRepository();
     const expiresAt = connectionTtl(requestContext.connectedAt ?? Date.now());
     try {
       const frames = await handleClientMessage(
@@ -73,6 +75,9 @@ export const handler = instrumentHandler(
           unsubscribe: (id, _who, channels) => connections.removeSubscriptions(id, channels),
           getEvent: async (eventId) => (await audit.getEvent(eventId))?.envelope,
           queryChannel: (tenantId, channel, options) => audit.queryChannel(tenantId, channel, options),
+          isSubscribed: (id, channel) => connections.isSubscribed(id, channel),
+          currentEpoch: async (tenantId, channel) => (await sequences.ensureCounter(tenantId, channel)).epoch,
+          querySeq: (tenantId, channel, epoch, options) => audit.querySeq(tenantId, channel, epoch, options),
         },
         resumeSettingsFromEnv(process.env),
       );
@@ -82,7 +87,7 @@ export const handler = instrumentHandler(
     } catch (error) {
       telemetry.logger.error('message handling failed', {
         connectionId,
-        error: error instanceof Error ? error.message : String(error),
+        error,
       });
       await send([
         serializeFrame(errorFrame('INTERNAL', 'The server could not handle this message; try again')),

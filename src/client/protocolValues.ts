@@ -9,6 +9,8 @@ export const REFRESH_REASON_VALUES = [
   'too_many_missed',
   'payload_too_large',
   'unknown_since',
+  'epoch_changed',
+  'history_lost',
 ] as const satisfies readonly RefreshReason[];
 
 export const ERROR_CODE_VALUES = [

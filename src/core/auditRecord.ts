@@ -5,7 +5,7 @@
  *
  * | item           | pk               | sk                                              | index keys                   |
  * | -------------- | ---------------- | ----------------------------------------------- | ---------------------------- |
- * | event          | `EVT#<eventId>`  | `EVENT`                                         | `channelKey`, `resourceKey`, `position` |
+ * | event          | `EVT#<eventId>`  | `EVENT`                                         | `channelKey`, `resourceKey`, `position`; `seqKey`, `seq` when numbered |
  * | attempt        | `EVT#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`        | –                            |
  * | tenant note    | `TENANT#<id>`    | `NOTE#<at>#<noteId>`                            | –                            |
  */
@@ -28,6 +28,13 @@ export function auditTenantPk(tenantId: string): string {
 export function channelKeyOf(tenantId: string, channel: string): string {
   return `${tenantId}#${channel}`;
 }
+/**
+ * Partition key of index `bySeq`: one tenant+channel's sequence history (epoch), sorted by `seq`.
+ * The epoch is part of the key so a new history starting again at 1 never mixes with an old one.
+ */
+export function seqKeyOf(tenantId: string, channel: string, epoch: string): string {
+  return `${channelKeyOf(tenantId, channel)}#${epoch}`;
+}
 /** Partition key of index `byResource`: one tenant+resource, sorted by `position`. */
 export function resourceKeyOf(tenantId: string, resourceId: string): string {
   return `${tenantId}#${resourceId}`;
@@ -43,6 +50,9 @@ export const auditEventItemSchema = z.object({
   /** Absent when the event has no resourceId (a GSI key attribute cannot be null). */
   resourceKey: z.string().optional(),
   position: z.string(),
+  /** Present when the event has a sequence number (index `bySeq`). */
+  seqKey: z.string().optional(),
+  seq: z.number().int().positive().optional(),
   envelope: envelopeSchema,
   /** When the audit consumer wrote the record (differs from `envelope.time`, when the change happened). */
   recordedAt: isoTime,
@@ -135,6 +145,9 @@ export function toAuditEventItem(envelope: Envelope, recordedAt: string): AuditE
       ? { resourceKey: resourceKeyOf(envelope.tenantId, envelope.resourceId) }
       : {}),
     position: envelope.position,
+    ...(envelope.seq !== undefined && envelope.epoch !== undefined
+      ? { seqKey: seqKeyOf(envelope.tenantId, envelope.channel, envelope.epoch), seq: envelope.seq }
+      : {}),
     envelope,
     recordedAt,
   };
