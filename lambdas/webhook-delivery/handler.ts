@@ -77,7 +77,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const ports: DeliveryPorts = {
     getEndpoint: (tenantId, endpointId) => endpoints.get(tenantId, endpointId),
     post,
-    recordAttempt: (eventId, attempt) => audit.recordAttempt(eventId, attempt),
+    recordAttempt: (tenantId, eventId, attempt) => audit.recordAttempt(tenantId, eventId, attempt),
     recordTenantNote: (tenantId, note, now) => audit.recordTenantNote(tenantId, note, now),
     recordSuccess: (endpoint) => endpoints.recordSuccess(endpoint.tenantId, endpoint.id),
     recordFailure: (endpoint, now) => endpoints.recordFailure(endpoint.tenantId, endpoint.id, now),

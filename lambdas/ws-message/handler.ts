@@ -8,6 +8,7 @@ import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { recordResumeMetrics } from '../../src/aws/deliveryMetrics.js';
+import { reportForeignItems } from '../../src/aws/foreignItems.js';
 import { getSequencesRepository } from '../../src/aws/sequencesRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
@@ -73,11 +74,12 @@ export const handler = instrumentHandler(
           subscribe: (id, who, channels) =>
             connections.addSubscriptions(id, who.tenantId, channels, expiresAt),
           unsubscribe: (id, _who, channels) => connections.removeSubscriptions(id, channels),
-          getEvent: async (eventId) => (await audit.getEvent(eventId))?.envelope,
+          getEvent: async (tenantId, eventId) => (await audit.getEvent(tenantId, eventId))?.envelope,
           queryChannel: (tenantId, channel, options) => audit.queryChannel(tenantId, channel, options),
           isSubscribed: (id, channel) => connections.isSubscribed(id, channel),
           currentEpoch: async (tenantId, channel) => (await sequences.ensureCounter(tenantId, channel)).epoch,
           querySeq: (tenantId, channel, epoch, options) => audit.querySeq(tenantId, channel, epoch, options),
+          onForeignItems: reportForeignItems,
         },
         resumeSettingsFromEnv(process.env),
       );

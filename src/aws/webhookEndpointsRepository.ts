@@ -17,17 +17,21 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { topology } from '../contract/topology.js';
+import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
+import { encodeKey, keyPrefix } from '../core/keyCodec.js';
 import { type WebhookEndpoint, webhookEndpointSchema } from '../core/webhookEndpoint.js';
 import { WebhookEndpointNotFoundError } from '../core/webhookErrors.js';
 import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { reportForeignItems } from './foreignItems.js';
 
 export class CorruptWebhookEndpointError extends Error {
   override readonly name = 'CorruptWebhookEndpointError';
 }
 
+/** `TENANT#<tenant>` / `ENDPOINT#<id>`, through the key codec (src/core/keyCodec.ts). */
 export function endpointKey(tenantId: string, endpointId: string): { pk: string; sk: string } {
-  return { pk: `TENANT#${tenantId}`, sk: `ENDPOINT#${endpointId}` };
+  return { pk: encodeKey(['TENANT', tenantId]), sk: encodeKey(['ENDPOINT', endpointId]) };
 }
 
 export interface WebhookEndpointsRepository {
@@ -60,8 +64,10 @@ export interface WebhookEndpointsRepository {
 export function createWebhookEndpointsRepository(deps: {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Told about endpoints whose stored tenant differs from the one asked for (dropped). */
+  onForeignItems?: ForeignItemsSink;
 }): WebhookEndpointsRepository {
-  const { client, tableName } = deps;
+  const { client, tableName, onForeignItems } = deps;
 
   const parse = (item: Record<string, unknown>): WebhookEndpoint => {
     const result = webhookEndpointSchema.safeParse(item);
@@ -137,7 +143,10 @@ export function createWebhookEndpointsRepository(deps: {
     },
 
     async findById(endpointId) {
-      const found = await scanAll({ expression: 'sk = :sk', values: { ':sk': `ENDPOINT#${endpointId}` } });
+      const found = await scanAll({
+        expression: 'sk = :sk',
+        values: { ':sk': encodeKey(['ENDPOINT', endpointId]) },
+      });
       return found[0];
     },
 
@@ -149,14 +158,24 @@ export function createWebhookEndpointsRepository(deps: {
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'ENDPOINT#' },
+            ExpressionAttributeValues: {
+              ':pk': encodeKey(['TENANT', tenantId]),
+              ':prefix': keyPrefix(['ENDPOINT']),
+            },
             ExclusiveStartKey: start,
           }),
         );
         for (const item of page.Items ?? []) out.push(parse(item));
         start = page.LastEvaluatedKey;
       } while (start);
-      return out;
+      // Last line: an endpoint stored for another tenant is never used for this one's events.
+      return keepOwnItems(
+        out,
+        { tenantId },
+        (e) => ({ tenantId: e.tenantId }),
+        'webhookEndpoints',
+        onForeignItems,
+      );
     },
 
     listAll() {
@@ -256,6 +275,7 @@ export function getWebhookEndpointsRepository(): WebhookEndpointsRepository {
   fromEnv ??= createWebhookEndpointsRepository({
     client: getDocumentClient(),
     tableName: requireEnv(topology.tables.webhookEndpoints.env),
+    onForeignItems: reportForeignItems,
   });
   return fromEnv;
 }

@@ -152,7 +152,7 @@ export const topology = {
     },
     /**
      * WebSocket connections and their subscriptions; subscribers are found by tenant+channel with a query.
-     * `subscriptionKey` is sharded (`<tenant>#<channel>#<shard>`, see src/core/subscriptions.ts) so a
+     * `subscriptionKey` is sharded (`SUB#<tenant>#<channel>#<shard>`, see src/core/subscriptions.ts) so a
      * busy channel's subscribers are read with parallel queries over several index partitions.
      */
     connections: {

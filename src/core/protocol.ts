@@ -5,8 +5,10 @@
  */
 import * as z from 'zod';
 import { envelopeSchema } from './envelope.js';
+import { channelSchema, eventIdSchema } from './names.js';
 
-const channelName = z.string().min(1).max(256);
+/** A channel name follows the name rules of `names.ts` (docs/names.md). */
+const channelName = channelSchema;
 
 export const subscribeMessageSchema = z.object({
   action: z.literal('subscribe'),
@@ -34,7 +36,7 @@ export const resumeMessageSchema = z.object({
     .array(
       z.object({
         channel: channelName,
-        since: z.string().min(1).max(128).optional(),
+        since: eventIdSchema.optional(),
         afterSeq: seqNumber.nonnegative().optional(),
         epoch: epochName.optional(),
       }),

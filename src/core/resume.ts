@@ -16,6 +16,7 @@
  */
 import type { Envelope } from './envelope.js';
 import { type FanoutPlanOptions, planMessages } from './fanoutPlan.js';
+import { type ForeignItemsSink, keepOwnItems } from './foreignItems.js';
 import { refreshFrame, serializeEnvelope, serializeFrame } from './frames.js';
 import type { Head, RefreshReason } from './protocol.js';
 
@@ -39,7 +40,9 @@ export interface SequenceReadPorts {
 }
 
 export interface ResumePorts extends SequenceReadPorts {
+  /** The tenant's event with this id (event ids are unique per tenant). */
   getEvent(
+    tenantId: string,
     eventId: string,
   ): Promise<Pick<Envelope, 'tenantId' | 'channel' | 'position' | 'time' | 'seq' | 'epoch'> | undefined>;
   queryChannel(
@@ -47,6 +50,8 @@ export interface ResumePorts extends SequenceReadPorts {
     channel: string,
     options: { afterPosition?: string; limit: number; ascending: true },
   ): Promise<{ events: readonly Envelope[]; nextPosition?: string }>;
+  /** Told about replayed items whose stored tenant/channel differ from the ones asked for (dropped). */
+  onForeignItems?: ForeignItemsSink;
 }
 
 export interface ResumeSettings extends Pick<FanoutPlanOptions, 'maxEventsPerFrame' | 'maxMessageBytes'> {
@@ -96,7 +101,7 @@ export async function resumeChannel(
     replayed: 0,
     refreshed: true,
   });
-  const anchor = await ports.getEvent(since);
+  const anchor = await ports.getEvent(tenantId, since);
   // Another tenant's (or channel's) event id is answered exactly like an unknown one: no leak.
   if (!anchor || anchor.tenantId !== tenantId || anchor.channel !== channel) return refresh('unknown_since');
 
@@ -114,7 +119,9 @@ export async function resumeChannel(
       ascending: true,
     });
     fetched += page.events.length;
-    for (const event of page.events) {
+    // Last line: whatever the index returned, only this tenant's channel is replayed.
+    const own = keepOwnItems(page.events, { tenantId, channel }, (e) => e, 'resume', ports.onForeignItems);
+    for (const event of own) {
       if (event.id === since) continue;
       if (event.position > anchor.position) missed += 1;
       replay.push(event);
@@ -194,7 +201,7 @@ async function readRange(
   channel: string,
   epoch: string,
   range: { fromSeq: number; toSeq?: number; cap: number },
-  ports: SequenceReadPorts,
+  ports: SequenceReadPorts & Pick<ResumePorts, 'onForeignItems'>,
 ): Promise<{ items: SeqItem[]; more: boolean }> {
   const items: SeqItem[] = [];
   let from = range.fromSeq;
@@ -205,7 +212,10 @@ async function readRange(
       limit: Math.min(PAGE, range.cap - items.length),
       ascending: true,
     });
-    items.push(...page.items);
+    // Last line: whatever the index returned, only this tenant's channel is replayed.
+    items.push(
+      ...keepOwnItems(page.items, { tenantId, channel }, (i) => i.envelope, 'resume', ports.onForeignItems),
+    );
     const last = page.items.at(-1)?.envelope.seq;
     if (!page.more || last === undefined) return { items, more: false };
     if (items.length >= range.cap) return { items, more: true };
@@ -258,7 +268,7 @@ export async function resumeChannelRequest(
     return resumeBySeq(tenantId, channel, request.afterSeq, request.epoch, ports, settings);
   }
   if (request.since !== undefined) {
-    const anchor = await ports.getEvent(request.since);
+    const anchor = await ports.getEvent(tenantId, request.since);
     if (anchor && anchor.tenantId === tenantId && anchor.channel === channel && anchor.seq !== undefined) {
       return resumeBySeq(tenantId, channel, anchor.seq, anchor.epoch ?? request.epoch, ports, settings);
     }
@@ -297,7 +307,7 @@ async function resumeBySeq(
   channel: string,
   afterSeq: number,
   clientEpoch: string | undefined,
-  ports: SequenceReadPorts,
+  ports: SequenceReadPorts & Pick<ResumePorts, 'onForeignItems'>,
   settings: ResumeSettings,
 ): Promise<ResumeOutcome> {
   const epoch = await ports.currentEpoch(tenantId, channel);
@@ -358,7 +368,7 @@ export interface FetchOutcome {
 export async function fetchRange(
   tenantId: string,
   request: { channel: string; fromSeq: number; toSeq: number; epoch?: string },
-  ports: SequenceReadPorts,
+  ports: SequenceReadPorts & Pick<ResumePorts, 'onForeignItems'>,
   settings: ResumeSettings = DEFAULT_RESUME_SETTINGS,
 ): Promise<FetchOutcome> {
   const { channel, fromSeq, toSeq } = request;

@@ -3,13 +3,13 @@
  * Pure module: item keys of the sequences table and the assigner, over a store port
  * (`src/aws/sequencesRepository.ts` on DynamoDB; an in-memory store in tests).
  *
- * | item       | pk                   | sk                        | attributes                 |
- * | ---------- | -------------------- | ------------------------- | -------------------------- |
- * | counter    | `SEQ#<channelKey>`   | `COUNTER`                 | `last` (N), `epoch` (S)    |
- * | assignment | `SEQEVT#<eventId>`   | `<channelKey>`            | `seq` (N), `epoch` (S)     |
+ * | item       | pk                            | sk            | attributes                 |
+ * | ---------- | ----------------------------- | ------------- | -------------------------- |
+ * | counter    | `SEQ#<tenant>#<channel>`      | `COUNTER`     | `last` (N), `epoch` (S)    |
+ * | assignment | `SEQEVT#<tenant>#<eventId>`   | `CH#<channel>`| `seq` (N), `epoch` (S)     |
  *
- * (`channelKey` is the tenant+channel key of `subscriptions.ts`.) Assignments are partitioned by
- * event id so a busy channel's writes spread beyond the counter's partition.
+ * Keys go through the key codec (src/core/keyCodec.ts). Assignments are partitioned by event id
+ * (unique per tenant) so a busy channel's writes spread beyond the counter's partition.
  *
  * The assigner reads the counter and the events' assignments, then commits the counter's advance
  * and the new assignments together, conditionally (counter `last` unchanged, each assignment new):
@@ -17,21 +17,21 @@
  * one channel conflict and the loser reads again. A missing counter is created with a new epoch.
  */
 import { randomBytes } from 'node:crypto';
-import { channelKey } from './subscriptions.js';
+import { encodeKey } from './keyCodec.js';
 
 export const SEQUENCE_COUNTER_SK = 'COUNTER';
 
 /** Key of a tenant+channel's counter item. */
 export function sequenceCounterKey(tenantId: string, channel: string): { pk: string; sk: string } {
-  return { pk: `SEQ#${channelKey(tenantId, channel)}`, sk: SEQUENCE_COUNTER_SK };
+  return { pk: encodeKey(['SEQ', tenantId, channel]), sk: SEQUENCE_COUNTER_SK };
 }
-/** Key of one event's assignment (an event id is unique within its tenant+channel). */
+/** Key of one event's assignment (an event id is unique within its tenant). */
 export function sequenceAssignmentKey(
   tenantId: string,
   channel: string,
   eventId: string,
 ): { pk: string; sk: string } {
-  return { pk: `SEQEVT#${eventId}`, sk: channelKey(tenantId, channel) };
+  return { pk: encodeKey(['SEQEVT', tenantId, eventId]), sk: encodeKey(['CH', channel]) };
 }
 
 /**

@@ -6,12 +6,30 @@
  */
 import { errors, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
+import {
+  describeNameRefusal,
+  isValidName,
+  nameRefusalOfIssues,
+  subjectSchema,
+  tenantIdSchema,
+} from './names.js';
 import { TokenRejectedError } from './websocketErrors.js';
 
+/** A `channels` entry: a channel name, or a channel-name prefix followed by `*` (`*` alone: any). */
+const channelPatternSchema = z
+  .string()
+  .refine(
+    (entry) => entry === '*' || isValidName('channel', entry.endsWith('*') ? entry.slice(0, -1) : entry),
+    {
+      message: 'must be a channel name (docs/names.md), optionally followed by *',
+    },
+  );
+
+/** `sub` and `tenant` follow the name rules of `names.ts` (docs/names.md). */
 export const tokenClaimsSchema = z.object({
-  sub: z.string().min(1).max(256),
-  tenant: z.string().min(1).max(128),
-  channels: z.array(z.string().min(1).max(256)).max(100).optional(),
+  sub: subjectSchema,
+  tenant: tenantIdSchema,
+  channels: z.array(channelPatternSchema).max(100).optional(),
 });
 
 /** Who a connection belongs to, as the authorizer hands it to every route. */
@@ -59,9 +77,12 @@ export async function verifyConnectionToken(
   }
   const claims = tokenClaimsSchema.safeParse(payload);
   if (!claims.success) {
+    const name = nameRefusalOfIssues(claims.error.issues);
     throw new TokenRejectedError(
       'bad_claims',
-      'The token must carry `sub`, `tenant` and optionally `channels`',
+      name
+        ? `The token's ${name.path} claim is not a valid name: ${describeNameRefusal(name.kind, name.refusal)}`
+        : 'The token must carry `sub`, `tenant` and optionally `channels`',
     );
   }
   return { tenantId: claims.data.tenant, subject: claims.data.sub, allowedChannels: claims.data.channels };

@@ -37,7 +37,7 @@ export interface DeliveryPorts {
   getEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpoint | undefined>;
   post(request: WebhookRequest): Promise<HttpAttemptResult>;
   /** The audit's `recordAttempt` (path `webhook`, the endpoint id as target). */
-  recordAttempt(eventId: string, attempt: DeliveryAttempt): Promise<unknown>;
+  recordAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<unknown>;
   recordTenantNote(tenantId: string, note: WebhookTenantNote, now: Date): Promise<unknown>;
   /** Resets the failure streak (called only when there is one). */
   recordSuccess(endpoint: WebhookEndpoint): Promise<void>;
@@ -89,7 +89,7 @@ export async function deliverMessage(
   const endpoint = await ports.getEndpoint(message.tenantId, message.endpointId);
 
   const skip = async (code: DeadLetterReasonCode, reason: string): Promise<DeliveryDecision> => {
-    await recordAttemptSafely(ports, message.eventId, {
+    await recordAttemptSafely(ports, message, {
       ...attemptKey(message, attempt, startedAt, endpoint),
       outcome: 'refused',
       error: reason,
@@ -161,7 +161,7 @@ export async function deliverMessage(
     outcome.kind === 'retry'
       ? new Date(now.getTime() + outcome.delaySeconds * 1000).toISOString()
       : undefined;
-  await recordAttemptSafely(ports, message.eventId, {
+  await recordAttemptSafely(ports, message, {
     ...attemptKey(message, attempt, startedAt, endpoint),
     outcome: auditOutcome(outcome),
     ...(result.kind === 'response' ? { statusCode: result.status } : {}),
@@ -293,11 +293,11 @@ function deadLetterOf(
  */
 async function recordAttemptSafely(
   ports: DeliveryPorts,
-  eventId: string,
+  { tenantId, eventId }: { readonly tenantId: string; readonly eventId: string },
   attempt: DeliveryAttempt,
 ): Promise<void> {
   try {
-    await ports.recordAttempt(eventId, attempt);
+    await ports.recordAttempt(tenantId, eventId, attempt);
   } catch (error) {
     console.error(
       JSON.stringify({ msg: 'webhook attempt not audited', eventId, ...attempt, auditError: String(error) }),

@@ -98,7 +98,7 @@ describe('per-channel sequences on the offline runtime', () => {
     const row = await getDocumentClient().send(
       new GetCommand({
         TableName: outboxTable,
-        Key: outboxKeys({ tenantId: TENANT, channel, eventId: ids[3] ?? '' }),
+        Key: outboxKeys({ tenantId: TENANT, eventId: ids[3] ?? '' }),
       }),
     );
     expect(row.Item).toMatchObject({ seq: 4, epoch });
@@ -285,12 +285,16 @@ class GapTrackingClient {
    * through the shuffling layer.
    */
   private async ask(message: unknown, done: (f: ServerFrame) => boolean): Promise<ServerFrame> {
+    let lastError: ServerFrame | undefined;
     for (let attempt = 1; attempt <= 8; attempt++) {
       let client = this.client;
       if (!client || client.ws.readyState !== OPEN) {
         client = await this.connect();
         this.client = client;
         this.seen = 0;
+        // A new connection holds no subscription: resume first (it subscribes), then ask.
+        const action = (message as { action?: string }).action;
+        if (action !== 'resume' && action !== 'subscribe') await this.resume();
       }
       const from = client.frames.length;
       client.send(message);
@@ -309,8 +313,9 @@ class GapTrackingClient {
         this.pump();
         return end;
       }
+      lastError = end;
     }
-    throw new Error(`no answer to ${JSON.stringify(message)}`);
+    throw new Error(`no answer to ${JSON.stringify(message)}; last: ${JSON.stringify(lastError)}`);
   }
 
   /** Hand live frames to the model through the shuffling layer, until the client changes. */
@@ -365,6 +370,11 @@ class GapTrackingClient {
     await new Promise((resolve) => setTimeout(resolve, downMs));
     await this.drain();
     await beforeResume();
+    await this.resume();
+    await this.drain();
+  }
+
+  private async resume(): Promise<void> {
     const end = await this.ask(
       {
         action: 'resume',
@@ -373,7 +383,6 @@ class GapTrackingClient {
       (f) => f.type === 'resumed' || f.type === 'refresh',
     );
     if (end.type !== 'resumed' || !end.head) throw new Error(`resume answered ${JSON.stringify(end)}`);
-    await this.drain();
   }
 
   /**
