@@ -215,3 +215,34 @@ describe('resume', () => {
     expect(out).toMatchObject([{ type: 'error', code: 'FORBIDDEN_CHANNEL', action: 'resume' }]);
   });
 });
+
+describe('fetch', () => {
+  const numbered = [1, 2, 3].map((seq) => envelopeFactory({ seq, epoch: EPOCH }));
+
+  it('refuses a fetch without a subscription with NOT_SUBSCRIBED', async () => {
+    const out = await frames(
+      '{"action":"fetch","channel":"orders","fromSeq":1,"toSeq":3}',
+      fakePorts(numbered).ports,
+    );
+    expect(out).toMatchObject([{ type: 'error', code: 'NOT_SUBSCRIBED', action: 'fetch' }]);
+  });
+
+  it('refuses an inverted range, or one spanning the resume limit, with INVALID_MESSAGE', async () => {
+    const { ports } = fakePorts(numbered);
+    await frames('{"action":"subscribe","channels":["orders"]}', ports);
+    expect(await frames('{"action":"fetch","channel":"orders","fromSeq":3,"toSeq":1}', ports)).toMatchObject([
+      { type: 'error', code: 'INVALID_MESSAGE' },
+    ]);
+    const wide = `{"action":"fetch","channel":"orders","fromSeq":1,"toSeq":${DEFAULT_RESUME_SETTINGS.maxEvents + 1}}`;
+    expect(await frames(wide, ports)).toMatchObject([
+      { type: 'error', code: 'INVALID_MESSAGE', action: 'fetch' },
+    ]);
+  });
+
+  it('answers a subscribed connection with the range’s events, then fetched', async () => {
+    const { ports } = fakePorts(numbered);
+    await frames('{"action":"subscribe","channels":["orders"]}', ports);
+    const out = await frames('{"action":"fetch","channel":"orders","fromSeq":2,"toSeq":3}', ports);
+    expect(out.at(-1)).toEqual({ type: 'fetched', channel: 'orders', fromSeq: 2, toSeq: 3, count: 2 });
+  });
+});
