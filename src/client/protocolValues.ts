@@ -4,6 +4,7 @@
  * checks below fail the build if the copies drift from the protocol.
  */
 import type { ErrorCode, RefreshReason } from '../core/protocol.js';
+import type { WireRefreshReason } from './wire.js';
 
 export const REFRESH_REASON_VALUES = [
   'too_many_missed',
@@ -11,7 +12,7 @@ export const REFRESH_REASON_VALUES = [
   'unknown_since',
   'epoch_changed',
   'history_lost',
-] as const satisfies readonly RefreshReason[];
+] as const satisfies readonly WireRefreshReason[];
 
 export const ERROR_CODE_VALUES = [
   'BAD_JSON',
@@ -22,6 +23,7 @@ export const ERROR_CODE_VALUES = [
   'NOT_SUBSCRIBED',
   'UNKNOWN_EVENT',
   'INTERNAL',
+  'TOO_MANY_SUBSCRIPTIONS',
 ] as const satisfies readonly ErrorCode[];
 
 type Missing<TAll, TListed> = [Exclude<TAll, TListed>] extends [never] ? true : Exclude<TAll, TListed>;
