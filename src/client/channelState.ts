@@ -36,8 +36,10 @@ export class ChannelState {
   private lastPosition: string | undefined;
   /** True from the (re)subscription until `resumed` (or its refresh/failure). */
   resuming = false;
-  /** Retries used by the current resume, subscription or fetch. */
+  /** Retries used by the current resume or subscription. */
   retries = 0;
+  /** Fetches sent for the current gap: each waits twice as long as the one before. */
+  fetches = 0;
   /** The resume/retry timer and the gap timer (wait, then the fetch's deadline). */
   timer: Timer | undefined;
   gapTimer: Timer | undefined;

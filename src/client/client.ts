@@ -611,10 +611,17 @@ export class OutboxRelayClient implements RelayClient {
 
   // ── gaps ─────────────────────────────────────────────────────────────────
 
-  /** A gap waits `gapWaitMs` for the stream to fill it, then is fetched (one fetch at a time). */
+  /**
+   * A gap waits `gapWaitMs` for the stream to fill it, then is fetched, one fetch at a time; while
+   * it stays open the wait doubles (up to the back-off ceiling).
+   */
   private checkGap(state: ChannelState): void {
-    if (state.resuming || state.gapTimer !== undefined || !state.missing() || !this.socketOpen) return;
-    state.gapTimer = setTimeout(() => this.fetchGap(state), this.o.gapWaitMs);
+    if (!state.missing()) state.fetches = 0;
+    else if (!state.resuming && state.gapTimer === undefined && this.socketOpen)
+      state.gapTimer = setTimeout(
+        () => this.fetchGap(state),
+        Math.min(this.o.gapWaitMs * 2 ** state.fetches, this.backoff.maxMs),
+      );
   }
 
   private fetchGap(state: ChannelState): void {
@@ -622,6 +629,7 @@ export class OutboxRelayClient implements RelayClient {
     state.gapTimer = undefined;
     if (!range || this.channels.get(state.channel) !== state) return;
     const [fromSeq, toSeq] = range;
+    state.fetches += 1;
     this.request('fetch', [state.channel], { action: 'fetch', channel: state.channel, fromSeq, toSeq });
     state.gapTimer = setTimeout(() => this.gapLost(state, toSeq, 'resume_failed'), this.o.resumeTimeoutMs);
   }
@@ -632,13 +640,13 @@ export class OutboxRelayClient implements RelayClient {
     state.gapTimer = undefined;
   }
 
+  /** Numbers still missing after `fetched` are in flight (a lost one is answered with a refresh): wait again. */
   private fetched(channel: string, toSeq: number): void {
     const state = this.channels.get(channel);
     if (!state) return;
     this.endFetch(state);
-    state.retries = 0;
-    // The range's events came before this frame: what is still missing is not coming.
-    if ((state.seq ?? toSeq) < toSeq) this.gapLost(state, toSeq, 'history_lost');
+    // The range was filled: a later gap starts with the short wait again.
+    if ((state.seq ?? 0) >= toSeq) state.fetches = 0;
     this.checkGap(state);
   }
 
@@ -661,6 +669,7 @@ export class OutboxRelayClient implements RelayClient {
       const state = this.channels.get(channel);
       if (!state) continue;
       const retry = code === 'INTERNAL' && state.retries < this.o.resumeRetries;
+      const retryFetch = code === 'INTERNAL' && state.fetches <= this.o.resumeRetries;
       if (action === 'subscribe') {
         if (code !== 'INTERNAL') state.status = 'refused';
         // A failed subscription stays pending (ready() waits) and is asked again with back-off.
@@ -674,10 +683,8 @@ export class OutboxRelayClient implements RelayClient {
       } else if (action === 'fetch') {
         this.endFetch(state);
         const range = state.missing();
-        if (retry) {
-          state.retries += 1;
-          state.gapTimer = setTimeout(() => this.fetchGap(state), RETRY_STEP_MS * state.retries);
-        } else if (range) this.gapLost(state, range[1], 'resume_failed');
+        if (retryFetch) this.checkGap(state);
+        else if (range) this.gapLost(state, range[1], 'resume_failed');
       }
     }
     this.settle();
