@@ -485,12 +485,9 @@ export class OutboxRelayClient implements RelayClient {
       case 'subscribed':
         this.confirm(frame.channels, frame.heads ?? []);
         break;
-      case 'resumed': {
-        const state = this.channels.get(frame.channel);
-        if (state && frame.head) state.announce(frame.head);
-        this.finishResume(frame.channel);
+      case 'resumed':
+        this.finishResume(frame.channel, frame.head);
         break;
-      }
       case 'fetched':
         this.fetched(frame.channel, frame.toSeq);
         break;
@@ -572,12 +569,14 @@ export class OutboxRelayClient implements RelayClient {
     return true;
   }
 
-  private finishResume(channel: string): void {
+  /** The replay is complete; `head` (after the held events went out) says whether a gap remains. */
+  private finishResume(channel: string, head?: Head): void {
     const state = this.channels.get(channel);
     this.answered('resume', channel);
     if (!state?.resuming) return;
     clearTimeout(state.timer);
     this.deliver(state, state.endResume());
+    if (head) state.announce(head);
     this.checkGap(state);
     this.settle();
   }

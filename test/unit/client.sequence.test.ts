@@ -367,4 +367,24 @@ describe('client positions and gaps', () => {
     next.frame({ type: 'resumed', channel: 'orders', replayed: 2 });
     expect(seen).toEqual([3]);
   });
+
+  it('resuming by event id on a server with sequences, does not let a live event skip the replay', async () => {
+    const c = await open();
+    const seen: number[] = [];
+    c.subscribe('orders', (event) => seen.push(event.seq ?? 0), { since: 'orders-0002' });
+    const socket = network.last();
+    socket.open();
+    socket.frame({ type: 'event', event: sequenced(5) });
+    socket.frame({
+      type: 'subscribed',
+      channels: ['orders'],
+      heads: [{ channel: 'orders', seq: 5, epoch: 'e1' }],
+    });
+    expect(socket.messages('resume')[0]?.channels).toEqual([{ channel: 'orders', since: 'orders-0002' }]);
+    socket.frame({ type: 'events', events: [sequenced(3), sequenced(4)] });
+    socket.frame({ type: 'resumed', channel: 'orders', replayed: 2, head: { seq: 5, epoch: 'e1' } });
+    expect(seen).toEqual([3, 4, 5]);
+    socket.frame({ type: 'event', event: sequenced(6) });
+    expect(seen).toEqual([3, 4, 5, 6]);
+  });
 });
