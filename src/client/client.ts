@@ -288,8 +288,12 @@ export class OutboxRelayClient implements RelayClient {
   private async openSocket(): Promise<void> {
     const generation = ++this.generation;
     this.clearTimer('reconnect');
-    // Offline, an attempt can only fail: the host's `online` event starts the next one.
-    if (!this.lifecycle.online()) return;
+    // Offline, an attempt can only fail: the host's `online` event starts the next one (the
+    // timer only looks again, in case the host flips back without telling).
+    if (!this.lifecycle.online()) {
+      this.scheduleReconnect();
+      return;
+    }
     this.timers.connect = setTimeout(() => {
       this.emit('error', new ConnectionError(`No confirmation within ${this.o.connectTimeoutMs} ms`));
       this.drop(1000, ''); // reported above; 1000 + '' is not reported again

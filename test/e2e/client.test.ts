@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
+import { createAuditRepository } from '../../src/aws/auditRepository.js';
 import { getDocumentClient } from '../../src/aws/clients.js';
 import { connect, type RelayClient } from '../../src/client/index.js';
 import { topology } from '../../src/contract/topology.js';
@@ -22,6 +23,18 @@ async function until(condition: () => boolean, what: string, timeoutMs = 120_000
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function untilAsync(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -106,10 +119,19 @@ describe('client SDK on the offline runtime', () => {
     // Only this test's connection may be dropped below.
     client?.close();
     await until(() => runtime.gateway.connectionIds().length === 0, 'the first client to leave');
+    const audit = createAuditRepository({
+      client: getDocumentClient(),
+      tableName: requireValue(runtime.env, topology.tables.audit.env),
+    });
+    // While the gate is closed `getToken` waits: the client stays away after a drop.
+    let gate: Promise<void> = Promise.resolve();
+    let openGate = (): void => {};
     const c = connect({
       url: runtime.endpoints.webSocket,
-      getToken: () =>
-        mintConnectionToken({ tenantId, subject: 'e2e-quiet', channels: ['busy', 'quiet'] }, secret),
+      getToken: async () => {
+        await gate;
+        return mintConnectionToken({ tenantId, subject: 'e2e-quiet', channels: ['busy', 'quiet'] }, secret);
+      },
       backoff: { baseMs: 100, maxMs: 1000 },
     });
     clients.push(c);
@@ -123,7 +145,7 @@ describe('client SDK on the offline runtime', () => {
     // One clock for both channels: strictly increasing times keep each channel's position order.
     let clock = Date.now();
     const written: Record<'busy' | 'quiet', string[]> = { busy: [], quiet: [] };
-    const write = async (channel: 'busy' | 'quiet', n: number): Promise<void> => {
+    const write = async (channel: 'busy' | 'quiet', n: number): Promise<string> => {
       clock += 1;
       const event = newOutboxEvent(
         { tenantId, channel, type: 'order.updated', resourceId: `r-${n}`, data: { n } },
@@ -131,6 +153,7 @@ describe('client SDK on the offline runtime', () => {
       );
       written[channel].push(event.eventId);
       await appendToOutbox(getDocumentClient(), event, { tableName });
+      return event.eventId;
     };
     // Without the server's heads a channel can only resume from an event it delivered: the
     // quiet channel gets one before the first drop (a server with sequences does not need it).
@@ -148,9 +171,19 @@ describe('client SDK on the offline runtime', () => {
         `busy events before drop ${drop}`,
       );
       await until(() => c.state === 'open', `the connection before drop ${drop}`);
+      gate = new Promise((resolve) => {
+        openGate = resolve;
+      });
       expect(dropAll()).toBe(1);
-      // The quiet channel gets its events only while the client is away.
-      for (let i = 0; i < 3; i += 1) await write('quiet', drop * 10 + i);
+      // The quiet channel gets its events only while the client is away, and the client comes
+      // back only once the fan-out has tried (and missed) it with each of them: resume or lose.
+      const quiet: string[] = [];
+      for (let i = 0; i < 3; i += 1) quiet.push(await write('quiet', drop * 10 + i));
+      await untilAsync(async () => {
+        const trails = await Promise.all(quiet.map((id) => audit.getEventWithAttempts(tenantId, id)));
+        return trails.every((trail) => trail.attempts.length > 0);
+      }, `the fan-out of the quiet events of drop ${drop}`);
+      openGate();
       await c.ready();
     }
 
