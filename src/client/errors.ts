@@ -4,7 +4,7 @@
 export class ClientClosedError extends Error {
   override readonly name = 'ClientClosedError';
   constructor() {
-    super('The client was closed; create a new one with connect()');
+    super('The client was closed for good; create a new one');
   }
 }
 
