@@ -13,6 +13,7 @@ import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
 import { handleClientMessage } from '../../src/core/clientMessages.js';
 import { errorFrame, serializeFrame } from '../../src/core/frames.js';
+import { quotasFromEnv } from '../../src/core/quotas.js';
 import { resumeSettingsFromEnv } from '../../src/core/resume.js';
 import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
 
@@ -72,11 +73,13 @@ export const handler = instrumentHandler(
           subscribe: (id, who, channels) =>
             connections.addSubscriptions(id, who.tenantId, channels, expiresAt),
           unsubscribe: (id, _who, channels) => connections.removeSubscriptions(id, channels),
+          subscriptionsOf: (id) => connections.listSubscriptions(id),
           getEvent: async (tenantId, eventId) => (await audit.getEvent(tenantId, eventId))?.envelope,
           queryChannel: (tenantId, channel, options) => audit.queryChannel(tenantId, channel, options),
           onForeignItems: reportForeignItems,
         },
         resumeSettingsFromEnv(process.env),
+        quotasFromEnv(process.env),
       );
       recordResumeMetrics(telemetry.metrics, frames);
       await send(frames);

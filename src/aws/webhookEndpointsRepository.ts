@@ -125,7 +125,8 @@ export function createWebhookEndpointsRepository(deps: {
       await client.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...endpointKey(endpoint.tenantId, endpoint.id), ...endpoint },
+          // `leases`: the flow control's in-flight slots (src/aws/webhookFlowControl.ts).
+          Item: { ...endpointKey(endpoint.tenantId, endpoint.id), ...endpoint, leases: {} },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -179,14 +180,29 @@ export function createWebhookEndpointsRepository(deps: {
     },
 
     listAll() {
-      return scanAll();
+      // The table also holds other items per tenant (the event-type catalogue).
+      return scanAll({ expression: 'begins_with(sk, :prefix)', values: { ':prefix': 'ENDPOINT#' } });
     },
 
     async saveSettings(endpoint) {
+      // Optional settings are SET when present and REMOVEd when absent.
+      const optional = {
+        description: endpoint.description,
+        maxInFlight: endpoint.maxInFlight,
+        rateLimitPerSecond: endpoint.rateLimitPerSecond,
+      };
+      const sets = Object.entries(optional)
+        .filter(([, value]) => value !== undefined)
+        .map(([name]) => `, ${name} = :${name}`)
+        .join('');
+      const removes = Object.entries(optional)
+        .filter(([, value]) => value === undefined)
+        .map(([name]) => name);
       await update(endpoint.tenantId, endpoint.id, {
         UpdateExpression:
           'SET #url = :url, eventTypes = :eventTypes, channels = :channels, content = :content, timeoutSeconds = :timeout, maxAttempts = :maxAttempts, updatedAt = :updatedAt' +
-          (endpoint.description !== undefined ? ', description = :description' : ' REMOVE description'),
+          sets +
+          (removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''),
         ExpressionAttributeNames: { '#url': 'url' },
         ExpressionAttributeValues: {
           ':url': endpoint.url,
@@ -196,7 +212,11 @@ export function createWebhookEndpointsRepository(deps: {
           ':timeout': endpoint.timeoutSeconds,
           ':maxAttempts': endpoint.maxAttempts,
           ':updatedAt': endpoint.updatedAt,
-          ...(endpoint.description !== undefined ? { ':description': endpoint.description } : {}),
+          ...Object.fromEntries(
+            Object.entries(optional)
+              .filter(([, value]) => value !== undefined)
+              .map(([name, value]) => [`:${name}`, value]),
+          ),
         },
       });
     },

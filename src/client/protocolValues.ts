@@ -23,6 +23,7 @@ export const ERROR_CODE_VALUES = [
   'NOT_SUBSCRIBED',
   'UNKNOWN_EVENT',
   'INTERNAL',
+  'TOO_MANY_SUBSCRIPTIONS',
 ] as const satisfies readonly ErrorCode[];
 
 type Missing<TAll, TListed> = [Exclude<TAll, TListed>] extends [never] ? true : Exclude<TAll, TListed>;

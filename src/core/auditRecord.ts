@@ -80,6 +80,9 @@ export const deliveryAttemptSchema = z.object({
   tenantId: z.string().optional(),
   outcome: attemptOutcomeSchema,
   statusCode: z.number().int().optional(),
+  /** Webhooks: the start of the receiver's response body (at most 1 KB, src/core/webhookEvidence.ts). */
+  responseBody: z.string().optional(),
+  responseBodyTruncated: z.literal(true).optional(),
   error: z.string().optional(),
   durationMs: z.number().nonnegative(),
   /** 1 for the first attempt. */

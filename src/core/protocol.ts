@@ -47,6 +47,7 @@ export const ERROR_CODES = [
   'NOT_SUBSCRIBED',
   'UNKNOWN_EVENT',
   'INTERNAL',
+  'TOO_MANY_SUBSCRIPTIONS',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -15,6 +15,14 @@ import {
 import { type CircuitPolicy, circuitOpenForSeconds, MAX_CIRCUIT_COOLDOWN_SECONDS } from './webhookCircuit.js';
 import { activeSecrets, type WebhookEndpoint } from './webhookEndpoint.js';
 import { AddressRefusedError } from './webhookErrors.js';
+import { responseEvidence } from './webhookEvidence.js';
+import {
+  DEFAULT_FLOW_POLICY,
+  type FlowPolicy,
+  type FlowPort,
+  LocalFlow,
+  passFlowGate,
+} from './webhookFlow.js';
 import {
   attemptOfReceive,
   type DeadLetter,
@@ -48,6 +56,8 @@ export interface DeliveryPorts {
   ): Promise<{ failureStreak: number; failingSince?: string }>;
   disableEndpoint(endpoint: WebhookEndpoint, reason: string, now: Date): Promise<void>;
   deadLetter(letter: DeadLetter): Promise<void>;
+  /** Shared in-flight caps and rate limits (`webhookFlow.ts`). Absent: no flow control (unit tests). */
+  flow?: FlowPort;
 }
 
 export interface DeliveryConfig {
@@ -55,11 +65,36 @@ export interface DeliveryConfig {
   readonly streak: StreakPolicy;
   /** Per-endpoint circuit breaker (`webhookCircuit.ts`). @default off */
   readonly circuit?: CircuitPolicy;
+  /** Per-endpoint in-flight caps and rate limits; used when `ports.flow` is given. */
+  readonly flow?: FlowPolicy;
+  /** This invocation's requests per endpoint (one per invocation; shared by its messages). */
+  readonly local?: LocalFlow;
   readonly policy: AddressPolicy;
   readonly now: () => Date;
   readonly random: () => number;
   readonly userAgent?: string;
+  /** Waits between audit write retries (tests pass an instant one). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * The attempt's audit record could not be written after `AUDIT_WRITE_TRIES` tries. The handler
+ * reports the message as failed, so it is received again and the attempt (and its record) is
+ * made again: a receiver may see the request twice (same `webhook-id`), the audit never misses it.
+ */
+export class AttemptNotAuditedError extends Error {
+  override readonly name = 'AttemptNotAuditedError';
+  constructor(
+    readonly eventId: string,
+    readonly attempt: number,
+    options: { cause: unknown },
+  ) {
+    super(`webhook attempt ${attempt} of event ${eventId} could not be audited`, options);
+  }
+}
+
+/** Tries of an attempt's audit write, 100 ms apart doubling (about 1.5 s in all): rides out a blip. */
+export const AUDIT_WRITE_TRIES = 5;
 
 export type DeliveryDecision =
   | {
@@ -71,10 +106,19 @@ export type DeliveryDecision =
     }
   | { readonly kind: 'retry'; readonly delaySeconds: number; readonly nextAttemptAt: string }
   /**
-   * The endpoint's circuit is open: nothing was sent. Put the message back as a new message with
-   * `attempt` (this receive's attempt number, unused) after `delaySeconds`.
+   * Nothing was sent (the endpoint's circuit is open, it has no free slot, or its rate slot is
+   * later): put the message back as a new message with `attempt` (this receive's attempt number,
+   * unused) and `reservedAt` (a rate slot it holds) after `delaySeconds`.
    */
-  | { readonly kind: 'defer'; readonly delaySeconds: number; readonly attempt: number };
+  | {
+      readonly kind: 'defer';
+      readonly reason: DeferReason;
+      readonly delaySeconds: number;
+      readonly attempt: number;
+      readonly reservedAt?: string;
+    };
+
+export type DeferReason = 'circuit_open' | 'saturated' | 'rate_limited';
 
 export const DEFAULT_USER_AGENT = 'outbox-relay-webhooks/1';
 
@@ -89,12 +133,17 @@ export async function deliverMessage(
   const endpoint = await ports.getEndpoint(message.tenantId, message.endpointId);
 
   const skip = async (code: DeadLetterReasonCode, reason: string): Promise<DeliveryDecision> => {
-    await recordAttemptSafely(ports, message, {
-      ...attemptKey(message, attempt, startedAt, endpoint),
-      outcome: 'refused',
-      error: reason,
-      durationMs: 0,
-    });
+    await recordAttemptSafely(
+      ports,
+      message,
+      {
+        ...attemptKey(message, attempt, startedAt, endpoint),
+        outcome: 'refused',
+        error: reason,
+        durationMs: 0,
+      },
+      config.sleep,
+    );
     await ports.deadLetter(deadLetterOf(message, { code, reason, attempts: attempt - 1, at: startedAt }));
     return { kind: 'done', outcome: 'dead_lettered', attempted: false, endpointDisabled: false };
   };
@@ -121,10 +170,49 @@ export async function deliverMessage(
       Math.ceil(openFor * (1 + 0.1 * config.random())),
       MAX_CIRCUIT_COOLDOWN_SECONDS,
     );
-    return { kind: 'defer', delaySeconds, attempt };
+    return { kind: 'defer', reason: 'circuit_open', delaySeconds, attempt };
   }
 
-  const result = await attemptOnce(message, endpoint, ports, config, startedAt);
+  let result: HttpAttemptResult;
+  if (ports.flow) {
+    const local = config.local ?? new LocalFlow();
+    const gate = await passFlowGate({
+      endpoint,
+      ...(message.reservedAt !== undefined ? { reservedAt: message.reservedAt } : {}),
+      flow: ports.flow,
+      local,
+      policy: config.flow ?? DEFAULT_FLOW_POLICY,
+      now: config.now,
+      random: config.random,
+    });
+    if (gate.kind === 'defer') {
+      return {
+        kind: 'defer',
+        reason: gate.reason,
+        delaySeconds: gate.delaySeconds,
+        attempt,
+        ...(gate.reservedAt !== undefined ? { reservedAt: gate.reservedAt } : {}),
+      };
+    }
+    local.started(endpoint.id);
+    try {
+      result = await attemptOnce(message, endpoint, ports, config, config.now());
+    } finally {
+      local.finished(endpoint.id);
+    }
+    await ports.flow.release(gate.lease, result.durationMs).catch((error: unknown) => {
+      // The lease expires by itself; a failed release must not turn a sent request into a retry.
+      console.error(
+        JSON.stringify({
+          msg: 'webhook flow lease not released',
+          endpointId: endpoint.id,
+          error: String(error),
+        }),
+      );
+    });
+  } else {
+    result = await attemptOnce(message, endpoint, ports, config, startedAt);
+  }
   const now = config.now();
   let outcome: DeliveryOutcome = decideOutcome({
     result,
@@ -161,14 +249,25 @@ export async function deliverMessage(
     outcome.kind === 'retry'
       ? new Date(now.getTime() + outcome.delaySeconds * 1000).toISOString()
       : undefined;
-  await recordAttemptSafely(ports, message, {
-    ...attemptKey(message, attempt, startedAt, endpoint),
-    outcome: auditOutcome(outcome),
-    ...(result.kind === 'response' ? { statusCode: result.status } : {}),
-    ...(outcome.kind === 'delivered' ? {} : { error: outcome.failure }),
-    durationMs: result.durationMs,
-    ...(nextAttemptAt ? { nextAttemptAt } : {}),
-  });
+  await recordAttemptSafely(
+    ports,
+    message,
+    {
+      ...attemptKey(message, attempt, startedAt, endpoint),
+      outcome: auditOutcome(outcome),
+      ...(result.kind === 'response' ? { statusCode: result.status } : {}),
+      ...(result.kind === 'response' && result.body !== undefined
+        ? responseEvidence(
+            result.body,
+            endpoint.secrets.map((s) => s.secret),
+          )
+        : {}),
+      ...(outcome.kind === 'delivered' ? {} : { error: outcome.failure }),
+      durationMs: result.durationMs,
+      ...(nextAttemptAt ? { nextAttemptAt } : {}),
+    },
+    config.sleep,
+  );
 
   if (outcome.kind === 'delivered')
     return { kind: 'done', outcome: 'delivered', attempted: true, endpointDisabled };
@@ -288,19 +387,28 @@ function deadLetterOf(
 }
 
 /**
- * The audit is evidence, not a gate: failing to write it must not turn a delivered request into a
- * retry (the receiver would get a duplicate). The failure is logged loudly instead.
+ * Every attempt is recorded: the write is retried a few times, and if it still fails the message
+ * is failed (`AttemptNotAuditedError`) so the attempt is made and recorded again. A duplicate
+ * request (same `webhook-id`, which receivers de-duplicate) is the price; an unrecorded one is not paid.
  */
 async function recordAttemptSafely(
   ports: DeliveryPorts,
   { tenantId, eventId }: { readonly tenantId: string; readonly eventId: string },
   attempt: DeliveryAttempt,
+  sleep: (ms: number) => Promise<void> = defaultSleep,
 ): Promise<void> {
-  try {
-    await ports.recordAttempt(tenantId, eventId, attempt);
-  } catch (error) {
-    console.error(
-      JSON.stringify({ msg: 'webhook attempt not audited', eventId, ...attempt, auditError: String(error) }),
-    );
+  for (let tryNumber = 1; ; tryNumber += 1) {
+    try {
+      await ports.recordAttempt(tenantId, eventId, attempt);
+      return;
+    } catch (error) {
+      if (tryNumber >= AUDIT_WRITE_TRIES)
+        throw new AttemptNotAuditedError(eventId, attempt.attempt, { cause: error });
+      await sleep(100 * 2 ** (tryNumber - 1));
+    }
   }
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -9,6 +9,7 @@ import { describeNameRefusal, isValidName, nameRefusal, tenantIdSchema } from '.
 import { MAX_ATTEMPTS_LIMIT } from './retrySchedule.js';
 import { AddressRefusedError, WebhookConfigurationError } from './webhookErrors.js';
 import { isValidFilter } from './webhookFilter.js';
+import { MAX_IN_FLIGHT_LIMIT, MAX_RATE_LIMIT_PER_SECOND } from './webhookFlow.js';
 
 export const WEBHOOK_CONTENT = ['full', 'summary'] as const;
 export type WebhookContent = (typeof WEBHOOK_CONTENT)[number];
@@ -50,6 +51,10 @@ export const endpointSettingsSchema = z.object({
   content: z.enum(WEBHOOK_CONTENT),
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS),
   maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT),
+  /** Requests in flight at once while the endpoint is fast (src/core/webhookFlow.ts). @default 10 */
+  maxInFlight: z.number().int().min(1).max(MAX_IN_FLIGHT_LIMIT).optional(),
+  /** Requests per second at most; absent = no limit. */
+  rateLimitPerSecond: z.number().int().min(1).max(MAX_RATE_LIMIT_PER_SECOND).optional(),
 });
 export type EndpointSettings = z.infer<typeof endpointSettingsSchema>;
 
@@ -139,14 +144,28 @@ export function createEndpoint(
   };
 }
 
+/** A change of settings: absent = unchanged, `null` = removed (optional settings only). */
+export type EndpointSettingsPatch = { [K in keyof EndpointSettings]?: EndpointSettings[K] | null };
+
 /** Applies a partial change of settings; the result is validated as a whole. */
 export function updateEndpoint(
   endpoint: WebhookEndpoint,
-  patch: Partial<EndpointSettings>,
+  patch: EndpointSettingsPatch,
   context: { now: Date; policy: AddressPolicy },
 ): WebhookEndpoint {
   // Everything that is not a setting (id, secrets, enabled, failure streak, ...) is kept as it is.
-  const { url, description, eventTypes, channels, content, timeoutSeconds, maxAttempts, ...state } = endpoint;
+  const {
+    url,
+    description,
+    eventTypes,
+    channels,
+    content,
+    timeoutSeconds,
+    maxAttempts,
+    maxInFlight,
+    rateLimitPerSecond,
+    ...state
+  } = endpoint;
   const current: EndpointSettings = {
     url,
     description,
@@ -155,11 +174,12 @@ export function updateEndpoint(
     content,
     timeoutSeconds,
     maxAttempts,
+    maxInFlight,
+    rateLimitPerSecond,
   };
-  const settings = parseSettings(
-    { ...withoutUndefined(current), ...withoutUndefined(patch) },
-    context.policy,
-  );
+  const merged: Record<string, unknown> = { ...withoutUndefined(current), ...withoutUndefined(patch) };
+  for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+  const settings = parseSettings(merged, context.policy);
   return {
     ...state,
     ...settings,

@@ -22,6 +22,7 @@ function fakePorts(stored: Envelope[] = []) {
     unsubscribe: async (id, _who, channels) => {
       for (const c of channels) subscriptions.get(id)?.delete(c);
     },
+    subscriptionsOf: async (id) => [...(subscriptions.get(id) ?? [])],
     getEvent: async (tenantId, id) => stored.find((e) => e.tenantId === tenantId && e.id === id),
     queryChannel: async (tenantId, channel, { afterPosition, limit }) => {
       const matching = stored
