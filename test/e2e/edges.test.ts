@@ -1,3 +1,4 @@
+// e2e-target: offline-only — probes the offline runtime's local servers, dev token secret and gateway
 /**
  * The edges of the offline runtime a hostile client or a web page can reach: token rules on
  * `$connect` (through the real gateway and authorizer), secret rotation, the subscription quota,
