@@ -159,7 +159,7 @@ export class OutboxRelayClient implements RelayClient {
       this.channels.set(channel, state);
       if (this.socketOpen) {
         state.beginResume();
-        this.request('subscribe', [channel], { action: 'subscribe', channels: [channel] });
+        this.subscribeChannels([channel]);
       }
     }
     state.listeners.add(listener);
@@ -266,7 +266,7 @@ export class OutboxRelayClient implements RelayClient {
   private haltError(): Error {
     return this.halted === 'closed'
       ? new ClientClosedError()
-      : (this.failure ?? new ConnectionError('The client was disconnected; call connect()'));
+      : (this.failure ?? new ConnectionError('Disconnected; call connect()'));
   }
 
   /** Stops for good (`closed`), until `connect()` (`disconnected`, `failed`). */
@@ -302,7 +302,7 @@ export class OutboxRelayClient implements RelayClient {
     try {
       token = await this.getToken();
       if (token === null) throw new AuthError(undefined, 'getToken asked to stop');
-      if (typeof token !== 'string' || token === '') throw new TokenError('getToken returned an empty token');
+      if (typeof token !== 'string' || token === '') throw new TokenError('Empty token');
     } catch (error) {
       if (!this.isCurrent(generation)) return;
       if (error instanceof AuthError) return this.halt('failed', error);
@@ -329,7 +329,7 @@ export class OutboxRelayClient implements RelayClient {
       else socket.close(1000, 'superseded');
     } catch (error) {
       if (!this.isCurrent(generation)) return;
-      this.emit('error', new ConnectionError('Could not open the WebSocket', { cause: error }));
+      this.emit('error', new ConnectionError('Open failed', { cause: error }));
       this.drop(1000, '');
     }
   }
@@ -348,7 +348,7 @@ export class OutboxRelayClient implements RelayClient {
       channels.map((state) => state.channel),
       MAX_CHANNELS_PER_MESSAGE,
     )) {
-      this.request('subscribe', group, { action: 'subscribe', channels: group });
+      this.subscribeChannels(group);
     }
     if (channels.length === 0) this.confirmed();
     this.timers.age = setTimeout(() => this.drop(1000, '', undefined, true), this.o.maxConnectionMs);
@@ -452,7 +452,24 @@ export class OutboxRelayClient implements RelayClient {
     try {
       this.socket.send(JSON.stringify(message));
     } catch (error) {
-      this.emit('error', new ConnectionError('Could not send on the WebSocket', { cause: error }));
+      this.emit('error', new ConnectionError('Send failed', { cause: error }));
+    }
+  }
+
+  /**
+   * Subscribes; a channel still unconfirmed after `resumeTimeoutMs` is asked again (API Gateway
+   * answers a failed route with a frame outside the protocol, which names no request).
+   */
+  private subscribeChannels(channels: string[]): void {
+    this.request('subscribe', channels, { action: 'subscribe', channels });
+    for (const channel of channels) {
+      const state = this.channels.get(channel);
+      if (!state) continue;
+      clearTimeout(state.timer);
+      state.timer = setTimeout(() => {
+        if (state.status === 'pending' && this.channels.get(channel) === state)
+          this.subscribeChannels([channel]);
+      }, this.o.resumeTimeoutMs);
     }
   }
 
@@ -535,6 +552,7 @@ export class OutboxRelayClient implements RelayClient {
       this.answered('subscribe', channel);
       if (!state || state.status === 'confirmed') continue;
       state.status = 'confirmed';
+      clearTimeout(state.timer);
       const head = heads.find((h) => h.channel === channel);
       // A new channel starts at the head: its next reconnect resumes from there even if it stays
       // quiet. A channel resuming by event id only (no seq yet) takes its seq from the replay.
@@ -674,11 +692,12 @@ export class OutboxRelayClient implements RelayClient {
       const retry = code === 'INTERNAL' && state.retries < this.o.resumeRetries;
       const retryFetch = code === 'INTERNAL' && state.fetches <= this.o.resumeRetries;
       if (action === 'subscribe') {
+        clearTimeout(state.timer);
         if (code !== 'INTERNAL') state.status = 'refused';
         // A failed subscription stays pending (ready() waits) and is asked again with back-off.
         else
           state.timer = setTimeout(
-            () => this.request('subscribe', [channel], { action: 'subscribe', channels: [channel] }),
+            () => this.subscribeChannels([channel]),
             backoffDelayMs(state.retries++, this.backoff, this.random),
           );
       } else if (action === 'resume') {
