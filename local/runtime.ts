@@ -38,6 +38,7 @@ import { type LocalQueues, startQueues } from './queues.js';
 import { LOCAL_EVENT_BUS_NAME, localFunctionArn } from './resourceNames.js';
 import { baseAwsEnv, devJwtSecret, runtimeEnv } from './runtimeEnv.js';
 import { createTables, type LocalTable } from './tables.js';
+import { webhooksApiRoute } from './webhooksApiRoute.js';
 
 const ROOT_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -79,6 +80,8 @@ export type RuntimeEndpoints = {
   readonly managementApi: string;
   readonly console: string;
   readonly control: string;
+  /** The tenant webhook API (routes under `/webhooks`, docs/webhooks-api.yaml). */
+  readonly webhooksApi: string;
 };
 
 export interface Runtime {
@@ -220,6 +223,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       managementApi: gateway.managementEndpoint,
       console: `${control.url}/`,
       control: `${control.url}/control`,
+      webhooksApi: control.url,
     };
     const env = {
       ...runtimeEnv({
@@ -239,6 +243,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     control.addRoute(healthRoute(endpoints));
     control.addRoute(busRoutes(bus, archive));
+    control.addRoute(webhooksApiRoute(invoker));
     control.addRoute(
       createConsoleHandler({
         env,

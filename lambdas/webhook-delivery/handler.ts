@@ -80,10 +80,24 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const post = httpClient(config);
   const { metrics, logger } = telemetry;
 
+  const endpointCache = new Map<string, ReturnType<typeof endpoints.get>>();
   const ports: DeliveryPorts = {
-    getEndpoint: (tenantId, endpointId) => endpoints.get(tenantId, endpointId),
+    // Once per endpoint and invocation: a batch often holds several messages for one endpoint.
+    getEndpoint: (tenantId, endpointId) => {
+      const key = JSON.stringify([tenantId, endpointId]);
+      let found = endpointCache.get(key);
+      if (!found) {
+        found = endpoints.get(tenantId, endpointId);
+        endpointCache.set(key, found);
+        found.catch(() => endpointCache.delete(key));
+      }
+      return found;
+    },
     post,
-    recordAttempt: (eventId, attempt) => audit.recordAttempt(eventId, attempt),
+    recordAttempt: async (eventId, attempt) => {
+      await audit.recordAttempt(eventId, attempt);
+      if (attempt.tenantId !== undefined) await audit.recordEndpointAttempt(attempt.tenantId, eventId, attempt);
+    },
     recordTenantNote: (tenantId, note, now) => audit.recordTenantNote(tenantId, note, now),
     recordSuccess: (endpoint) => endpoints.recordSuccess(endpoint.tenantId, endpoint.id),
     recordFailure: (endpoint, now) => endpoints.recordFailure(endpoint.tenantId, endpoint.id, now),

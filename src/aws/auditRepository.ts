@@ -30,9 +30,12 @@ import {
   AUDIT_EVENT_SK,
   AUDIT_NOTE_SK_PREFIX,
   type AuditAttemptItem,
+  type AuditEndpointAttemptItem,
   type AuditEventItem,
   type AuditTenantNoteItem,
   auditAttemptItemSchema,
+  auditEndpointAttemptItemSchema,
+  auditEndpointPk,
   auditEventItemSchema,
   auditEventPk,
   auditTenantNoteItemSchema,
@@ -44,6 +47,7 @@ import {
   type TenantNote,
   tenantNoteSchema,
   toAuditAttemptItem,
+  toAuditEndpointAttemptItem,
   toAuditEventItem,
   toAuditTenantNoteItem,
 } from '../core/auditRecord.js';
@@ -98,6 +102,14 @@ export interface AuditRepository {
   recordEvent(envelope: Envelope, now?: Date): Promise<{ recorded: boolean }>;
   /** Record one delivery attempt of an event. Re-recording the same attempt (same key) overwrites it. */
   recordAttempt(eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
+  /** Record a webhook attempt under its endpoint too (`listEndpointAttempts`). */
+  recordEndpointAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<void>;
+  /** An endpoint's webhook attempts, newest first. */
+  listEndpointAttempts(
+    tenantId: string,
+    endpointId: string,
+    options?: { limit?: number },
+  ): Promise<readonly AuditEndpointAttemptItem[]>;
   /** Record an operator-facing note about a tenant. */
   recordTenantNote(tenantId: string, note: TenantNote, now?: Date): Promise<AuditTenantNoteItem>;
   getEvent(eventId: string): Promise<AuditEventItem | undefined>;
@@ -221,6 +233,21 @@ export function createAuditRepository({ client, tableName }: AuditRepositoryDeps
       const item = toAuditAttemptItem(eventId, deliveryAttemptSchema.parse(attempt));
       await client.send(new PutCommand({ TableName: tableName, Item: item }));
       return item;
+    },
+
+    async recordEndpointAttempt(tenantId, eventId, attempt) {
+      const item = toAuditEndpointAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
+      await client.send(new PutCommand({ TableName: tableName, Item: item }));
+    },
+
+    async listEndpointAttempts(tenantId, endpointId, options = {}) {
+      const items = await queryPartition(
+        auditEndpointPk(tenantId, endpointId),
+        AUDIT_ATTEMPT_SK_PREFIX,
+        false,
+        options.limit,
+      );
+      return items.map((raw) => parseItem(auditEndpointAttemptItemSchema, raw));
     },
 
     async recordTenantNote(tenantId, note, now = new Date()) {

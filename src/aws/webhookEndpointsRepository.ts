@@ -26,6 +26,10 @@ export class CorruptWebhookEndpointError extends Error {
   override readonly name = 'CorruptWebhookEndpointError';
 }
 
+/** The catalogue of a tenant: event types and channels its events have used. */
+export type CatalogueKind = 'eventType' | 'channel';
+const CATALOGUE_PREFIX: Record<CatalogueKind, string> = { eventType: 'EVENTTYPE#', channel: 'CHANNEL#' };
+
 export function endpointKey(tenantId: string, endpointId: string): { pk: string; sk: string } {
   return { pk: `TENANT#${tenantId}`, sk: `ENDPOINT#${endpointId}` };
 }
@@ -50,6 +54,10 @@ export interface WebhookEndpointsRepository {
     now: Date,
   ): Promise<void>;
   recordSuccess(tenantId: string, endpointId: string): Promise<void>;
+  /** Notes that a tenant's events of this type on this channel exist (the catalogue); idempotent. */
+  recordSeen(tenantId: string, kind: CatalogueKind, name: string, now: Date): Promise<void>;
+  /** The tenant's catalogue of one kind: names with when each was first seen. */
+  listSeen(tenantId: string, kind: CatalogueKind): Promise<{ name: string; firstSeenAt: string }[]>;
   recordFailure(
     tenantId: string,
     endpointId: string,
@@ -245,6 +253,46 @@ export function createWebhookEndpointsRepository(deps: {
               },
             },
       );
+    },
+
+    async recordSeen(tenantId, kind, name, now) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              pk: `TENANT#${tenantId}`,
+              sk: `${CATALOGUE_PREFIX[kind]}${name}`,
+              name,
+              firstSeenAt: now.toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async listSeen(tenantId, kind) {
+      const out: { name: string; firstSeenAt: string }[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': CATALOGUE_PREFIX[kind] },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (typeof item.name === 'string' && typeof item.firstSeenAt === 'string')
+            out.push({ name: item.name, firstSeenAt: item.firstSeenAt });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return out;
     },
 
     async recordSuccess(tenantId, endpointId) {

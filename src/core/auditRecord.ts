@@ -8,6 +8,10 @@
  * | event          | `EVT#<eventId>`  | `EVENT`                                         | `channelKey`, `resourceKey`, `position` |
  * | attempt        | `EVT#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`        | –                            |
  * | tenant note    | `TENANT#<id>`    | `NOTE#<at>#<noteId>`                            | –                            |
+ * | endpoint attempt | `WEBHOOK#<tenant>#<endpointId>` | `ATTEMPT#<at>#<eventId>#<attempt>`     | –                            |
+ *
+ * A webhook attempt is written twice: under its event (what happened to this event?) and under
+ * its endpoint (what did this endpoint receive?), so both questions are one query.
  */
 import * as z from 'zod';
 import { type Envelope, envelopeSchema } from './envelope.js';
@@ -23,6 +27,9 @@ export function auditEventPk(eventId: string): string {
 }
 export function auditTenantPk(tenantId: string): string {
   return `TENANT#${tenantId}`;
+}
+export function auditEndpointPk(tenantId: string, endpointId: string): string {
+  return `WEBHOOK#${tenantId}#${endpointId}`;
 }
 /** Partition key of index `byChannel`: one tenant+channel, sorted by `position`. */
 export function channelKeyOf(tenantId: string, channel: string): string {
@@ -109,6 +116,28 @@ export const auditAttemptItemSchema = deliveryAttemptSchema.extend({
   eventId: z.string(),
 });
 export type AuditAttemptItem = z.infer<typeof auditAttemptItemSchema>;
+
+export const auditEndpointAttemptItemSchema = deliveryAttemptSchema.extend({
+  pk: z.string(),
+  sk: z.string().startsWith(AUDIT_ATTEMPT_SK_PREFIX),
+  kind: z.literal('endpointAttempt'),
+  eventId: z.string(),
+});
+export type AuditEndpointAttemptItem = z.infer<typeof auditEndpointAttemptItemSchema>;
+
+export function toAuditEndpointAttemptItem(
+  tenantId: string,
+  eventId: string,
+  attempt: DeliveryAttempt,
+): AuditEndpointAttemptItem {
+  return {
+    ...attempt,
+    pk: auditEndpointPk(tenantId, attempt.target),
+    sk: `${AUDIT_ATTEMPT_SK_PREFIX}${new Date(attempt.at).toISOString()}#${eventId}#${attempt.attempt}`,
+    kind: 'endpointAttempt',
+    eventId,
+  };
+}
 
 /** A note about a tenant for operators (e.g. a webhook endpoint disabled after repeated failures). */
 export const tenantNoteSchema = z.object({
