@@ -96,7 +96,8 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     post,
     recordAttempt: async (eventId, attempt) => {
       await audit.recordAttempt(eventId, attempt);
-      if (attempt.tenantId !== undefined) await audit.recordEndpointAttempt(attempt.tenantId, eventId, attempt);
+      if (attempt.tenantId !== undefined)
+        await audit.recordEndpointAttempt(attempt.tenantId, eventId, attempt);
     },
     recordTenantNote: (tenantId, note, now) => audit.recordTenantNote(tenantId, note, now),
     recordSuccess: (endpoint) => endpoints.recordSuccess(endpoint.tenantId, endpoint.id),

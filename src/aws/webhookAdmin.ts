@@ -34,7 +34,6 @@ import {
   DEFAULT_ROTATION_GRACE_SECONDS,
   rotateSecret,
   updateEndpoint,
-  type WebhookEndpoint,
 } from '../core/webhookEndpoint.js';
 import {
   AddressRefusedError,
