@@ -283,13 +283,16 @@ describe('webhooks on the offline runtime', () => {
 
       await until(() => fast.requests.length >= count, 'every event at the fast endpoint');
       // Every delivery to the hanging endpoint ends up deferred (delayed), none lost, none dead-lettered.
+      // (A deferral is a new delayed message plus the received one, deleted when its invocation
+      // ends, so wait for the queue to settle with exactly one message per delivery, all delayed.)
       await until(
-        () => runtime.queues.counts('webhookDeliveryQueue').delayed === count,
+        () => {
+          const counts = runtime.queues.counts('webhookDeliveryQueue');
+          return counts.delayed === count && counts.visible + counts.inFlight === 0;
+        },
         'every hanging-endpoint delivery deferred',
         60_000,
       );
-      const counts = runtime.queues.counts('webhookDeliveryQueue');
-      expect(counts.visible + counts.inFlight).toBe(0);
       // Only the first wave (before the streak reached 3) and its 1 s retries were sent.
       expect(hanging.requests.length).toBeLessThan(count / 2);
       expect(fast.requests).toHaveLength(count);
