@@ -94,10 +94,9 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       return found;
     },
     post,
-    recordAttempt: async (eventId, attempt) => {
-      await audit.recordAttempt(eventId, attempt);
-      if (attempt.tenantId !== undefined)
-        await audit.recordEndpointAttempt(attempt.tenantId, eventId, attempt);
+    recordAttempt: async (tenantId, eventId, attempt) => {
+      await audit.recordAttempt(tenantId, eventId, attempt);
+      await audit.recordEndpointAttempt(tenantId, eventId, attempt);
     },
     recordTenantNote: (tenantId, note, now) => audit.recordTenantNote(tenantId, note, now),
     recordSuccess: (endpoint) => endpoints.recordSuccess(endpoint.tenantId, endpoint.id),

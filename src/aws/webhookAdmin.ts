@@ -192,7 +192,7 @@ export function createWebhookAdmin(deps: WebhookAdminDeps): WebhookAdmin {
     },
 
     async eventAttempts(tenantId, eventId) {
-      const { event, attempts } = await deps.audit.getEventWithAttempts(eventId);
+      const { event, attempts } = await deps.audit.getEventWithAttempts(tenantId, eventId);
       // Another tenant's event is answered exactly like an unknown one.
       const ownEvent = event && event.envelope.tenantId === tenantId ? event : undefined;
       const own = attempts.filter((a) => a.path === 'webhook' && a.tenantId === tenantId);
@@ -211,7 +211,7 @@ export function createWebhookAdmin(deps: WebhookAdminDeps): WebhookAdmin {
       const withAttempts = await Promise.all(
         events.map(async (item) => ({
           envelope: item.envelope,
-          attempts: (await deps.audit.getEventWithAttempts(item.eventId)).attempts,
+          attempts: (await deps.audit.getEventWithAttempts(tenantId, item.eventId)).attempts,
         })),
       );
       const missed = eventsToRecover(endpoint, withAttempts, since);
@@ -231,7 +231,7 @@ export function createWebhookAdmin(deps: WebhookAdminDeps): WebhookAdmin {
 
     async resend(actor, tenantId, endpointId, eventId) {
       const endpoint = await find(tenantId, endpointId);
-      const event = await deps.audit.getEvent(eventId);
+      const event = await deps.audit.getEvent(tenantId, eventId);
       if (!event || event.envelope.tenantId !== tenantId)
         throw new WebhookEventNotFoundError(tenantId, eventId);
       await enqueue([deliveryOf(event.envelope, endpoint)]);

@@ -17,10 +17,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { topology } from '../contract/topology.js';
+import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
+import { encodeKey, keyPrefix } from '../core/keyCodec.js';
 import { type WebhookEndpoint, webhookEndpointSchema } from '../core/webhookEndpoint.js';
 import { WebhookEndpointNotFoundError } from '../core/webhookErrors.js';
 import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { reportForeignItems } from './foreignItems.js';
 
 export class CorruptWebhookEndpointError extends Error {
   override readonly name = 'CorruptWebhookEndpointError';
@@ -28,10 +31,11 @@ export class CorruptWebhookEndpointError extends Error {
 
 /** The catalogue of a tenant: event types and channels its events have used. */
 export type CatalogueKind = 'eventType' | 'channel';
-const CATALOGUE_PREFIX: Record<CatalogueKind, string> = { eventType: 'EVENTTYPE#', channel: 'CHANNEL#' };
+const CATALOGUE_TAG: Record<CatalogueKind, string> = { eventType: 'EVENTTYPE', channel: 'CHANNEL' };
 
+/** `TENANT#<tenant>` / `ENDPOINT#<id>`, through the key codec (src/core/keyCodec.ts). */
 export function endpointKey(tenantId: string, endpointId: string): { pk: string; sk: string } {
-  return { pk: `TENANT#${tenantId}`, sk: `ENDPOINT#${endpointId}` };
+  return { pk: encodeKey(['TENANT', tenantId]), sk: encodeKey(['ENDPOINT', endpointId]) };
 }
 
 export interface WebhookEndpointsRepository {
@@ -68,8 +72,10 @@ export interface WebhookEndpointsRepository {
 export function createWebhookEndpointsRepository(deps: {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Told about endpoints whose stored tenant differs from the one asked for (dropped). */
+  onForeignItems?: ForeignItemsSink;
 }): WebhookEndpointsRepository {
-  const { client, tableName } = deps;
+  const { client, tableName, onForeignItems } = deps;
 
   const parse = (item: Record<string, unknown>): WebhookEndpoint => {
     const result = webhookEndpointSchema.safeParse(item);
@@ -146,7 +152,10 @@ export function createWebhookEndpointsRepository(deps: {
     },
 
     async findById(endpointId) {
-      const found = await scanAll({ expression: 'sk = :sk', values: { ':sk': `ENDPOINT#${endpointId}` } });
+      const found = await scanAll({
+        expression: 'sk = :sk',
+        values: { ':sk': encodeKey(['ENDPOINT', endpointId]) },
+      });
       return found[0];
     },
 
@@ -158,19 +167,32 @@ export function createWebhookEndpointsRepository(deps: {
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'ENDPOINT#' },
+            ExpressionAttributeValues: {
+              ':pk': encodeKey(['TENANT', tenantId]),
+              ':prefix': keyPrefix(['ENDPOINT']),
+            },
             ExclusiveStartKey: start,
           }),
         );
         for (const item of page.Items ?? []) out.push(parse(item));
         start = page.LastEvaluatedKey;
       } while (start);
-      return out;
+      // Last line: an endpoint stored for another tenant is never used for this one's events.
+      return keepOwnItems(
+        out,
+        { tenantId },
+        (e) => ({ tenantId: e.tenantId }),
+        'webhookEndpoints',
+        onForeignItems,
+      );
     },
 
     listAll() {
       // The table also holds other items per tenant (the event-type catalogue).
-      return scanAll({ expression: 'begins_with(sk, :prefix)', values: { ':prefix': 'ENDPOINT#' } });
+      return scanAll({
+        expression: 'begins_with(sk, :prefix)',
+        values: { ':prefix': keyPrefix(['ENDPOINT']) },
+      });
     },
 
     async saveSettings(endpoint) {
@@ -261,8 +283,8 @@ export function createWebhookEndpointsRepository(deps: {
           new PutCommand({
             TableName: tableName,
             Item: {
-              pk: `TENANT#${tenantId}`,
-              sk: `${CATALOGUE_PREFIX[kind]}${name}`,
+              pk: encodeKey(['TENANT', tenantId]),
+              sk: encodeKey([CATALOGUE_TAG[kind], name]),
               name,
               firstSeenAt: now.toISOString(),
             },
@@ -282,7 +304,10 @@ export function createWebhookEndpointsRepository(deps: {
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': CATALOGUE_PREFIX[kind] },
+            ExpressionAttributeValues: {
+              ':pk': encodeKey(['TENANT', tenantId]),
+              ':prefix': keyPrefix([CATALOGUE_TAG[kind]]),
+            },
             ExclusiveStartKey: start,
           }),
         );
@@ -324,6 +349,7 @@ export function getWebhookEndpointsRepository(): WebhookEndpointsRepository {
   fromEnv ??= createWebhookEndpointsRepository({
     client: getDocumentClient(),
     tableName: requireEnv(topology.tables.webhookEndpoints.env),
+    onForeignItems: reportForeignItems,
   });
   return fromEnv;
 }

@@ -74,6 +74,16 @@ export function decideOutcome(input: {
   if (result.kind === 'error' && result.code === 'url_refused') {
     return { kind: 'dead', code: 'url_refused', reason: `URL refused: ${result.message}`, failure };
   }
+  // The name resolved to a refused address at connect time (DNS rebinding, or a name pointing
+  // inside): final too. Retrying would keep knocking on an internal address for a day.
+  if (result.kind === 'error' && result.code === 'address_refused') {
+    return {
+      kind: 'dead',
+      code: 'url_refused',
+      reason: `URL refused at connect time: ${result.message}`,
+      failure,
+    };
+  }
   if (attempt >= maxAttempts) {
     return {
       kind: 'dead',

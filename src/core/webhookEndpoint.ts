@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { type AddressPolicy, checkWebhookUrl } from './addressPolicy.js';
+import { describeNameRefusal, isValidName, nameRefusal, tenantIdSchema } from './names.js';
 import { MAX_ATTEMPTS_LIMIT } from './retrySchedule.js';
 import { AddressRefusedError, WebhookConfigurationError } from './webhookErrors.js';
 import { isValidFilter } from './webhookFilter.js';
@@ -24,6 +25,14 @@ const isoTime = z.iso.datetime({ offset: true });
 const filterSchema = z
   .string()
   .refine(isValidFilter, { message: 'must be "*", an exact name, or a prefix pattern such as "order.*"' });
+/** A channel filter's name part must be a valid channel name (docs/names.md). */
+const channelFilterSchema = filterSchema.refine(
+  (filter) => filter === '*' || isValidName('channel', filter.endsWith('.*') ? filter.slice(0, -1) : filter),
+  {
+    message:
+      'must name a valid channel (docs/names.md): no "#", whitespace or control characters, at most 256 bytes',
+  },
+);
 
 export const endpointSecretSchema = z.object({
   secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64'),
@@ -38,7 +47,7 @@ export const endpointSettingsSchema = z.object({
   url: z.string().min(1).max(2048),
   description: z.string().max(256).optional(),
   eventTypes: z.array(filterSchema).max(100),
-  channels: z.array(filterSchema).max(100),
+  channels: z.array(channelFilterSchema).max(100),
   content: z.enum(WEBHOOK_CONTENT),
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS),
   maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT),
@@ -51,7 +60,7 @@ export type EndpointSettings = z.infer<typeof endpointSettingsSchema>;
 
 export const webhookEndpointSchema = endpointSettingsSchema.extend({
   id: z.string().min(1).max(64),
-  tenantId: z.string().min(1).max(128),
+  tenantId: tenantIdSchema,
   /** Newest first; more than one only during a rotation's grace period. */
   secrets: z.array(endpointSecretSchema).min(1),
   enabled: z.boolean(),
@@ -119,7 +128,9 @@ export function createEndpoint(
     },
     context.policy,
   );
-  if (context.tenantId.trim() === '') throw new WebhookConfigurationError('tenant', 'must not be empty');
+  const refusal = nameRefusal('tenantId', context.tenantId);
+  if (refusal !== undefined)
+    throw new WebhookConfigurationError('tenant', describeNameRefusal('tenantId', refusal, context.tenantId));
   const now = context.now.toISOString();
   return {
     ...settings,

@@ -1,3 +1,4 @@
+// e2e-target: offline-only — lowers the fan-out chunk threshold of the in-process handlers
 /**
  * A wide fan-out split into subscription-shard chunks on the offline runtime: with the chunk
  * threshold lowered to 5, 24 subscribers of one channel are served by one invocation per shard,
@@ -9,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { getDocumentClient } from '../../src/aws/clients.js';
 import { topology } from '../../src/contract/topology.js';
-import { auditAttemptItemSchema } from '../../src/core/auditRecord.js';
+import { auditAttemptItemSchema, auditEventPk } from '../../src/core/auditRecord.js';
+import { keyPrefix } from '../../src/core/keyCodec.js';
 import { shardOf } from '../../src/core/subscriptions.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
@@ -68,7 +70,10 @@ describe('fan-out split into shard chunks', () => {
         new QueryCommand({
           TableName: runtime.env[topology.tables.audit.env],
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `EVT#${eventId}`, ':prefix': 'ATTEMPT#websocket#' },
+          ExpressionAttributeValues: {
+            ':pk': auditEventPk(TENANT, eventId ?? ''),
+            ':prefix': keyPrefix(['ATTEMPT', 'websocket']),
+          },
         }),
       );
       const summaries = (page.Items ?? []).map((item) => auditAttemptItemSchema.parse(item));

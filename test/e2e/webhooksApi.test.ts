@@ -50,11 +50,14 @@ describe('tenant webhook API on the offline runtime', () => {
   };
 
   async function api(token: string | undefined, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${runtime.endpoints.webhooksApi}${path}`, {
+    const response = await fetch(`${runtime.endpoints.webhooksApi ?? ''}${path}`, {
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        // The offline runtime's server takes JSON bodies only (its cross-site guard), even empty ones.
+        ...(body !== undefined || method === 'POST' || method === 'PATCH'
+          ? { 'content-type': 'application/json' }
+          : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });

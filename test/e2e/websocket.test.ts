@@ -1,3 +1,4 @@
+// e2e-target: offline-only — makes connections vanish through the local gateway's @connections
 /**
  * WebSocket delivery on the offline runtime: tenant isolation under load (3 tenants × 20 clients,
  * 1,000 outbox rows), resume after a drop, pruning of vanished connections on the first 410, and
@@ -163,7 +164,7 @@ describe('WebSocket delivery on the offline runtime', () => {
     await runtime.waitForIdle({ timeoutMs: 60_000 });
     expect(await repository.getConnection(ghostId)).toBeUndefined();
     expect(await repository.findSubscribers(tenantId, 'orders')).toHaveLength(1);
-    const summary = await fanoutSummaryOf(eventId ?? '');
+    const summary = await fanoutSummaryOf(tenantId, eventId ?? '');
     expect(summary).toMatchObject({ subscribers: 2, delivered: 1, gone: 1 });
     const survivor = [vanishing, staying].find((c) => c.events().some((e) => e.id === eventId));
     expect(survivor).toBeDefined();

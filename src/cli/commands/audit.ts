@@ -7,19 +7,21 @@ import { type AuditRepository, getAuditRepository } from '../../aws/auditReposit
 import type { AuditAttemptItem, AuditEventItem } from '../../core/auditRecord.js';
 import { normaliseTime } from '../../core/envelope.js';
 import { CliError } from '../errors.js';
-import { parseCommandArgs, positiveInt, timeOption } from '../ops/args.js';
+import { nameArg, parseCommandArgs, positiveInt, timeOption } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
+import { tenantOfEvent } from '../ops/eventTenant.js';
 import { createOutput, type Output } from '../ops/output.js';
 import { findQuarantined } from '../ops/quarantineLookup.js';
 
 export const summary =
-  'audit event <id> | resource <tenant> <resourceId> | channel <tenant> <channel> [--since] [--limit]';
+  'audit event <id> [--tenant] | resource <tenant> <resourceId> | channel <tenant> <channel> [--since] [--limit]';
 
 const USAGE = `Usage:
-  outbox-relay audit event <eventId>
+  outbox-relay audit event <eventId> [--tenant <tenantId>]
   outbox-relay audit resource <tenantId> <resourceId> [--since <time>] [--limit <n>]
   outbox-relay audit channel <tenantId> <channel> [--since <time>] [--limit <n>]
---since takes an ISO-8601 time or a duration (15m, 2h, 1d); --limit defaults to 50 (max 1000).`;
+--since takes an ISO-8601 time or a duration (15m, 2h, 1d); --limit defaults to 50 (max 1000).
+Event ids are unique per tenant: without --tenant, "audit event" scans the audit table for the id.`;
 
 function attemptRow(attempt: AuditAttemptItem): Record<string, unknown> {
   return {
@@ -60,8 +62,17 @@ function summaryText(attempts: readonly AuditAttemptItem[]): string {
   return parts.length > 0 ? parts.join('; ') : 'no delivery attempts';
 }
 
-async function showEvent(repo: AuditRepository, eventId: string, out: Output): Promise<number> {
-  const { event, attempts } = await repo.getEventWithAttempts(eventId);
+async function showEvent(
+  repo: AuditRepository,
+  eventId: string,
+  tenant: string | undefined,
+  out: Output,
+): Promise<number> {
+  const tenantId = tenant ?? (await tenantOfEvent(repo, eventId));
+  const { event, attempts } =
+    tenantId === undefined
+      ? { event: undefined, attempts: [] }
+      : await repo.getEventWithAttempts(tenantId, eventId);
   if (!event) {
     const quarantined = await findQuarantined(eventId);
     out.result({ eventId, audited: false, attempts, quarantined });
@@ -126,7 +137,7 @@ async function showHistory(
       : await repo.queryChannel(tenantId, key, query);
   const rows = await Promise.all(
     page.items.map(async (item: AuditEventItem) => {
-      const { attempts } = await repo.getEventWithAttempts(item.eventId);
+      const { attempts } = await repo.getEventWithAttempts(tenantId, item.eventId);
       return { item, attempts };
     }),
   );
@@ -167,6 +178,7 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     since: { type: 'string' },
     limit: { type: 'string' },
+    tenant: { type: 'string' },
   });
   const [sub, first, second] = positionals;
   const out = createOutput(values.json);
@@ -178,9 +190,17 @@ export async function run(args: string[]): Promise<number> {
   else if (sub === 'resource' || sub === 'channel') needs(2);
   else throw new CliError(`unknown or missing subcommand "${sub ?? ''}"\n${USAGE}`, 2);
 
+  // Names are checked before any lookup: a bad one is a usage error, not "no events".
+  if (sub === 'event') {
+    nameArg('eventId', first ?? '', 'event id');
+    nameArg('tenantId', values.tenant, '--tenant');
+  } else {
+    nameArg('tenantId', first ?? '', 'tenant id');
+    if (sub === 'channel') nameArg('channel', second ?? '', 'channel');
+  }
   await openContext(values);
   const repo = getAuditRepository();
-  if (sub === 'event') return showEvent(repo, first ?? '', out);
+  if (sub === 'event') return showEvent(repo, first ?? '', values.tenant, out);
   return showHistory(
     repo,
     sub,

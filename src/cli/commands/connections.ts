@@ -1,7 +1,7 @@
 /** `outbox-relay connections list [--tenant <id>]`: who is connected, since when, to which channels. */
 import { getConnectionsRepository } from '../../aws/connectionsRepository.js';
 import { CliError } from '../errors.js';
-import { parseCommandArgs } from '../ops/args.js';
+import { nameArg, parseCommandArgs } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
 import { createOutput } from '../ops/output.js';
 
@@ -13,10 +13,11 @@ export async function run(args: string[]): Promise<number> {
   if (positionals[0] !== 'list' || positionals.length > 1) {
     throw new CliError('Usage: outbox-relay connections list [--tenant <id>] [--json]', 2);
   }
+  const tenantId = nameArg('tenantId', values.tenant, '--tenant');
   const out = createOutput(values.json);
   await openContext(values);
   const repo = getConnectionsRepository();
-  const connections = await repo.listConnections(values.tenant);
+  const connections = await repo.listConnections(tenantId);
   const rows = await Promise.all(
     connections.map(async (connection) => ({
       ...connection,

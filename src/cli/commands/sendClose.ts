@@ -9,7 +9,7 @@ import { getConnectionsRepository } from '../../aws/connectionsRepository.js';
 import { topology } from '../../contract/topology.js';
 import { sendCloseFrames } from '../../core/goingAway.js';
 import { CliError } from '../errors.js';
-import { parseCommandArgs, positiveInt } from '../ops/args.js';
+import { nameArg, parseCommandArgs, positiveInt } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
 import { createOutput } from '../ops/output.js';
 
@@ -23,6 +23,7 @@ export async function run(args: string[]): Promise<number> {
     'reconnect-after': { type: 'string' },
   });
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`, 2);
+  const tenantId = nameArg('tenantId', values.tenant, '--tenant');
   const reconnectAfterMs = positiveInt(values['reconnect-after'], 'reconnect-after', 2_000, 3_600_000);
   const out = createOutput(values.json);
   const ctx = await openContext(values);
@@ -38,7 +39,7 @@ export async function run(args: string[]): Promise<number> {
         await repo.deleteConnection(connectionId);
       },
     },
-    { ...(values.tenant ? { tenantId: values.tenant } : {}), reason: values.reason, reconnectAfterMs },
+    { ...(tenantId ? { tenantId } : {}), reason: values.reason, reconnectAfterMs },
   );
   out.result(result);
   out.line(

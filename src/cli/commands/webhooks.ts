@@ -29,8 +29,9 @@ import {
   WebhookEndpointNotFoundError,
 } from '../../core/webhookErrors.js';
 import { CliError } from '../errors.js';
-import { parseCommandArgs } from '../ops/args.js';
+import { nameArg, parseCommandArgs } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
+import { onlyTenantOfEvent } from '../ops/eventTenant.js';
 import { createOutput, type Output } from '../ops/output.js';
 
 export const summary = 'webhooks add|list|show|update|disable|enable|rotate-secret|remove|redrive|attempts';
@@ -46,7 +47,7 @@ const USAGE = `Usage:
   outbox-relay webhooks rotate-secret <endpointId> [--grace <24h|90m|3600s|0>]
   outbox-relay webhooks remove <endpointId>
   outbox-relay webhooks redrive [--endpoint <endpointId>] [--limit <n>]
-  outbox-relay webhooks attempts <eventId>
+  outbox-relay webhooks attempts <eventId> [--tenant <id>]
 Every command takes --json, and --stack <name> [--region] [--profile] to act on a deployed stack.
 Endpoint commands take --tenant <id> to skip the lookup by id.`;
 
@@ -76,6 +77,7 @@ function operator(): Actor {
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  nameArg('tenantId', values.tenant, '--tenant');
   const [sub, ...rest] = positionals;
   if (values.help || sub === undefined) {
     console.log(USAGE);
@@ -110,7 +112,7 @@ export async function run(args: string[]): Promise<number> {
           context.require(topology.queues.webhookDeliveryQueue.env),
         );
       case 'attempts':
-        return await attempts(one(rest, 'attempts'), out);
+        return await attempts(nameArg('eventId', one(rest, 'attempts'), 'event id'), values.tenant, out);
       default:
         throw new CliError(`unknown subcommand "${sub}"\n\n${USAGE}`, 2);
     }
@@ -393,8 +395,10 @@ async function redrive(
   return 0;
 }
 
-async function attempts(eventId: string, out: Output): Promise<number> {
-  const { event, attempts: all } = await getAuditRepository().getEventWithAttempts(eventId);
+async function attempts(eventId: string, tenant: string | undefined, out: Output): Promise<number> {
+  const audit = getAuditRepository();
+  const tenantId = tenant ?? (await onlyTenantOfEvent(audit, eventId));
+  const { event, attempts: all } = await audit.getEventWithAttempts(tenantId, eventId);
   const webhook = all.filter((a) => a.path === 'webhook');
   if (!event && webhook.length === 0)
     throw new CliError(`the audit has no event ${eventId} and no webhook attempts for it`);
