@@ -86,7 +86,7 @@ describe('subscriptions per connection', () => {
     const client = await connectClient(local.runtime.endpoints.webSocket, token);
     client.send({ action: 'subscribe', channels: ['c0', 'c1', 'c2', 'c3', 'c4'] });
     const subscribed = await client.waitFor((f) => f.type === 'subscribed');
-    expect(subscribed).toEqual({ type: 'subscribed', channels: ['c0', 'c1', 'c2'] });
+    expect(subscribed).toMatchObject({ type: 'subscribed', channels: ['c0', 'c1', 'c2'] });
     const refused = await client.waitFor((f) => f.type === 'error');
     expect(refused).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', action: 'subscribe' });
 
