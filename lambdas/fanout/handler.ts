@@ -18,6 +18,7 @@ import type { Envelope } from '../../src/core/envelope.js';
 import type { FanoutChunk } from '../../src/core/fanoutChunk.js';
 import { deliverTargeted, type EventFanoutSummary, fanOut } from '../../src/core/fanoutDelivery.js';
 import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
+import { eventKeyOf } from '../../src/core/fanoutPlan.js';
 import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 
@@ -54,10 +55,8 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     const message = parseFanoutMessage(record.body);
     if (message.kind === 'event') {
       envelopes.push(message.envelope);
-      recordsByEvent.set(message.envelope.id, [
-        ...(recordsByEvent.get(message.envelope.id) ?? []),
-        record.messageId,
-      ]);
+      const key = eventKeyOf(message.envelope);
+      recordsByEvent.set(key, [...(recordsByEvent.get(key) ?? []), record.messageId]);
     } else if (message.kind === 'targeted') {
       targeted.push({ messageId: record.messageId, delivery: message.delivery });
     } else if (message.kind === 'chunk') {
@@ -86,7 +85,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     sleep,
   };
 
-  /** Fan out (all shards, or a chunk's one) and audit the summaries; returns the event ids to redeliver. */
+  /** Fan out (all shards, or a chunk's one) and audit the summaries; returns the events to redeliver (`eventKeyOf`). */
   const deliver = async (
     events: readonly Envelope[],
     scope: { shard?: number },
@@ -111,13 +110,13 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
             });
           }),
       );
-      return result.unqueuedEventIds;
+      return result.unqueuedEventKeys;
     } catch (error) {
       // Subscribers could not be read or chunks not enqueued: nothing was posted, so every event is retried.
       telemetry.logger.error('fan-out failed', {
         error: error instanceof Error ? error.message : String(error),
       });
-      return events.map((e) => e.id);
+      return events.map(eventKeyOf);
     }
   };
 
