@@ -56,7 +56,12 @@ export function createTopologyTable(
       partitionKey: attribute(index.partitionKey),
       ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
       projectionType:
-        index.projection === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
+        index.projection === 'KEYS_ONLY'
+          ? dynamodb.ProjectionType.KEYS_ONLY
+          : index.projection === 'INCLUDE'
+            ? dynamodb.ProjectionType.INCLUDE
+            : dynamodb.ProjectionType.ALL,
+      ...(index.projection === 'INCLUDE' ? { nonKeyAttributes: [...(index.nonKeyAttributes ?? [])] } : {}),
     });
   }
   return table;

@@ -1,6 +1,6 @@
 /**
  * Creates every table of `topology.tables` in DynamoDB Local, idempotently (a persisted run finds
- * them already there): keys, GSIs (projection ALL), the stream, and TTL.
+ * them already there): keys, GSIs (with the topology's projection), the stream, and TTL.
  */
 import {
   type AttributeDefinition,
@@ -61,7 +61,12 @@ async function createTable(client: DynamoDBClient, key: string, def: TableDef): 
                     ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }]
                     : []),
                 ],
-                Projection: { ProjectionType: index.projection ?? 'ALL' },
+                Projection: {
+                  ProjectionType: index.projection ?? 'ALL',
+                  ...(index.projection === 'INCLUDE'
+                    ? { NonKeyAttributes: [...(index.nonKeyAttributes ?? [])] }
+                    : {}),
+                },
               })),
             }
           : {}),

@@ -18,7 +18,9 @@ export interface IndexDef {
   readonly partitionKey: KeyDef;
   readonly sortKey?: KeyDef;
   /** Attributes copied into the index: `KEYS_ONLY` when its readers need only the keys. @default 'ALL' */
-  readonly projection?: 'ALL' | 'KEYS_ONLY';
+  readonly projection?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  /** With `INCLUDE`: the non-key attributes copied into the index. */
+  readonly nonKeyAttributes?: readonly string[];
 }
 
 export interface TableDef {
@@ -163,8 +165,10 @@ export const topology = {
           name: 'bySubscription',
           partitionKey: { name: 'subscriptionKey', type: S },
           sortKey: { name: 'connectionId', type: S },
-          // Fan-out reads only the connection id (the sort key) from it.
-          projection: 'KEYS_ONLY',
+          // Fan-out reads the connection id (the sort key) and, to check each item against the
+          // tenant and channel it asked for (the last line of tenant isolation), the stored ones.
+          projection: 'INCLUDE',
+          nonKeyAttributes: ['tenantId', 'channel'],
         },
       ],
     },

@@ -136,7 +136,10 @@ describe('the template agrees with src/contract/topology.ts', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
         ]);
-        expect(found?.Projection).toEqual({ ProjectionType: index.projection ?? 'ALL' });
+        expect(found?.Projection).toEqual({
+          ProjectionType: index.projection ?? 'ALL',
+          ...(index.projection === 'INCLUDE' ? { NonKeyAttributes: index.nonKeyAttributes } : {}),
+        });
       }
     }
   });
