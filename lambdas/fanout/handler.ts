@@ -122,14 +122,29 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
 
   if (envelopes.length > 0) {
     // Record the event before delivering it: a client resuming after this point finds it in the
-    // audit table even if the audit consumer lags, so subscribe-then-replay has no gap.
-    await mapWithConcurrency(envelopes, 10, (envelope) =>
-      audit.recordEvent(envelope).catch((error: unknown) => {
-        telemetry.logger.warn('could not pre-record event', { eventId: envelope.id, error: String(error) });
-      }),
+    // audit table even if the audit consumer lags, so subscribe-then-replay has no gap. An event
+    // that could not be recorded is not delivered now (its message is retried): delivering it
+    // unrecorded could reach a client that then resumes past it while the audit lacks it.
+    const recorded = await mapWithConcurrency(envelopes, 10, (envelope) =>
+      audit.recordEvent(envelope).then(
+        () => true,
+        (error: unknown) => {
+          telemetry.logger.warn('could not pre-record event; its delivery is retried', {
+            eventId: envelope.id,
+            error,
+          });
+          return false;
+        },
+      ),
     );
-    for (const id of await deliver(envelopes, {}))
-      for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
+    const deliverable = envelopes.filter((envelope, i) => {
+      if (recorded[i]) return true;
+      for (const messageId of recordsByEvent.get(envelope.id) ?? []) failures.add(messageId);
+      return false;
+    });
+    if (deliverable.length > 0)
+      for (const id of await deliver(deliverable, {}))
+        for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
   }
 
   // Chunks of wide fan-outs (already pre-recorded by the invocation that split them), one shard each.

@@ -76,14 +76,34 @@ export function comparePosition(a: Pick<Envelope, 'position'>, b: Pick<Envelope,
   return a.position < b.position ? -1 : a.position > b.position ? 1 : 0;
 }
 
-/** De-duplicate by tenant and id (EventBridge and SQS deliver at least once) and sort by position. */
+/**
+ * De-duplicate by tenant and id (EventBridge and SQS deliver at least once) and sort by position; then, per
+ * tenant+channel+epoch, put the numbered events in sequence order within the places that
+ * channel's events hold (a producer's clock may disagree with the order the rows were written).
+ */
 export function orderEvents(events: readonly Envelope[]): Envelope[] {
   const byKey = new Map<string, Envelope>();
   for (const event of events) {
     const key = eventKeyOf(event);
     if (!byKey.has(key)) byKey.set(key, event);
   }
-  return [...byKey.values()].sort(comparePosition);
+  const ordered = [...byKey.values()].sort(comparePosition);
+  const slots = new Map<string, number[]>();
+  ordered.forEach((event, index) => {
+    if (event.seq === undefined || event.epoch === undefined) return;
+    const key = JSON.stringify([event.tenantId, event.channel, event.epoch]);
+    const list = slots.get(key) ?? [];
+    list.push(index);
+    slots.set(key, list);
+  });
+  for (const indexes of slots.values()) {
+    if (indexes.length < 2) continue;
+    const bySeq = indexes.map((i) => ordered[i] as Envelope).sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    indexes.forEach((slot, k) => {
+      ordered[slot] = bySeq[k] as Envelope;
+    });
+  }
+  return ordered;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventKeyOf, type FanoutPlanOptions, planFanout } from '../../src/core/fanoutPlan.js';
+import { eventKeyOf, type FanoutPlanOptions, orderEvents, planFanout } from '../../src/core/fanoutPlan.js';
 import { serverFrameSchema } from '../../src/core/protocol.js';
 import { envelopeFactory } from './ws-factories.js';
 
@@ -88,6 +88,21 @@ describe('fan-out planner', () => {
     const plan = planFanout([envelopeFactory(), envelopeFactory()], new Map([['t1#orders', ids]]), on);
     expect(plan.groups).toHaveLength(1);
     expect(plan.groups[0]?.connectionIds).toHaveLength(10_000);
+  });
+
+  it('orders a channel’s numbered events by seq even when the producer’s clock disagrees', () => {
+    const late = envelopeFactory({ at: Date.UTC(2026, 0, 1, 0, 0, 9), seq: 1, epoch: 'e' });
+    const early = envelopeFactory({ at: Date.UTC(2026, 0, 1, 0, 0, 1), seq: 2, epoch: 'e' });
+    const other = envelopeFactory({
+      at: Date.UTC(2026, 0, 1, 0, 0, 5),
+      channel: 'billing',
+      seq: 7,
+      epoch: 'e',
+    });
+    const ordered = orderEvents([late, other, early]);
+    expect(ordered.filter((e) => e.channel === 'orders').map((e) => e.seq)).toEqual([1, 2]);
+    // Each channel keeps the places its events hold in position order.
+    expect(ordered.map((e) => e.channel)).toEqual(['orders', 'billing', 'orders']);
   });
 
   it('de-duplicates events delivered twice in one batch', () => {

@@ -112,6 +112,8 @@ describe('last line of tenant isolation', () => {
       {
         getEvent: async (tenantId, id) => (tenantId === 'kv' && id === since.id ? since : undefined),
         queryChannel: async () => ({ events: [since, own, foreign] }),
+        currentEpoch: async () => 'e1',
+        querySeq: async () => ({ items: [], more: false }),
         onForeignItems: (report) => reports.push(report),
       },
       DEFAULT_RESUME_SETTINGS,
