@@ -23,6 +23,7 @@ import { Quarantine } from './Quarantine.js';
 import { Sequences } from './Sequences.js';
 import type { FunctionSettings } from './TopologyFunction.js';
 import { Webhooks } from './Webhooks.js';
+import { WebhooksApi } from './WebhooksApi.js';
 import { WebSocketApi } from './WebSocketApi.js';
 
 export interface OutboxRelayStackProps extends StackProps {
@@ -41,6 +42,8 @@ export class OutboxRelayStack extends Stack {
   readonly auditLog: AuditLog;
   readonly webSocket: WebSocketApi;
   readonly webhooks: Webhooks;
+  /** The tenant webhook API (HTTP API). */
+  readonly webhooksApi: WebhooksApi;
   readonly eventBus: EventBus;
   readonly publisher: OutboxPublisher;
   readonly monitoring: Monitoring;
@@ -128,6 +131,17 @@ export class OutboxRelayStack extends Stack {
       },
       deliveryRetentionDays: config.webhookDeliveryRetentionDays,
     });
+    this.webhooksApi = new WebhooksApi(this, 'WebhooksApi', {
+      endpointsTable: this.webhooks.endpointsTable,
+      auditTable: this.auditLog.table,
+      deliveryQueue: this.webhooks.deliveryQueue,
+      authEnvironment: this.webSocket.authEnvironment,
+      ...(this.webSocket.jwtSecret ? { jwtSecret: this.webSocket.jwtSecret } : {}),
+      namePrefix: config.namePrefix,
+      accessLogRetention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy,
+      functionSettings,
+    });
     this.eventBus = new EventBus(this, 'EventBus', {
       namePrefix: config.namePrefix,
       archiveRetentionDays: config.archiveRetentionDays,
@@ -158,6 +172,7 @@ export class OutboxRelayStack extends Stack {
       fanout: ws.fanout.function,
       webhookDispatcher: this.webhooks.dispatcherFunction,
       webhookDelivery: this.webhooks.deliveryFunction,
+      webhookApi: this.webhooksApi.handler.function,
     } satisfies Record<FunctionName, lambda.IFunction>;
     this.queues = {
       publisherDlq: this.publisher.deadLetterQueue,
@@ -250,6 +265,11 @@ export class OutboxRelayStack extends Stack {
         `${TRACKED_TABLES_ENV}: tracked-table mappings`,
       );
     }
+    output(
+      EXTRA_OUTPUTS.webhooksApiUrl,
+      this.webhooksApi.url,
+      'Tenant webhook API base URL (routes under /webhooks)',
+    );
     output(EXTRA_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
     output(EXTRA_OUTPUTS.alarmTopicArn, this.monitoring.alarmTopic.topicArn, 'SNS topic of every alarm');
   }

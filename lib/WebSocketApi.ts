@@ -126,6 +126,8 @@ export class WebSocketApi extends Construct {
   readonly accessLogGroup: logs.LogGroup;
   /** The HS256 signing secret (hs256 mode only). */
   readonly jwtSecret?: secretsmanager.Secret;
+  /** The token verifier's settings (also given to the tenant webhook API, which verifies the same tokens). */
+  readonly authEnvironment: Readonly<Record<string, string>>;
   readonly fanoutQueue: sqs.Queue;
   readonly fanoutDeadLetterQueue: sqs.Queue;
   readonly handlers: Record<WebSocketFunctionName, TopologyFunction>;
@@ -227,6 +229,7 @@ export class WebSocketApi extends Construct {
         [CONFIG_ENV.jwksUrl]: auth.jwksUrl ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
       };
     }
+    this.authEnvironment = authEnvironment;
     const allowedOrigins = (props.allowedOrigins ?? []).join(',');
     const handlers: Record<WebSocketFunctionName, TopologyFunction> = {
       wsAuthorizer: make('wsAuthorizer', {

@@ -32,9 +32,12 @@ import {
   AUDIT_EVENT_SK,
   AUDIT_NOTE_SK_PREFIX,
   type AuditAttemptItem,
+  type AuditEndpointAttemptItem,
   type AuditEventItem,
   type AuditTenantNoteItem,
   auditAttemptItemSchema,
+  auditEndpointAttemptItemSchema,
+  auditEndpointPk,
   auditEventItemSchema,
   auditEventPk,
   auditTenantNoteItemSchema,
@@ -47,6 +50,7 @@ import {
   type TenantNote,
   tenantNoteSchema,
   toAuditAttemptItem,
+  toAuditEndpointAttemptItem,
   toAuditEventItem,
   toAuditTenantNoteItem,
 } from '../core/auditRecord.js';
@@ -133,6 +137,14 @@ export interface AuditRepository {
   recordEvent(envelope: Envelope, now?: Date): Promise<RecordEventResult>;
   /** Record one delivery attempt of a tenant's event. Re-recording the same attempt (same key) overwrites it. */
   recordAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
+  /** Record a webhook attempt under its endpoint too (`listEndpointAttempts`). */
+  recordEndpointAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<void>;
+  /** An endpoint's webhook attempts, newest first. */
+  listEndpointAttempts(
+    tenantId: string,
+    endpointId: string,
+    options?: { limit?: number },
+  ): Promise<readonly AuditEndpointAttemptItem[]>;
   /** Record an operator-facing note about a tenant. */
   recordTenantNote(tenantId: string, note: TenantNote, now?: Date): Promise<AuditTenantNoteItem>;
   getEvent(tenantId: string, eventId: string): Promise<AuditEventItem | undefined>;
@@ -300,6 +312,21 @@ export function createAuditRepository({
       const item = toAuditAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
       await client.send(new PutCommand({ TableName: tableName, Item: item }));
       return item;
+    },
+
+    async recordEndpointAttempt(tenantId, eventId, attempt) {
+      const item = toAuditEndpointAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
+      await client.send(new PutCommand({ TableName: tableName, Item: item }));
+    },
+
+    async listEndpointAttempts(tenantId, endpointId, options = {}) {
+      const items = await queryPartition(
+        auditEndpointPk(tenantId, endpointId),
+        AUDIT_ATTEMPT_SK_PREFIX,
+        false,
+        options.limit,
+      );
+      return items.map((raw) => parseItem(auditEndpointAttemptItemSchema, raw));
     },
 
     async recordTenantNote(tenantId, note, now = new Date()) {

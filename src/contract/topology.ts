@@ -323,8 +323,9 @@ export const topology = {
       entry: 'lambdas/webhook-dispatcher/handler.ts',
       timeoutSeconds: 30,
       memoryMb: 256,
+      // webhookEndpoints readWrite: the dispatcher keeps each tenant's catalogue of event types and channels.
       tables: [
-        { table: 'webhookEndpoints', access: 'read' },
+        { table: 'webhookEndpoints', access: 'readWrite' },
         { table: 'quarantine', access: 'write' },
       ],
       queues: [
@@ -344,6 +345,17 @@ export const topology = {
         { queue: 'webhookDeliveryQueue', access: 'sendConsume' },
         { queue: 'webhookDlq', access: 'send' },
       ],
+    },
+    /** The tenant webhook API (HTTP API; docs/webhooks-api.yaml): reads attempts and events, writes endpoints and notes, queues deliveries. */
+    webhookApi: {
+      entry: 'lambdas/webhook-api/handler.ts',
+      timeoutSeconds: 29,
+      memoryMb: 512,
+      tables: [
+        { table: 'webhookEndpoints', access: 'readWrite' },
+        { table: 'audit', access: 'readWrite' },
+      ],
+      queues: [{ queue: 'webhookDeliveryQueue', access: 'send' }],
     },
   },
 
@@ -397,8 +409,9 @@ export const topology = {
       batchSize: 10,
       maxBatchingWindowSeconds: 0,
       reportBatchItemFailures: true,
-      // Several batches in flight, so a slow endpoint holds back only the messages of its own batch.
-      maxConcurrency: 4,
+      // Several batches in flight: a slow or hanging endpoint holds at most one request (its flow
+      // cap while slow), hence one invocation, so the others keep the rest.
+      maxConcurrency: 8,
     },
   ],
 

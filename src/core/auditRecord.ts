@@ -8,6 +8,10 @@
  * | event          | `EVT#<tenant>#<eventId>`  | `EVENT`                                   | `channelKey`, `resourceKey`, `position`; `seqKey`, `seq` when numbered |
  * | attempt        | `EVT#<tenant>#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`  | –                            |
  * | tenant note    | `TENANT#<id>`             | `NOTE#<at>#<noteId>`                      | –                            |
+ * | endpoint attempt | `WEBHOOK#<tenant>#<endpointId>` | `ATTEMPT#<at>#<eventId>#<attempt>`  | –                            |
+ *
+ * A webhook attempt is written twice: under its event (what happened to this event?) and under
+ * its endpoint (what did this endpoint receive?), so both questions are one query.
  *
  * Event ids are scoped per tenant (docs/names.md): the same id in two tenants is two events.
  * Every key is built with the key codec (src/core/keyCodec.ts), so no name can forge another's.
@@ -28,6 +32,9 @@ export function auditEventPk(tenantId: string, eventId: string): string {
 }
 export function auditTenantPk(tenantId: string): string {
   return encodeKey(['TENANT', tenantId]);
+}
+export function auditEndpointPk(tenantId: string, endpointId: string): string {
+  return encodeKey(['WEBHOOK', tenantId, endpointId]);
 }
 /** Partition key of index `byChannel`: one tenant+channel, sorted by `position`. */
 export function channelKeyOf(tenantId: string, channel: string): string {
@@ -126,6 +133,28 @@ export const auditAttemptItemSchema = deliveryAttemptSchema.extend({
   eventId: z.string(),
 });
 export type AuditAttemptItem = z.infer<typeof auditAttemptItemSchema>;
+
+export const auditEndpointAttemptItemSchema = deliveryAttemptSchema.extend({
+  pk: z.string(),
+  sk: z.string().startsWith(AUDIT_ATTEMPT_SK_PREFIX),
+  kind: z.literal('endpointAttempt'),
+  eventId: z.string(),
+});
+export type AuditEndpointAttemptItem = z.infer<typeof auditEndpointAttemptItemSchema>;
+
+export function toAuditEndpointAttemptItem(
+  tenantId: string,
+  eventId: string,
+  attempt: DeliveryAttempt,
+): AuditEndpointAttemptItem {
+  return {
+    ...attempt,
+    pk: auditEndpointPk(tenantId, attempt.target),
+    sk: encodeKey(['ATTEMPT', new Date(attempt.at).toISOString(), eventId, attempt.attempt]),
+    kind: 'endpointAttempt',
+    eventId,
+  };
+}
 
 /** A note about a tenant for operators (e.g. a webhook endpoint disabled after repeated failures). */
 export const tenantNoteSchema = z.object({
