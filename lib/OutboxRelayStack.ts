@@ -20,6 +20,7 @@ import { scheduledRetrySpanSeconds } from './nag/invariants.js';
 import { OutboxPublisher } from './OutboxPublisher.js';
 import { OutboxTable } from './OutboxTable.js';
 import { Quarantine } from './Quarantine.js';
+import { Sequences } from './Sequences.js';
 import type { FunctionSettings } from './TopologyFunction.js';
 import { Webhooks } from './Webhooks.js';
 import { WebhooksApi } from './WebhooksApi.js';
@@ -37,6 +38,7 @@ export class OutboxRelayStack extends Stack {
   readonly config: OutboxRelayConfig;
   readonly outbox: OutboxTable;
   readonly quarantine: Quarantine;
+  readonly sequences: Sequences;
   readonly auditLog: AuditLog;
   readonly webSocket: WebSocketApi;
   readonly webhooks: Webhooks;
@@ -73,6 +75,7 @@ export class OutboxRelayStack extends Stack {
     this.outbox = new OutboxTable(this, 'Outbox', { removalPolicy, trackedTables: config.trackedTables });
     this.quarantine = new Quarantine(this, 'Quarantine', { removalPolicy });
     const quarantineTable = this.quarantine.table;
+    this.sequences = new Sequences(this, 'Sequences', { removalPolicy });
     this.auditLog = new AuditLog(this, 'AuditLog', {
       quarantineTable,
       removalPolicy,
@@ -82,6 +85,7 @@ export class OutboxRelayStack extends Stack {
     });
     this.webSocket = new WebSocketApi(this, 'WebSocket', {
       auditTable: this.auditLog.table,
+      sequencesTable: this.sequences.table,
       namePrefix: config.namePrefix,
       auth:
         config.auth.mode === 'oidc' && config.auth.issuer !== undefined && config.auth.audience !== undefined
@@ -150,6 +154,7 @@ export class OutboxRelayStack extends Stack {
     this.publisher = new OutboxPublisher(this, 'Publisher', {
       outbox: this.outbox,
       quarantineTable,
+      sequencesTable: this.sequences.table,
       eventBus: this.eventBus.bus,
       removalPolicy,
       functionSettings,
@@ -212,6 +217,7 @@ export class OutboxRelayStack extends Stack {
       outbox: this.outbox.table.tableName,
       audit: this.auditLog.table.tableName,
       quarantine: this.quarantine.table.tableName,
+      sequences: this.sequences.table.tableName,
       connections: this.webSocket.connectionsTable.tableName,
       webhookEndpoints: this.webhooks.endpointsTable.tableName,
     };

@@ -42,6 +42,8 @@ export type WebSocketAuth =
 export interface WebSocketApiProps {
   /** The audit table: resume reads it, fan-out records its summary in it. */
   readonly auditTable: dynamodb.ITable;
+  /** The sequences table: subscribe and resume read each channel's epoch from it. */
+  readonly sequencesTable: dynamodb.ITable;
   /** Leading part of the API's name, before the stack name. @default none: `<stack>-websocket` */
   readonly namePrefix?: string;
   /** Token verification. @default { mode: 'hs256' } with a generated secret in Secrets Manager */
@@ -190,7 +192,11 @@ export class WebSocketApi extends Construct {
     if (props.createAccountLogRole ?? true) this.addAccountLogRole();
 
     const resources: TopologyResources = {
-      tables: { connections: this.connectionsTable, audit: props.auditTable },
+      tables: {
+        connections: this.connectionsTable,
+        audit: props.auditTable,
+        sequences: props.sequencesTable,
+      },
       queues,
       webSocketStage: this.stage,
     };

@@ -5,7 +5,7 @@
  *
  * | item           | pk                        | sk                                        | index keys                   |
  * | -------------- | ------------------------- | ----------------------------------------- | ---------------------------- |
- * | event          | `EVT#<tenant>#<eventId>`  | `EVENT`                                   | `channelKey`, `resourceKey`, `position` |
+ * | event          | `EVT#<tenant>#<eventId>`  | `EVENT`                                   | `channelKey`, `resourceKey`, `position`; `seqKey`, `seq` when numbered |
  * | attempt        | `EVT#<tenant>#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`  | –                            |
  * | tenant note    | `TENANT#<id>`             | `NOTE#<at>#<noteId>`                      | –                            |
  * | endpoint attempt | `WEBHOOK#<tenant>#<endpointId>` | `ATTEMPT#<at>#<eventId>#<attempt>`  | –                            |
@@ -40,6 +40,13 @@ export function auditEndpointPk(tenantId: string, endpointId: string): string {
 export function channelKeyOf(tenantId: string, channel: string): string {
   return encodeKey([tenantId, channel]);
 }
+/**
+ * Partition key of index `bySeq`: one tenant+channel's sequence history (epoch), sorted by `seq`.
+ * The epoch is part of the key so a new history starting again at 1 never mixes with an old one.
+ */
+export function seqKeyOf(tenantId: string, channel: string, epoch: string): string {
+  return encodeKey(['SEQ', tenantId, channel, epoch]);
+}
 /** Partition key of index `byResource`: one tenant+resource, sorted by `position`. */
 export function resourceKeyOf(tenantId: string, resourceId: string): string {
   return encodeKey([tenantId, resourceId]);
@@ -57,6 +64,9 @@ export const auditEventItemSchema = z.object({
   /** Absent when the event has no resourceId (a GSI key attribute cannot be null). */
   resourceKey: z.string().optional(),
   position: z.string(),
+  /** Present when the event has a sequence number (index `bySeq`). */
+  seqKey: z.string().optional(),
+  seq: z.number().int().positive().optional(),
   envelope: envelopeSchema,
   /** When the audit consumer wrote the record (differs from `envelope.time`, when the change happened). */
   recordedAt: isoTime,
@@ -175,6 +185,9 @@ export function toAuditEventItem(envelope: Envelope, recordedAt: string): AuditE
       ? { resourceKey: resourceKeyOf(envelope.tenantId, envelope.resourceId) }
       : {}),
     position: envelope.position,
+    ...(envelope.seq !== undefined && envelope.epoch !== undefined
+      ? { seqKey: seqKeyOf(envelope.tenantId, envelope.channel, envelope.epoch), seq: envelope.seq }
+      : {}),
     envelope,
     recordedAt,
   };
