@@ -4,7 +4,7 @@
  * WebSocket API (the `authEnvironment` passed in) and scopes every operation to the token's
  * tenant. Throttled and access-logged on its default stage.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_WEBHOOK_PORTS } from '../src/core/addressPolicy.js';
 import { CONFIG_ENV } from './config.js';
 import { acknowledge } from './nagSuppressions.js';
+import { stackScopedName } from './naming.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
 
 export interface WebhooksApiProps {
@@ -62,7 +63,7 @@ export class WebhooksApi extends Construct {
     props.jwtSecret?.grantRead(this.handler.function);
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
-      apiName: `${props.namePrefix ?? 'outbox-relay'}-webhooks`,
+      apiName: stackScopedName(Stack.of(this).stackName, 'webhooks', { prefix: props.namePrefix }),
       description: 'outbox-relay: tenant webhook API (endpoints, attempts, recover, resend, test)',
       createDefaultStage: false,
     });

@@ -6,7 +6,13 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { type KeyDef, type TableDef, type TableName, topology } from '../src/contract/topology.js';
+import {
+  type IndexDef,
+  type KeyDef,
+  type TableDef,
+  type TableName,
+  topology,
+} from '../src/contract/topology.js';
 
 export interface TopologyTableOptions {
   /** What happens to the table when it leaves the stack. */
@@ -55,9 +61,17 @@ export function createTopologyTable(
       indexName: index.name,
       partitionKey: attribute(index.partitionKey),
       ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
-      projectionType:
-        index.projection === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
+      ...projectionOf(index),
     });
   }
   return table;
+}
+
+function projectionOf(
+  index: IndexDef,
+): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL') return { projectionType: dynamodb.ProjectionType.ALL };
+  if (projection === 'KEYS_ONLY') return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
+  return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.include] };
 }

@@ -1,16 +1,17 @@
 /**
  * Creates every table of `topology.tables` in DynamoDB Local, idempotently (a persisted run finds
- * them already there): keys, GSIs (projection ALL), the stream, and TTL.
+ * them already there): keys, GSIs (with the topology's projection), the stream, and TTL.
  */
 import {
   type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type Projection,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type TableDef, topology } from '../src/contract/topology.js';
+import { type IndexDef, type TableDef, topology } from '../src/contract/topology.js';
 import { localTableName } from './resourceNames.js';
 
 export interface LocalTable {
@@ -61,7 +62,7 @@ async function createTable(client: DynamoDBClient, key: string, def: TableDef): 
                     ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }]
                     : []),
                 ],
-                Projection: { ProjectionType: index.projection ?? 'ALL' },
+                Projection: projectionOf(index.projection),
               })),
             }
           : {}),
@@ -89,4 +90,9 @@ async function enableTtl(client: DynamoDBClient, tableName: string, attribute: s
     // A persisted table already has TTL on ("TimeToLive is already enabled"): nothing to do.
     if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
   }
+}
+
+function projectionOf(projection: IndexDef['projection'] = 'ALL'): Projection {
+  if (typeof projection === 'string') return { ProjectionType: projection };
+  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
 }
