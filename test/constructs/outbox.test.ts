@@ -93,6 +93,11 @@ describe('OutboxPublisher', () => {
         },
       }),
     );
+    // The outbox mapping sees inserts only; a tracked table's updates and deletes are events too.
+    const trackedMapping = mappings.find((m) => m.EventSourceArn === TRACKED.streamArn);
+    expect(trackedMapping?.FilterCriteria).toBeUndefined();
+    const outboxMapping = mappings.find((m) => m.EventSourceArn !== TRACKED.streamArn);
+    expect(outboxMapping?.FilterCriteria).toEqual({ Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] });
     const env = (
       resource(tracked, functionId(tracked, 'publisher')).Properties.Environment as {
         Variables: Record<string, string>;

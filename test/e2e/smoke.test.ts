@@ -149,7 +149,7 @@ describe(`smoke test (${onStack ? `deployed stack ${process.env.STACK_NAME}` : '
     const audited = new Set<string>();
     await waitFor(
       async () => {
-        for (const id of ids) if (!audited.has(id) && (await audit.getEvent(id))) audited.add(id);
+        for (const id of ids) if (!audited.has(id) && (await audit.getEvent(tenantId, id))) audited.add(id);
         return audited.size === EVENTS;
       },
       { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 500, description: `${EVENTS} audit records` },
