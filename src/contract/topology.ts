@@ -17,8 +17,11 @@ export interface IndexDef {
   readonly name: string;
   readonly partitionKey: KeyDef;
   readonly sortKey?: KeyDef;
-  /** Attributes copied into the index: `KEYS_ONLY` when its readers need only the keys. @default 'ALL' */
-  readonly projection?: 'ALL' | 'KEYS_ONLY';
+  /**
+   * Attributes copied into the index: only the keys, or the keys and `include`, when its readers
+   * need no more (smaller index writes and storage). @default 'ALL'
+   */
+  readonly projection?: 'ALL' | 'KEYS_ONLY' | { readonly include: readonly string[] };
 }
 
 export interface TableDef {
@@ -163,8 +166,8 @@ export const topology = {
           name: 'bySubscription',
           partitionKey: { name: 'subscriptionKey', type: S },
           sortKey: { name: 'connectionId', type: S },
-          // Fan-out reads only the connection id (the sort key) from it.
-          projection: 'KEYS_ONLY',
+          // Fan-out reads the connection id (the sort key) and checks tenant and channel.
+          projection: { include: ['tenantId', 'channel'] },
         },
       ],
     },
