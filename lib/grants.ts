@@ -50,13 +50,34 @@ export function grantTable(
   grantee: iam.IGrantable,
   table: dynamodb.ITable,
   access: TableAccess,
-  options: { hasIndexes?: boolean } = {},
+  options: {
+    hasIndexes?: boolean;
+    /**
+     * Reads may return only these attributes (IAM `dynamodb:Attributes`, and a request must name
+     * them: `Select: SPECIFIC_ATTRIBUTES`), e.g. an endpoint without its signing secrets.
+     */
+    readableAttributes?: readonly string[];
+  } = {},
 ): void {
   const reads = access === 'read' || access === 'readWrite';
   const writes = access === 'write' || access === 'readWrite';
   const actions = unique([...(reads ? TABLE_READ_ACTIONS : []), ...(writes ? TABLE_WRITE_ACTIONS : [])]);
   const resources = [table.tableArn, ...(options.hasIndexes && reads ? [`${table.tableArn}/index/*`] : [])];
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+  const restricted = options.readableAttributes !== undefined && !writes;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions,
+      resources,
+      ...(restricted
+        ? {
+            conditions: {
+              'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...(options.readableAttributes ?? [])] },
+              StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+            },
+          }
+        : {}),
+    }),
+  );
   if (table.encryptionKey) {
     const keyActions = unique([...(reads ? KEY_READ_ACTIONS : []), ...(writes ? KEY_WRITE_ACTIONS : [])]);
     grantee.grantPrincipal.addToPrincipalPolicy(

@@ -43,7 +43,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const byId = new Map(Records.map((record) => [record.messageId, record]));
 
   const result = await dispatchRecords(Records, {
-    listEndpoints: (tenantId) => endpoints.listByTenant(tenantId),
+    listEndpoints: (tenantId) => endpoints.listRoutingByTenant(tenantId),
     sendDeliveries: (messages) => sendDeliveries(sqs, deliveryQueueUrl, messages),
     quarantine: async ({ messageId, body, code, reason }) => {
       const record = byId.get(messageId);
