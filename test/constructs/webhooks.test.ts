@@ -1,4 +1,6 @@
 /** Webhooks: queues with DLQs, the dispatcher and delivery mappings, grants, the retry schedule. */
+
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { queueMappingOf } from '../../lib/eventSourceMappings.js';
 import { type QueueName, topology } from '../../src/contract/topology.js';
@@ -22,7 +24,9 @@ describe('Webhooks', () => {
     const endpointsArn = JSON.stringify({ 'Fn::GetAtt': [tableId(template, 'webhookEndpoints'), 'Arn'] });
     const onEndpoints = (fn: 'webhookDispatcher' | 'webhookDelivery') =>
       policyStatementsOf(template, fn).filter((s) => JSON.stringify(s.Resource).includes(endpointsArn));
-    const dispatcher = onEndpoints('webhookDispatcher');
+    const reads = (statement: Record<string, unknown>) =>
+      JSON.stringify(statement.Action).includes('dynamodb:Query');
+    const dispatcher = onEndpoints('webhookDispatcher').filter(reads);
     expect(dispatcher).toHaveLength(1);
     expect(dispatcher[0]?.Condition).toEqual({
       'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...WEBHOOK_ROUTING_ATTRIBUTES] },
@@ -32,6 +36,9 @@ describe('Webhooks', () => {
     expect(WEBHOOK_ROUTING_ATTRIBUTES).toEqual(
       expect.arrayContaining(['pk', 'sk', 'url', 'enabled', 'eventTypes']),
     );
+    // Its writes (the catalogue) return no values, which could carry a secret.
+    for (const statement of onEndpoints('webhookDispatcher').filter((st) => !reads(st)))
+      expect(statement.Condition).toEqual({ StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' } });
     const delivery = onEndpoints('webhookDelivery');
     expect(delivery.length).toBeGreaterThan(0);
     for (const statement of delivery) expect(statement.Condition).toBeUndefined();
@@ -97,5 +104,29 @@ describe('Webhooks', () => {
       [CIRCUIT_FAILURES_ENV]: '0',
       [CIRCUIT_COOLDOWN_ENV]: '60',
     });
+  });
+
+  it('serves the tenant webhook API: one HTTP API proxy route to its function, throttled, access-logged, verifying the WebSocket tokens', () => {
+    const httpApis = Object.entries(template.findResources('AWS::ApiGatewayV2::Api')).filter(
+      ([, api]) => api.Properties.ProtocolType === 'HTTP',
+    );
+    expect(httpApis).toHaveLength(1);
+    const apiId = httpApis[0]?.[0];
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: { Ref: apiId },
+      RouteKey: 'ANY /webhooks/{proxy+}',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: apiId },
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue() },
+    });
+    const env = JSON.stringify(resource(template, functionId(template, 'webhookApi')).Properties.Environment);
+    expect(env).toContain('JWT_SECRET_ARN');
+    const statements = JSON.stringify(policyStatementsOf(template, 'webhookApi'));
+    expect(statements).toContain('secretsmanager:GetSecretValue');
+    expect(statements).toContain(queueId(template, 'webhookDeliveryQueue'));
   });
 });

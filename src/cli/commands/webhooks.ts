@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { getAuditRepository } from '../../aws/auditRepository.js';
 import { getSqsClient } from '../../aws/clients.js';
+import { getWebhookAdmin } from '../../aws/webhookAdmin.js';
 import {
   getWebhookEndpointsRepository,
   type WebhookEndpointsRepository,
@@ -13,14 +14,11 @@ import {
 import { redriveWebhookDlq } from '../../aws/webhookQueues.js';
 import { topology } from '../../contract/topology.js';
 import { type AddressPolicy, addressPolicyFromEnv, checkResolvedAddress } from '../../core/addressPolicy.js';
-import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../core/retrySchedule.js';
+import type { Actor } from '../../core/webhookAdmin.js';
 import {
-  createEndpoint,
   DEFAULT_ROTATION_GRACE_SECONDS,
   type EndpointSettings,
   maskSecret,
-  rotateSecret,
-  updateEndpoint,
   WEBHOOK_CONTENT,
   type WebhookContent,
   type WebhookEndpoint,
@@ -71,6 +69,11 @@ const OPTIONS = {
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+
+/** Changes go through the same service as the tenant API, audited with the operator's name. */
+function operator(): Actor {
+  return { via: 'cli', subject: process.env.OUTBOX_RELAY_OPERATOR ?? process.env.USER ?? 'operator' };
+}
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
@@ -239,13 +242,11 @@ async function find(
 async function add(values: Values, policy: AddressPolicy, out: Output): Promise<number> {
   if (!values.tenant) throw new CliError('webhooks add needs --tenant <id>', 2);
   if (!values.url) throw new CliError('webhooks add needs --url <https://…>', 2);
-  const defaultMaxAttempts = parseRetrySchedule(process.env[RETRY_SCHEDULE_ENV]).length;
-  const endpoint = createEndpoint(
-    { ...settingsFrom(values), url: values.url },
-    { tenantId: values.tenant, now: new Date(), policy, defaultMaxAttempts },
-  );
-  await checkDns(endpoint.url, policy, out);
-  await getWebhookEndpointsRepository().create(endpoint);
+  await checkDns(values.url, policy, out);
+  const endpoint = await getWebhookAdmin().create(operator(), values.tenant, {
+    ...settingsFrom(values),
+    url: values.url,
+  });
   out.result(publicView(endpoint, true));
   out.table([row(endpoint)], COLUMNS);
   out.line(
@@ -287,9 +288,9 @@ async function update(id: string, values: Values, policy: AddressPolicy, out: Ou
   const settings = settingsFrom(values);
   if (Object.keys(settings).length === 0)
     throw new CliError('webhooks update: nothing to change (pass --url, --types, …)', 2);
-  const updated = updateEndpoint(await find(repo, id, values.tenant), settings, { now: new Date(), policy });
-  if (settings.url) await checkDns(updated.url, policy, out);
-  await repo.saveSettings(updated);
+  const current = await find(repo, id, values.tenant);
+  if (settings.url) await checkDns(settings.url, policy, out);
+  const updated = await getWebhookAdmin().update(operator(), current.tenantId, current.id, settings);
   out.result(publicView(updated, false));
   out.table([row(updated)], COLUMNS);
   return 0;
@@ -298,14 +299,13 @@ async function update(id: string, values: Values, policy: AddressPolicy, out: Ou
 async function setEnabled(id: string, enabled: boolean, values: Values, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const endpoint = await find(repo, id, values.tenant);
-  await repo.setEnabled(
+  const after = await getWebhookAdmin().setEnabled(
+    operator(),
     endpoint.tenantId,
     endpoint.id,
     enabled,
-    values.reason ?? 'disabled by an operator',
-    new Date(),
+    enabled ? undefined : (values.reason ?? 'disabled by an operator'),
   );
-  const after = await find(repo, endpoint.id, endpoint.tenantId);
   out.result(publicView(after, false));
   out.line(`${after.id} ${enabled ? 'enabled' : 'disabled'}`);
   if (enabled)
@@ -329,13 +329,13 @@ export function parseGrace(value: string | undefined): number {
 }
 
 async function rotate(id: string, values: Values, out: Output): Promise<number> {
-  const repo = getWebhookEndpointsRepository();
-  const now = new Date();
-  const rotated = rotateSecret(await find(repo, id, values.tenant), {
-    now,
-    graceSeconds: parseGrace(values.grace),
-  });
-  await repo.saveSecrets(rotated);
+  const endpoint = await find(getWebhookEndpointsRepository(), id, values.tenant);
+  const rotated = await getWebhookAdmin().rotateSecret(
+    operator(),
+    endpoint.tenantId,
+    endpoint.id,
+    parseGrace(values.grace),
+  );
   const [fresh, ...previous] = rotated.secrets;
   out.result(publicView(rotated, true));
   out.line(`New signing secret for ${rotated.id}:\n  ${fresh?.secret}`);
@@ -349,7 +349,7 @@ async function rotate(id: string, values: Values, out: Output): Promise<number> 
 async function remove(id: string, values: Values, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const endpoint = await find(repo, id, values.tenant);
-  await repo.remove(endpoint.tenantId, endpoint.id);
+  await getWebhookAdmin().remove(operator(), endpoint.tenantId, endpoint.id);
   out.result({ removed: endpoint.id, tenantId: endpoint.tenantId });
   out.line(`${endpoint.id} removed; deliveries still queued for it will be parked in the webhook DLQ.`);
   return 0;
