@@ -4,7 +4,7 @@
  * WebSocket API (the `authEnvironment` passed in) and scopes every operation to the token's
  * tenant. Throttled and access-logged on its default stage.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -13,6 +13,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nagSuppressions.js';
+import { stackScopedName } from './naming.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
 
 export interface WebhooksApiProps {
@@ -55,7 +56,7 @@ export class WebhooksApi extends Construct {
     props.jwtSecret?.grantRead(this.handler.function);
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
-      apiName: `${props.namePrefix ?? 'outbox-relay'}-webhooks`,
+      apiName: stackScopedName(Stack.of(this).stackName, 'webhooks', { prefix: props.namePrefix }),
       description: 'outbox-relay: tenant webhook API (endpoints, attempts, recover, resend, test)',
       createDefaultStage: false,
     });
