@@ -450,7 +450,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       if (!streamArn || described.Table?.StreamSpecification?.StreamEnabled === false) {
         throw new TrackedTableError(`Table ${tableName} has no enabled stream; a tracked table needs one`);
       }
-      startStreamMapping(publisherMapping, tableName, streamArn);
+      // A tracked table's updates and deletes are events too: no INSERT-only filter there.
+      startStreamMapping({ ...publisherMapping, filterEventNames: undefined }, tableName, streamArn);
     };
     for (const tableName of options.trackedTables ?? []) await trackTable(tableName);
 
