@@ -5,14 +5,13 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { getAuditRepository } from '../../aws/auditRepository.js';
-import { getSqsClient } from '../../aws/clients.js';
+import { createWebhookHttpClient } from '../../aws/webhookDelivery.js';
 import {
   getWebhookEndpointsRepository,
   type WebhookEndpointsRepository,
 } from '../../aws/webhookEndpointsRepository.js';
-import { redriveWebhookDlq } from '../../aws/webhookQueues.js';
-import { topology } from '../../contract/topology.js';
 import { type AddressPolicy, addressPolicyFromEnv, checkResolvedAddress } from '../../core/addressPolicy.js';
+import { describeFailure } from '../../core/deliveryOutcome.js';
 import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../core/retrySchedule.js';
 import {
   createEndpoint,
@@ -31,13 +30,17 @@ import {
   WebhookEndpointNotFoundError,
 } from '../../core/webhookErrors.js';
 import { CliError } from '../errors.js';
-import { parseCommandArgs } from '../ops/args.js';
+import { outputFormat, parseCommandArgs, positiveInt, refuseInapplicable } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
 import { createOutput, type Output } from '../ops/output.js';
+import { sendTestEvent, TEST_EVENT_TYPE } from '../ops/webhookTest.js';
+import { didYouMean } from '../suggest.js';
+import { redriveWebhooks } from './dlq.js';
 
-export const summary = 'webhooks add|list|show|update|disable|enable|rotate-secret|remove|redrive|attempts';
+export const summary =
+  'webhooks add|list|show|update|disable|enable|rotate-secret|remove|redrive|test|attempts';
 
-const USAGE = `Usage:
+export const usage = `Usage:
   outbox-relay webhooks add --tenant <id> --url <https://…> [--types a.b,c.*] [--channels x,y]
                             [--content full|summary] [--timeout <s>] [--max-attempts <n>] [--description <text>]
   outbox-relay webhooks list [--tenant <id>]
@@ -47,10 +50,34 @@ const USAGE = `Usage:
   outbox-relay webhooks enable <endpointId>
   outbox-relay webhooks rotate-secret <endpointId> [--grace <24h|90m|3600s|0>]
   outbox-relay webhooks remove <endpointId>
-  outbox-relay webhooks redrive [--endpoint <endpointId>] [--limit <n>]
+  outbox-relay webhooks redrive [--endpoint <endpointId>] [--limit <n>] [--dry-run]
+  outbox-relay webhooks test <endpointId> [--type <type>]
   outbox-relay webhooks attempts <eventId>
-Every command takes --json, and --stack <name> [--region] [--profile] to act on a deployed stack.
-Endpoint commands take --tenant <id> to skip the lookup by id.`;
+Every command takes --output table|json|jsonl (or --json), and --stack <name> [--region] [--profile]
+to act on a deployed stack. Endpoint commands take --tenant <id> to skip the lookup by id.
+redrive handles each DLQ message once per run and leaves (and reports) messages whose endpoint
+is disabled, removed or unknown; "test" sends one signed test event now, outside the queues.`;
+
+/** The options each subcommand takes (the global ones aside); anything else is refused. */
+const SUBCOMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  add: ['tenant', 'url', 'types', 'channels', 'content', 'timeout', 'max-attempts', 'description'],
+  list: ['tenant'],
+  show: ['tenant', 'reveal'],
+  update: ['tenant', 'url', 'types', 'channels', 'content', 'timeout', 'max-attempts', 'description'],
+  disable: ['tenant', 'reason'],
+  enable: ['tenant'],
+  'rotate-secret': ['tenant', 'grace'],
+  remove: ['tenant'],
+  redrive: ['endpoint', 'limit', 'dry-run'],
+  test: ['tenant', 'type'],
+  attempts: [],
+};
+export const SUBCOMMANDS = Object.keys(SUBCOMMAND_OPTIONS);
+
+export const completion = {
+  words: SUBCOMMANDS,
+  options: [...new Set(Object.values(SUBCOMMAND_OPTIONS).flat())],
+};
 
 const OPTIONS = {
   tenant: { type: 'string' },
@@ -66,7 +93,8 @@ const OPTIONS = {
   endpoint: { type: 'string' },
   limit: { type: 'string' },
   reveal: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  type: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -74,11 +102,15 @@ type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
   const [sub, ...rest] = positionals;
-  if (values.help || sub === undefined) {
-    console.log(USAGE);
-    return sub === undefined && !values.help ? 2 : 0;
-  }
-  const out = createOutput(values.json);
+  if (sub === undefined) throw new CliError(`missing subcommand; see "outbox-relay webhooks --help"`, 2);
+  const allowed = SUBCOMMAND_OPTIONS[sub];
+  if (allowed === undefined)
+    throw new CliError(
+      `unknown subcommand "${sub}"${didYouMean(sub, SUBCOMMANDS)}; see "outbox-relay webhooks --help"`,
+      2,
+    );
+  refuseInapplicable(values, allowed, `webhooks ${sub}`);
+  const out = createOutput(outputFormat(values));
   const context = await openContext(values);
   const policy = addressPolicyFromEnv(process.env);
   try {
@@ -100,16 +132,24 @@ export async function run(args: string[]): Promise<number> {
       case 'remove':
         return await remove(one(rest, 'remove'), values, out);
       case 'redrive':
-        return await redrive(
-          values,
+        if (rest.length > 0)
+          throw new CliError(`webhooks redrive takes no arguments (use --endpoint <id>)`, 2);
+        return await redriveWebhooks(
+          context,
+          {
+            dryRun: values['dry-run'],
+            endpoint: values.endpoint,
+            limit: values.limit === undefined ? undefined : positiveInt(values.limit, 'limit', 1, 1_000_000),
+            id: undefined,
+          },
           out,
-          context.require(topology.queues.webhookDlq.env),
-          context.require(topology.queues.webhookDeliveryQueue.env),
         );
+      case 'test':
+        return await sendTest(one(rest, 'test'), values, policy, out);
       case 'attempts':
         return await attempts(one(rest, 'attempts'), out);
       default:
-        throw new CliError(`unknown subcommand "${sub}"\n\n${USAGE}`, 2);
+        throw new CliError(`unknown subcommand "${sub}"; see "outbox-relay webhooks --help"`, 2);
     }
   } catch (error) {
     if (error instanceof WebhookConfigurationError) throw new CliError(`invalid ${error.message}`, 2);
@@ -121,7 +161,7 @@ export async function run(args: string[]): Promise<number> {
 function one(rest: readonly string[], sub: string): string {
   const [id, extra] = rest;
   if (id === undefined || extra !== undefined)
-    throw new CliError(`webhooks ${sub} takes exactly one id\n\n${USAGE}`, 2);
+    throw new CliError(`webhooks ${sub} takes exactly one id; see "outbox-relay webhooks --help"`, 2);
   return id;
 }
 
@@ -353,44 +393,40 @@ async function remove(id: string, values: Values, out: Output): Promise<number> 
   return 0;
 }
 
-async function redrive(
-  values: Values,
-  out: Output,
-  dlqUrl: string,
-  deliveryQueueUrl: string,
-): Promise<number> {
-  const limit = int(values.limit, 'limit');
-  if (limit !== undefined && limit < 1) throw new CliError('--limit must be at least 1', 2);
-  if (values.endpoint) {
-    const endpoint = await getWebhookEndpointsRepository().findById(values.endpoint);
-    if (!endpoint)
-      out.progress(`warning: endpoint ${values.endpoint} does not exist; its messages will be parked again`);
-    else if (!endpoint.enabled) {
-      out.progress(
-        `warning: endpoint ${endpoint.id} is disabled; run "webhooks enable ${endpoint.id}" first or the messages return to the DLQ`,
-      );
-    }
-  }
-  const progress = await redriveWebhookDlq(getSqsClient(), {
-    dlqUrl,
-    deliveryQueueUrl,
-    ...(values.endpoint ? { endpointId: values.endpoint } : {}),
-    ...(limit !== undefined ? { limit } : {}),
-    onProgress: (p) =>
-      out.progress(
-        `redrive: ${p.moved} moved, ${p.skipped} skipped (other endpoints), ${p.unreadable} unreadable`,
-      ),
+/**
+ * One signed test event, sent now to the endpoint's URL with the delivery path's own HTTP client
+ * (same signing, same address checks), outside the queues: it is not retried and not audited.
+ */
+async function sendTest(id: string, values: Values, policy: AddressPolicy, out: Output): Promise<number> {
+  const endpoint = await find(getWebhookEndpointsRepository(), id, values.tenant);
+  const now = new Date();
+  const result = await sendTestEvent(endpoint, {
+    now,
+    type: values.type ?? TEST_EVENT_TYPE,
+    send: createWebhookHttpClient({ policy }),
   });
-  out.result(progress);
+  const ok =
+    result.outcome.kind === 'response' && result.outcome.status >= 200 && result.outcome.status < 300;
+  const view = {
+    endpoint: endpoint.id,
+    tenant: endpoint.tenantId,
+    url: endpoint.url,
+    eventId: result.eventId,
+    ok,
+    status: result.outcome.kind === 'response' ? result.outcome.status : null,
+    error: result.outcome.kind === 'error' ? result.outcome.message : null,
+    durationMs: result.outcome.durationMs,
+    enabled: endpoint.enabled,
+  };
+  out.result(view);
   out.line(
-    `Moved ${progress.moved} message${progress.moved === 1 ? '' : 's'} back to the delivery queue (attempt count reset).`,
+    `Test event ${result.eventId} to ${endpoint.url}: ${ok ? 'accepted' : 'NOT accepted'} (${describeFailure(result.outcome)}, ${result.outcome.durationMs} ms)`,
   );
-  if (progress.skipped > 0) out.line(`${progress.skipped} left in the DLQ for other endpoints.`);
-  if (progress.unreadable > 0)
+  if (!endpoint.enabled)
     out.line(
-      `${progress.unreadable} left in the DLQ: not delivery messages (inspect with "outbox-relay dlq").`,
+      `Note: ${endpoint.id} is disabled; real events are not sent to it until "webhooks enable ${endpoint.id}".`,
     );
-  return 0;
+  return ok ? 0 : 1;
 }
 
 async function attempts(eventId: string, out: Output): Promise<number> {
