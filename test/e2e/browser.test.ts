@@ -1,6 +1,6 @@
 /**
- * The live console in headless Chromium (Debian's `chromium`, driven by playwright-core; see
- * .ci/install-browser.sh): it connects with a dev token, shows events written during the test,
+ * The live console in headless Chromium (a system Chromium if there is one, else the one shipped
+ * in the `@sparticuz/chromium` npm package; driven by playwright-core): it connects with a dev token, shows events written during the test,
  * survives a server-side drop without losing any, shows an event's audit trail, and leaves a
  * screenshot in test-artifacts/console.png.
  */
@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { writeEventsResponseSchema } from '../../local/console/apiSchemas.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
+import { findChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const TENANT = 'tenant-browser-e2e';
 const CHANNEL = 'orders';
@@ -34,20 +34,12 @@ describe('live console in headless Chromium', () => {
 
   beforeAll(async () => {
     runtime = await startRuntime({ quiet: true });
+    const browser = await findChromium();
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath: browser.executablePath,
       headless: true,
       viewport: { width: 1440, height: 900 },
-      // Without these Chromium floods the closed network with connection attempts.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...browser.args],
     });
   });
   afterAll(async () => {
