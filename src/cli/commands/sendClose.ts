@@ -46,6 +46,13 @@ export async function run(args: string[]): Promise<number> {
   const out = createOutput(outputFormat(values));
   const dryRun = values['dry-run'];
   const ctx = await openContext(values);
+  if (values.tenant === undefined && values.connection === undefined && !dryRun) {
+    // Asked before anything is read or sent: a script without --yes stops here.
+    await confirm(`Send a close frame to every connection of every tenant on ${ctx.description}?`, {
+      yes: values.yes,
+      what: 'send-close to every tenant',
+    });
+  }
   const repo = getConnectionsRepository();
 
   let ids: string[];
@@ -69,15 +76,6 @@ export async function run(args: string[]): Promise<number> {
     );
     out.line(`Dry run: ${ids.length} connection(s) of ${scope} would be told to reconnect; nothing sent.`);
     return 0;
-  }
-  if (values.tenant === undefined && values.connection === undefined) {
-    await confirm(
-      `Send a close frame to all ${ids.length} connection(s) of every tenant on ${ctx.description}?`,
-      {
-        yes: values.yes,
-        what: 'send-close to every tenant',
-      },
-    );
   }
   const api = createConnectionsApi(ctx.require(topology.webSocket.managementEndpointEnv));
   out.progress(`sending close frames to ${scope}…`);
