@@ -192,9 +192,14 @@ async function resolveStack(
     client.destroy();
   }
   const byName = new Map(outputs.map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
+  // Matched without regard to case: `WEBSOCKET_MANAGEMENT_ENDPOINT` gives `WebsocketManagementEndpoint`,
+  // while the stack's own name for that output is `WebSocketManagementEndpoint`; either will do.
+  const byLowerName = new Map(
+    outputs.map((output) => [(output.OutputKey ?? '').toLowerCase(), output.OutputValue ?? '']),
+  );
   const env: Record<string, string> = {};
   for (const name of topologyEnvNames()) {
-    const value = byName.get(outputNameForEnv(name));
+    const value = byLowerName.get(outputNameForEnv(name).toLowerCase());
     if (value) env[name] = value;
   }
   if (Object.keys(env).length === 0) {

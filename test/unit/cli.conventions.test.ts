@@ -182,10 +182,10 @@ describe('status', () => {
     );
     expect(result.ok).toBe(false);
     expect(result.attention).toEqual([
-      'webhook DLQ holds 3 message(s), oldest 2h: outbox-relay dlq show webhook',
-      'quarantine holds at least 1000 row(s): outbox-relay dlq list quarantine',
-      'webhook endpoint ep_1 (acme) is disabled: gone: outbox-relay webhooks show ep_1',
-      'webhook endpoint ep_2 (acme) has its circuit open for 90s after 7 failures: outbox-relay webhooks test ep_2',
+      'webhook DLQ holds 3 message(s), oldest 2h: npx outbox-relay dlq show webhook',
+      'quarantine holds at least 1000 row(s): npx outbox-relay dlq list quarantine',
+      'webhook endpoint ep_1 (acme) is disabled: gone: npx outbox-relay webhooks show ep_1',
+      'webhook endpoint ep_2 (acme) has its circuit open for 90s after 7 failures: npx outbox-relay webhooks test ep_2',
       'the publisher is 10m behind the outbox stream',
     ]);
   });

@@ -296,7 +296,8 @@ async function list(values: Values, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const endpoints = values.tenant ? await repo.listByTenant(values.tenant) : await repo.listAll();
   endpoints.sort((a, b) => a.tenantId.localeCompare(b.tenantId) || a.createdAt.localeCompare(b.createdAt));
-  out.result(endpoints.map((e) => publicView(e, false)));
+  const views = endpoints.map((e) => publicView(e, false));
+  out.result(views, views);
   out.table(
     endpoints.map((e) => row(e)),
     COLUMNS,

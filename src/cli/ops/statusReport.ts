@@ -57,21 +57,21 @@ export function assessStatus(snapshot: StatusSnapshot): StatusAssessment {
   for (const dlq of snapshot.dlqs) {
     if (dlq.depth > 0)
       attention.push(
-        `${dlq.kind} DLQ holds ${dlq.depth} message(s)${dlq.oldestAgeSeconds !== undefined ? `, oldest ${formatAge(dlq.oldestAgeSeconds)}` : ''}: outbox-relay dlq show ${dlq.kind}`,
+        `${dlq.kind} DLQ holds ${dlq.depth} message(s)${dlq.oldestAgeSeconds !== undefined ? `, oldest ${formatAge(dlq.oldestAgeSeconds)}` : ''}: npx outbox-relay dlq show ${dlq.kind}`,
       );
   }
   if (snapshot.quarantine.count > 0)
     attention.push(
-      `quarantine holds ${snapshot.quarantine.capped ? 'at least ' : ''}${snapshot.quarantine.count} row(s): outbox-relay dlq list quarantine`,
+      `quarantine holds ${snapshot.quarantine.capped ? 'at least ' : ''}${snapshot.quarantine.count} row(s): npx outbox-relay dlq list quarantine`,
     );
   for (const endpoint of snapshot.endpoints) {
     if (!endpoint.enabled)
       attention.push(
-        `webhook endpoint ${endpoint.id} (${endpoint.tenantId}) is disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ''}: outbox-relay webhooks show ${endpoint.id}`,
+        `webhook endpoint ${endpoint.id} (${endpoint.tenantId}) is disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ''}: npx outbox-relay webhooks show ${endpoint.id}`,
       );
     else if (endpoint.circuitOpenForSeconds !== undefined)
       attention.push(
-        `webhook endpoint ${endpoint.id} (${endpoint.tenantId}) has its circuit open for ${formatAge(endpoint.circuitOpenForSeconds)} after ${endpoint.failureStreak} failures: outbox-relay webhooks test ${endpoint.id}`,
+        `webhook endpoint ${endpoint.id} (${endpoint.tenantId}) has its circuit open for ${formatAge(endpoint.circuitOpenForSeconds)} after ${endpoint.failureStreak} failures: npx outbox-relay webhooks test ${endpoint.id}`,
       );
   }
   if ('seconds' in snapshot.iteratorAge && snapshot.iteratorAge.seconds > ITERATOR_AGE_ATTENTION_SECONDS)
