@@ -316,7 +316,7 @@ describe.skipIf(isStackTarget())('outbox-relay CLI on the offline runtime', () =
 
     const bad = await cli('audit', 'channel', 'acme');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('Usage');
+    expect(bad.stderr).toContain('takes 2 argument(s); see "outbox-relay audit --help"');
     const unknown = await cli('dlq', 'list', 'nowhere');
     expect(unknown.code).toBe(2);
   });
