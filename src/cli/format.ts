@@ -8,6 +8,14 @@ function cell(value: unknown): string {
   return String(value).replace(/\s+/g, ' ');
 }
 
+/** `connectedAt` → `CONNECTED AT`, so camel-case headers do not run together. */
+export function headerOf(column: string): string {
+  return column
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[-_]/g, ' ')
+    .toUpperCase();
+}
+
 /**
  * An aligned text table of `rows` with the given columns (in order); `(none)` when empty.
  *
@@ -18,8 +26,9 @@ function cell(value: unknown): string {
 export function formatTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
   if (rows.length === 0) return '(none)';
   const cells = rows.map((row) => columns.map((column) => cell(row[column])));
-  const widths = columns.map((column, i) =>
-    Math.max(column.length, ...cells.map((line) => (line[i] ?? '').length)),
+  const headers = columns.map(headerOf);
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...cells.map((line) => (line[i] ?? '').length)),
   );
   const render = (values: readonly string[]) =>
     values
@@ -27,7 +36,7 @@ export function formatTable(rows: readonly Record<string, unknown>[], columns: r
       .join('  ')
       .trimEnd();
   return [
-    render(columns.map((c) => c.toUpperCase())),
+    render(headers),
     render(widths.map((w) => '-'.repeat(w))),
     ...cells.map(render),
   ].join('\n');
