@@ -227,15 +227,26 @@ async function list(ctx: OpsContext, kind: Kind, limit: number, out: Output): Pr
   return 0;
 }
 
-/** One record as `field  value` lines: readable without a JSON viewer. */
+/** Fields printed as pretty JSON under the table rather than as one very wide cell. */
+const LONG_FIELDS = new Set(['body', 'record']);
+
+/** One record as `field  value` lines, then its body or record as indented JSON. */
 function printRecord(out: Output, record: Record<string, unknown>): void {
   out.table(
-    Object.entries(record).map(([field, value]) => ({
-      field,
-      value: typeof value === 'object' && value !== null ? JSON.stringify(value) : value,
-    })),
+    Object.entries(record)
+      .filter(([field]) => !LONG_FIELDS.has(field))
+      .map(([field, value]) => ({
+        field,
+        value: typeof value === 'object' && value !== null ? JSON.stringify(value) : value,
+      })),
     ['field', 'value'],
   );
+  for (const field of LONG_FIELDS) {
+    if (!(field in record)) continue;
+    const value = record[field];
+    const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+    out.line(`${field}:\n${text.replace(/^/gm, '  ')}`);
+  }
   out.line('');
 }
 
