@@ -7,7 +7,12 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
+import {
+  addQueueMapping,
+  consumedQueueVisibilitySeconds,
+  type MappingOverrides,
+  queueMappingOf,
+} from './eventSourceMappings.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
 import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
@@ -21,6 +26,8 @@ export interface AuditLogProps {
   readonly functionSettings?: FunctionSettings;
   /** Messages per batch. @default the topology's */
   readonly batchSize?: number;
+  /** Concurrent batches at most. @default the topology's */
+  readonly maxConcurrency?: number;
 }
 
 const mapping = queueMappingOf('audit');
@@ -37,7 +44,13 @@ export class AuditLog extends Construct {
     this.table = createTopologyTable(this, 'Table', 'audit', {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    const queues = createTopologyQueues(this, ['auditQueue', 'auditDlq']);
+    const overrides: MappingOverrides = {
+      ...(props.batchSize !== undefined ? { batchSize: props.batchSize } : {}),
+      ...(props.maxConcurrency !== undefined ? { maxConcurrency: props.maxConcurrency } : {}),
+    };
+    const queues = createTopologyQueues(this, ['auditQueue', 'auditDlq'], {
+      auditQueue: { visibilityTimeoutSeconds: consumedQueueVisibilitySeconds(mapping, overrides) },
+    });
     this.queue = queues.auditQueue;
     this.deadLetterQueue = queues.auditDlq;
     this.handler = new TopologyFunction(this, 'Audit', {
@@ -46,11 +59,6 @@ export class AuditLog extends Construct {
       resources: { tables: { audit: this.table, quarantine: props.quarantineTable }, queues },
     });
     this.function = this.handler.function;
-    addQueueMapping(
-      this.function,
-      this.queue,
-      mapping,
-      props.batchSize !== undefined ? { batchSize: props.batchSize } : {},
-    );
+    addQueueMapping(this.function, this.queue, mapping, overrides);
   }
 }

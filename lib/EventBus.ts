@@ -17,7 +17,7 @@ import {
   topology,
 } from '../src/contract/topology.js';
 import { EVENT_SOURCE } from '../src/core/envelope.js';
-import { constructId } from './naming.js';
+import { constructId, stackScopedName } from './naming.js';
 import { createTopologyQueues } from './topologyQueues.js';
 
 type RuleTargetQueue = (typeof topology.bus.rules)[RuleName]['targetQueue'];
@@ -25,7 +25,7 @@ type RuleTargetQueue = (typeof topology.bus.rules)[RuleName]['targetQueue'];
 export interface EventBusProps {
   /** The queue each rule targets, by topology queue name. */
   readonly targetQueues: Record<RuleTargetQueue, sqs.IQueue>;
-  /** Prefix of the bus and archive names. @default 'outbox-relay' */
+  /** Leading part of the bus and archive names, before the stack name. @default none: `<stack>-bus` */
   readonly namePrefix?: string;
   /** Archive retention in days; 0 keeps events forever. @default topology.bus.archiveRetentionDays */
   readonly archiveRetentionDays?: number;
@@ -54,17 +54,24 @@ export class EventBus extends Construct {
 
   constructor(scope: Construct, id: string, props: EventBusProps) {
     super(scope, id);
-    const prefix = props.namePrefix ?? 'outbox-relay';
-    this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${prefix}-bus` });
+    const stackName = Stack.of(this).stackName;
+    const prefix = props.namePrefix;
+    this.bus = new events.EventBus(this, 'Bus', {
+      eventBusName: stackScopedName(stackName, 'bus', { prefix }),
+    });
 
     const retentionDays = props.archiveRetentionDays ?? topology.bus.archiveRetentionDays;
     this.archive = this.bus.archive('Archive', {
-      archiveName: `${prefix}-archive`,
+      // EventBridge caps archive names at 48 characters.
+      archiveName: stackScopedName(stackName, 'archive', { prefix, maxLength: 48 }),
       description:
         'Every event the publisher put on the bus (replay does not keep order: resume uses the audit table)',
       eventPattern: { source: [EVENT_SOURCE] },
       retention: Duration.days(retentionDays),
     });
+    // Without a key CDK writes `KmsKeyIdentifier: ""`, which some regions refuse at deploy: drop it
+    // (the archive then uses an AWS-owned key, as when the property is absent).
+    (this.archive.node.defaultChild as events.CfnArchive).addPropertyDeletionOverride('KmsKeyIdentifier');
 
     const dlqName: QueueName = 'busTargetDlq';
     this.targetDeadLetterQueue = createTopologyQueues(this, [dlqName])[dlqName];

@@ -1,11 +1,12 @@
 /**
  * Dashboard and alarms for the whole path: outbox → publisher → bus → queues → functions →
- * WebSocket / webhooks / audit. Alarms: every dead-letter queue holding a message, the publisher
- * falling behind its stream (iterator age), each function's error rate, the webhook failure rate
- * (custom EMF metrics, names from src/core/metricNames.ts). Optionally an encrypted SNS topic
- * with an e-mail subscription receives every alarm.
+ * WebSocket / webhooks / audit. Alarms: every dead-letter queue holding a message, every work
+ * queue's oldest message growing old, the publisher falling behind its stream (iterator age), each
+ * function's error rate, throttled functions, WebSocket integration errors, bus rules failing to
+ * deliver, the webhook failure rate (custom EMF metrics, names from src/core/metricNames.ts).
+ * Every alarm notifies an encrypted SNS topic (always created; an e-mail subscription is optional).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -24,6 +25,7 @@ import {
   METRIC_SERVICE_DIMENSION,
   METRICS_NAMESPACE,
 } from '../src/core/metricNames.js';
+import { stackScopedName } from './naming.js';
 import { deadLetterQueueNames } from './topologyQueues.js';
 
 export interface MonitoringThresholds {
@@ -33,6 +35,12 @@ export interface MonitoringThresholds {
   readonly errorRatePercent?: number;
   /** Failed webhook attempts per attempt, in percent. @default 25 */
   readonly webhookFailureRatePercent?: number;
+  /** Age of a work queue's oldest message that raises its alarm. @default 900 seconds */
+  readonly queueAgeSeconds?: number;
+  /** Per-queue age thresholds (a queue whose messages wait for scheduled retries needs more). */
+  readonly queueAgeSecondsByQueue?: Partial<Record<QueueName, number>>;
+  /** WebSocket integration errors per 5 minutes that raise the alarm. @default 5 */
+  readonly webSocketIntegrationErrors?: number;
 }
 
 export interface MonitoringProps {
@@ -43,12 +51,10 @@ export interface MonitoringProps {
   readonly eventBus?: events.IEventBus;
   readonly rules?: Partial<Record<RuleName, events.IRule>>;
   readonly webSocketStage?: apigwv2.IWebSocketStage;
-  /** Prefix of the dashboard and alarm names. @default 'outbox-relay' */
+  /** Leading part of the dashboard and alarm names, before the stack name. @default none */
   readonly namePrefix?: string;
-  /** Subscribe this address to the alarm topic (creates the topic). @default no subscription */
+  /** Subscribe this address to the alarm topic. @default no subscription (subscribe later, e.g. a pager) */
   readonly alarmEmail?: string;
-  /** Create the SNS alarm topic even without an e-mail address. @default true when alarmEmail is set */
-  readonly createAlarmTopic?: boolean;
   /** @default see MonitoringThresholds */
   readonly thresholds?: MonitoringThresholds;
   /** Removal policy of the alarm topic's key. @default RemovalPolicy.RETAIN */
@@ -76,22 +82,30 @@ export class Monitoring extends Construct {
   readonly errorRateAlarms: Partial<Record<FunctionName, cloudwatch.Alarm>> = {};
   readonly iteratorAgeAlarm?: cloudwatch.Alarm;
   readonly webhookFailureRateAlarm?: cloudwatch.Alarm;
-  readonly alarmTopic?: sns.Topic;
+  /** Alarm per work queue (a queue a function consumes): its oldest message is too old. */
+  readonly queueAgeAlarms: Partial<Record<QueueName, cloudwatch.Alarm>> = {};
+  throttleAlarm?: cloudwatch.Alarm;
+  webSocketIntegrationErrorAlarm?: cloudwatch.Alarm;
+  readonly ruleFailureAlarms: Partial<Record<RuleName, cloudwatch.Alarm>> = {};
+  /** Every alarm's action (and OK action). Subscribe to it: e-mail, chat, pager. */
+  readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const prefix = props.namePrefix ?? 'outbox-relay';
+    const stackName = Stack.of(this).stackName;
+    const scoped = (suffix: string) => stackScopedName(stackName, suffix, { prefix: props.namePrefix });
     const thresholds = {
       iteratorAgeSeconds: 300,
       errorRatePercent: 5,
       webhookFailureRatePercent: 25,
+      queueAgeSeconds: 900,
+      webSocketIntegrationErrors: 5,
       ...props.thresholds,
     };
     const functions = Object.entries(props.functions) as [FunctionName, lambda.IFunction][];
 
-    if (props.createAlarmTopic ?? props.alarmEmail !== undefined) {
-      this.alarmTopic = this.createAlarmTopic(props);
-    }
+    // Always created, so every alarm has an action: an alarm nobody is told about is a log line.
+    this.alarmTopic = this.createAlarmTopic(props);
 
     // Dead-letter queues: one message is already a failure somebody must look at.
     const dlqs = deadLetterQueueNames().flatMap((name) => {
@@ -100,7 +114,7 @@ export class Monitoring extends Construct {
     });
     for (const [name, queue] of dlqs) {
       this.deadLetterAlarms[name] = this.addAlarm(`${name}Depth`, {
-        alarmName: `${prefix}-${name}-not-empty`,
+        alarmName: scoped(`${name}-not-empty`),
         alarmDescription: `Dead-letter queue ${name} holds messages: see docs/operations.md (a DLQ alarm fired)`,
         metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: ONE_MINUTE }),
         threshold: 0,
@@ -113,7 +127,7 @@ export class Monitoring extends Construct {
     const publisher = props.functions.publisher;
     if (publisher) {
       this.iteratorAgeAlarm = this.addAlarm('PublisherIteratorAge', {
-        alarmName: `${prefix}-publisher-iterator-age`,
+        alarmName: scoped('publisher-iterator-age'),
         alarmDescription: `The publisher is more than ${thresholds.iteratorAgeSeconds} s behind the outbox stream`,
         metric: publisher.metric('IteratorAge', { statistic: 'Maximum', period: ONE_MINUTE }),
         threshold: thresholds.iteratorAgeSeconds * 1000,
@@ -135,7 +149,7 @@ export class Monitoring extends Construct {
         period: FIVE_MINUTES,
       });
       this.errorRateAlarms[name] = this.addAlarm(`${name}ErrorRate`, {
-        alarmName: `${prefix}-${name}-error-rate`,
+        alarmName: scoped(`${name}-error-rate`),
         alarmDescription: `Function ${name}: more than ${thresholds.errorRatePercent} % of invocations failed`,
         metric: rate,
         threshold: thresholds.errorRatePercent,
@@ -157,7 +171,7 @@ export class Monitoring extends Construct {
     });
     if (props.functions.webhookDelivery) {
       this.webhookFailureRateAlarm = this.addAlarm('WebhookFailureRate', {
-        alarmName: `${prefix}-webhook-failure-rate`,
+        alarmName: scoped('webhook-failure-rate'),
         alarmDescription: `More than ${thresholds.webhookFailureRatePercent} % of webhook attempts failed`,
         metric: webhookFailureRate,
         threshold: thresholds.webhookFailureRatePercent,
@@ -168,8 +182,10 @@ export class Monitoring extends Construct {
       });
     }
 
+    this.addQueueAndDeliveryAlarms(props, scoped, thresholds, functions, new Set(dlqs.map(([n]) => n)));
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${prefix}-pipeline`,
+      dashboardName: scoped('pipeline'),
       defaultInterval: Duration.hours(3),
     });
     this.addWidgets(props, functions, dlqs, webhookFailureRate);
@@ -177,12 +193,102 @@ export class Monitoring extends Construct {
 
   private addAlarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, props);
-    if (this.alarmTopic) {
-      alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic));
-      alarm.addOkAction(new actions.SnsAction(this.alarmTopic));
-    }
+    alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+    alarm.addOkAction(new actions.SnsAction(this.alarmTopic));
     this.alarms.push(alarm);
     return alarm;
+  }
+
+  /** Work-queue age, throttles, WebSocket integration errors, bus rules failing to deliver. */
+  private addQueueAndDeliveryAlarms(
+    props: MonitoringProps,
+    scopedName: (suffix: string) => string,
+    thresholds: Required<Pick<MonitoringThresholds, 'queueAgeSeconds' | 'webSocketIntegrationErrors'>>,
+    functions: readonly (readonly [FunctionName, lambda.IFunction])[],
+    dlqNames: ReadonlySet<QueueName>,
+  ): void {
+    // A work queue's oldest message growing old means its consumer is stuck or too slow, long
+    // before the message would expire.
+    for (const [queueName, queue] of Object.entries(props.queues) as [QueueName, sqs.IQueue][]) {
+      if (dlqNames.has(queueName)) continue;
+      const seconds = props.thresholds?.queueAgeSecondsByQueue?.[queueName] ?? thresholds.queueAgeSeconds;
+      this.queueAgeAlarms[queueName] = this.addAlarm(`${queueName}Age`, {
+        alarmName: scopedName(`${queueName}-oldest-message-age`),
+        alarmDescription: `Queue ${queueName}: a message has waited more than ${seconds} s (consumer stuck, throttled or too slow)`,
+        metric: queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: seconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    // One alarm over every function (a metric-math alarm takes at most 10 metrics).
+    const throttled = functions.slice(0, 10);
+    if (throttled.length > 0) {
+      const usingMetrics = Object.fromEntries(
+        throttled.map(([fnName, fn], index) => [
+          `t${index}`,
+          fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES, label: fnName }),
+        ]),
+      );
+      this.throttleAlarm = this.addAlarm('FunctionThrottles', {
+        alarmName: scopedName('functions-throttled'),
+        alarmDescription: `A function was throttled (${throttled.map(([n]) => n).join(', ')}): the account's concurrency or a reserved limit is exhausted`,
+        metric: new cloudwatch.MathExpression({
+          expression: Object.keys(usingMetrics).join(' + '),
+          usingMetrics,
+          label: 'throttles',
+          period: FIVE_MINUTES,
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    if (props.webSocketStage) {
+      const stage = props.webSocketStage;
+      this.webSocketIntegrationErrorAlarm = this.addAlarm('WebSocketIntegrationErrors', {
+        alarmName: scopedName('websocket-integration-errors'),
+        alarmDescription: `WebSocket routes: more than ${thresholds.webSocketIntegrationErrors} integration errors in 5 minutes (a handler failed or timed out)`,
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/ApiGateway',
+          metricName: 'IntegrationError',
+          dimensionsMap: { ApiId: stage.api.apiId, Stage: stage.stageName },
+          statistic: 'Sum',
+          period: FIVE_MINUTES,
+        }),
+        threshold: thresholds.webSocketIntegrationErrors,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    if (props.eventBus && props.rules) {
+      for (const [ruleName, rule] of Object.entries(props.rules) as [RuleName, events.IRule][]) {
+        this.ruleFailureAlarms[ruleName] = this.addAlarm(`${ruleName}RuleFailedInvocations`, {
+          alarmName: scopedName(`${ruleName}-rule-failed-invocations`),
+          alarmDescription: `Bus rule ${ruleName} could not deliver to its queue (retried, then sent to busTargetDlq)`,
+          metric: new cloudwatch.Metric({
+            namespace: 'AWS/Events',
+            metricName: 'FailedInvocations',
+            dimensionsMap: { EventBusName: props.eventBus.eventBusName, RuleName: rule.ruleName },
+            statistic: 'Sum',
+            period: FIVE_MINUTES,
+          }),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      }
+    }
   }
 
   private createAlarmTopic(props: MonitoringProps): sns.Topic {

@@ -16,6 +16,7 @@ import { AuditLog } from './AuditLog.js';
 import { CONFIG_ENV, type OutboxRelayConfig, type OutboxRelayOptions, resolveConfig } from './config.js';
 import { EventBus } from './EventBus.js';
 import { Monitoring } from './Monitoring.js';
+import { scheduledRetrySpanSeconds } from './nag/invariants.js';
 import { OutboxPublisher } from './OutboxPublisher.js';
 import { OutboxTable } from './OutboxTable.js';
 import { Quarantine } from './Quarantine.js';
@@ -64,6 +65,7 @@ export class OutboxRelayStack extends Stack {
       tracing: config.tracing,
     };
     const batch = config.batchSizes;
+    const concurrency = config.maxConcurrency;
 
     this.outbox = new OutboxTable(this, 'Outbox', { removalPolicy, trackedTables: config.trackedTables });
     this.quarantine = new Quarantine(this, 'Quarantine', { removalPolicy });
@@ -73,6 +75,7 @@ export class OutboxRelayStack extends Stack {
       removalPolicy,
       functionSettings,
       ...(batch.audit !== undefined ? { batchSize: batch.audit } : {}),
+      ...(concurrency.audit !== undefined ? { maxConcurrency: concurrency.audit } : {}),
     });
     this.webSocket = new WebSocketApi(this, 'WebSocket', {
       auditTable: this.auditLog.table,
@@ -89,7 +92,11 @@ export class OutboxRelayStack extends Stack {
       allowedOrigins: config.allowedOrigins,
       fanout: config.fanout,
       ...(batch.fanout !== undefined ? { fanoutBatchSize: batch.fanout } : {}),
+      ...(concurrency.fanout !== undefined ? { fanoutMaxConcurrency: concurrency.fanout } : {}),
+      connectReservedConcurrency: config.connectReservedConcurrency,
       resumeLimit: config.resumeLimit,
+      maxTokenLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
+      maxSubscriptionsPerConnection: config.quotas.subscriptionsPerConnection,
       removalPolicy,
       functionSettings,
       accessLogRetention: config.logRetentionDays as logs.RetentionDays,
@@ -100,12 +107,22 @@ export class OutboxRelayStack extends Stack {
       quarantineTable,
       retrySchedule: config.webhookRetrySchedule,
       circuit: config.webhookCircuit,
+      allowedPorts: config.webhookAllowedPorts,
       removalPolicy,
       functionSettings,
       batchSizes: {
         ...(batch.webhookDispatcher !== undefined ? { webhookDispatcher: batch.webhookDispatcher } : {}),
         ...(batch.webhookDelivery !== undefined ? { webhookDelivery: batch.webhookDelivery } : {}),
       },
+      maxConcurrency: {
+        ...(concurrency.webhookDispatcher !== undefined
+          ? { webhookDispatcher: concurrency.webhookDispatcher }
+          : {}),
+        ...(concurrency.webhookDelivery !== undefined
+          ? { webhookDelivery: concurrency.webhookDelivery }
+          : {}),
+      },
+      deliveryRetentionDays: config.webhookDeliveryRetentionDays,
     });
     this.eventBus = new EventBus(this, 'EventBus', {
       namePrefix: config.namePrefix,
@@ -159,6 +176,15 @@ export class OutboxRelayStack extends Stack {
       webSocketStage: this.webSocket.stage,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
       removalPolicy,
+      thresholds: {
+        // Messages legitimately wait there for their scheduled retries.
+        queueAgeSecondsByQueue: {
+          webhookDeliveryQueue: scheduledRetrySpanSeconds(
+            config.webhookRetrySchedule,
+            topology.queues.webhookDeliveryQueue.visibilityTimeoutSeconds,
+          ),
+        },
+      },
     });
 
     this.addOutputs();
@@ -219,8 +245,6 @@ export class OutboxRelayStack extends Stack {
       );
     }
     output(EXTRA_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
-    if (this.monitoring.alarmTopic) {
-      output(EXTRA_OUTPUTS.alarmTopicArn, this.monitoring.alarmTopic.topicArn, 'SNS topic of every alarm');
-    }
+    output(EXTRA_OUTPUTS.alarmTopicArn, this.monitoring.alarmTopic.topicArn, 'SNS topic of every alarm');
   }
 }

@@ -2,8 +2,10 @@
  * One Lambda function as `topology.functions[name]` describes it: Node 22 on arm64, bundled with
  * esbuild from the topology's entry, its own log group (with retention) and role (no managed
  * policies: it may write to its own log group only), and exactly the environment variables and
- * grants its topology entry lists: tables (read/write/readWrite), queues (send/consume),
- * `PutEvents` on the bus, `execute-api:ManageConnections` on this API's stage.
+ * grants its topology entry lists: tables (read/write/readWrite, never `Scan`), queues
+ * (send/consume), `PutEvents` on the bus, `execute-api:ManageConnections` on this API's stage for
+ * the `@connections` methods the handlers call. Reserved concurrency where the topology (or the
+ * stack's options) set it.
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,7 @@ import {
   topology,
 } from '../src/contract/topology.js';
 import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
+import { grantManageConnections, grantTable, MANAGEMENT_API_METHODS } from './grants.js';
 import { acknowledge, nagArnToken, nagRefToken } from './nagSuppressions.js';
 
 /** Repository root: topology entries are relative to it. */
@@ -56,6 +59,8 @@ export interface TopologyFunctionProps extends FunctionSettings {
   readonly resources: TopologyResources;
   /** Extra environment variables (configuration), on top of the topology's. @default none */
   readonly environment?: Record<string, string>;
+  /** Reserved concurrent executions; 0 = none. @default the topology's `reservedConcurrency` (none if unset) */
+  readonly reservedConcurrency?: number;
 }
 
 /** Bundle as ESM for Node 22; `require` shim for CommonJS dependencies; the runtime provides SDK v3. */
@@ -83,6 +88,7 @@ export class TopologyFunction extends Construct {
     const def: FunctionDef = topology.functions[props.name];
     this.definition = def;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const reservedConcurrency = props.reservedConcurrency ?? def.reservedConcurrency ?? 0;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -118,6 +124,7 @@ export class TopologyFunction extends Construct {
       depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
       bundling: BUNDLING,
       environment,
+      ...(reservedConcurrency > 0 ? { reservedConcurrentExecutions: reservedConcurrency } : {}),
     });
 
     this.applyTopology(props.name, def, props.resources);
@@ -132,15 +139,10 @@ export class TopologyFunction extends Construct {
       if (!table)
         throw new Error(`Function ${name} needs table ${tableName}, which its construct did not provide`);
       fn.addEnvironment(topology.tables[tableName as TableName].env, table.tableName);
-      if (access === 'read') table.grantReadData(fn);
-      else if (access === 'write') table.grantWriteData(fn);
-      else table.grantReadWriteData(fn);
-      if ((topology.tables[tableName as TableName] as TableDef).indexes?.length && table.node.defaultChild) {
+      const hasIndexes = ((topology.tables[tableName as TableName] as TableDef).indexes?.length ?? 0) > 0;
+      grantTable(fn, table, access, { hasIndexes });
+      if (hasIndexes && access !== 'write' && table.node.defaultChild) {
         acknowledge(this.role, `AwsSolutions-IAM5[Resource::${nagArnToken(table)}/index/*]`, 'tableIndexes');
-      }
-      if (table.encryptionKey && access !== 'read') {
-        acknowledge(this.role, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'kmsTableKey');
-        acknowledge(this.role, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'kmsTableKey');
       }
     }
     for (const { queue: queueName, access } of def.queues) {
@@ -160,13 +162,15 @@ export class TopologyFunction extends Construct {
       const stage = resources.webSocketStage;
       if (!stage) throw new Error(`Function ${name} manages connections but no WebSocket stage was provided`);
       fn.addEnvironment(topology.webSocket.managementEndpointEnv, stage.callbackUrl);
-      // Scoped to this API and stage: arn:...:execute-api:{region}:{account}:{apiId}/{stage}/*/@connections/*
-      stage.grantManagementApiAccess(fn);
-      acknowledge(
-        this.role,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${nagRefToken(stage.api)}/${stage.stageName}/*/@connections/*]`,
-        'manageConnections',
-      );
+      // Scoped to this API, stage and the methods used: {apiId}/{stage}/{POST|DELETE}/@connections/*
+      grantManageConnections(fn, stage);
+      for (const method of MANAGEMENT_API_METHODS) {
+        acknowledge(
+          this.role,
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${nagRefToken(stage.api)}/${stage.stageName}/${method}/@connections/*]`,
+          'manageConnections',
+        );
+      }
     }
   }
 }

@@ -5,7 +5,7 @@
  * settings; the fan-out queue, its DLQ and the fan-out function. `execute-api:ManageConnections`
  * is granted on this API's stage only, to the functions whose topology entry asks for it.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -19,10 +19,17 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionName, topology } from '../src/contract/topology.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD } from '../src/core/fanoutSettings.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/core/quotas.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/core/token.js';
 import { CONFIG_ENV } from './config.js';
-import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
+import {
+  addQueueMapping,
+  consumedQueueVisibilitySeconds,
+  type MappingOverrides,
+  queueMappingOf,
+} from './eventSourceMappings.js';
 import { acknowledge } from './nagSuppressions.js';
-import { constructId } from './naming.js';
+import { constructId, stackScopedName } from './naming.js';
 import { type FunctionSettings, TopologyFunction, type TopologyResources } from './TopologyFunction.js';
 import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
@@ -35,7 +42,7 @@ export type WebSocketAuth =
 export interface WebSocketApiProps {
   /** The audit table: resume reads it, fan-out records its summary in it. */
   readonly auditTable: dynamodb.ITable;
-  /** Prefix of the API's name. @default 'outbox-relay' */
+  /** Leading part of the API's name, before the stack name. @default none: `<stack>-websocket` */
   readonly namePrefix?: string;
   /** Token verification. @default { mode: 'hs256' } with a generated secret in Secrets Manager */
   readonly auth?: WebSocketAuth;
@@ -50,8 +57,19 @@ export interface WebSocketApiProps {
   };
   /** Fan-out messages per batch. @default the topology's */
   readonly fanoutBatchSize?: number;
+  /** Fan-out batches at once at most. @default the topology's */
+  readonly fanoutMaxConcurrency?: number;
+  /**
+   * Concurrency reserved for the authorizer and the `$connect` function each, so a burst elsewhere
+   * cannot throttle new connections; 0 reserves none. @default the topology's
+   */
+  readonly connectReservedConcurrency?: number;
   /** More missed events than this on resume → `refresh`. @default 1000 */
   readonly resumeLimit?: number;
+  /** Longest token lifetime (`exp - iat`) accepted on `$connect`. @default 86400 (24 h) */
+  readonly maxTokenLifetimeSeconds?: number;
+  /** Channels one connection may be subscribed to at once. @default 100 */
+  readonly maxSubscriptionsPerConnection?: number;
   /** @default RemovalPolicy.RETAIN for the connections table and log groups */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
@@ -92,6 +110,13 @@ const WS_FUNCTIONS = [
 ] as const satisfies readonly FunctionName[];
 type WebSocketFunctionName = (typeof WS_FUNCTIONS)[number];
 
+/** The function behind `$connect` (with the authorizer, the path every new connection takes). */
+function connectRouteFunction(): FunctionName {
+  const route = topology.webSocket.routes.find((r) => r.routeKey === '$connect');
+  if (!route) throw new Error('topology.webSocket.routes has no $connect route');
+  return route.function;
+}
+
 export class WebSocketApi extends Construct {
   readonly api: apigwv2.WebSocketApi;
   readonly stage: apigwv2.WebSocketStage;
@@ -117,12 +142,22 @@ export class WebSocketApi extends Construct {
     };
 
     this.connectionsTable = createTopologyTable(this, 'ConnectionsTable', 'connections', { removalPolicy });
-    const queues = createTopologyQueues(this, ['fanoutQueue', 'fanoutDlq']);
+    const fanoutMapping = queueMappingOf('fanout');
+    const fanoutOverrides: MappingOverrides = {
+      batchingWindowSeconds: fanout.batchingWindowSeconds,
+      ...(props.fanoutBatchSize !== undefined ? { batchSize: props.fanoutBatchSize } : {}),
+      ...(props.fanoutMaxConcurrency !== undefined ? { maxConcurrency: props.fanoutMaxConcurrency } : {}),
+    };
+    const queues = createTopologyQueues(this, ['fanoutQueue', 'fanoutDlq'], {
+      fanoutQueue: {
+        visibilityTimeoutSeconds: consumedQueueVisibilitySeconds(fanoutMapping, fanoutOverrides),
+      },
+    });
     this.fanoutQueue = queues.fanoutQueue;
     this.fanoutDeadLetterQueue = queues.fanoutDlq;
 
     this.api = new apigwv2.WebSocketApi(this, 'Api', {
-      apiName: `${props.namePrefix ?? 'outbox-relay'}-websocket`,
+      apiName: stackScopedName(Stack.of(this).stackName, 'websocket', { prefix: props.namePrefix }),
       description: 'outbox-relay: live events for authenticated clients',
       routeSelectionExpression: topology.webSocket.routeSelectionExpression,
     });
@@ -143,7 +178,13 @@ export class WebSocketApi extends Construct {
         destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
         format: ACCESS_LOG_FORMAT,
       },
+      // Per-route metrics (which route errs or is slow).
+      detailedMetricsEnabled: true,
     });
+    // Execution logs of errors only (integration and authorizer failures); no request bodies.
+    const cfnStage = this.stage.node.defaultChild as apigwv2.CfnStage;
+    cfnStage.addPropertyOverride('DefaultRouteSettings.LoggingLevel', 'ERROR');
+    cfnStage.addPropertyOverride('DefaultRouteSettings.DataTraceEnabled', false);
     if (props.createAccountLogRole ?? true) this.addAccountLogRole();
 
     const resources: TopologyResources = {
@@ -152,8 +193,17 @@ export class WebSocketApi extends Construct {
       webSocketStage: this.stage,
     };
     const settings = { ...props.functionSettings };
+    const connectPath = new Set<FunctionName>([topology.webSocket.authorizer, connectRouteFunction()]);
     const make = (name: WebSocketFunctionName, environment: Record<string, string> = {}) =>
-      new TopologyFunction(this, constructId(name), { name, ...settings, resources, environment });
+      new TopologyFunction(this, constructId(name), {
+        name,
+        ...settings,
+        resources,
+        environment,
+        ...(connectPath.has(name) && props.connectReservedConcurrency !== undefined
+          ? { reservedConcurrency: props.connectReservedConcurrency }
+          : {}),
+      });
 
     let authEnvironment: Record<string, string>;
     if (auth.mode === 'hs256') {
@@ -173,12 +223,21 @@ export class WebSocketApi extends Construct {
     }
     const allowedOrigins = (props.allowedOrigins ?? []).join(',');
     const handlers: Record<WebSocketFunctionName, TopologyFunction> = {
-      wsAuthorizer: make('wsAuthorizer', { ...authEnvironment, [CONFIG_ENV.allowedOrigins]: allowedOrigins }),
+      wsAuthorizer: make('wsAuthorizer', {
+        ...authEnvironment,
+        [CONFIG_ENV.allowedOrigins]: allowedOrigins,
+        [CONFIG_ENV.maxTokenLifetimeSeconds]: String(
+          props.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+        ),
+      }),
       wsConnect: make('wsConnect'),
       wsDisconnect: make('wsDisconnect'),
       wsMessage: make('wsMessage', {
         [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? 1000),
         [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
+        [CONFIG_ENV.subscriptionsPerConnection]: String(
+          props.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        ),
       }),
       fanout: make('fanout', {
         [CONFIG_ENV.fanoutCoalesce]: String(fanout.coalesce),
@@ -187,13 +246,17 @@ export class WebSocketApi extends Construct {
       }),
     };
     this.handlers = handlers;
+    if (props.connectReservedConcurrency === 0) {
+      for (const name of connectPath) {
+        const handler = handlers[name as WebSocketFunctionName];
+        if (handler)
+          acknowledge(handler.function, 'OutboxRelay-ConnectReservedConcurrency', 'connectConcurrencyOff');
+      }
+    }
     // Only the authorizer reads the signing secret.
     this.jwtSecret?.grantRead(handlers.wsAuthorizer.function);
 
-    addQueueMapping(handlers.fanout.function, this.fanoutQueue, queueMappingOf('fanout'), {
-      batchingWindowSeconds: fanout.batchingWindowSeconds,
-      ...(props.fanoutBatchSize !== undefined ? { batchSize: props.fanoutBatchSize } : {}),
-    });
+    addQueueMapping(handlers.fanout.function, this.fanoutQueue, fanoutMapping, fanoutOverrides);
 
     const authorizer = new WebSocketLambdaAuthorizer('TokenAuthorizer', handlers.wsAuthorizer.function, {
       identitySource: ['route.request.querystring.token'],

@@ -10,10 +10,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_WEBHOOK_PORTS } from '../src/core/addressPolicy.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../src/core/retrySchedule.js';
 import { type CircuitPolicy, RECOMMENDED_CIRCUIT_POLICY } from '../src/core/webhookCircuit.js';
 import { CONFIG_ENV } from './config.js';
-import { addQueueMapping, queueMappingOf } from './eventSourceMappings.js';
+import {
+  addQueueMapping,
+  consumedQueueVisibilitySeconds,
+  type MappingOverrides,
+  queueMappingOf,
+} from './eventSourceMappings.js';
 import { type FunctionSettings, TopologyFunction, type TopologyResources } from './TopologyFunction.js';
 import { createTopologyQueues } from './topologyQueues.js';
 import { createTopologyTable } from './topologyTables.js';
@@ -27,12 +33,18 @@ export interface WebhooksProps {
   readonly retrySchedule?: readonly number[];
   /** Per-endpoint circuit breaker. @default 5 consecutive failures open it for 30 s (doubling, ≤ 15 min) */
   readonly circuit?: CircuitPolicy;
+  /** Ports webhook URLs may use. @default [443] */
+  readonly allowedPorts?: readonly number[];
   /** @default RemovalPolicy.RETAIN for the endpoints table and its key */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
   readonly functionSettings?: FunctionSettings;
   /** Per-mapping batch sizes. @default the topology's */
   readonly batchSizes?: { readonly webhookDispatcher?: number; readonly webhookDelivery?: number };
+  /** Per-mapping maximum concurrency. @default the topology's */
+  readonly maxConcurrency?: { readonly webhookDispatcher?: number; readonly webhookDelivery?: number };
+  /** Days the delivery queue keeps a message (the retry schedule must fit). @default the topology's */
+  readonly deliveryRetentionDays?: number;
 }
 
 export class Webhooks extends Construct {
@@ -60,12 +72,35 @@ export class Webhooks extends Construct {
       removalPolicy,
       encryptionKey: this.endpointsKey,
     });
-    const queues = createTopologyQueues(this, [
-      'webhookDispatchQueue',
-      'webhookDispatchDlq',
-      'webhookDeliveryQueue',
-      'webhookDlq',
-    ]);
+    const batch = props.batchSizes ?? {};
+    const concurrency = props.maxConcurrency ?? {};
+    const mappingOverrides = (fn: 'webhookDispatcher' | 'webhookDelivery'): MappingOverrides => ({
+      ...(batch[fn] !== undefined ? { batchSize: batch[fn] } : {}),
+      ...(concurrency[fn] !== undefined ? { maxConcurrency: concurrency[fn] } : {}),
+    });
+    const dispatchMapping = queueMappingOf('webhookDispatcher');
+    const deliveryMapping = queueMappingOf('webhookDelivery');
+    const queues = createTopologyQueues(
+      this,
+      ['webhookDispatchQueue', 'webhookDispatchDlq', 'webhookDeliveryQueue', 'webhookDlq'],
+      {
+        webhookDispatchQueue: {
+          visibilityTimeoutSeconds: consumedQueueVisibilitySeconds(
+            dispatchMapping,
+            mappingOverrides('webhookDispatcher'),
+          ),
+        },
+        webhookDeliveryQueue: {
+          visibilityTimeoutSeconds: consumedQueueVisibilitySeconds(
+            deliveryMapping,
+            mappingOverrides('webhookDelivery'),
+          ),
+          ...(props.deliveryRetentionDays !== undefined
+            ? { retentionDays: props.deliveryRetentionDays }
+            : {}),
+        },
+      },
+    );
     this.dispatchQueue = queues.webhookDispatchQueue;
     this.dispatchDeadLetterQueue = queues.webhookDispatchDlq;
     this.deliveryQueue = queues.webhookDeliveryQueue;
@@ -93,17 +128,23 @@ export class Webhooks extends Construct {
         [CONFIG_ENV.webhookRetrySchedule]: (props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS).join(','),
         [CONFIG_ENV.webhookCircuitFailures]: String(circuit.openAfterFailures),
         [CONFIG_ENV.webhookCircuitCooldownSeconds]: String(circuit.cooldownSeconds),
+        [CONFIG_ENV.webhookAllowedPorts]: (props.allowedPorts ?? DEFAULT_WEBHOOK_PORTS).join(','),
       },
     });
     this.dispatcherFunction = this.dispatcher.function;
     this.deliveryFunction = this.delivery.function;
 
-    const batch = props.batchSizes ?? {};
-    addQueueMapping(this.dispatcherFunction, this.dispatchQueue, queueMappingOf('webhookDispatcher'), {
-      ...(batch.webhookDispatcher !== undefined ? { batchSize: batch.webhookDispatcher } : {}),
-    });
-    addQueueMapping(this.deliveryFunction, this.deliveryQueue, queueMappingOf('webhookDelivery'), {
-      ...(batch.webhookDelivery !== undefined ? { batchSize: batch.webhookDelivery } : {}),
-    });
+    addQueueMapping(
+      this.dispatcherFunction,
+      this.dispatchQueue,
+      dispatchMapping,
+      mappingOverrides('webhookDispatcher'),
+    );
+    addQueueMapping(
+      this.deliveryFunction,
+      this.deliveryQueue,
+      deliveryMapping,
+      mappingOverrides('webhookDelivery'),
+    );
   }
 }

@@ -6,7 +6,13 @@
  */
 import * as z from 'zod';
 import { topology } from '../src/contract/topology.js';
+import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import {
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
+  QUOTA_ENV,
+} from '../src/core/quotas.js';
 import { RESUME_ENV } from '../src/core/resume.js';
 import {
   DEFAULT_RETRY_SCHEDULE_SECONDS,
@@ -14,6 +20,7 @@ import {
   MAX_RETRY_DELAY_SECONDS,
   RETRY_SCHEDULE_ENV,
 } from '../src/core/retrySchedule.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, MAX_TOKEN_LIFETIME_ENV } from '../src/core/token.js';
 import { trackedTablesSchema } from '../src/core/trackedTables.js';
 import {
   CIRCUIT_COOLDOWN_ENV,
@@ -21,6 +28,11 @@ import {
   MAX_CIRCUIT_COOLDOWN_SECONDS,
   RECOMMENDED_CIRCUIT_POLICY,
 } from '../src/core/webhookCircuit.js';
+import {
+  requiredRetentionSeconds,
+  SQS_MAX_CONCURRENCY_RANGE,
+  SQS_MAX_RETENTION_SECONDS,
+} from './nag/invariants.js';
 
 /** Context key of the options object (`cdk.json` → `context.outboxRelay`). */
 export const CONTEXT_KEY = 'outboxRelay';
@@ -41,6 +53,9 @@ const mappingFunctions = [
   ...topology.queueMappings.map((m) => m.function),
 ] as const;
 type MappingFunction = (typeof mappingFunctions)[number];
+const queueMappingFunctions = topology.queueMappings.map((m) => m.function);
+type QueueMappingFunction = (typeof queueMappingFunctions)[number];
+const DAY_SECONDS = 24 * 60 * 60;
 
 const fanoutMapping = topology.queueMappings.find((m) => m.function === 'fanout');
 
@@ -74,6 +89,10 @@ const authSchema = z
     audience: z.string().min(1, { error: 'must not be empty' }).optional(),
     /** JWKS URL; default `<issuer>/.well-known/jwks.json`. */
     jwksUrl: httpsUrl.optional(),
+    /** Longest token lifetime (`exp - iat`) the authorizer accepts (JWT_MAX_LIFETIME_SECONDS). */
+    maxTokenLifetimeSeconds: wholeNumber(60, 30 * 24 * 60 * 60, 'seconds').default(
+      DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    ),
   })
   .strict()
   .superRefine((auth, ctx) => {
@@ -92,15 +111,35 @@ const batchSizesSchema = z
   )
   .strict();
 
+const maxConcurrencySchema = z
+  .object(
+    Object.fromEntries(
+      queueMappingFunctions.map((fn) => [
+        fn,
+        wholeNumber(
+          SQS_MAX_CONCURRENCY_RANGE.min,
+          SQS_MAX_CONCURRENCY_RANGE.max,
+          'concurrent batches; Lambda allows 2-1000',
+        ).optional(),
+      ]),
+    ) as Record<QueueMappingFunction, z.ZodOptional<z.ZodNumber>>,
+  )
+  .strict();
+
+const deliveryQueue = topology.queues.webhookDeliveryQueue;
+
 export const configSchema = z
   .object({
-    /** Prefix of the names the stack sets (bus, archive, API, dashboard, alarms). */
+    /**
+     * Leading part of the names the stack sets (bus, archive, API, dashboard, alarms), before the
+     * stack name: `<prefix>-<stack>-bus`. The stack name alone keeps names unique per account.
+     */
     namePrefix: z
       .string()
       .regex(/^[a-z][a-z0-9-]{1,30}$/, {
         error: 'must be 2-31 lower-case letters, digits or dashes, starting with a letter',
       })
-      .default('outbox-relay'),
+      .optional(),
     /** Retention of every log group (function logs and WebSocket access logs). */
     logRetentionDays: z
       .number({ error: 'must be a number of days' })
@@ -118,6 +157,20 @@ export const configSchema = z
       .default('retain'),
     /** Per-mapping batch size overrides (key = topology function name); default: the topology's. */
     batchSizes: batchSizesSchema.default({}),
+    /** Per-SQS-mapping maximum concurrency (key = topology function name); default: the topology's. */
+    maxConcurrency: maxConcurrencySchema.default({}),
+    /**
+     * Concurrency reserved for each function of the `$connect` path (authorizer and connect), so a
+     * burst elsewhere cannot throttle new connections; 0 reserves none (the rule is then
+     * acknowledged with that reason).
+     */
+    connectReservedConcurrency: wholeNumber(0, 1000, 'concurrent executions; 0 = none').default(
+      topology.functions.wsAuthorizer.reservedConcurrency,
+    ),
+    /** Days the webhook delivery queue keeps a message: the whole retry schedule must fit. */
+    webhookDeliveryRetentionDays: wholeNumber(1, SQS_MAX_RETENTION_SECONDS / DAY_SECONDS, 'days').default(
+      deliveryQueue.retentionDays,
+    ),
     /** Seconds before attempt 1, 2, ...: the first is 0 (immediately). Sets WEBHOOK_RETRY_SCHEDULE. */
     webhookRetrySchedule: z
       .array(retryDelay, { error: 'must be a list of seconds' })
@@ -125,6 +178,12 @@ export const configSchema = z
       .max(MAX_ATTEMPTS_LIMIT, { error: `must list at most ${MAX_ATTEMPTS_LIMIT} attempts` })
       .refine((s) => s[0] === 0, { error: 'must start with 0: the first attempt is immediate' })
       .default([...DEFAULT_RETRY_SCHEDULE_SECONDS]),
+    /** Ports webhook URLs may use (WEBHOOK_ALLOWED_PORTS); the offline runtime reaches its loopback receivers on any port. */
+    webhookAllowedPorts: z
+      .array(wholeNumber(1, 65_535, 'a TCP port'), { error: 'must be a list of ports' })
+      .min(1, { error: 'must list at least one port' })
+      .max(20, { error: 'must list at most 20 ports' })
+      .default([...DEFAULT_WEBHOOK_PORTS]),
     /** Per-endpoint circuit breaker of webhook delivery (src/core/webhookCircuit.ts); openAfterFailures 0 = off. */
     webhookCircuit: z
       .object({
@@ -161,6 +220,18 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Per-connection limits, each refused with a documented error code (src/core/quotas.ts). */
+    quotas: z
+      .object({
+        /** Channels one connection may be subscribed to at once (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION). */
+        subscriptionsPerConnection: wholeNumber(
+          1,
+          MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
+          'channels',
+        ).default(DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION),
+      })
+      .strict()
+      .prefault({}),
     /** More missed events than this on resume → `refresh` (RESUME_MAX_EVENTS). */
     resumeLimit: wholeNumber(1, 100_000, 'events').default(1000),
     /**
@@ -173,6 +244,18 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const retentionSeconds = config.webhookDeliveryRetentionDays * DAY_SECONDS;
+    const needed = requiredRetentionSeconds(
+      config.webhookRetrySchedule,
+      deliveryQueue.visibilityTimeoutSeconds,
+    );
+    if (needed > retentionSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhookDeliveryRetentionDays'],
+        message: `(${config.webhookDeliveryRetentionDays}) is shorter than the worst case of webhookRetrySchedule (${config.webhookRetrySchedule.length} attempts: ${Math.ceil(needed / DAY_SECONDS)} days with margin); SQS would delete retried messages before they reach the DLQ. Raise it or list fewer attempts`,
+      });
+    }
     const fanoutBatch = config.batchSizes.fanout ?? fanoutMapping?.batchSize ?? 10;
     if (fanoutBatch > SQS_UNWINDOWED_MAX_BATCH_SIZE && config.fanout.batchingWindowSeconds < 1) {
       ctx.addIssue({
@@ -254,6 +337,7 @@ const OPTION_PATHS = [
   'archiveRetentionDays',
   'removalPolicy',
   'webhookRetrySchedule',
+  'webhookAllowedPorts',
   'webhookCircuit',
   'webhookCircuit.openAfterFailures',
   'webhookCircuit.cooldownSeconds',
@@ -262,6 +346,7 @@ const OPTION_PATHS = [
   'auth.issuer',
   'auth.audience',
   'auth.jwksUrl',
+  'auth.maxTokenLifetimeSeconds',
   'allowedOrigins',
   'trackedTables',
   'alarmEmail',
@@ -271,10 +356,16 @@ const OPTION_PATHS = [
   'fanout.chunkThreshold',
   'fanout.batchingWindowSeconds',
   'resumeLimit',
+  'quotas',
+  'quotas.subscriptionsPerConnection',
   'tracing',
   'apiGatewayAccountRole',
   'batchSizes',
   ...mappingFunctions.map((fn) => `batchSizes.${fn}`),
+  'maxConcurrency',
+  ...queueMappingFunctions.map((fn) => `maxConcurrency.${fn}`),
+  'connectReservedConcurrency',
+  'webhookDeliveryRetentionDays',
 ] as const;
 
 /**
@@ -292,7 +383,7 @@ export function optionsFromContext(read: ContextReader): Record<string, unknown>
     if (raw !== undefined) setPath(options, path.split('.'), coerceContextValue(raw));
   }
   // A single value where a list is expected (`-c outboxRelay.allowedOrigins=https://a.example`).
-  for (const key of ['webhookRetrySchedule', 'allowedOrigins'] as const) {
+  for (const key of ['webhookRetrySchedule', 'allowedOrigins', 'webhookAllowedPorts'] as const) {
     const value = options[key];
     if (value !== undefined && !Array.isArray(value) && read(`${CONTEXT_KEY}.${key}`) !== undefined)
       options[key] = [value];
@@ -339,4 +430,7 @@ export const CONFIG_ENV = {
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
   jwksUrl: 'JWT_JWKS_URL',
+  maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_ENV,
+  subscriptionsPerConnection: QUOTA_ENV.subscriptionsPerConnection,
+  webhookAllowedPorts: WEBHOOK_ALLOWED_PORTS_ENV,
 } as const;

@@ -11,26 +11,43 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { type QueueMappingDef, type StreamMappingDef, topology } from '../src/contract/topology.js';
 import { SQS_UNWINDOWED_MAX_BATCH_SIZE } from './config.js';
+import { requiredVisibilitySeconds } from './nag/invariants.js';
 
 export interface MappingOverrides {
   /** @default the topology's batch size */
   readonly batchSize?: number;
   /** @default the topology's batching window */
   readonly batchingWindowSeconds?: number;
+  /** @default the topology's maximum concurrency */
+  readonly maxConcurrency?: number;
 }
 
 /** The settings an SQS mapping is deployed with. */
 export function deployedQueueMapping(
   def: QueueMappingDef,
   overrides: MappingOverrides = {},
-): { batchSize: number; maxBatchingWindowSeconds: number; maxConcurrency?: number } {
+): { batchSize: number; maxBatchingWindowSeconds: number; maxConcurrency: number } {
   const batchSize = overrides.batchSize ?? def.batchSize;
   const window = overrides.batchingWindowSeconds ?? def.maxBatchingWindowSeconds;
   return {
     batchSize,
     maxBatchingWindowSeconds: batchSize > SQS_UNWINDOWED_MAX_BATCH_SIZE ? Math.max(window, 1) : window,
-    ...(def.maxConcurrency !== undefined ? { maxConcurrency: def.maxConcurrency } : {}),
+    maxConcurrency: overrides.maxConcurrency ?? def.maxConcurrency,
   };
+}
+
+/**
+ * The visibility timeout a consumed queue is deployed with: the topology's, raised when the
+ * deployed batching window needs more (6 x the consumer's timeout + the window).
+ */
+export function consumedQueueVisibilitySeconds(
+  def: QueueMappingDef,
+  overrides: MappingOverrides = {},
+): number {
+  const window = deployedQueueMapping(def, overrides).maxBatchingWindowSeconds;
+  const timeout = topology.functions[def.function as keyof typeof topology.functions].timeoutSeconds;
+  const queue = topology.queues[def.queue as keyof typeof topology.queues];
+  return Math.max(queue.visibilityTimeoutSeconds, requiredVisibilitySeconds(timeout, window));
 }
 
 export function addQueueMapping(
@@ -44,7 +61,7 @@ export function addQueueMapping(
     batchSize: settings.batchSize,
     maxBatchingWindow: Duration.seconds(settings.maxBatchingWindowSeconds),
     reportBatchItemFailures: def.reportBatchItemFailures,
-    ...(settings.maxConcurrency !== undefined ? { maxConcurrency: settings.maxConcurrency } : {}),
+    maxConcurrency: settings.maxConcurrency,
   });
   fn.addEventSource(source);
   return source;
@@ -72,6 +89,13 @@ export function addStreamMapping(
     maxRecordAge: Duration.seconds(def.maxRecordAgeSeconds),
     reportBatchItemFailures: def.reportBatchItemFailures,
     onFailure: new sources.SqsDlq(onFailure),
+    ...(def.filterEventNames
+      ? {
+          filters: [
+            lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.or(...def.filterEventNames) }),
+          ],
+        }
+      : {}),
   });
   fn.addEventSource(source);
   return source;

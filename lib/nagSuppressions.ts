@@ -12,11 +12,9 @@ export const NAG_REASONS = {
   listStreams:
     'dynamodb:ListStreams (added by the DynamoDB stream event source) supports no resource-level permission; every stream read action is scoped to the stream ARN.',
   tableIndexes:
-    "CDK's table grant covers the table's own global secondary indexes (<table>/index/*): the functions query the topology's indexes of this one table.",
+    "The table grant covers the table's own global secondary indexes (<table>/index/*): the functions query the topology's indexes of this one table.",
   manageConnections:
-    'execute-api:ManageConnections is scoped to this API and stage ({api}/live/*/@connections/*); the connection id in the path is only known at run time.',
-  kmsTableKey:
-    "CDK's grant on a table encrypted with our customer-managed key: kms:GenerateDataKey*/ReEncrypt* on that one key ARN only, as DynamoDB needs to encrypt items.",
+    'execute-api:ManageConnections is scoped to this API, stage and method ({api}/live/POST|DELETE/@connections/*); the connection id in the path is only known at run time.',
   nodeRuntime:
     'Node.js 22 is the runtime the project targets and tests (its handlers also run in the offline runtime); the runtime is upgraded deliberately, not by the linter.',
   webSocketRouteAuth:
@@ -25,6 +23,8 @@ export const NAG_REASONS = {
     'The account-level API Gateway logging role uses the AWS-documented managed policy AmazonAPIGatewayPushToCloudWatchLogs: API Gateway itself creates the log groups of every API in the account.',
   jwtSecretRotation:
     'Rotating the HS256 signing secret invalidates every token in circulation; it is rotated deliberately (docs/deploy.md) or replaced by OIDC mode, whose keys the issuer rotates.',
+  connectConcurrencyOff:
+    'connectReservedConcurrency is 0 by configuration (e.g. an account whose concurrency quota leaves nothing to reserve): the $connect path shares the account pool.',
   deadLetterQueue:
     'This queue is itself a dead-letter queue (Lambda on-failure destination or EventBridge target DLQ); its depth raises an alarm, and a DLQ of a DLQ would only move the problem.',
 } as const;

@@ -13,6 +13,11 @@ function queueDef(name: QueueName): QueueDef {
   return topology.queues[name];
 }
 
+/** Deployed settings that differ from the topology's (from the stack's options). */
+export type QueueOverrides = Partial<
+  Record<QueueName, { readonly visibilityTimeoutSeconds?: number; readonly retentionDays?: number }>
+>;
+
 /**
  * Create the named queues in `scope`, dead-letter queues first. A queue's dead-letter queue must
  * be among `names` (each construct owns a queue together with its DLQ).
@@ -20,12 +25,13 @@ function queueDef(name: QueueName): QueueDef {
 export function createTopologyQueues<N extends QueueName>(
   scope: Construct,
   names: readonly N[],
+  overrides: QueueOverrides = {},
 ): Record<N, sqs.Queue> {
   const created = new Map<QueueName, sqs.Queue>();
   const create = (name: QueueName): sqs.Queue => {
     const existing = created.get(name);
     if (existing) return existing;
-    const def = queueDef(name);
+    const def = { ...queueDef(name), ...overrides[name] };
     let deadLetterQueue: sqs.DeadLetterQueue | undefined;
     if (def.deadLetter) {
       const dlqName = def.deadLetter.queue as QueueName;

@@ -1,6 +1,6 @@
 /**
  * Tables built from `topology.tables`: on-demand, point-in-time recovery, encryption, the
- * topology's keys, stream, TTL attribute and global secondary indexes (projection ALL).
+ * topology's keys, stream, TTL attribute and global secondary indexes (with the topology's projection).
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -55,7 +55,8 @@ export function createTopologyTable(
       indexName: index.name,
       partitionKey: attribute(index.partitionKey),
       ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
-      projectionType: dynamodb.ProjectionType.ALL,
+      projectionType:
+        index.projection === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
     });
   }
   return table;

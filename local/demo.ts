@@ -92,7 +92,7 @@ export async function runDemo(
     const deadline = Date.now() + 60_000;
     while (pending.size > 0 && Date.now() < deadline) {
       for (const [eventId, event] of pending) {
-        const item = await audit.getEvent(eventId);
+        const item = await audit.getEvent(event.tenantId, eventId);
         if (!item) continue;
         pending.delete(eventId);
         log(

@@ -36,7 +36,7 @@ import { type SqsPoller, startSqsPoller } from './pollers/sqsPoller.js';
 import { type StreamPoller, startStreamPoller } from './pollers/streamPoller.js';
 import { type LocalQueues, startQueues } from './queues.js';
 import { LOCAL_EVENT_BUS_NAME, localFunctionArn } from './resourceNames.js';
-import { baseAwsEnv, devJwtSecret, runtimeEnv } from './runtimeEnv.js';
+import { baseAwsEnv, devJwtPreviousSecret, devJwtSecret, runtimeEnv } from './runtimeEnv.js';
 import { createTables, type LocalTable } from './tables.js';
 
 const ROOT_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -231,6 +231,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         tables,
         queues: queues.queues,
         jwtSecret: devJwtSecret(dataDir),
+        jwtPreviousSecret: devJwtPreviousSecret(dataDir),
       }),
       ...options.env,
     };

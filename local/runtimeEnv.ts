@@ -33,6 +33,8 @@ export function runtimeEnv(input: {
   tables: Readonly<Record<string, LocalTable>>;
   queues: Readonly<Record<string, LocalQueue>>;
   jwtSecret: string;
+  /** The secret before the last rotation, still accepted (see devJwtPreviousSecret). */
+  jwtPreviousSecret?: string;
 }): Record<string, string> {
   const env: Record<string, string> = {
     ...baseAwsEnv(),
@@ -44,6 +46,7 @@ export function runtimeEnv(input: {
     [topology.webSocket.managementEndpointEnv]: input.managementEndpoint,
     OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     JWT_SECRET: input.jwtSecret,
+    ...(input.jwtPreviousSecret ? { JWT_SECRET_PREVIOUS: input.jwtPreviousSecret } : {}),
   };
   for (const [key, def] of Object.entries(topology.tables)) {
     const table = input.tables[key];
@@ -68,4 +71,16 @@ export function devJwtSecret(dataDir: string | undefined): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/**
+ * The dev secret before the last rotation, from `<dataDir>/jwt-secret.previous`: tokens it signed
+ * keep verifying. To rotate locally, move `jwt-secret` to `jwt-secret.previous` and restart.
+ */
+export function devJwtPreviousSecret(dataDir: string | undefined): string | undefined {
+  if (dataDir === undefined) return undefined;
+  const file = join(dataDir, 'jwt-secret.previous');
+  if (!existsSync(file)) return undefined;
+  const saved = readFileSync(file, 'utf8').trim();
+  return saved === '' ? undefined : saved;
 }

@@ -61,7 +61,7 @@ async function createTable(client: DynamoDBClient, key: string, def: TableDef): 
                     ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }]
                     : []),
                 ],
-                Projection: { ProjectionType: 'ALL' as const },
+                Projection: { ProjectionType: index.projection ?? 'ALL' },
               })),
             }
           : {}),

@@ -6,7 +6,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { mintConnectionToken, secretKey } from '../src/core/token.js';
+import {
+  MAX_TOKEN_LIFETIME_ENV,
+  maxTokenLifetimeFromEnv,
+  mintConnectionToken,
+  secretKey,
+} from '../src/core/token.js';
 
 const endpointsFileSchema = z.object({ env: z.record(z.string(), z.string()).optional() }).loose();
 
@@ -48,6 +53,14 @@ async function main(): Promise<number> {
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl <= 0) {
     console.error(`token: --ttl must be a positive number of seconds, got "${values.ttl}"`);
+    return 2;
+  }
+  // The authorizer refuses longer-lived tokens (lifetime_too_long): do not mint one that cannot connect.
+  const maxTtl = maxTokenLifetimeFromEnv(process.env);
+  if (ttl > maxTtl) {
+    console.error(
+      `token: --ttl ${ttl} is above the accepted maximum of ${maxTtl} s (${MAX_TOKEN_LIFETIME_ENV})`,
+    );
     return 2;
   }
   const channels = values.channels

@@ -103,7 +103,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       const durationMs = Date.now() - startedAt.getTime();
       await mapWithConcurrency(result.summaries, 10, (summary) =>
         audit
-          .recordAttempt(summary.eventId, summaryAttempt(summary, startedAt, durationMs))
+          .recordAttempt(summary.tenantId, summary.eventId, summaryAttempt(summary, startedAt, durationMs))
           .catch((error: unknown) => {
             telemetry.logger.error('could not record fan-out attempt', {
               eventId: summary.eventId,
@@ -168,7 +168,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       attempt = { ...base, outcome: outcome.kind };
     }
     await mapWithConcurrency(delivery.events, 10, (e) =>
-      audit.recordAttempt(e.id, { ...attempt, tenantId: e.tenantId }).catch(() => undefined),
+      audit.recordAttempt(e.tenantId, e.id, { ...attempt, tenantId: e.tenantId }).catch(() => undefined),
     );
   });
 

@@ -1,11 +1,13 @@
 /**
  * Webhook delivery, fed by the delivery queue (one message per event and endpoint; partial batch
- * responses). The batch's messages are delivered concurrently, so a slow endpoint costs its own
- * timeout, not the others'. A retry is the same message made visible again later
- * (ChangeMessageVisibility) and reported as a batch item failure; the attempt number comes from
- * the message's `attempt` plus its ApproximateReceiveCount (see src/core/webhookMessages.ts).
- * While an endpoint's circuit is open (src/core/webhookCircuit.ts) its messages are not sent but
- * deferred as new delayed messages, so a failing endpoint stops holding batches for the others.
+ * responses). Each message passes its endpoint's flow gate on its own (src/core/webhookFlow.ts):
+ * a slot under the endpoint's in-flight cap (one while it is slow) and its rate slot, or it is
+ * deferred unsent as a new delayed message. So a slow or hanging endpoint holds at most one
+ * request, hence one invocation, and the others' messages are never queued behind it.
+ * A retry is the same message made visible again later (ChangeMessageVisibility) and reported as
+ * a batch item failure; the attempt number comes from the message's `attempt` plus its
+ * ApproximateReceiveCount (see src/core/webhookMessages.ts). While an endpoint's circuit is open
+ * (src/core/webhookCircuit.ts) its messages are deferred the same way.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
@@ -15,6 +17,7 @@ import { requireEnv } from '../../src/aws/env.js';
 import { getTelemetry, instrumentHandler, MetricUnit, setCorrelationId } from '../../src/aws/telemetry.js';
 import { createWebhookHttpClient, type WebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
+import { getWebhookFlowControl } from '../../src/aws/webhookFlowControl.js';
 import { deferDelivery, scheduleRetry, sendDeadLetter } from '../../src/aws/webhookQueues.js';
 import { topology } from '../../src/contract/topology.js';
 import { addressPolicyFromEnv } from '../../src/core/addressPolicy.js';
@@ -23,6 +26,7 @@ import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
 import { circuitPolicyFromEnv } from '../../src/core/webhookCircuit.js';
 import { type DeliveryConfig, type DeliveryPorts, deliverMessage } from '../../src/core/webhookDeliver.js';
+import { flowPolicyFromEnv, LocalFlow } from '../../src/core/webhookFlow.js';
 import { deliveryMessageSchema } from '../../src/core/webhookMessages.js';
 
 const telemetry = getTelemetry(METRIC_SERVICE.webhookDelivery);
@@ -57,6 +61,8 @@ function configFromEnv(): DeliveryConfig {
     schedule: parseRetrySchedule(process.env[RETRY_SCHEDULE_ENV]),
     streak: streakPolicyFromEnv(process.env),
     circuit: circuitPolicyFromEnv(process.env),
+    flow: flowPolicyFromEnv(process.env),
+    local: new LocalFlow(),
     policy: addressPolicyFromEnv(process.env),
     now: () => new Date(),
     random: Math.random,
@@ -77,13 +83,14 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const ports: DeliveryPorts = {
     getEndpoint: (tenantId, endpointId) => endpoints.get(tenantId, endpointId),
     post,
-    recordAttempt: (eventId, attempt) => audit.recordAttempt(eventId, attempt),
+    recordAttempt: (tenantId, eventId, attempt) => audit.recordAttempt(tenantId, eventId, attempt),
     recordTenantNote: (tenantId, note, now) => audit.recordTenantNote(tenantId, note, now),
     recordSuccess: (endpoint) => endpoints.recordSuccess(endpoint.tenantId, endpoint.id),
     recordFailure: (endpoint, now) => endpoints.recordFailure(endpoint.tenantId, endpoint.id, now),
     disableEndpoint: (endpoint, reason, now) =>
       endpoints.setEnabled(endpoint.tenantId, endpoint.id, false, reason, now),
     deadLetter: (letter) => sendDeadLetter(sqs, dlqUrl, letter),
+    flow: getWebhookFlowControl(),
   };
 
   const failures: string[] = [];
@@ -146,10 +153,15 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
         if (decision.kind === 'defer') {
           metrics.addMetric(METRIC.webhookDeferred, MetricUnit.Count, 1);
           try {
+            const { reservedAt: _previous, ...unreserved } = message;
             await deferDelivery(
               sqs,
               queueUrl,
-              { ...message, attempt: decision.attempt },
+              {
+                ...unreserved,
+                attempt: decision.attempt,
+                ...(decision.reservedAt !== undefined ? { reservedAt: decision.reservedAt } : {}),
+              },
               decision.delaySeconds,
             );
           } catch (error) {

@@ -1,16 +1,17 @@
 /**
  * REQUEST authorizer of the WebSocket API's `$connect` route: verifies the `token` query-string
- * parameter (browsers cannot set headers on a WebSocket). A missing, malformed, expired or badly
- * signed token throws `Unauthorized` (API Gateway answers 401); a verified token whose claims
- * are not acceptable, or a browser page from an origin outside `WEBSOCKET_ALLOWED_ORIGINS`, gets a
- * Deny policy (403). Either way `$connect` never runs, so no record.
+ * parameter (browsers cannot set headers on a WebSocket). A missing, malformed, expired, not yet
+ * valid or badly signed token, one without `exp`, one living longer than `JWT_MAX_LIFETIME_SECONDS`
+ * or with malformed claims throws `Unauthorized` (API Gateway answers 401); a verified token of
+ * another issuer or audience, or a browser page from an origin outside `WEBSOCKET_ALLOWED_ORIGINS`,
+ * gets a Deny policy (403). Either way `$connect` never runs, so no record.
  */
 import * as z from 'zod';
 import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { toAuthorizerContext } from '../../src/core/authorizerContext.js';
 import { originAllowed, originHeader, parseAllowedOrigins } from '../../src/core/originPolicy.js';
-import { TokenRejectedError } from '../../src/core/websocketErrors.js';
+import { type TokenRefusal, TokenRejectedError } from '../../src/core/websocketErrors.js';
 
 const telemetry = getTelemetry('wsAuthorizer');
 const verify = getTokenVerifier();
@@ -47,7 +48,16 @@ function policy(
   };
 }
 
-const UNAUTHORIZED: readonly string[] = ['missing', 'malformed', 'expired', 'bad_signature'];
+const UNAUTHORIZED: readonly TokenRefusal[] = [
+  'missing',
+  'malformed',
+  'expired',
+  'bad_signature',
+  'bad_claims',
+  'missing_exp',
+  'lifetime_too_long',
+  'not_yet_valid',
+];
 
 export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<AuthorizerResult> => {
   const parsed = requestAuthorizerEventSchema.safeParse(event);

@@ -8,10 +8,12 @@ import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { recordResumeMetrics } from '../../src/aws/deliveryMetrics.js';
+import { reportForeignItems } from '../../src/aws/foreignItems.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
 import { handleClientMessage } from '../../src/core/clientMessages.js';
 import { errorFrame, serializeFrame } from '../../src/core/frames.js';
+import { quotasFromEnv } from '../../src/core/quotas.js';
 import { resumeSettingsFromEnv } from '../../src/core/resume.js';
 import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
 
@@ -71,10 +73,13 @@ export const handler = instrumentHandler(
           subscribe: (id, who, channels) =>
             connections.addSubscriptions(id, who.tenantId, channels, expiresAt),
           unsubscribe: (id, _who, channels) => connections.removeSubscriptions(id, channels),
-          getEvent: async (eventId) => (await audit.getEvent(eventId))?.envelope,
+          subscriptionsOf: (id) => connections.listSubscriptions(id),
+          getEvent: async (tenantId, eventId) => (await audit.getEvent(tenantId, eventId))?.envelope,
           queryChannel: (tenantId, channel, options) => audit.queryChannel(tenantId, channel, options),
+          onForeignItems: reportForeignItems,
         },
         resumeSettingsFromEnv(process.env),
+        quotasFromEnv(process.env),
       );
       recordResumeMetrics(telemetry.metrics, frames);
       await send(frames);

@@ -20,7 +20,8 @@ export type { ConsoleContext } from './context.js';
 export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 const PAGE = new URL('./page.html', import.meta.url);
-const EVENT_DETAILS_PATH = /^\/console\/api\/events\/([^/]+)$/;
+// Event ids are unique per tenant: `/console/api/events/<tenant>/<event id>`.
+const EVENT_DETAILS_PATH = /^\/console\/api\/events\/([^/]+)\/([^/]+)$/;
 
 export function createConsoleHandler(ctx: ConsoleContext): ConsoleHandler {
   const routes = createConsoleRoutes(ctx);
@@ -47,9 +48,13 @@ export function createConsoleHandler(ctx: ConsoleContext): ConsoleHandler {
         sendJson(res, 200, await routes.dropConnections());
       } else {
         const details = method === 'GET' ? EVENT_DETAILS_PATH.exec(path) : null;
-        if (!details?.[1])
+        if (!details?.[1] || !details[2])
           throw new ConsoleRequestError(404, 'NOT_FOUND', `No console route for ${method} ${path}`);
-        sendJson(res, 200, await routes.eventDetails(decodeURIComponent(details[1])));
+        sendJson(
+          res,
+          200,
+          await routes.eventDetails(decodeURIComponent(details[1]), decodeURIComponent(details[2])),
+        );
       }
     } catch (error) {
       sendError(res, toRequestError(error));

@@ -24,7 +24,7 @@ export interface ConsoleRoutes {
   config(): ConsoleConfig;
   mintToken(body: unknown): Promise<{ token: string; expiresInSeconds: number }>;
   writeEvents(body: unknown): Promise<{ eventIds: string[] }>;
-  eventDetails(eventId: string): Promise<EventDetails>;
+  eventDetails(tenantId: string, eventId: string): Promise<EventDetails>;
   dropConnections(): Promise<{ dropped: number }>;
 }
 
@@ -107,12 +107,12 @@ export function createConsoleRoutes(ctx: ConsoleContext): ConsoleRoutes {
       return { eventIds };
     },
 
-    async eventDetails(eventId) {
+    async eventDetails(tenantId, eventId) {
       audit ??= createAuditRepository({
         client: documentClient(),
         tableName: requireSetting(ctx, topology.tables.audit.env),
       });
-      const { event, attempts } = await audit.getEventWithAttempts(eventId);
+      const { event, attempts } = await audit.getEventWithAttempts(tenantId, eventId);
       return { event: event ?? null, attempts: [...attempts] };
     },
 

@@ -4,9 +4,9 @@
  * ```ts
  * import { getAuditRepository } from '../../src/aws/auditRepository.js';
  * const audit = getAuditRepository(); // table name from AUDIT_TABLE
- * await audit.recordEvent(envelope); // idempotent on envelope.id
- * await audit.recordAttempt(envelope.id, { path: 'websocket', target: connectionId, outcome: 'delivered',
- *   durationMs: 12, attempt: 1, at: new Date().toISOString() });
+ * await audit.recordEvent(envelope); // idempotent on envelope.tenantId + envelope.id
+ * await audit.recordAttempt(envelope.tenantId, envelope.id, { path: 'websocket', target: connectionId,
+ *   outcome: 'delivered', durationMs: 12, attempt: 1, at: new Date().toISOString() });
  * const page = await audit.queryChannel(tenantId, channel, { afterPosition, limit: 100, ascending: true });
  * ```
  *
@@ -21,6 +21,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type * as z from 'zod';
@@ -48,8 +49,11 @@ import {
   toAuditTenantNoteItem,
 } from '../core/auditRecord.js';
 import { type Envelope, envelopeSchema } from '../core/envelope.js';
+import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
+import { decodeKey, KeyDecodeError } from '../core/keyCodec.js';
 import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { reportForeignItems } from './foreignItems.js';
 
 export const AUDIT_INDEX_BY_CHANNEL = 'byChannel';
 export const AUDIT_INDEX_BY_RESOURCE = 'byResource';
@@ -93,15 +97,30 @@ export interface EventWithAttempts {
   readonly attempts: readonly AuditAttemptItem[];
 }
 
+/**
+ * What `recordEvent` did. `recorded: false` = the tenant already has an event with this id: the
+ * same event again (`conflict` absent: the idempotent no-op), or a different event reusing the id
+ * (`conflict` = the channel and type already recorded; the caller quarantines it).
+ */
+export interface RecordEventResult {
+  readonly recorded: boolean;
+  readonly conflict?: { readonly channel: string; readonly type: string };
+}
+
 export interface AuditRepository {
-  /** Record an event; idempotent on `envelope.id` (an existing record is success: `recorded: false`). */
-  recordEvent(envelope: Envelope, now?: Date): Promise<{ recorded: boolean }>;
-  /** Record one delivery attempt of an event. Re-recording the same attempt (same key) overwrites it. */
-  recordAttempt(eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
+  /** Record an event; idempotent on `envelope.tenantId` + `envelope.id` (see `RecordEventResult`). */
+  recordEvent(envelope: Envelope, now?: Date): Promise<RecordEventResult>;
+  /** Record one delivery attempt of a tenant's event. Re-recording the same attempt (same key) overwrites it. */
+  recordAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
   /** Record an operator-facing note about a tenant. */
   recordTenantNote(tenantId: string, note: TenantNote, now?: Date): Promise<AuditTenantNoteItem>;
-  getEvent(eventId: string): Promise<AuditEventItem | undefined>;
-  getEventWithAttempts(eventId: string): Promise<EventWithAttempts>;
+  getEvent(tenantId: string, eventId: string): Promise<AuditEventItem | undefined>;
+  getEventWithAttempts(tenantId: string, eventId: string): Promise<EventWithAttempts>;
+  /**
+   * The tenants that have an event with this id (operators who do not know the tenant). A scan
+   * of the whole table: an operator command's fallback, never on a request path.
+   */
+  findEventTenants(eventId: string): Promise<string[]>;
   /** A tenant+channel's events in position order (index `byChannel`). */
   queryChannel(tenantId: string, channel: string, options: PositionQueryOptions): Promise<PositionPage>;
   /** A tenant+resource's events in position order (index `byResource`). */
@@ -113,6 +132,8 @@ export interface AuditRepository {
 export interface AuditRepositoryDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Told about index items whose stored tenant/channel differ from the query's (dropped). */
+  readonly onForeignItems?: ForeignItemsSink;
 }
 
 function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
@@ -121,11 +142,16 @@ function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
   return result.data;
 }
 
-export function createAuditRepository({ client, tableName }: AuditRepositoryDeps): AuditRepository {
+export function createAuditRepository({
+  client,
+  tableName,
+  onForeignItems,
+}: AuditRepositoryDeps): AuditRepository {
   async function queryByPosition(
     indexName: string,
     partitionAttribute: 'channelKey' | 'resourceKey',
     partitionValue: string,
+    asked: { tenantId: string; channel?: string },
     options: PositionQueryOptions,
   ): Promise<PositionPage> {
     if (options.afterPosition !== undefined && options.beforePosition !== undefined) {
@@ -170,10 +196,21 @@ export function createAuditRepository({ client, tableName }: AuditRepositoryDeps
       exclusiveStartKey = page.LastEvaluatedKey;
       more = exclusiveStartKey !== undefined;
     } while (more && items.length < options.limit);
+    // The cursor comes from what was read, kept or not, so a dropped item cannot stall paging.
     const last = items.at(-1);
-    return {
+    const own = keepOwnItems(
       items,
-      events: items.map((item) => item.envelope),
+      asked,
+      (item) => ({
+        tenantId: item.envelope.tenantId,
+        ...(asked.channel !== undefined ? { channel: item.envelope.channel } : {}),
+      }),
+      'channelHistory',
+      onForeignItems,
+    );
+    return {
+      items: own,
+      events: own.map((item) => item.envelope),
       ...(more && last ? { nextPosition: last.position } : {}),
     };
   }
@@ -212,13 +249,25 @@ export function createAuditRepository({ client, tableName }: AuditRepositoryDeps
         );
         return { recorded: true };
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return { recorded: false };
-        throw error;
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
+      // Only on a repeat: tell the same event again from another event reusing the tenant's id.
+      const existing = await client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: item.pk, sk: AUDIT_EVENT_SK },
+          ConsistentRead: true,
+        }),
+      );
+      const stored = existing.Item ? parseItem(auditEventItemSchema, existing.Item).envelope : undefined;
+      if (stored && (stored.channel !== item.envelope.channel || stored.type !== item.envelope.type)) {
+        return { recorded: false, conflict: { channel: stored.channel, type: stored.type } };
+      }
+      return { recorded: false };
     },
 
-    async recordAttempt(eventId, attempt) {
-      const item = toAuditAttemptItem(eventId, deliveryAttemptSchema.parse(attempt));
+    async recordAttempt(tenantId, eventId, attempt) {
+      const item = toAuditAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
       await client.send(new PutCommand({ TableName: tableName, Item: item }));
       return item;
     },
@@ -234,15 +283,18 @@ export function createAuditRepository({ client, tableName }: AuditRepositoryDeps
       return item;
     },
 
-    async getEvent(eventId) {
+    async getEvent(tenantId, eventId) {
       const result = await client.send(
-        new GetCommand({ TableName: tableName, Key: { pk: auditEventPk(eventId), sk: AUDIT_EVENT_SK } }),
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: auditEventPk(tenantId, eventId), sk: AUDIT_EVENT_SK },
+        }),
       );
       return result.Item ? parseItem(auditEventItemSchema, result.Item) : undefined;
     },
 
-    async getEventWithAttempts(eventId) {
-      const items = await queryPartition(auditEventPk(eventId), '');
+    async getEventWithAttempts(tenantId, eventId) {
+      const items = await queryPartition(auditEventPk(tenantId, eventId), '');
       let event: AuditEventItem | undefined;
       const attempts: AuditAttemptItem[] = [];
       for (const raw of items) {
@@ -254,8 +306,41 @@ export function createAuditRepository({ client, tableName }: AuditRepositoryDeps
       return { event, attempts };
     },
 
+    async findEventTenants(eventId) {
+      const tenants = new Set<string>();
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: tableName,
+            FilterExpression: 'sk = :event AND eventId = :id',
+            ExpressionAttributeValues: { ':event': AUDIT_EVENT_SK, ':id': eventId },
+            ProjectionExpression: 'pk',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (typeof item.pk !== 'string') continue;
+          try {
+            const [tag, tenantId, id] = decodeKey(item.pk);
+            if (tag === 'EVT' && tenantId !== undefined && id === eventId) tenants.add(tenantId);
+          } catch (error) {
+            if (!(error instanceof KeyDecodeError)) throw error;
+          }
+        }
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return [...tenants].sort();
+    },
+
     queryChannel(tenantId, channel, options) {
-      return queryByPosition(AUDIT_INDEX_BY_CHANNEL, 'channelKey', channelKeyOf(tenantId, channel), options);
+      return queryByPosition(
+        AUDIT_INDEX_BY_CHANNEL,
+        'channelKey',
+        channelKeyOf(tenantId, channel),
+        { tenantId, channel },
+        options,
+      );
     },
 
     queryResource(tenantId, resourceId, options) {
@@ -263,6 +348,7 @@ export function createAuditRepository({ client, tableName }: AuditRepositoryDeps
         AUDIT_INDEX_BY_RESOURCE,
         'resourceKey',
         resourceKeyOf(tenantId, resourceId),
+        { tenantId },
         options,
       );
     },
@@ -281,6 +367,7 @@ export function getAuditRepository(): AuditRepository {
   fromEnv ??= createAuditRepository({
     client: getDocumentClient(),
     tableName: requireEnv(topology.tables.audit.env),
+    onForeignItems: reportForeignItems,
   });
   return fromEnv;
 }

@@ -3,8 +3,12 @@
  *
  * | item         | pk                | sk               | `subscriptionKey` (index bySubscription) |
  * | ------------ | ----------------- | ---------------- | ---------------------------------------- |
- * | connection   | `CONN#<id>`       | `META`           | `CONNECTIONS#<tenant>#<shard>`           |
- * | subscription | `CONN#<id>`       | `SUB#<channel>`  | `<tenant>#<channel>#<shard>`             |
+ * | connection   | `CONN#<id>`       | `META`           | `CONN#<tenant>#<shard>`                  |
+ * | subscription | `CONN#<id>`       | `SUB#<channel>`  | `SUB#<tenant>#<channel>#<shard>`         |
+ *
+ * Every key is built with the key codec (src/core/keyCodec.ts), so names cannot forge keys; and
+ * what an index query returns is checked against the stored tenant/channel before it is used
+ * (src/core/foreignItems.ts): a mismatch is dropped and reported, never delivered.
  *
  * All items of a connection share its partition, so `$disconnect` deletes them with one query;
  * subscribers of a channel are found with SUBSCRIPTION_SHARDS parallel index queries, never a scan.
@@ -24,6 +28,8 @@ import {
 import * as z from 'zod';
 import { topology } from '../contract/topology.js';
 import { mapWithConcurrency } from '../core/concurrency.js';
+import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
+import { decodeKey, encodeKey, keyPrefix } from '../core/keyCodec.js';
 import { WEBSOCKET_MAX_CONNECTION_SECONDS } from '../core/limits.js';
 import {
   SUBSCRIPTION_SHARDS,
@@ -34,6 +40,7 @@ import {
 } from '../core/subscriptions.js';
 import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { reportForeignItems } from './foreignItems.js';
 
 export const CONNECTIONS_INDEX_BY_SUBSCRIPTION = 'bySubscription';
 /** Records outlive API Gateway's 2-hour limit by this margin before DynamoDB TTL removes them. */
@@ -73,19 +80,23 @@ export interface ConnectionsRepository {
 export interface ConnectionsRepositoryDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Told about index items whose stored tenant/channel differ from the query's (dropped). */
+  readonly onForeignItems?: ForeignItemsSink;
 }
 
 export function connectionTtl(nowMs: number): number {
   return Math.floor(nowMs / 1000) + WEBSOCKET_MAX_CONNECTION_SECONDS + CONNECTION_TTL_MARGIN_SECONDS;
 }
 
-const pkOf = (connectionId: string): string => `CONN#${connectionId}`;
+const pkOf = (connectionId: string): string => encodeKey(['CONN', connectionId]);
 const META = 'META';
-const subSk = (channel: string): string => `SUB#${channel}`;
+const subSk = (channel: string): string => encodeKey(['SUB', channel]);
+const SUB_PREFIX = keyPrefix(['SUB']);
 
 export function createConnectionsRepository({
   client,
   tableName,
+  onForeignItems,
 }: ConnectionsRepositoryDeps): ConnectionsRepository {
   // A constant, not an option: fan-out chunks (src/core/fanoutChunk.ts) shard connections the same way.
   const shards = SUBSCRIPTION_SHARDS;
@@ -132,14 +143,31 @@ export function createConnectionsRepository({
   const stringsOf = (items: Record<string, unknown>[], attribute: string): string[] =>
     items.flatMap((item) => (typeof item[attribute] === 'string' ? [item[attribute]] : []));
 
-  async function queryIndexConnectionIds(key: string): Promise<string[]> {
+  /**
+   * Connection ids under one index key, keeping only items whose stored tenant (and channel, for
+   * subscriptions) are the ones asked for.
+   */
+  async function queryIndexConnectionIds(
+    key: string,
+    asked: { tenantId: string; channel?: string },
+  ): Promise<string[]> {
     const items = await allItems({
       IndexName: CONNECTIONS_INDEX_BY_SUBSCRIPTION,
       KeyConditionExpression: 'subscriptionKey = :k',
       ExpressionAttributeValues: { ':k': key },
-      ProjectionExpression: 'connectionId',
+      ProjectionExpression: 'connectionId, tenantId, channel',
     });
-    return stringsOf(items, 'connectionId');
+    const own = keepOwnItems(
+      items,
+      asked,
+      (item) => ({
+        tenantId: item.tenantId,
+        ...(asked.channel !== undefined ? { channel: item.channel } : {}),
+      }),
+      asked.channel !== undefined ? 'subscribers' : 'connections',
+      onForeignItems,
+    );
+    return stringsOf(own, 'connectionId');
   }
 
   return {
@@ -206,11 +234,13 @@ export function createConnectionsRepository({
     },
 
     async findSubscribers(tenantId, channel, shard) {
-      if (shard !== undefined) return queryIndexConnectionIds(subscriptionKey(tenantId, channel, shard));
+      const asked = { tenantId, channel };
+      if (shard !== undefined)
+        return queryIndexConnectionIds(subscriptionKey(tenantId, channel, shard), asked);
       const perShard = await mapWithConcurrency(
         subscriptionKeysOf(tenantId, channel, shards),
         shards,
-        queryIndexConnectionIds,
+        (key) => queryIndexConnectionIds(key, asked),
       );
       return [...new Set(perShard.flat())];
     },
@@ -219,7 +249,11 @@ export function createConnectionsRepository({
       const ids: string[] = [];
       if (tenantId !== undefined) {
         const keys = Array.from({ length: shards }, (_, shard) => tenantConnectionsKey(tenantId, shard));
-        ids.push(...(await mapWithConcurrency(keys, shards, queryIndexConnectionIds)).flat());
+        ids.push(
+          ...(
+            await mapWithConcurrency(keys, shards, (key) => queryIndexConnectionIds(key, { tenantId }))
+          ).flat(),
+        );
       } else {
         const items = await allItems({
           scan: true,
@@ -230,16 +264,20 @@ export function createConnectionsRepository({
         ids.push(...stringsOf(items, 'connectionId'));
       }
       const records = await mapWithConcurrency(ids, 16, (id) => this.getConnection(id));
-      return records.filter((r): r is ConnectionRecord => r !== undefined);
+      const found = records.filter((r): r is ConnectionRecord => r !== undefined);
+      // The index item and the record are read separately: check the record's tenant too.
+      return tenantId === undefined
+        ? found
+        : keepOwnItems(found, { tenantId }, (r) => ({ tenantId: r.tenantId }), 'connections', onForeignItems);
     },
 
     async listSubscriptions(connectionId) {
       const items = await allItems({
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
-        ExpressionAttributeValues: { ':pk': pkOf(connectionId), ':sub': 'SUB#' },
+        ExpressionAttributeValues: { ':pk': pkOf(connectionId), ':sub': SUB_PREFIX },
         ProjectionExpression: 'sk',
       });
-      return stringsOf(items, 'sk').map((sk) => sk.slice('SUB#'.length));
+      return stringsOf(items, 'sk').map((sk) => decodeKey(sk)[1] ?? '');
     },
   };
 }
@@ -251,7 +289,11 @@ let fromEnv: ConnectionsRepository | undefined;
 export function getConnectionsRepository(): ConnectionsRepository {
   const tableName = requireEnv(topology.tables.connections.env);
   if (!fromEnv || fromEnvTable !== tableName) {
-    fromEnv = createConnectionsRepository({ client: getDocumentClient(), tableName });
+    fromEnv = createConnectionsRepository({
+      client: getDocumentClient(),
+      tableName,
+      onForeignItems: reportForeignItems,
+    });
     fromEnvTable = tableName;
   }
   return fromEnv;

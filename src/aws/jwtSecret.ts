@@ -4,16 +4,33 @@
  * - OIDC (Cognito or any issuer): `JWT_JWKS_URL` (+ `JWT_ISSUER`, `JWT_AUDIENCE`), verified with jose's remote JWKS;
  * - otherwise HS256 with the secret in `JWT_SECRET` (local/dev) or in the Secrets Manager secret `JWT_SECRET_ARN`
  *   (SecretString, either the secret itself or JSON `{"secret": "..."}`).
- * `JWT_ISSUER` / `JWT_AUDIENCE`, when set, are checked in both modes.
+ * `JWT_ISSUER` / `JWT_AUDIENCE`, when set, are checked in both modes; `JWT_MAX_LIFETIME_SECONDS` caps `exp - iat`.
+ *
+ * Rotation: tokens verify against the current secret and, when there is one, the previous version
+ * (`JWT_SECRET_PREVIOUS` locally; the `AWSPREVIOUS` stage in Secrets Manager), so clients holding a
+ * token signed just before a rotation are not dropped. A signature that matches neither makes a
+ * warm authorizer re-read the secret (at most once a minute), so a rotation is seen without a cold start.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { createRemoteJWKSet } from 'jose';
 import * as z from 'zod';
-import { type ConnectionIdentity, secretKey, type TokenKey, verifyConnectionToken } from '../core/token.js';
+import {
+  type ConnectionIdentity,
+  maxTokenLifetimeFromEnv,
+  secretKey,
+  type TokenKeys,
+  verifyConnectionToken,
+} from '../core/token.js';
+import { TokenRejectedError } from '../core/websocketErrors.js';
 import { MissingConfigurationError, optionalEnv } from './env.js';
 
 export const JWT_ENV = {
   secret: 'JWT_SECRET',
+  previousSecret: 'JWT_SECRET_PREVIOUS',
   secretArn: 'JWT_SECRET_ARN',
   issuer: 'JWT_ISSUER',
   audience: 'JWT_AUDIENCE',
@@ -22,56 +39,95 @@ export const JWT_ENV = {
 
 export type TokenVerifier = (token: string | undefined) => Promise<ConnectionIdentity>;
 
-let cachedKey: Promise<TokenKey> | undefined;
+let cachedKey: Promise<TokenKeys> | undefined;
+let cachedAt = 0;
 let cachedFor: string | undefined;
 let secretsClient: SecretsManagerClient | undefined;
 
+/** A warm authorizer re-reads the secret after a signature mismatch at most this often. */
+export const SECRET_RELOAD_INTERVAL_MS = 60_000;
+
 const secretJsonSchema = z.object({ secret: z.string().min(1) });
 
-async function loadKey(): Promise<TokenKey> {
+function secretOf(value: string): string {
+  try {
+    const parsed = secretJsonSchema.safeParse(JSON.parse(value));
+    if (parsed.success) return parsed.data.secret;
+  } catch {
+    // not JSON: the string is the secret itself
+  }
+  return value;
+}
+
+async function readSecretVersion(arn: string, stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<string> {
+  secretsClient ??= new SecretsManagerClient({});
+  const result = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }));
+  return secretOf(result.SecretString ?? '');
+}
+
+async function loadKey(): Promise<TokenKeys> {
   const jwksUrl = optionalEnv(JWT_ENV.jwksUrl);
   if (jwksUrl) return createRemoteJWKSet(new URL(jwksUrl));
   const secret = optionalEnv(JWT_ENV.secret);
-  if (secret) return secretKey(secret);
+  if (secret) {
+    const previous = optionalEnv(JWT_ENV.previousSecret);
+    return previous ? [secretKey(secret), secretKey(previous)] : [secretKey(secret)];
+  }
   const arn = optionalEnv(JWT_ENV.secretArn);
   if (!arn)
     throw new MissingConfigurationError(`${JWT_ENV.secret} or ${JWT_ENV.secretArn} or ${JWT_ENV.jwksUrl}`);
-  secretsClient ??= new SecretsManagerClient({});
-  const result = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn }));
-  const value = result.SecretString ?? '';
-  let fromJson: string | undefined;
+  const current = await readSecretVersion(arn, 'AWSCURRENT');
+  if (current === '') throw new MissingConfigurationError(`${JWT_ENV.secretArn} (the secret is empty)`);
+  let previous = '';
   try {
-    const parsed = secretJsonSchema.safeParse(JSON.parse(value));
-    fromJson = parsed.success ? parsed.data.secret : undefined;
-  } catch {
-    fromJson = undefined;
+    previous = await readSecretVersion(arn, 'AWSPREVIOUS');
+  } catch (error) {
+    // A secret that was never rotated has no AWSPREVIOUS version.
+    if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  const resolved = fromJson ?? value;
-  if (resolved === '') throw new MissingConfigurationError(`${JWT_ENV.secretArn} (the secret is empty)`);
-  return secretKey(resolved);
+  return previous === '' || previous === current
+    ? [secretKey(current)]
+    : [secretKey(current), secretKey(previous)];
 }
 
 /** The verifier for this process's configuration (key material cached after the first call). */
 export function getTokenVerifier(): TokenVerifier {
   return async (token) => {
     // Keyed on the configuration, so a process that restarts the offline runtime with a new secret re-reads it.
-    const config = [JWT_ENV.jwksUrl, JWT_ENV.secret, JWT_ENV.secretArn]
+    const config = [JWT_ENV.jwksUrl, JWT_ENV.secret, JWT_ENV.previousSecret, JWT_ENV.secretArn]
       .map((name) => optionalEnv(name) ?? '')
       .join('\n');
     if (cachedFor !== config) {
       cachedKey = undefined;
       cachedFor = config;
     }
-    cachedKey ??= loadKey().catch((error: unknown) => {
+    const options = {
+      issuer: optionalEnv(JWT_ENV.issuer),
+      audience: optionalEnv(JWT_ENV.audience),
+      maxLifetimeSeconds: maxTokenLifetimeFromEnv(process.env),
+    };
+    try {
+      return await verifyConnectionToken(token, await keys(), options);
+    } catch (error) {
+      const stale = Date.now() - cachedAt >= SECRET_RELOAD_INTERVAL_MS;
+      // The secret may have been rotated since this warm instance read it: read it again, once.
+      if (!(error instanceof TokenRejectedError && error.refusal === 'bad_signature' && stale)) throw error;
+      if (optionalEnv(JWT_ENV.jwksUrl)) throw error; // jose's JWKS set refreshes itself
+      cachedKey = undefined;
+      return verifyConnectionToken(token, await keys(), options);
+    }
+  };
+}
+
+function keys(): Promise<TokenKeys> {
+  if (cachedKey === undefined) {
+    cachedAt = Date.now();
+    cachedKey = loadKey().catch((error: unknown) => {
       cachedKey = undefined; // do not cache a failed Secrets Manager read
       throw error;
     });
-    const key = await cachedKey;
-    return verifyConnectionToken(token, key, {
-      issuer: optionalEnv(JWT_ENV.issuer),
-      audience: optionalEnv(JWT_ENV.audience),
-    });
-  };
+  }
+  return cachedKey;
 }
 
 /** Forget the cached key (tests that change the environment). */

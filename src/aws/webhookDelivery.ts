@@ -14,6 +14,10 @@ import { type AddressPolicy, checkResolvedAddress, checkWebhookUrl } from '../co
 import type { HttpAttemptResult } from '../core/deliveryOutcome.js';
 import type { WebhookRequest } from '../core/webhookDeliver.js';
 import { AddressRefusedError } from '../core/webhookErrors.js';
+import { EVIDENCE_BODY_BYTES } from '../core/webhookEvidence.js';
+
+/** Bytes of the body kept for the attempt's evidence: the cap plus room to blank a secret across it. */
+const EVIDENCE_READ_BYTES = EVIDENCE_BODY_BYTES + 128;
 
 /** We only need the status; a receiver's body beyond this is not read. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -114,16 +118,24 @@ export function createWebhookHttpClient(options: WebhookHttpClientOptions): Webh
           const value = res.headers[name];
           return Array.isArray(value) ? value[0] : value;
         };
+        const kept: Buffer[] = [];
+        let keptBytes = 0;
         const done = () =>
           finish({
             kind: 'response',
             status,
             durationMs: elapsed(),
+            body: Buffer.concat(kept).toString('utf8'),
             ...(header('retry-after') !== undefined ? { retryAfter: header('retry-after') } : {}),
             ...(header('location') !== undefined ? { location: header('location') } : {}),
           });
         let received = 0;
         res.on('data', (chunk: Buffer) => {
+          if (keptBytes < EVIDENCE_READ_BYTES) {
+            const part = chunk.subarray(0, EVIDENCE_READ_BYTES - keptBytes);
+            kept.push(part);
+            keptBytes += part.length;
+          }
           received += chunk.length;
           if (received > maxResponseBytes) {
             // The status is all we need; stop reading an oversized body rather than buffer it.

@@ -17,17 +17,21 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { topology } from '../contract/topology.js';
+import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
+import { encodeKey, keyPrefix } from '../core/keyCodec.js';
 import { type WebhookEndpoint, webhookEndpointSchema } from '../core/webhookEndpoint.js';
 import { WebhookEndpointNotFoundError } from '../core/webhookErrors.js';
 import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { reportForeignItems } from './foreignItems.js';
 
 export class CorruptWebhookEndpointError extends Error {
   override readonly name = 'CorruptWebhookEndpointError';
 }
 
+/** `TENANT#<tenant>` / `ENDPOINT#<id>`, through the key codec (src/core/keyCodec.ts). */
 export function endpointKey(tenantId: string, endpointId: string): { pk: string; sk: string } {
-  return { pk: `TENANT#${tenantId}`, sk: `ENDPOINT#${endpointId}` };
+  return { pk: encodeKey(['TENANT', tenantId]), sk: encodeKey(['ENDPOINT', endpointId]) };
 }
 
 export interface WebhookEndpointsRepository {
@@ -60,8 +64,10 @@ export interface WebhookEndpointsRepository {
 export function createWebhookEndpointsRepository(deps: {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Told about endpoints whose stored tenant differs from the one asked for (dropped). */
+  onForeignItems?: ForeignItemsSink;
 }): WebhookEndpointsRepository {
-  const { client, tableName } = deps;
+  const { client, tableName, onForeignItems } = deps;
 
   const parse = (item: Record<string, unknown>): WebhookEndpoint => {
     const result = webhookEndpointSchema.safeParse(item);
@@ -119,7 +125,8 @@ export function createWebhookEndpointsRepository(deps: {
       await client.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...endpointKey(endpoint.tenantId, endpoint.id), ...endpoint },
+          // `leases`: the flow control's in-flight slots (src/aws/webhookFlowControl.ts).
+          Item: { ...endpointKey(endpoint.tenantId, endpoint.id), ...endpoint, leases: {} },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -137,7 +144,10 @@ export function createWebhookEndpointsRepository(deps: {
     },
 
     async findById(endpointId) {
-      const found = await scanAll({ expression: 'sk = :sk', values: { ':sk': `ENDPOINT#${endpointId}` } });
+      const found = await scanAll({
+        expression: 'sk = :sk',
+        values: { ':sk': encodeKey(['ENDPOINT', endpointId]) },
+      });
       return found[0];
     },
 
@@ -149,25 +159,50 @@ export function createWebhookEndpointsRepository(deps: {
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'ENDPOINT#' },
+            ExpressionAttributeValues: {
+              ':pk': encodeKey(['TENANT', tenantId]),
+              ':prefix': keyPrefix(['ENDPOINT']),
+            },
             ExclusiveStartKey: start,
           }),
         );
         for (const item of page.Items ?? []) out.push(parse(item));
         start = page.LastEvaluatedKey;
       } while (start);
-      return out;
+      // Last line: an endpoint stored for another tenant is never used for this one's events.
+      return keepOwnItems(
+        out,
+        { tenantId },
+        (e) => ({ tenantId: e.tenantId }),
+        'webhookEndpoints',
+        onForeignItems,
+      );
     },
 
     listAll() {
-      return scanAll();
+      // The table also holds other items per tenant (the event-type catalogue).
+      return scanAll({ expression: 'begins_with(sk, :prefix)', values: { ':prefix': 'ENDPOINT#' } });
     },
 
     async saveSettings(endpoint) {
+      // Optional settings are SET when present and REMOVEd when absent.
+      const optional = {
+        description: endpoint.description,
+        maxInFlight: endpoint.maxInFlight,
+        rateLimitPerSecond: endpoint.rateLimitPerSecond,
+      };
+      const sets = Object.entries(optional)
+        .filter(([, value]) => value !== undefined)
+        .map(([name]) => `, ${name} = :${name}`)
+        .join('');
+      const removes = Object.entries(optional)
+        .filter(([, value]) => value === undefined)
+        .map(([name]) => name);
       await update(endpoint.tenantId, endpoint.id, {
         UpdateExpression:
           'SET #url = :url, eventTypes = :eventTypes, channels = :channels, content = :content, timeoutSeconds = :timeout, maxAttempts = :maxAttempts, updatedAt = :updatedAt' +
-          (endpoint.description !== undefined ? ', description = :description' : ' REMOVE description'),
+          sets +
+          (removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''),
         ExpressionAttributeNames: { '#url': 'url' },
         ExpressionAttributeValues: {
           ':url': endpoint.url,
@@ -177,7 +212,11 @@ export function createWebhookEndpointsRepository(deps: {
           ':timeout': endpoint.timeoutSeconds,
           ':maxAttempts': endpoint.maxAttempts,
           ':updatedAt': endpoint.updatedAt,
-          ...(endpoint.description !== undefined ? { ':description': endpoint.description } : {}),
+          ...Object.fromEntries(
+            Object.entries(optional)
+              .filter(([, value]) => value !== undefined)
+              .map(([name, value]) => [`:${name}`, value]),
+          ),
         },
       });
     },
@@ -256,6 +295,7 @@ export function getWebhookEndpointsRepository(): WebhookEndpointsRepository {
   fromEnv ??= createWebhookEndpointsRepository({
     client: getDocumentClient(),
     tableName: requireEnv(topology.tables.webhookEndpoints.env),
+    onForeignItems: reportForeignItems,
   });
   return fromEnv;
 }

@@ -35,11 +35,7 @@ export function formatTable(rows: readonly Record<string, unknown>[], columns: r
       .map((value, i) => (i === values.length - 1 ? value : value.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return [
-    render(headers),
-    render(widths.map((w) => '-'.repeat(w))),
-    ...cells.map(render),
-  ].join('\n');
+  return [render(headers), render(widths.map((w) => '-'.repeat(w))), ...cells.map(render)].join('\n');
 }
 
 /** Pretty JSON on stdout (the `--json` output of every command). */

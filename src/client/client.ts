@@ -1,14 +1,16 @@
 /**
- * The client: one WebSocket at a time, replaced after every drop. On each (re)connect it asks for
- * a fresh token, subscribes every channel, and once the server confirms a channel it resumes it
- * from the last event it delivered; events arriving meanwhile are held until the channel's
- * `resumed` frame, then delivered with the replayed ones in position order, without duplicates.
+ * The client: one WebSocket at a time, replaced after every drop. Each attempt asks for a fresh
+ * token and must reach its first confirmation within `connectTimeoutMs`. Once the server confirms
+ * a channel the client resumes it from its position (the `seq` it reached, or the last event id
+ * on servers without sequences); events are delivered per channel in `seq` order, each once, and
+ * a gap that the stream does not fill soon is fetched. The state machine, timeouts and close-code
+ * policy are described in docs/client.md.
  */
-import type { Envelope } from '../core/envelope.js';
-import type { ClientMessage, ServerFrame } from '../core/protocol.js';
 import { type BackoffOptions, backoffDelayMs } from './backoff.js';
-import { ChannelState } from './channelState.js';
+import { type ChannelPosition, ChannelState } from './channelState.js';
+import { closeAction } from './closePolicy.js';
 import {
+  AuthError,
   ClientClosedError,
   ConnectionError,
   HandlerError,
@@ -17,16 +19,13 @@ import {
   TokenError,
 } from './errors.js';
 import { parseServerFrame } from './frames.js';
-import {
-  type ClientSocket,
-  defaultSocketFactory,
-  type SocketCallbacks,
-  type SocketFactory,
-} from './socket.js';
+import { hostLifecycle, type Lifecycle } from './lifecycle.js';
+import { type ClientSocket, defaultSocketFactory, type SocketFactory } from './socket.js';
 import type {
   ClientEvents,
   ConnectionState,
   ConnectOptions,
+  Envelope,
   EventData,
   EventHandler,
   RefreshNotice,
@@ -34,20 +33,37 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './types.js';
+import type { Head, WireEnvelope, WireFrame, WireMessage } from './wire.js';
 
 /** The protocol accepts at most 100 channels per subscribe/unsubscribe/resume message. */
 const MAX_CHANNELS_PER_MESSAGE = 100;
-/** API Gateway's idle timeout is 10 minutes; a ping every 5 keeps a quiet connection alive. */
-export const DEFAULT_PING_INTERVAL_MS = 5 * 60 * 1000;
-export const DEFAULT_PONG_TIMEOUT_MS = 30_000;
-export const DEFAULT_RESUME_TIMEOUT_MS = 30_000;
-export const DEFAULT_DEDUPE_WINDOW = 1000;
-export const DEFAULT_RESUME_RETRIES = 3;
-const RESUME_RETRY_STEP_MS = 1000;
+const RETRY_STEP_MS = 1000;
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+
+/** Every timing and limit option's default (docs/client.md explains each). */
+export const CLIENT_DEFAULTS = {
+  connectTimeoutMs: 20_000,
+  stableAfterMs: 30_000,
+  maxAuthFailures: 3,
+  /** API Gateway cuts a connection at 2 hours; replacing it at 1 h 55 min resumes without a gap. */
+  maxConnectionMs: 115 * 60 * 1000,
+  /** Below API Gateway's 10-minute idle cut; with the pong timeout a dead link is found within 35 s. */
+  pingIntervalMs: 25_000,
+  pongTimeoutMs: 10_000,
+  resumeTimeoutMs: 30_000,
+  resumeRetries: 3,
+  gapWaitMs: 1000,
+  /** A server replay holds at most about 2,000 events (its limit and overlap); live ones come on top. */
+  maxHeldEvents: 2500,
+  dedupeWindow: 10_000,
+  /** Five times the server's default resume overlap (2 s). */
+  dedupeWindowMs: 10_000,
+};
+type Settings = typeof CLIENT_DEFAULTS;
 
 type Timer = ReturnType<typeof setTimeout>;
 type Listeners = { [TName in keyof ClientEvents]: Set<(value: ClientEvents[TName]) => void> };
+type Halt = 'disconnected' | 'failed' | 'closed';
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -65,44 +81,52 @@ export class OutboxRelayClient implements RelayClient {
   private currentState: ConnectionState = 'connecting';
   private socket: ClientSocket | undefined;
   private socketOpen = false;
-  /** Bumped for every socket; callbacks of an older socket are ignored. */
+  /** Bumped for every attempt; callbacks of an older one are ignored. */
   private generation = 0;
   private attempt = 0;
-  private closed = false;
+  private authFailures = 0;
+  private halted: Halt | undefined;
+  private failure: Error | undefined;
   private reconnectAfterMs: number | undefined;
-  private reconnectTimer: Timer | undefined;
-  private pingTimer: Timer | undefined;
-  private pongTimer: Timer | undefined;
-  private pingCount = 0;
-  private readonly resumeTimers = new Map<string, Timer>();
+  private readonly timers: Record<
+    'reconnect' | 'connect' | 'ping' | 'pong' | 'stable' | 'age',
+    Timer | undefined
+  > = {
+    reconnect: undefined,
+    connect: undefined,
+    ping: undefined,
+    pong: undefined,
+    stable: undefined,
+    age: undefined,
+  };
+  /** Requests awaiting their answer, oldest first: an `error` frame belongs to the oldest of its action. */
+  private inflight: { action: string; channels: string[] }[] = [];
   private readonly channels = new Map<string, ChannelState>();
   private readonly listeners: Listeners = { state: new Set(), refresh: new Set(), error: new Set() };
   private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  private readonly getToken: () => string | Promise<string>;
+  private readonly getToken: () => string | null | Promise<string | null>;
+  private readonly staticToken: boolean;
   private readonly backoff: BackoffOptions;
   private readonly socketFactory: SocketFactory;
   private readonly random: () => number;
-  private readonly pingIntervalMs: number;
-  private readonly pongTimeoutMs: number;
-  private readonly resumeTimeoutMs: number;
-  private readonly dedupeWindow: number;
-  private readonly resumeRetries: number;
+  private readonly lifecycle: Lifecycle;
+  private readonly unlisten: () => void;
+  private readonly o: Settings;
 
   constructor(private readonly options: ConnectOptions) {
+    this.staticToken = !('getToken' in options);
     this.getToken = 'getToken' in options ? options.getToken : () => options.token;
-    this.backoff = {
-      baseMs: options.backoff?.baseMs ?? DEFAULT_BACKOFF.baseMs,
-      maxMs: options.backoff?.maxMs ?? DEFAULT_BACKOFF.maxMs,
-    };
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.socketFactory = options.socketFactory ?? defaultSocketFactory;
     this.random = options.random ?? Math.random;
-    this.pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
-    this.pongTimeoutMs = options.pongTimeoutMs ?? DEFAULT_PONG_TIMEOUT_MS;
-    this.resumeTimeoutMs = options.resumeTimeoutMs ?? DEFAULT_RESUME_TIMEOUT_MS;
-    this.dedupeWindow = options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
-    this.resumeRetries = options.resumeRetries ?? DEFAULT_RESUME_RETRIES;
+    const o: Settings = { ...CLIENT_DEFAULTS };
+    for (const key of Object.keys(o) as (keyof Settings)[]) o[key] = options[key] ?? o[key];
+    this.o = o;
     new URL(options.url); // fail fast on a malformed URL, before any timer exists
-    void this.openSocket();
+    this.lifecycle = options.lifecycle ?? hostLifecycle();
+    this.unlisten = this.lifecycle.listen(() => this.wake());
+    // After the caller's own statements, so listeners added right after connect() hear everything.
+    void Promise.resolve().then(() => this.openSocket());
   }
 
   get state(): ConnectionState {
@@ -114,27 +138,37 @@ export class OutboxRelayClient implements RelayClient {
     handler: EventHandler<TData>,
     options: SubscribeOptions<TData> = {},
   ): Subscription {
-    if (this.closed) throw new ClientClosedError();
+    if (this.halted === 'closed') throw new ClientClosedError();
     const { parse } = options;
     // Without `parse`, `TData` is the app's word for the channel's payload (bivariant handler type).
     const unchecked: EventHandler = handler;
-    const listener = (event: Envelope): void => {
+    const listener = (event: WireEnvelope): void => {
       if (parse) handler({ ...event, data: parse(event.data) });
       else unchecked(event);
     };
     let state = this.channels.get(channel);
     if (!state) {
-      state = new ChannelState(channel, this.dedupeWindow, options.since);
+      const o = this.o;
+      state = new ChannelState(
+        channel,
+        o.maxHeldEvents,
+        o.dedupeWindow,
+        o.dedupeWindowMs,
+        options.position ?? { id: options.since },
+      );
       this.channels.set(channel, state);
       if (this.socketOpen) {
         state.beginResume();
-        this.send({ action: 'subscribe', channels: [channel] });
+        this.request('subscribe', [channel], { action: 'subscribe', channels: [channel] });
       }
     }
     state.listeners.add(listener);
     const owner = state;
     return {
       channel,
+      get position(): ChannelPosition {
+        return owner.position;
+      },
       remove: () => {
         owner.listeners.delete(listener);
         if (owner.listeners.size === 0 && this.channels.get(channel) === owner) this.unsubscribe(channel);
@@ -142,9 +176,54 @@ export class OutboxRelayClient implements RelayClient {
     };
   }
 
+  stream<TData extends EventData = EventData>(
+    channel: string,
+    options?: SubscribeOptions<TData>,
+  ): AsyncIterableIterator<Envelope<TData>> {
+    const queue: Envelope<TData>[] = [];
+    let waiting: ((result: IteratorResult<Envelope<TData>>) => void) | undefined;
+    let done = false;
+    const subscription = this.subscribe<TData>(
+      channel,
+      (event) => {
+        if (waiting) waiting({ value: event, done: false });
+        else queue.push(event);
+        waiting = undefined;
+      },
+      options,
+    );
+    const end = (): Promise<IteratorResult<Envelope<TData>>> => {
+      done = true;
+      stopOnClose();
+      subscription.remove();
+      waiting?.({ value: undefined, done: true });
+      waiting = undefined;
+      return Promise.resolve({ value: undefined, done: true });
+    };
+    const stopOnClose = this.on('state', (state) => {
+      if (state === 'closed') void end();
+    });
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => {
+        const value = queue.shift();
+        if (value) return Promise.resolve({ value, done: false });
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => {
+          waiting = resolve;
+        });
+      },
+      return: end,
+    };
+  }
+
   unsubscribe(channel: string): void {
-    if (!this.channels.delete(channel)) return;
-    this.clearResumeTimer(channel);
+    const state = this.channels.get(channel);
+    if (!state) return;
+    this.channels.delete(channel);
+    state.abandonResume();
     if (this.socketOpen) this.send({ action: 'unsubscribe', channels: [channel] });
     this.settle();
   }
@@ -159,83 +238,105 @@ export class OutboxRelayClient implements RelayClient {
   }
 
   ready(): Promise<void> {
-    if (this.closed) return Promise.reject(new ClientClosedError());
+    if (this.halted) return Promise.reject(this.haltError());
     if (this.isSettled()) return Promise.resolve();
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
   }
 
+  disconnect(): void {
+    this.halt('disconnected');
+  }
+
+  connect(): void {
+    if (this.halted === 'closed') throw new ClientClosedError();
+    if (!this.halted) return;
+    this.halted = this.failure = undefined;
+    this.attempt = this.authFailures = 0;
+    this.setState('connecting');
+    void this.openSocket();
+  }
+
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.generation += 1;
-    this.clearConnectionTimers();
-    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    for (const state of this.channels.values()) state.abandonResume();
-    const socket = this.socket;
-    this.socket = undefined;
-    this.socketOpen = false;
-    socket?.close(1000, 'client closed');
-    this.setState('closed');
-    const waiters = this.readyWaiters;
-    this.readyWaiters = [];
-    for (const waiter of waiters) waiter.reject(new ClientClosedError());
+    this.halt('closed');
+    this.unlisten();
   }
 
   // ── connection lifecycle ────────────────────────────────────────────────
 
+  private haltError(): Error {
+    return this.halted === 'closed'
+      ? new ClientClosedError()
+      : (this.failure ?? new ConnectionError('The client was disconnected; call connect()'));
+  }
+
+  /** Stops for good (`closed`), until `connect()` (`disconnected`, `failed`). */
+  private halt(why: Halt, failure?: Error): void {
+    if (this.halted === 'closed') return;
+    this.halted = why;
+    this.failure = failure;
+    this.teardown();
+    this.setState(why);
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const waiter of waiters) waiter.reject(this.haltError());
+  }
+
   private isCurrent(generation: number): boolean {
-    return !this.closed && generation === this.generation;
+    return !this.halted && generation === this.generation;
   }
 
   private async openSocket(): Promise<void> {
-    this.generation += 1;
-    const generation = this.generation;
-    let token: string;
+    const generation = ++this.generation;
+    this.clearTimer('reconnect');
+    // Offline, an attempt can only fail: the host's `online` event starts the next one.
+    if (!this.lifecycle.online()) return;
+    this.timers.connect = setTimeout(() => {
+      this.emit('error', new ConnectionError(`No confirmation within ${this.o.connectTimeoutMs} ms`));
+      this.drop(1000, ''); // reported above; 1000 + '' is not reported again
+    }, this.o.connectTimeoutMs);
+    let token: string | null;
     try {
       token = await this.getToken();
+      if (token === null) throw new AuthError(undefined, 'getToken asked to stop');
       if (typeof token !== 'string' || token === '') throw new TokenError('getToken returned an empty token');
     } catch (error) {
       if (!this.isCurrent(generation)) return;
+      if (error instanceof AuthError) return this.halt('failed', error);
       this.emit(
         'error',
         error instanceof TokenError ? error : new TokenError('getToken failed', { cause: error }),
       );
-      this.scheduleReconnect();
-      return;
+      return this.drop(1000, '');
     }
     if (!this.isCurrent(generation)) return;
-    const callbacks: SocketCallbacks = {
-      onOpen: () => {
-        if (this.isCurrent(generation)) this.handleOpen();
-      },
-      onMessage: (text) => {
-        if (this.isCurrent(generation)) this.handleMessage(text);
-      },
-      onClose: (code, reason) => {
-        if (this.isCurrent(generation)) this.handleSocketGone(code, reason);
-      },
-      onError: (error) => {
-        if (this.isCurrent(generation)) this.emit('error', error);
-      },
-    };
+    const live =
+      <TArgs extends unknown[]>(fn: (...args: TArgs) => void) =>
+      (...args: TArgs) => {
+        if (this.isCurrent(generation)) fn(...args);
+      };
     try {
-      const socket = await this.socketFactory(withToken(this.options.url, token), callbacks);
+      const socket = await this.socketFactory(withToken(this.options.url, token), {
+        onOpen: live(() => this.handleOpen()),
+        onMessage: live((text: string) => this.handleMessage(text)),
+        onClose: live((code: number, reason: string, status?: number) => this.drop(code, reason, status)),
+        onError: live((error: Error) => this.emit('error', error)),
+      });
       if (this.isCurrent(generation)) this.socket = socket;
       else socket.close(1000, 'superseded');
     } catch (error) {
       if (!this.isCurrent(generation)) return;
       this.emit('error', new ConnectionError('Could not open the WebSocket', { cause: error }));
-      this.scheduleReconnect();
+      this.drop(1000, '');
     }
   }
 
   private handleOpen(): void {
     this.socketOpen = true;
+    this.authFailures = 0;
+    this.inflight = [];
     const channels = [...this.channels.values()];
     for (const state of channels) {
       state.status = 'pending';
-      // Held from now: live events may arrive before the resume's replay.
       state.beginResume();
     }
     this.setState('open');
@@ -243,71 +344,106 @@ export class OutboxRelayClient implements RelayClient {
       channels.map((state) => state.channel),
       MAX_CHANNELS_PER_MESSAGE,
     )) {
-      this.send({ action: 'subscribe', channels: group });
+      this.request('subscribe', group, { action: 'subscribe', channels: group });
     }
+    if (channels.length === 0) this.confirmed();
+    this.timers.age = setTimeout(() => this.drop(1000, '', undefined, true), this.o.maxConnectionMs);
     this.schedulePing();
     this.settle();
   }
 
-  /** The socket closed (or was given up on): clean up and, unless closed by the app, reconnect. */
-  private handleSocketGone(code: number, reason: string): void {
+  /** The first confirmation: the attempt succeeded; the back-off starts over once it has lasted. */
+  private confirmed(): void {
+    if (this.timers.connect === undefined) return;
+    this.clearTimer('connect');
+    this.timers.stable = setTimeout(() => {
+      this.attempt = 0;
+    }, this.o.stableAfterMs);
+  }
+
+  /**
+   * The socket closed or was given up on: clean up and decide by the close policy. `now`
+   * reconnects without delay (the proactive replacement before the 2-hour cut).
+   */
+  private drop(code: number, reason: string, status?: number, now = false): void {
+    if (this.halted) return;
     this.generation += 1;
+    this.teardown();
+    const action = closeAction(code, status);
+    const message = `Connection closed (${code} ${reason})`;
+    if (action === 'stop') {
+      this.halt('failed', new ConnectionError(message));
+      return;
+    }
+    if (action === 'auth') {
+      const error = new AuthError(status ?? code);
+      this.emit('error', error);
+      this.authFailures += 1;
+      if (this.staticToken && this.authFailures >= this.o.maxAuthFailures) {
+        this.halt('failed', error);
+        return;
+      }
+    } else if (code !== 1000 || reason !== '') {
+      this.emit('error', new ConnectionError(message));
+    }
+    if (this.currentState !== 'connecting') this.setState('reconnecting');
+    if (now) void this.openSocket();
+    else this.scheduleReconnect();
+  }
+
+  /** Closes the socket and clears every timer and per-connection state. */
+  private teardown(): void {
     const socket = this.socket;
     this.socket = undefined;
     this.socketOpen = false;
-    socket?.close(1000, 'replaced');
-    this.clearConnectionTimers();
+    socket?.close(1000, 'client closed');
+    for (const name of Object.keys(this.timers) as (keyof typeof this.timers)[]) this.clearTimer(name);
     for (const state of this.channels.values()) {
       state.abandonResume();
       state.status = 'pending';
     }
-    if (code !== 1000 || reason !== '')
-      this.emit('error', new ConnectionError(`Connection closed (${code} ${reason})`));
-    this.setState('reconnecting');
-    this.scheduleReconnect();
+  }
+
+  private clearTimer(name: keyof typeof this.timers): void {
+    clearTimeout(this.timers[name]);
+    this.timers[name] = undefined;
   }
 
   private scheduleReconnect(): void {
-    if (this.closed || this.reconnectTimer !== undefined) return;
-    if (this.currentState === 'open') this.setState('reconnecting');
+    if (this.halted || this.timers.reconnect !== undefined) return;
     const jitter = backoffDelayMs(this.attempt, this.backoff, this.random);
     // A `close` frame names when to come back; jitter on top spreads the clients it went to.
-    const delay = this.reconnectAfterMs !== undefined ? this.reconnectAfterMs + jitter : jitter;
+    const delay = (this.reconnectAfterMs ?? 0) + jitter;
     this.reconnectAfterMs = undefined;
     this.attempt += 1;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      void this.openSocket();
-    }, delay);
+    this.timers.reconnect = setTimeout(() => void this.openSocket(), delay);
   }
 
-  private clearConnectionTimers(): void {
-    if (this.pingTimer !== undefined) clearTimeout(this.pingTimer);
-    if (this.pongTimer !== undefined) clearTimeout(this.pongTimer);
-    this.pingTimer = undefined;
-    this.pongTimer = undefined;
-    for (const timer of this.resumeTimers.values()) clearTimeout(timer);
-    this.resumeTimers.clear();
+  /** The host says now is a good time (online, visible, restored): check or reconnect at once. */
+  private wake(): void {
+    if (this.halted || !this.lifecycle.online()) return;
+    this.attempt = 0;
+    if (this.socketOpen) this.ping();
+    else if (this.timers.connect === undefined) void this.openSocket();
   }
 
   private schedulePing(): void {
-    if (this.pingTimer !== undefined) clearTimeout(this.pingTimer);
-    this.pingTimer = setTimeout(() => {
-      this.pingTimer = undefined;
-      if (!this.socketOpen) return;
-      this.pingCount += 1;
-      this.send({ action: 'ping', id: String(this.pingCount) });
-      this.pongTimer ??= setTimeout(() => {
-        this.pongTimer = undefined;
-        // A half-open TCP connection can take minutes to report its close: give up on it now.
-        this.emit('error', new ConnectionError(`No answer to a ping within ${this.pongTimeoutMs} ms`));
-        this.handleSocketGone(4000, 'ping timeout');
-      }, this.pongTimeoutMs);
+    this.timers.ping = setTimeout(() => {
+      this.ping();
       this.schedulePing();
-    }, this.pingIntervalMs);
+    }, this.o.pingIntervalMs);
   }
 
-  private send(message: ClientMessage): void {
+  private ping(): void {
+    this.send({ action: 'ping' });
+    this.timers.pong ??= setTimeout(() => {
+      // A half-open TCP connection can take minutes to report its close: give up on it now.
+      this.emit('error', new ConnectionError(`No answer to a ping within ${this.o.pongTimeoutMs} ms`));
+      this.drop(1000, '');
+    }, this.o.pongTimeoutMs);
+  }
+
+  private send(message: WireMessage): void {
     if (!this.socket || !this.socketOpen) return;
     try {
       this.socket.send(JSON.stringify(message));
@@ -316,148 +452,238 @@ export class OutboxRelayClient implements RelayClient {
     }
   }
 
+  private request(action: string, channels: string[], message: WireMessage): void {
+    this.inflight.push({ action, channels });
+    this.send(message);
+  }
+
+  /** `channel`'s answer to `action` arrived. */
+  private answered(action: string, channel: string): void {
+    for (const entry of this.inflight)
+      if (entry.action === action) entry.channels = entry.channels.filter((c) => c !== channel);
+    this.inflight = this.inflight.filter((entry) => entry.channels.length > 0);
+  }
+
   // ── frames ───────────────────────────────────────────────────────────────
 
   private handleMessage(text: string): void {
     // Any frame proves the connection is alive.
-    if (this.pongTimer !== undefined) clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
+    this.clearTimer('pong');
     const frame = parseServerFrame(text);
-    if (!frame) {
-      this.emit('error', new MalformedFrameError(text));
-      return;
-    }
-    this.handleFrame(frame);
+    if (frame) this.handleFrame(frame);
+    else this.emit('error', new MalformedFrameError(text));
   }
 
-  private handleFrame(frame: ServerFrame): void {
+  private handleFrame(frame: WireFrame): void {
     switch (frame.type) {
       case 'event':
         this.receive([frame.event]);
-        return;
+        break;
       case 'events':
         this.receive(frame.events);
-        return;
+        break;
       case 'subscribed':
-        this.confirm(frame.channels);
-        return;
-      case 'unsubscribed':
-      case 'pong':
-        return;
-      case 'resumed':
+        this.confirm(frame.channels, frame.heads ?? []);
+        break;
+      case 'resumed': {
+        const state = this.channels.get(frame.channel);
+        if (state && frame.head) state.announce(frame.head);
         this.finishResume(frame.channel);
-        return;
+        break;
+      }
+      case 'fetched':
+        this.fetched(frame.channel, frame.toSeq);
+        break;
       case 'refresh':
-        if (frame.reason === 'unknown_since' && this.retryResume(frame.channel)) return;
-        // After these reasons no replay follows; a too-large payload is one event, not the resume.
-        if (frame.reason !== 'payload_too_large') this.finishResume(frame.channel);
-        this.emit(
-          'refresh',
-          frame.eventId === undefined
-            ? { channel: frame.channel, reason: frame.reason }
-            : { channel: frame.channel, reason: frame.reason, eventId: frame.eventId },
-        );
-        return;
+        this.refreshed(frame.channel, frame.reason, frame.eventId, frame.head);
+        break;
       case 'close':
         this.reconnectAfterMs = frame.reconnectAfterMs;
-        this.handleSocketGone(1000, frame.reason);
-        return;
+        this.drop(1000, frame.reason);
+        break;
       case 'error':
-        this.handleServerError(frame.code, frame.message, frame.action);
-        return;
+        this.serverError(frame.code, frame.message, frame.action);
+        break;
     }
   }
 
-  private receive(events: readonly Envelope[]): void {
+  private receive(events: readonly WireEnvelope[]): void {
     for (const event of events) {
       const state = this.channels.get(event.channel);
-      if (state) this.deliver(state, state.accept(event));
+      if (!state) continue;
+      if (
+        event.epoch !== undefined &&
+        state.epoch !== undefined &&
+        event.epoch !== state.epoch &&
+        event.seq
+      ) {
+        // The channel's history restarted: what came before the new epoch cannot be fetched.
+        state.moveTo({ seq: event.seq - 1, epoch: event.epoch });
+        this.emit('refresh', { channel: state.channel, reason: 'epoch_changed' });
+      }
+      this.deliver(state, state.accept(event));
+      if (state.heldCount > this.o.maxHeldEvents) this.failResume(state);
+      this.checkGap(state);
     }
   }
 
-  private confirm(channels: readonly string[]): void {
-    const resumes: { channel: string; since: string }[] = [];
+  private confirm(channels: readonly string[], heads: readonly (Head & { channel: string })[]): void {
+    const resumes = [];
     for (const channel of channels) {
       const state = this.channels.get(channel);
+      this.answered('subscribe', channel);
       if (!state || state.status === 'confirmed') continue;
       state.status = 'confirmed';
-      // A channel that delivered nothing yet (and had no `since`) has nothing to resume from.
-      if (!state.resuming || state.lastId === undefined) continue;
-      resumes.push({ channel, since: state.lastId });
-      this.startResumeTimer(channel);
+      const head = heads.find((h) => h.channel === channel);
+      // A new channel starts at the head: its next reconnect resumes from there even if it stays
+      // quiet. A channel resuming by event id only (no seq yet) takes its seq from the replay.
+      if (head && (!state.resuming || state.seq !== undefined)) state.announce(head);
+      if (!state.resuming) continue;
+      resumes.push(state.resumeItem());
+      this.startResumeTimer(state);
     }
     // The subscription exists before the replay is read, so no event falls between the two.
     for (const group of chunks(resumes, MAX_CHANNELS_PER_MESSAGE))
-      this.send({ action: 'resume', channels: group });
-    this.attempt = 0;
+      this.request(
+        'resume',
+        group.map((item) => item.channel),
+        { action: 'resume', channels: group },
+      );
+    this.confirmed();
     this.settle();
   }
 
-  private startResumeTimer(channel: string): void {
-    this.clearResumeTimer(channel);
-    this.resumeTimers.set(
-      channel,
-      setTimeout(() => {
-        this.resumeTimers.delete(channel);
-        this.failResume(channel);
-      }, this.resumeTimeoutMs),
-    );
+  private startResumeTimer(state: ChannelState): void {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => this.failResume(state), this.o.resumeTimeoutMs);
   }
 
   /** Asks for the replay again a little later; false when the retries are used up. */
-  private retryResume(channel: string): boolean {
-    const state = this.channels.get(channel);
-    if (!state?.resuming || state.status !== 'confirmed' || state.resumeRetries >= this.resumeRetries)
+  private retryResume(state: ChannelState | undefined): boolean {
+    if (!state?.resuming || state.status !== 'confirmed' || state.retries >= this.o.resumeRetries)
       return false;
-    state.resumeRetries += 1;
-    this.clearResumeTimer(channel);
-    this.resumeTimers.set(
-      channel,
-      setTimeout(() => {
-        this.resumeTimers.delete(channel);
-        if (!state.resuming || state.lastId === undefined || this.channels.get(channel) !== state) return;
-        this.send({ action: 'resume', channels: [{ channel, since: state.lastId }] });
-        this.startResumeTimer(channel);
-      }, RESUME_RETRY_STEP_MS * state.resumeRetries),
-    );
+    state.retries += 1;
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => {
+      if (!state.resuming || this.channels.get(state.channel) !== state) return;
+      this.request('resume', [state.channel], { action: 'resume', channels: [state.resumeItem()] });
+      this.startResumeTimer(state);
+    }, RETRY_STEP_MS * state.retries);
     return true;
-  }
-
-  private clearResumeTimer(channel: string): void {
-    const timer = this.resumeTimers.get(channel);
-    if (timer !== undefined) clearTimeout(timer);
-    this.resumeTimers.delete(channel);
   }
 
   private finishResume(channel: string): void {
     const state = this.channels.get(channel);
+    this.answered('resume', channel);
     if (!state?.resuming) return;
-    this.clearResumeTimer(channel);
+    clearTimeout(state.timer);
     this.deliver(state, state.endResume());
+    this.checkGap(state);
     this.settle();
   }
 
   /** The replay did not complete: deliver what arrived and tell the app to reload the channel. */
-  private failResume(channel: string): void {
-    const state = this.channels.get(channel);
-    if (!state?.resuming) return;
-    this.finishResume(channel);
-    this.emit('refresh', { channel, reason: 'resume_failed' });
+  private failResume(state: ChannelState): void {
+    if (!state.resuming) return;
+    this.finishResume(state.channel);
+    this.emit('refresh', { channel: state.channel, reason: 'resume_failed' });
   }
 
-  private handleServerError(code: string, message: string, action: string | undefined): void {
+  private refreshed(
+    channel: string,
+    reason: RefreshNotice['reason'],
+    eventId: string | undefined,
+    head: Head | undefined,
+  ): void {
+    const state = this.channels.get(channel);
+    if (reason === 'unknown_since' && this.retryResume(state)) return;
+    if (state) {
+      // The refresh moves the resume point: a quiet channel is not told to refresh again next time.
+      if (head) this.deliver(state, state.moveTo(head));
+      else if (reason === 'history_lost') this.deliver(state, state.skipTo(state.missing()?.[1] ?? 0));
+      else if (reason !== 'payload_too_large') state.forget();
+      if (reason === 'history_lost') this.endFetch(state);
+    }
+    // After these reasons no replay follows; a too-large payload is one event, not the resume.
+    if (reason !== 'payload_too_large') this.finishResume(channel);
+    this.emit('refresh', eventId === undefined ? { channel, reason } : { channel, reason, eventId });
+  }
+
+  // ── gaps ─────────────────────────────────────────────────────────────────
+
+  /** A gap waits `gapWaitMs` for the stream to fill it, then is fetched (one fetch at a time). */
+  private checkGap(state: ChannelState): void {
+    if (state.resuming || state.gapTimer !== undefined || !state.missing() || !this.socketOpen) return;
+    state.gapTimer = setTimeout(() => this.fetchGap(state), this.o.gapWaitMs);
+  }
+
+  private fetchGap(state: ChannelState): void {
+    const range = state.missing();
+    state.gapTimer = undefined;
+    if (!range || this.channels.get(state.channel) !== state) return;
+    const [fromSeq, toSeq] = range;
+    this.request('fetch', [state.channel], { action: 'fetch', channel: state.channel, fromSeq, toSeq });
+    state.gapTimer = setTimeout(() => this.gapLost(state, toSeq, 'resume_failed'), this.o.resumeTimeoutMs);
+  }
+
+  private endFetch(state: ChannelState): void {
+    this.answered('fetch', state.channel);
+    clearTimeout(state.gapTimer);
+    state.gapTimer = undefined;
+  }
+
+  private fetched(channel: string, toSeq: number): void {
+    const state = this.channels.get(channel);
+    if (!state) return;
+    this.endFetch(state);
+    state.retries = 0;
+    // The range's events came before this frame: what is still missing is not coming.
+    if ((state.seq ?? toSeq) < toSeq) this.gapLost(state, toSeq, 'history_lost');
+    this.checkGap(state);
+  }
+
+  private gapLost(state: ChannelState, toSeq: number, reason: RefreshNotice['reason']): void {
+    this.endFetch(state);
+    this.deliver(state, state.skipTo(toSeq));
+    this.emit('refresh', { channel: state.channel, reason });
+    this.checkGap(state);
+  }
+
+  // ── errors ───────────────────────────────────────────────────────────────
+
+  /** An `error` frame answers the oldest request of its action; only that request's channels are affected. */
+  private serverError(code: string, message: string, action: string | undefined): void {
     this.emit('error', new ServerError(code, message, action));
-    if (action === 'subscribe') {
-      for (const state of this.channels.values()) if (state.status === 'pending') state.status = 'refused';
-      this.settle();
-    } else if (action === 'resume') {
-      for (const state of [...this.channels.values()]) {
-        if (state.status === 'confirmed' && state.resuming) this.failResume(state.channel);
+    const index = this.inflight.findIndex((entry) => entry.action === action);
+    if (index < 0) return;
+    const [entry] = this.inflight.splice(index, 1);
+    for (const channel of entry?.channels ?? []) {
+      const state = this.channels.get(channel);
+      if (!state) continue;
+      const retry = code === 'INTERNAL' && state.retries < this.o.resumeRetries;
+      if (action === 'subscribe') {
+        if (code !== 'INTERNAL') state.status = 'refused';
+        // A failed subscription stays pending (ready() waits) and is asked again with back-off.
+        else
+          state.timer = setTimeout(
+            () => this.request('subscribe', [channel], { action: 'subscribe', channels: [channel] }),
+            backoffDelayMs(state.retries++, this.backoff, this.random),
+          );
+      } else if (action === 'resume') {
+        if (!(retry && this.retryResume(state))) this.failResume(state);
+      } else if (action === 'fetch') {
+        this.endFetch(state);
+        const range = state.missing();
+        if (retry) {
+          state.retries += 1;
+          state.gapTimer = setTimeout(() => this.fetchGap(state), RETRY_STEP_MS * state.retries);
+        } else if (range) this.gapLost(state, range[1], 'resume_failed');
       }
     }
+    this.settle();
   }
 
-  private deliver(state: ChannelState, events: readonly Envelope[]): void {
+  private deliver(state: ChannelState, events: readonly WireEnvelope[]): void {
     for (const event of events) {
       for (const listener of [...state.listeners]) {
         try {

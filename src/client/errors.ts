@@ -11,17 +11,11 @@ export class ClientClosedError extends Error {
 /** The socket could not be opened or failed (refused token, network, server gone); the client reconnects. */
 export class ConnectionError extends Error {
   override readonly name = 'ConnectionError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** `getToken` threw or returned something that is not a non-empty string; the client retries with back-off. */
 export class TokenError extends Error {
   override readonly name = 'TokenError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The server answered with an `error` frame (code and sentence as sent). */
@@ -53,5 +47,19 @@ export class HandlerError extends Error {
     options: { cause: unknown },
   ) {
     super(`The handler for channel "${channel}" threw on event ${eventId}`, options);
+  }
+}
+
+/**
+ * The server refused the credentials: HTTP 401/403 at the upgrade (visible in Node; browsers hide
+ * it), close code 1008 or 4401/4403, or `getToken` asked to stop (`status` undefined).
+ */
+export class AuthError extends Error {
+  override readonly name = 'AuthError';
+  constructor(
+    readonly status: number | undefined,
+    message = `The server refused the token (${status})`,
+  ) {
+    super(message);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `outbox-relay/client`: connect to the outbox-relay WebSocket API from a browser or Node, with
- * automatic reconnect, resume, de-duplication and ordered delivery. See docs/client.md.
+ * automatic reconnect, resume from a position, de-duplication and in-order delivery with gap
+ * fetching. See docs/client.md.
  *
  * @example
  * const client = connect({ url: 'wss://…/prod', getToken: () => fetchToken() });
@@ -11,15 +12,10 @@ import { OutboxRelayClient } from './client.js';
 import type { ConnectOptions, RelayClient } from './types.js';
 
 export { backoffCeilingMs, backoffDelayMs } from './backoff.js';
+export { CLIENT_DEFAULTS, DEFAULT_BACKOFF } from './client.js';
+export { type CloseAction, closeAction, NO_RECONNECT_CLOSE_CODES } from './closePolicy.js';
 export {
-  DEFAULT_BACKOFF,
-  DEFAULT_DEDUPE_WINDOW,
-  DEFAULT_PING_INTERVAL_MS,
-  DEFAULT_PONG_TIMEOUT_MS,
-  DEFAULT_RESUME_RETRIES,
-  DEFAULT_RESUME_TIMEOUT_MS,
-} from './client.js';
-export {
+  AuthError,
   ClientClosedError,
   ConnectionError,
   HandlerError,
@@ -27,8 +23,10 @@ export {
   ServerError,
   TokenError,
 } from './errors.js';
+export type { Lifecycle } from './lifecycle.js';
 export type { ClientSocket, SocketCallbacks, SocketFactory } from './socket.js';
 export type {
+  ChannelPosition,
   ClientEvents,
   ConnectionState,
   ConnectOptions,
@@ -42,7 +40,9 @@ export type {
   TokenSource,
 } from './types.js';
 
-/** Opens a client; it connects at once and keeps reconnecting until `close()`. */
+export type { Head } from './wire.js';
+
+/** Opens a client; it connects at once and keeps reconnecting until `disconnect()`, `failed` or `close()`. */
 export function connect(options: ConnectOptions): RelayClient {
   return new OutboxRelayClient(options);
 }

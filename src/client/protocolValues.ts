@@ -4,12 +4,15 @@
  * checks below fail the build if the copies drift from the protocol.
  */
 import type { ErrorCode, RefreshReason } from '../core/protocol.js';
+import type { WireRefreshReason } from './wire.js';
 
 export const REFRESH_REASON_VALUES = [
   'too_many_missed',
   'payload_too_large',
   'unknown_since',
-] as const satisfies readonly RefreshReason[];
+  'epoch_changed',
+  'history_lost',
+] as const satisfies readonly WireRefreshReason[];
 
 export const ERROR_CODE_VALUES = [
   'BAD_JSON',
@@ -20,6 +23,7 @@ export const ERROR_CODE_VALUES = [
   'NOT_SUBSCRIBED',
   'UNKNOWN_EVENT',
   'INTERNAL',
+  'TOO_MANY_SUBSCRIPTIONS',
 ] as const satisfies readonly ErrorCode[];
 
 type Missing<TAll, TListed> = [Exclude<TAll, TListed>] extends [never] ? true : Exclude<TAll, TListed>;

@@ -1,27 +1,40 @@
-/** A bounded set of the most recent ids: de-duplication with constant memory per channel. */
+/**
+ * The ids of recently delivered events without a sequence number, kept for a span of event time
+ * (the server's resume overlap and then some) rather than for a count: a burst of any size inside
+ * the overlap is remembered whole. `capacity` still bounds memory.
+ */
 export class RecentIds {
-  private readonly ids = new Set<string>();
-  private readonly ring: (string | undefined)[];
-  private next = 0;
+  /** id → event time (ms); insertion order is roughly time order, so the oldest come first. */
+  private readonly ids = new Map<string, number>();
+  /** The newest event time added. */
+  newest = Number.NEGATIVE_INFINITY;
+  /** Ids at or before this time may have been forgotten early (capacity): not trusted. */
+  private floor = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1)
-      throw new RangeError('capacity must be a positive integer');
-    this.ring = new Array<string | undefined>(capacity);
-  }
+  constructor(
+    readonly capacity: number,
+    readonly windowMs: number,
+  ) {}
 
   has(id: string): boolean {
     return this.ids.has(id);
   }
 
-  /** Remembers `id`, forgetting the oldest remembered id when full. */
-  add(id: string): void {
-    if (this.ids.has(id)) return;
-    const evicted = this.ring[this.next];
-    if (evicted !== undefined) this.ids.delete(evicted);
-    this.ring[this.next] = id;
-    this.next = (this.next + 1) % this.capacity;
-    this.ids.add(id);
+  /** True when an event of time `timeMs` is recent enough for `has` to be trusted. */
+  covers(timeMs: number): boolean {
+    return timeMs > this.floor && timeMs >= this.newest - this.windowMs;
+  }
+
+  /** Remembers `id`, forgetting ids older than the window, then the oldest beyond `capacity`. */
+  add(id: string, timeMs: number): void {
+    this.ids.delete(id); // re-added ids move to the end
+    this.ids.set(id, timeMs);
+    if (timeMs > this.newest) this.newest = timeMs;
+    for (const [old, time] of this.ids) {
+      if (this.ids.size <= this.capacity && this.covers(time)) break;
+      if (this.covers(time)) this.floor = Math.max(this.floor, time);
+      this.ids.delete(old);
+    }
   }
 
   get size(): number {

@@ -9,7 +9,8 @@ import { ConnectionError } from './errors.js';
 export interface SocketCallbacks {
   onOpen(): void;
   onMessage(text: string): void;
-  onClose(code: number, reason: string): void;
+  /** `status`: the HTTP status of a refused upgrade, where the transport can see it. */
+  onClose(code: number, reason: string, status?: number): void;
   onError(error: Error): void;
 }
 
@@ -32,15 +33,27 @@ function openNativeSocket(url: string, callbacks: SocketCallbacks): ClientSocket
   return socket;
 }
 
+// A name passed at run time keeps bundlers from pulling `ws` (or its browser stub) into browser bundles.
+const load = (name: string): Promise<unknown> => import(name);
+
 async function openNodeSocket(url: string, callbacks: SocketCallbacks): Promise<ClientSocket> {
-  const { WebSocket } = await import('ws');
+  const { WebSocket } = (await load('ws')) as typeof import('ws');
   const socket = new WebSocket(url);
+  let status: number | undefined;
+  // A refused upgrade (401/403) is reported by `ws` as this response, then a 1006 close.
+  socket.on('unexpected-response', (request, response) => {
+    status = response.statusCode;
+    request.destroy();
+    callbacks.onClose(1006, response.statusMessage ?? '', status);
+  });
   socket.on('open', () => callbacks.onOpen());
   socket.on('message', (data, isBinary) => {
     if (!isBinary) callbacks.onMessage(data.toString());
   });
   socket.on('error', (error) => callbacks.onError(new ConnectionError(error.message, { cause: error })));
-  socket.on('close', (code, reason) => callbacks.onClose(code, reason.toString()));
+  socket.on('close', (code, reason) => {
+    if (status === undefined) callbacks.onClose(code, reason.toString());
+  });
   return socket;
 }
 

@@ -17,6 +17,8 @@ export interface IndexDef {
   readonly name: string;
   readonly partitionKey: KeyDef;
   readonly sortKey?: KeyDef;
+  /** Attributes copied into the index: `KEYS_ONLY` when its readers need only the keys. @default 'ALL' */
+  readonly projection?: 'ALL' | 'KEYS_ONLY';
 }
 
 export interface TableDef {
@@ -42,6 +44,11 @@ export interface FunctionDef {
   /** Handler module, relative to the repository root; it exports `handler`. */
   readonly entry: string;
   readonly timeoutSeconds: number;
+  /**
+   * Concurrency set aside for this function alone (the `$connect` path: a burst elsewhere must not
+   * throttle new connections). The stack option `connectReservedConcurrency` overrides it.
+   */
+  readonly reservedConcurrency?: number;
   readonly memoryMb: number;
   /** Tables the function reads or writes (the construct grants access and sets the env var). */
   readonly tables: readonly { readonly table: string; readonly access: 'read' | 'write' | 'readWrite' }[];
@@ -51,9 +58,17 @@ export interface FunctionDef {
   readonly managesConnections?: boolean;
 }
 
+/** Kinds of DynamoDB stream record. */
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+
 export interface StreamMappingDef {
   readonly function: string;
   readonly table: string;
+  /**
+   * Only these record kinds invoke the function (a Lambda filter; the others are dropped without
+   * an invocation). Absent = every record.
+   */
+  readonly filterEventNames?: readonly StreamEventName[];
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
   readonly parallelizationFactor: number;
@@ -72,7 +87,8 @@ export interface QueueMappingDef {
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
   readonly reportBatchItemFailures: true;
-  readonly maxConcurrency?: number;
+  /** Concurrent batches the mapping may run (Lambda's SQS maximum concurrency, 2-1000). */
+  readonly maxConcurrency: number;
 }
 
 /** An EventBridge event pattern in its wire form (as in the template's `EventPattern`). */
@@ -134,7 +150,7 @@ export const topology = {
     },
     /**
      * WebSocket connections and their subscriptions; subscribers are found by tenant+channel with a query.
-     * `subscriptionKey` is sharded (`<tenant>#<channel>#<shard>`, see src/core/subscriptions.ts) so a
+     * `subscriptionKey` is sharded (`SUB#<tenant>#<channel>#<shard>`, see src/core/subscriptions.ts) so a
      * busy channel's subscribers are read with parallel queries over several index partitions.
      */
     connections: {
@@ -147,6 +163,8 @@ export const topology = {
           name: 'bySubscription',
           partitionKey: { name: 'subscriptionKey', type: S },
           sortKey: { name: 'connectionId', type: S },
+          // Fan-out reads only the connection id (the sort key) from it.
+          projection: 'KEYS_ONLY',
         },
       ],
     },
@@ -161,23 +179,26 @@ export const topology = {
   queues: {
     /** The publisher mapping's on-failure destination (metadata only: shard and sequence range). */
     publisherDlq: { env: 'PUBLISHER_DLQ_URL', visibilityTimeoutSeconds: 30, retentionDays: 14 },
+    // Visibility timeouts of consumed queues: 6 x the consumer's timeout + 60 s for a batching
+    // window (Lambda asks for at least 6 x timeout + window); a longer configured window raises
+    // it at synth, and the rule pack checks the deployed values.
     auditQueue: {
       env: 'AUDIT_QUEUE_URL',
-      visibilityTimeoutSeconds: 60,
+      visibilityTimeoutSeconds: 6 * 30 + 60,
       retentionDays: 14,
       deadLetter: { queue: 'auditDlq', maxReceiveCount: 5 },
     },
     auditDlq: { env: 'AUDIT_DLQ_URL', visibilityTimeoutSeconds: 30, retentionDays: 14 },
     fanoutQueue: {
       env: 'FANOUT_QUEUE_URL',
-      visibilityTimeoutSeconds: 120,
+      visibilityTimeoutSeconds: 6 * 60 + 60,
       retentionDays: 4,
       deadLetter: { queue: 'fanoutDlq', maxReceiveCount: 5 },
     },
     fanoutDlq: { env: 'FANOUT_DLQ_URL', visibilityTimeoutSeconds: 30, retentionDays: 14 },
     webhookDispatchQueue: {
       env: 'WEBHOOK_DISPATCH_QUEUE_URL',
-      visibilityTimeoutSeconds: 60,
+      visibilityTimeoutSeconds: 6 * 30 + 60,
       retentionDays: 4,
       deadLetter: { queue: 'webhookDispatchDlq', maxReceiveCount: 5 },
     },
@@ -185,11 +206,13 @@ export const topology = {
     /**
      * One message per (event, endpoint). Retries are scheduled by the delivery handler with
      * ChangeMessageVisibility; the redrive count is only a backstop above the retry schedule.
+     * Retries reuse the message, so the whole schedule must fit in its retention: 14 days (the SQS
+     * maximum) holds every schedule the configuration accepts.
      */
     webhookDeliveryQueue: {
       env: 'WEBHOOK_DELIVERY_QUEUE_URL',
-      visibilityTimeoutSeconds: 60,
-      retentionDays: 4,
+      visibilityTimeoutSeconds: 6 * 60 + 60,
+      retentionDays: 14,
       deadLetter: { queue: 'webhookDlq', maxReceiveCount: 20 },
     },
     webhookDlq: { env: 'WEBHOOK_DLQ_URL', visibilityTimeoutSeconds: 30, retentionDays: 14 },
@@ -220,6 +243,7 @@ export const topology = {
     wsAuthorizer: {
       entry: 'lambdas/ws-authorizer/handler.ts',
       timeoutSeconds: 10,
+      reservedConcurrency: 10,
       memoryMb: 256,
       tables: [],
       queues: [],
@@ -227,6 +251,7 @@ export const topology = {
     wsConnect: {
       entry: 'lambdas/ws-connect/handler.ts',
       timeoutSeconds: 10,
+      reservedConcurrency: 10,
       memoryMb: 256,
       tables: [{ table: 'connections', access: 'write' }],
       queues: [],
@@ -240,7 +265,8 @@ export const topology = {
     },
     wsMessage: {
       entry: 'lambdas/ws-message/handler.ts',
-      timeoutSeconds: 30,
+      // API Gateway gives a WebSocket integration at most 29 s.
+      timeoutSeconds: 29,
       memoryMb: 512,
       tables: [
         { table: 'connections', access: 'readWrite' },
@@ -296,6 +322,9 @@ export const topology = {
     {
       function: 'publisher',
       table: 'outbox',
+      // Rows are published once, when written: TTL deletes and later updates of a row (e.g. a
+      // write-back) never invoke the publisher.
+      filterEventNames: ['INSERT'],
       batchSize: 100,
       maxBatchingWindowSeconds: 0,
       parallelizationFactor: 1,
@@ -315,6 +344,7 @@ export const topology = {
       batchSize: 25,
       maxBatchingWindowSeconds: 0,
       reportBatchItemFailures: true,
+      maxConcurrency: 10,
     },
     {
       function: 'fanout',
@@ -322,6 +352,7 @@ export const topology = {
       batchSize: 100,
       maxBatchingWindowSeconds: 0,
       reportBatchItemFailures: true,
+      maxConcurrency: 10,
     },
     {
       function: 'webhookDispatcher',
@@ -329,6 +360,7 @@ export const topology = {
       batchSize: 10,
       maxBatchingWindowSeconds: 0,
       reportBatchItemFailures: true,
+      maxConcurrency: 5,
     },
     {
       function: 'webhookDelivery',

@@ -12,19 +12,26 @@ import { BlockList, isIP } from 'node:net';
 import { type AddressRefusalCode, AddressRefusedError } from './webhookErrors.js';
 
 export const ALLOW_PRIVATE_WEBHOOKS_ENV = 'OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS';
+/** Comma-separated ports webhook URLs may use (`webhookAllowedPorts` in the stack config). */
+export const WEBHOOK_ALLOWED_PORTS_ENV = 'WEBHOOK_ALLOWED_PORTS';
+/** Only the HTTPS port by default: other ports of a public host are often admin or internal services. */
+export const DEFAULT_WEBHOOK_PORTS: readonly number[] = [443];
 
 export interface AddressPolicy {
   readonly mode: 'production' | 'dev';
   /** Whether `http://` URLs are accepted (dev mode only, or an explicit test seam). */
   readonly allowPlainHttp: boolean;
-  /** Addresses or CIDRs accepted although they are not public (dev mode: loopback). */
+  /** Addresses or CIDRs accepted although they are not public (dev mode: loopback), on any port. */
   readonly allowedAddresses: readonly string[];
+  /** Ports a URL may name (the scheme's default when it names none). @default DEFAULT_WEBHOOK_PORTS */
+  readonly allowedPorts?: readonly number[];
 }
 
 export const PRODUCTION_POLICY: AddressPolicy = {
   mode: 'production',
   allowPlainHttp: false,
   allowedAddresses: [],
+  allowedPorts: DEFAULT_WEBHOOK_PORTS,
 };
 
 export const LOOPBACK_CIDRS = ['127.0.0.0/8', '::1/128'] as const;
@@ -33,12 +40,27 @@ export const DEV_POLICY: AddressPolicy = {
   mode: 'dev',
   allowPlainHttp: true,
   allowedAddresses: LOOPBACK_CIDRS,
+  allowedPorts: [443, 80],
 };
 
 /** Production unless the dev setting is exactly `true` (or `1`): a typo must not open the gate. */
 export function addressPolicyFromEnv(env: Readonly<Record<string, string | undefined>>): AddressPolicy {
   const raw = env[ALLOW_PRIVATE_WEBHOOKS_ENV]?.trim().toLowerCase();
-  return raw === 'true' || raw === '1' ? DEV_POLICY : PRODUCTION_POLICY;
+  const base = raw === 'true' || raw === '1' ? DEV_POLICY : PRODUCTION_POLICY;
+  const ports = parseAllowedPorts(env[WEBHOOK_ALLOWED_PORTS_ENV]);
+  return ports === undefined ? base : { ...base, allowedPorts: ports };
+}
+
+/** `443,8443` → [443, 8443]; absent or empty → undefined (the default); a bad entry throws. */
+export function parseAllowedPorts(raw: string | undefined): readonly number[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw.split(',').map((part) => {
+    const port = Number(part.trim());
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new RangeError(`${WEBHOOK_ALLOWED_PORTS_ENV} must list ports 1-65535, got "${part.trim()}"`);
+    }
+    return port;
+  });
 }
 
 export type AddressCategory =
@@ -99,16 +121,28 @@ const blockLists = Object.entries(RANGES).map(([category, ranges]) => {
   return { category: category as Exclude<AddressCategory, 'public'>, list };
 });
 
-/** `::ffff:a.b.c.d` (in any spelling) → `a.b.c.d`; otherwise undefined. */
-export function embeddedIpv4(address: string): string | undefined {
+/** How an IPv6 address carries an IPv4 address in its last 32 bits. */
+export type EmbeddingForm = 'mapped' | 'compatible' | 'translated' | 'nat64';
+
+/**
+ * The IPv4 address an IPv6 address embeds, in any spelling: IPv4-mapped `::ffff:0:0/96`,
+ * IPv4-compatible `::/96` (except `::` and `::1`, which are IPv6's own unspecified and loopback),
+ * IPv4-translated `::ffff:0:0:0/96` and NAT64's well-known `64:ff9b::/96`. Otherwise undefined.
+ */
+export function embeddedIpv4(address: string): { ipv4: string; form: EmbeddingForm } | undefined {
   if (isIP(address) !== 6) return undefined;
   const hextets = expandIpv6(address);
   if (hextets === undefined) return undefined;
-  const isMapped = hextets.slice(0, 5).every((h) => h === 0) && hextets[5] === 0xffff;
-  if (!isMapped) return undefined;
-  const high = hextets[6] ?? 0;
-  const low = hextets[7] ?? 0;
-  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  const [h0, h1, h2, h3, h4, h5, high = 0, low = 0] = hextets;
+  const zeroTo = (n: number) => hextets.slice(0, n).every((h) => h === 0);
+  let form: EmbeddingForm | undefined;
+  if (zeroTo(5) && h5 === 0xffff) form = 'mapped';
+  else if (zeroTo(4) && h4 === 0xffff && h5 === 0) form = 'translated';
+  else if (zeroTo(6) && high === 0 && low <= 1) form = undefined;
+  else if (zeroTo(6)) form = 'compatible';
+  else if (h0 === 0x64 && h1 === 0xff9b && h2 === 0 && h3 === 0 && h4 === 0 && h5 === 0) form = 'nat64';
+  if (form === undefined) return undefined;
+  return { ipv4: [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.'), form };
 }
 
 function expandIpv6(address: string): number[] | undefined {
@@ -130,15 +164,15 @@ function expandIpv6(address: string): number[] | undefined {
   return parts.map((part) => Number.parseInt(part, 16));
 }
 
-/** Which kind of address an IP literal is. IPv4-mapped IPv6 addresses are judged by their IPv4 part. */
+/** Which kind of address an IP literal is. IPv6 forms embedding an IPv4 address are judged by it. */
 export function classifyAddress(address: string): AddressCategory {
   const bare = stripBrackets(address);
   const version = isIP(bare);
   if (version === 0) throw new TypeError(`not an IP address: ${address}`);
-  const mapped = embeddedIpv4(bare);
-  if (mapped !== undefined) {
-    const inner = classifyAddress(mapped);
-    // A public IPv4 address in mapped form is still refused: only the plain form is accepted.
+  const embedded = embeddedIpv4(bare);
+  if (embedded !== undefined) {
+    const inner = classifyAddress(embedded.ipv4);
+    // A public IPv4 address in an embedding form is still refused: only the plain form is accepted.
     return inner === 'public' ? 'reserved' : inner;
   }
   const family: Family = version === 4 ? 'ipv4' : 'ipv6';
@@ -182,8 +216,8 @@ export function refusalForAddress(address: string, policy: AddressPolicy): Addre
   if (category === 'public' || isExplicitlyAllowed(address, policy)) return undefined;
   const { code, words } = CATEGORY_REFUSAL[category];
   const bare = stripBrackets(address);
-  const mapped = embeddedIpv4(bare);
-  const shown = mapped === undefined ? bare : `${bare} (IPv4-mapped ${mapped})`;
+  const embedded = embeddedIpv4(bare);
+  const shown = embedded === undefined ? bare : `${bare} (IPv4-${embedded.form} ${embedded.ipv4})`;
   return new AddressRefusedError(code, `${shown} is ${words}; webhooks may only reach public addresses`);
 }
 
@@ -228,6 +262,7 @@ export function checkWebhookUrl(raw: string, policy: AddressPolicy): URL {
   if (isIP(host) !== 0) {
     const refusal = refusalForAddress(host, policy);
     if (refusal) throw refusal;
+    if (!isExplicitlyAllowed(host, policy)) checkPort(url, policy);
     return url;
   }
   const name = host.toLowerCase().replace(/\.$/, '');
@@ -238,8 +273,27 @@ export function checkWebhookUrl(raw: string, policy: AddressPolicy): URL {
         `${name} is a loopback name; webhooks may only reach public addresses`,
       );
     }
+    return url;
   }
+  checkPort(url, policy);
   return url;
+}
+
+/** The port a URL connects to: the one it names, else its scheme's default. */
+export function effectivePort(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'http:' ? 80 : 443;
+}
+
+function checkPort(url: URL, policy: AddressPolicy): void {
+  const allowed = policy.allowedPorts ?? DEFAULT_WEBHOOK_PORTS;
+  const port = effectivePort(url);
+  if (!allowed.includes(port)) {
+    throw new AddressRefusedError(
+      'port_not_allowed',
+      `port ${port} is not allowed; webhook URLs may use port${allowed.length === 1 ? '' : 's'} ${allowed.join(', ')}`,
+    );
+  }
 }
 
 function stripBrackets(host: string): string {

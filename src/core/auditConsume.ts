@@ -3,6 +3,11 @@
  * A body that is not a valid envelope is permanent: it is quarantined (source `audit`) and does
  * not fail its message, so it does not loop to the DLQ without a reason; if the quarantine write
  * fails, the message fails (nothing is lost). A failed audit write fails its message (retried).
+ *
+ * Event ids are unique per tenant. An event whose id the tenant already used for an event on
+ * another channel (or of another type) is not merged into that record: it is quarantined
+ * `DUPLICATE_EVENT_ID` with both sides in the details. (The producer helper refuses such a row
+ * before it is written; this catches rows written without it.)
  */
 import { parseBusEventMessage } from './busEventMessage.js';
 import type { Envelope } from './envelope.js';
@@ -20,7 +25,11 @@ export interface QueueMessage {
 }
 
 export interface AuditPorts {
-  recordEvent(envelope: Envelope): Promise<{ recorded: boolean }>;
+  recordEvent(envelope: Envelope): Promise<{
+    recorded: boolean;
+    /** Set when the tenant's id is already taken by a different event (channel and type recorded first). */
+    conflict?: { channel: string; type: string };
+  }>;
   quarantine(entry: QuarantineEntryInput): Promise<void>;
 }
 
@@ -67,8 +76,27 @@ export async function recordAuditMessages(
       }
       const eventId = parsed.envelope.id;
       try {
-        const { recorded } = await ports.recordEvent(parsed.envelope);
-        return { messageId: message.messageId, status: recorded ? 'recorded' : 'duplicate', eventId };
+        const { recorded, conflict } = await ports.recordEvent(parsed.envelope);
+        if (conflict === undefined) {
+          return { messageId: message.messageId, status: recorded ? 'recorded' : 'duplicate', eventId };
+        }
+        const { envelope } = parsed;
+        await ports.quarantine({
+          reason: 'DUPLICATE_EVENT_ID',
+          message: `Tenant ${envelope.tenantId} already has an event ${eventId} (channel ${conflict.channel}, type ${conflict.type}); this one (channel ${envelope.channel}, type ${envelope.type}) was not recorded`,
+          source: 'audit',
+          recordId: message.messageId,
+          recordTime: message.sentAt,
+          record: message.raw,
+          origin: message.origin,
+          eventId,
+          tenantId: envelope.tenantId,
+          details: {
+            recorded: conflict,
+            refused: { channel: envelope.channel, type: envelope.type },
+          },
+        });
+        return { messageId: message.messageId, status: 'quarantined', eventId };
       } catch (error) {
         return { messageId: message.messageId, status: 'failed', eventId, failure: errorText(error) };
       }

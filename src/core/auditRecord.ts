@@ -3,34 +3,39 @@
  * and envelope → item. Pure module: no AWS imports. `src/aws/auditRepository.ts` is the only
  * module that reads or writes the table.
  *
- * | item           | pk               | sk                                              | index keys                   |
- * | -------------- | ---------------- | ----------------------------------------------- | ---------------------------- |
- * | event          | `EVT#<eventId>`  | `EVENT`                                         | `channelKey`, `resourceKey`, `position` |
- * | attempt        | `EVT#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`        | –                            |
- * | tenant note    | `TENANT#<id>`    | `NOTE#<at>#<noteId>`                            | –                            |
+ * | item           | pk                        | sk                                        | index keys                   |
+ * | -------------- | ------------------------- | ----------------------------------------- | ---------------------------- |
+ * | event          | `EVT#<tenant>#<eventId>`  | `EVENT`                                   | `channelKey`, `resourceKey`, `position` |
+ * | attempt        | `EVT#<tenant>#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`  | –                            |
+ * | tenant note    | `TENANT#<id>`             | `NOTE#<at>#<noteId>`                      | –                            |
+ *
+ * Event ids are scoped per tenant (docs/names.md): the same id in two tenants is two events.
+ * Every key is built with the key codec (src/core/keyCodec.ts), so no name can forge another's.
  */
 import * as z from 'zod';
 import { type Envelope, envelopeSchema } from './envelope.js';
+import { encodeKey, keyPrefix } from './keyCodec.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 
 export const AUDIT_EVENT_SK = 'EVENT';
-export const AUDIT_ATTEMPT_SK_PREFIX = 'ATTEMPT#';
-export const AUDIT_NOTE_SK_PREFIX = 'NOTE#';
+export const AUDIT_ATTEMPT_SK_PREFIX = keyPrefix(['ATTEMPT']);
+export const AUDIT_NOTE_SK_PREFIX = keyPrefix(['NOTE']);
 
-export function auditEventPk(eventId: string): string {
-  return `EVT#${eventId}`;
+/** Partition of one event (its record and its attempts): event ids are unique per tenant. */
+export function auditEventPk(tenantId: string, eventId: string): string {
+  return encodeKey(['EVT', tenantId, eventId]);
 }
 export function auditTenantPk(tenantId: string): string {
-  return `TENANT#${tenantId}`;
+  return encodeKey(['TENANT', tenantId]);
 }
 /** Partition key of index `byChannel`: one tenant+channel, sorted by `position`. */
 export function channelKeyOf(tenantId: string, channel: string): string {
-  return `${tenantId}#${channel}`;
+  return encodeKey([tenantId, channel]);
 }
 /** Partition key of index `byResource`: one tenant+resource, sorted by `position`. */
 export function resourceKeyOf(tenantId: string, resourceId: string): string {
-  return `${tenantId}#${resourceId}`;
+  return encodeKey([tenantId, resourceId]);
 }
 
 /** The audit record of one event, as stored. */
@@ -39,6 +44,8 @@ export const auditEventItemSchema = z.object({
   sk: z.literal(AUDIT_EVENT_SK),
   kind: z.literal('event'),
   eventId: z.string(),
+  /** The event's tenant (also in the envelope): the scope of `eventId`. */
+  tenantId: z.string().optional(),
   channelKey: z.string(),
   /** Absent when the event has no resourceId (a GSI key attribute cannot be null). */
   resourceKey: z.string().optional(),
@@ -73,6 +80,9 @@ export const deliveryAttemptSchema = z.object({
   tenantId: z.string().optional(),
   outcome: attemptOutcomeSchema,
   statusCode: z.number().int().optional(),
+  /** Webhooks: the start of the receiver's response body (at most 1 KB, src/core/webhookEvidence.ts). */
+  responseBody: z.string().optional(),
+  responseBodyTruncated: z.literal(true).optional(),
   error: z.string().optional(),
   durationMs: z.number().nonnegative(),
   /** 1 for the first attempt. */
@@ -126,10 +136,11 @@ export type AuditTenantNoteItem = z.infer<typeof auditTenantNoteItemSchema>;
 
 export function toAuditEventItem(envelope: Envelope, recordedAt: string): AuditEventItem {
   return {
-    pk: auditEventPk(envelope.id),
+    pk: auditEventPk(envelope.tenantId, envelope.id),
     sk: AUDIT_EVENT_SK,
     kind: 'event',
     eventId: envelope.id,
+    tenantId: envelope.tenantId,
     channelKey: channelKeyOf(envelope.tenantId, envelope.channel),
     ...(envelope.resourceId !== null
       ? { resourceKey: resourceKeyOf(envelope.tenantId, envelope.resourceId) }
@@ -142,11 +153,29 @@ export function toAuditEventItem(envelope: Envelope, recordedAt: string): AuditE
 
 /** Attempts sort by path, then time, under their event; target and attempt number make the key unique. */
 export function attemptSortKey(attempt: Pick<DeliveryAttempt, 'path' | 'at' | 'target' | 'attempt'>): string {
-  return `${AUDIT_ATTEMPT_SK_PREFIX}${attempt.path}#${new Date(attempt.at).toISOString()}#${attempt.target}#${attempt.attempt}`;
+  return encodeKey([
+    'ATTEMPT',
+    attempt.path,
+    new Date(attempt.at).toISOString(),
+    attempt.target,
+    attempt.attempt,
+  ]);
 }
 
-export function toAuditAttemptItem(eventId: string, attempt: DeliveryAttempt): AuditAttemptItem {
-  return { ...attempt, pk: auditEventPk(eventId), sk: attemptSortKey(attempt), kind: 'attempt', eventId };
+/** The attempt's `tenantId` is the event's: the attempt is stored under the event's partition. */
+export function toAuditAttemptItem(
+  tenantId: string,
+  eventId: string,
+  attempt: DeliveryAttempt,
+): AuditAttemptItem {
+  return {
+    ...attempt,
+    tenantId,
+    pk: auditEventPk(tenantId, eventId),
+    sk: attemptSortKey(attempt),
+    kind: 'attempt',
+    eventId,
+  };
 }
 
 export function toAuditTenantNoteItem(
@@ -158,7 +187,7 @@ export function toAuditTenantNoteItem(
   return {
     ...note,
     pk: auditTenantPk(tenantId),
-    sk: `${AUDIT_NOTE_SK_PREFIX}${new Date(at).toISOString()}#${noteId}`,
+    sk: encodeKey(['NOTE', new Date(at).toISOString(), noteId]),
     kind: 'note',
     tenantId,
     at,

@@ -6,6 +6,7 @@
 import type * as z from 'zod';
 import { errorFrame, serializeFrame } from './frames.js';
 import { CLIENT_ACTIONS, type ClientMessage, clientMessageSchema, type ServerFrame } from './protocol.js';
+import { type ConnectionQuotas, DEFAULT_QUOTAS, splitBySubscriptionQuota } from './quotas.js';
 import { type ResumePorts, type ResumeSettings, resumeChannel } from './resume.js';
 import { type ConnectionIdentity, isChannelAllowed } from './token.js';
 
@@ -19,6 +20,8 @@ export const MAX_CLIENT_MESSAGE_BYTES = 32 * 1024;
 export interface ClientMessagePorts extends ResumePorts {
   subscribe(connectionId: string, identity: ConnectionIdentity, channels: readonly string[]): Promise<void>;
   unsubscribe(connectionId: string, identity: ConnectionIdentity, channels: readonly string[]): Promise<void>;
+  /** Channels the connection is subscribed to now (the subscription quota counts them). */
+  subscriptionsOf(connectionId: string): Promise<readonly string[]>;
 }
 
 export interface ClientMessageContext {
@@ -84,6 +87,7 @@ export async function handleClientMessage(
   context: ClientMessageContext,
   ports: ClientMessagePorts,
   settings: ResumeSettings,
+  quotas: ConnectionQuotas = DEFAULT_QUOTAS,
 ): Promise<string[]> {
   const parsed = parseClientMessage(body);
   if (!parsed.ok) return [serializeFrame(parsed.frame)];
@@ -94,7 +98,8 @@ export async function handleClientMessage(
     case 'ping':
       return [serializeFrame(message.id === undefined ? { type: 'pong' } : { type: 'pong', id: message.id })];
     case 'subscribe': {
-      const { allowed, frames } = splitAllowed(identity, unique(message.channels), 'subscribe');
+      const permitted = splitAllowed(identity, unique(message.channels), 'subscribe');
+      const { allowed, frames } = await withinQuota(permitted, connectionId, ports, quotas, 'subscribe');
       if (allowed.length > 0) {
         await ports.subscribe(connectionId, identity, allowed);
         frames.unshift(serializeFrame({ type: 'subscribed', channels: allowed }));
@@ -108,7 +113,8 @@ export async function handleClientMessage(
     }
     case 'resume': {
       const requested = message.channels.map((c) => c.channel);
-      const { allowed, frames } = splitAllowed(identity, unique(requested), 'resume');
+      const permitted = splitAllowed(identity, unique(requested), 'resume');
+      const { allowed, frames } = await withinQuota(permitted, connectionId, ports, quotas, 'resume');
       if (allowed.length === 0) return frames;
       // Subscribe first: an event published from now on is delivered live even if the audit
       // query below misses it; one seen both ways is dropped by the client by `id`.
@@ -147,6 +153,29 @@ function splitAllowed(
           ),
         ];
   return { allowed, frames };
+}
+
+/** Drops the channels beyond the connection's subscription quota, adding a TOO_MANY_SUBSCRIPTIONS frame. */
+async function withinQuota(
+  permitted: { allowed: string[]; frames: string[] },
+  connectionId: string,
+  ports: ClientMessagePorts,
+  quotas: ConnectionQuotas,
+  action: string,
+): Promise<{ allowed: string[]; frames: string[] }> {
+  if (permitted.allowed.length === 0) return permitted;
+  const held = await ports.subscriptionsOf(connectionId);
+  const max = quotas.maxSubscriptionsPerConnection;
+  const { accepted, refused } = splitBySubscriptionQuota(held, permitted.allowed, max);
+  if (refused.length === 0) return permitted;
+  const frame = serializeFrame(
+    errorFrame(
+      'TOO_MANY_SUBSCRIPTIONS',
+      `A connection may hold at most ${max} subscriptions; not subscribed: ${refused.join(', ')}. Unsubscribe from others first`,
+      action,
+    ),
+  );
+  return { allowed: accepted, frames: [...permitted.frames, frame] };
 }
 
 function unique(values: readonly string[]): string[] {

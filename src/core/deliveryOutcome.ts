@@ -14,6 +14,8 @@ export type HttpAttemptResult =
       readonly status: number;
       readonly retryAfter?: string;
       readonly location?: string;
+      /** The start of the receiver's response body (evidence; `webhookEvidence.ts` bounds what is kept). */
+      readonly body?: string;
       readonly durationMs: number;
     }
   | {
@@ -71,6 +73,16 @@ export function decideOutcome(input: {
   // The URL itself is refused by policy: retrying cannot help until an operator changes it.
   if (result.kind === 'error' && result.code === 'url_refused') {
     return { kind: 'dead', code: 'url_refused', reason: `URL refused: ${result.message}`, failure };
+  }
+  // The name resolved to a refused address at connect time (DNS rebinding, or a name pointing
+  // inside): final too. Retrying would keep knocking on an internal address for a day.
+  if (result.kind === 'error' && result.code === 'address_refused') {
+    return {
+      kind: 'dead',
+      code: 'url_refused',
+      reason: `URL refused at connect time: ${result.message}`,
+      failure,
+    };
   }
   if (attempt >= maxAttempts) {
     return {

@@ -3,6 +3,7 @@
  * WebSocket frames. One versioned schema; the types derive from it.
  */
 import * as z from 'zod';
+import { channelSchema, eventIdSchema, resourceIdSchema, tenantIdSchema } from './names.js';
 
 export const ENVELOPE_VERSION = 1 as const;
 
@@ -15,13 +16,14 @@ export const envelopeSchema = z.object({
   /** Schema version of this envelope. */
   version: z.literal(ENVELOPE_VERSION),
   /** The event id (the outbox row's `eventId`): the idempotency and de-duplication key. */
-  id: z.string().min(1).max(128),
+  id: eventIdSchema,
   /** Where the event came from: `outbox` or `table/<tableName>` for tracked tables. */
   source: z.string().min(1).max(256),
-  tenantId: z.string().min(1).max(128),
-  channel: z.string().min(1).max(256),
+  /** Tenant id, channel and id follow the name rules of `names.ts` (docs/names.md). */
+  tenantId: tenantIdSchema,
+  channel: channelSchema,
   type: z.string().min(1).max(256),
-  resourceId: z.string().min(1).max(1024).nullable(),
+  resourceId: resourceIdSchema.nullable(),
   /** When the change happened (the row's `occurredAt`), normalised to UTC ISO-8601 with milliseconds. */
   time: isoTime,
   /**

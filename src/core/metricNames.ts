@@ -75,6 +75,9 @@ export const METRIC = {
   // every delivery path
   /** Milliseconds: event time → delivered (WebSocket message posted or webhook 2xx). */
   endToEndLag: 'EndToEndLag',
+  // tenant isolation (last line: src/core/foreignItems.ts)
+  /** Count: items a key lookup returned whose stored tenant/channel differ from the ones asked for; dropped, never delivered. */
+  foreignItemsDropped: 'ForeignItemsDropped',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

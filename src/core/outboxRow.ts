@@ -4,16 +4,19 @@
  */
 import * as z from 'zod';
 import { ENVELOPE_VERSION, type Envelope, normaliseTime, positionOf } from './envelope.js';
+import { encodeKey } from './keyCodec.js';
+import { channelSchema, eventIdSchema, resourceIdSchema, tenantIdSchema } from './names.js';
 
 /** Outbox rows expire (DynamoDB TTL) after this long by default; the audit table keeps the history. */
 export const DEFAULT_OUTBOX_TTL_SECONDS = 7 * 24 * 60 * 60;
 
+/** Tenant id, channel and event id follow the name rules of `names.ts` (docs/names.md). */
 export const outboxRowInputSchema = z.object({
-  eventId: z.string().min(1).max(128),
-  tenantId: z.string().min(1).max(128),
-  channel: z.string().min(1).max(256),
+  eventId: eventIdSchema,
+  tenantId: tenantIdSchema,
+  channel: channelSchema,
   type: z.string().min(1).max(256),
-  resourceId: z.string().min(1).max(1024).optional(),
+  resourceId: resourceIdSchema.optional(),
   data: z.record(z.string(), z.unknown()),
   occurredAt: z.iso.datetime({ offset: true }),
 });
@@ -28,15 +31,18 @@ export const outboxRowSchema = outboxRowInputSchema.extend({
 export type OutboxRow = z.infer<typeof outboxRowSchema>;
 
 /**
- * Keys: all rows of one tenant+channel share a partition key, so DynamoDB Streams keeps them on
- * one shard in write order and the publisher puts them on the bus in that order. The sort key is
- * the event id, which makes the conditional put idempotent on `eventId`.
+ * Keys: `pk = <tenant>`, `sk = <eventId>` (through the key codec). Event ids are unique per
+ * tenant, and the key says so: the conditional put is idempotent on tenant + event id, and a
+ * second event reusing a tenant's id (on another channel) fails the condition instead of becoming
+ * a silent twin (the producer helper tells the two cases apart). All rows of a tenant share a
+ * partition key, so DynamoDB Streams keeps them on one shard in write order (which includes each
+ * channel's order) and the publisher puts them on the bus in that order.
  */
-export function outboxKeys(row: Pick<OutboxRowInput, 'tenantId' | 'channel' | 'eventId'>): {
+export function outboxKeys(row: Pick<OutboxRowInput, 'tenantId' | 'eventId'>): {
   pk: string;
   sk: string;
 } {
-  return { pk: `${row.tenantId}#${row.channel}`, sk: row.eventId };
+  return { pk: encodeKey([row.tenantId]), sk: encodeKey([row.eventId]) };
 }
 
 export function toOutboxRow(

@@ -5,8 +5,10 @@
  */
 import * as z from 'zod';
 import { envelopeSchema } from './envelope.js';
+import { channelSchema, eventIdSchema } from './names.js';
 
-const channelName = z.string().min(1).max(256);
+/** A channel name follows the name rules of `names.ts` (docs/names.md). */
+const channelName = channelSchema;
 
 export const subscribeMessageSchema = z.object({
   action: z.literal('subscribe'),
@@ -20,7 +22,7 @@ export const unsubscribeMessageSchema = z.object({
 export const resumeMessageSchema = z.object({
   action: z.literal('resume'),
   channels: z
-    .array(z.object({ channel: channelName, since: z.string().min(1).max(128).optional() }))
+    .array(z.object({ channel: channelName, since: eventIdSchema.optional() }))
     .min(1)
     .max(100),
 });
@@ -45,6 +47,7 @@ export const ERROR_CODES = [
   'NOT_SUBSCRIBED',
   'UNKNOWN_EVENT',
   'INTERNAL',
+  'TOO_MANY_SUBSCRIPTIONS',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -25,6 +25,13 @@ export const quarantineReasonSchema = z.enum([
   'UNMAPPED_RECORD',
   /** A message on a bus target queue whose body is not a valid event envelope (audit consumer). */
   'INVALID_EVENT',
+  /**
+   * A tenant id, channel or event id breaks the name rules (docs/names.md); `details.field`,
+   * `details.refusal` say which and why.
+   */
+  'INVALID_NAME',
+  /** The tenant already used this event id for another event (another channel or type): not merged. */
+  'DUPLICATE_EVENT_ID',
 ]);
 export type QuarantineReason = z.infer<typeof quarantineReasonSchema>;
 

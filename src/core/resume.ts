@@ -9,10 +9,13 @@
  */
 import type { Envelope } from './envelope.js';
 import { type FanoutPlanOptions, planMessages } from './fanoutPlan.js';
+import { type ForeignItemsSink, keepOwnItems } from './foreignItems.js';
 import { refreshFrame, serializeEnvelope, serializeFrame } from './frames.js';
 
 export interface ResumePorts {
+  /** The tenant's event with this id (event ids are unique per tenant). */
   getEvent(
+    tenantId: string,
     eventId: string,
   ): Promise<Pick<Envelope, 'tenantId' | 'channel' | 'position' | 'time'> | undefined>;
   queryChannel(
@@ -20,6 +23,8 @@ export interface ResumePorts {
     channel: string,
     options: { afterPosition?: string; limit: number; ascending: true },
   ): Promise<{ events: readonly Envelope[]; nextPosition?: string }>;
+  /** Told about replayed items whose stored tenant/channel differ from the ones asked for (dropped). */
+  onForeignItems?: ForeignItemsSink;
 }
 
 export interface ResumeSettings extends Pick<FanoutPlanOptions, 'maxEventsPerFrame' | 'maxMessageBytes'> {
@@ -61,7 +66,7 @@ export async function resumeChannel(
     replayed: 0,
     refreshed: true,
   });
-  const anchor = await ports.getEvent(since);
+  const anchor = await ports.getEvent(tenantId, since);
   // Another tenant's (or channel's) event id is answered exactly like an unknown one: no leak.
   if (!anchor || anchor.tenantId !== tenantId || anchor.channel !== channel) return refresh('unknown_since');
 
@@ -79,7 +84,9 @@ export async function resumeChannel(
       ascending: true,
     });
     fetched += page.events.length;
-    for (const event of page.events) {
+    // Last line: whatever the index returned, only this tenant's channel is replayed.
+    const own = keepOwnItems(page.events, { tenantId, channel }, (e) => e, 'resume', ports.onForeignItems);
+    for (const event of own) {
       if (event.id === since) continue;
       if (event.position > anchor.position) missed += 1;
       replay.push(event);

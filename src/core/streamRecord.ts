@@ -6,10 +6,12 @@
  * the event was published when the row was inserted. An outbox MODIFY (a row overwritten) is
  * published again under the same event id, which receivers de-duplicate.
  */
+import type * as z from 'zod';
 import { type BusEntry, entrySizeBytes, envelopeToBusEntry } from './busEntry.js';
 import type { ChangeRecord } from './changeRecord.js';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import { PUT_EVENTS_MAX_REQUEST_BYTES } from './limits.js';
+import { describeNameRefusal, nameRefusalOfIssues } from './names.js';
 import { outboxRowInputSchema, outboxRowToEnvelope } from './outboxRow.js';
 import type { QuarantineReason } from './quarantine.js';
 import { mapTrackedRecord, type TrackedTablesConfig } from './trackedTable.js';
@@ -60,6 +62,27 @@ function issuesOf(issues: readonly { path: readonly PropertyKey[]; message: stri
   }));
 }
 
+/**
+ * A record whose tenant id, channel or event id breaks the name rules (docs/names.md) gets its own
+ * reason, `INVALID_NAME`, naming the field and the rule; undefined when no name was at fault.
+ */
+function invalidName(
+  issues: readonly z.core.$ZodIssue[],
+  ids: { eventId?: string; tenantId?: string },
+  partitionKey: string | undefined,
+): RecordClassification | undefined {
+  const name = nameRefusalOfIssues(issues);
+  if (name === undefined) return undefined;
+  return {
+    kind: 'quarantine',
+    reason: 'INVALID_NAME',
+    message: `${describeNameRefusal(name.kind, name.refusal)} (field ${name.path})`,
+    details: { field: name.path, nameKind: name.kind, refusal: name.refusal, issues: issuesOf(issues) },
+    ...ids,
+    partitionKey,
+  };
+}
+
 /** Finish an envelope: validate it and size its bus entry. */
 function toEvent(
   envelope: Envelope,
@@ -68,6 +91,12 @@ function toEvent(
 ): RecordClassification {
   const valid = envelopeSchema.safeParse(envelope);
   if (!valid.success) {
+    const refused = invalidName(
+      valid.error.issues,
+      { eventId: envelope.id, tenantId: envelope.tenantId },
+      partitionKey,
+    );
+    if (refused) return refused;
     return {
       kind: 'quarantine',
       reason: 'INVALID_ROW',
@@ -144,6 +173,8 @@ function classifyOutboxRecord(record: ChangeRecord, options: ClassifyOptions): R
   }
   const row = outboxRowInputSchema.safeParse({ ...image, data });
   if (!row.success) {
+    const refused = invalidName(row.error.issues, ids, partitionKey);
+    if (refused) return refused;
     return {
       kind: 'quarantine',
       reason: 'INVALID_ROW',

@@ -1,10 +1,11 @@
 /**
  * Subscription keys on the connections table's `bySubscription` index. A busy channel's
- * subscriptions are spread over SUBSCRIPTION_SHARDS index partitions (`<tenant>#<channel>#<shard>`,
+ * subscriptions are spread over SUBSCRIPTION_SHARDS index partitions (`SUB#<tenant>#<channel>#<shard>`,
  * shard = hash of the connection id) so fan-out reads them with parallel queries and no single
  * index partition carries a 100,000-subscriber channel alone.
  */
 import { createHash } from 'node:crypto';
+import { encodeKey } from './keyCodec.js';
 
 /**
  * Number of index partitions per channel. Changing it orphans existing subscriptions (they are
@@ -18,12 +19,14 @@ export function shardOf(connectionId: string, shards = SUBSCRIPTION_SHARDS): num
   return digest.readUInt32BE(0) % shards;
 }
 
+/** In-memory grouping key of a tenant's channel (never stored; injective like every key). */
 export function channelKey(tenantId: string, channel: string): string {
-  return `${tenantId}#${channel}`;
+  return encodeKey([tenantId, channel]);
 }
 
+/** `SUB#<tenant>#<channel>#<shard>`, through the key codec (src/core/keyCodec.ts). */
 export function subscriptionKey(tenantId: string, channel: string, shard: number): string {
-  return `${tenantId}#${channel}#${shard}`;
+  return encodeKey(['SUB', tenantId, channel, shard]);
 }
 
 export function subscriptionKeysOf(
@@ -34,7 +37,11 @@ export function subscriptionKeysOf(
   return Array.from({ length: shards }, (_, shard) => subscriptionKey(tenantId, channel, shard));
 }
 
-/** Index key listing a tenant's connections (for `send-close`), sharded the same way. */
+/**
+ * Index key listing a tenant's connections (for `send-close`), sharded the same way:
+ * `CONN#<tenant>#<shard>`. The tag differs from `SUB`, so no tenant or channel name can make a
+ * subscription key equal to a tenant's connection list key.
+ */
 export function tenantConnectionsKey(tenantId: string, shard: number): string {
-  return `CONNECTIONS#${tenantId}#${shard}`;
+  return encodeKey(['CONN', tenantId, shard]);
 }

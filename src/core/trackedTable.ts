@@ -7,8 +7,9 @@
  * - INSERT / MODIFY / REMOVE → `<typePrefix>.created` / `.updated` / `.deleted`, unless
  *   `eventTypes` overrides it (`null` = that change is not published);
  * - `tenantId` from `tenantAttribute` (missing → quarantine `MISSING_TENANT`); `channel` fixed or
- *   from `channelAttribute`; `resourceId` from `resourceIdAttribute`, else the item's key values
- *   joined with `#` in attribute-name order (the item's identity);
+ *   from `channelAttribute` (both must be valid names, docs/names.md, or the publisher quarantines
+ *   the record `INVALID_NAME`); `resourceId` from `resourceIdAttribute`, else the item's key values
+ *   joined by the key codec in attribute-name order (the item's identity);
  * - `time` = the stream record's ApproximateCreationDateTime; `data` = the new image (the old
  *   image, or the keys, for REMOVE);
  * - the event id is derived from the table name and the stream record's id, so a redelivered
@@ -19,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { ChangeRecord } from './changeRecord.js';
 import { ENVELOPE_VERSION, type Envelope, normaliseTime, positionOf } from './envelope.js';
+import { encodeKey } from './keyCodec.js';
 import {
   TRACKED_TABLES_ENV,
   type TrackedTableMapping,
@@ -87,12 +89,14 @@ function nonEmptyString(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The item's identity: its key values joined with `#`, in attribute-name order. */
+/** The item's identity: its key values joined by the key codec (injective), in attribute-name order. */
 function itemKeyOf(keys: Readonly<Record<string, unknown>>): string | undefined {
   const parts = Object.keys(keys)
     .sort()
     .map((name) => nonEmptyString(keys[name]));
-  return parts.length > 0 && parts.every((part) => part !== undefined) ? parts.join('#') : undefined;
+  const [first, ...rest] = parts;
+  if (first === undefined || !rest.every((part) => part !== undefined)) return undefined;
+  return encodeKey([first, ...rest.filter((part) => part !== undefined)]);
 }
 
 /** Turn one change of a tracked table into an event, a deliberate skip, or a quarantine reason. */

@@ -6,6 +6,7 @@
  * Pure module: no AWS imports.
  */
 import * as z from 'zod';
+import { channelSchema } from './names.js';
 
 /** Environment variable holding `JSON.stringify(TrackedTableMapping[])`. */
 export const TRACKED_TABLES_ENV = 'TRACKED_TABLES';
@@ -32,7 +33,7 @@ export const trackedTableMappingSchema = z
     /** Attribute holding the tenant id (a string). */
     tenantAttribute: attributeName,
     /** The channel of every event from this table, e.g. `patch_operations`... */
-    channel: z.string().min(1).max(256).optional(),
+    channel: channelSchema.optional(),
     /** ...or the attribute holding the channel (one of the two). */
     channelAttribute: attributeName.optional(),
     /** Attribute holding the resource id; absent = the table's partition key value. */

@@ -20,10 +20,10 @@ export interface CircuitPolicy {
 
 export const CIRCUIT_FAILURES_ENV = 'WEBHOOK_CIRCUIT_FAILURES';
 export const CIRCUIT_COOLDOWN_ENV = 'WEBHOOK_CIRCUIT_COOLDOWN_SECONDS';
-/** Off unless configured: the stack turns it on (`webhookCircuit`, 5 failures, 30 s); the offline runtime only when asked. */
-export const DEFAULT_CIRCUIT_POLICY: CircuitPolicy = { openAfterFailures: 0, cooldownSeconds: 30 };
-/** What the stack deploys by default. */
-export const RECOMMENDED_CIRCUIT_POLICY: CircuitPolicy = { openAfterFailures: 5, cooldownSeconds: 30 };
+/** On by default everywhere, the offline runtime included (`WEBHOOK_CIRCUIT_FAILURES=0` turns it off). */
+export const DEFAULT_CIRCUIT_POLICY: CircuitPolicy = { openAfterFailures: 5, cooldownSeconds: 30 };
+/** What the stack deploys by default (the same). */
+export const RECOMMENDED_CIRCUIT_POLICY: CircuitPolicy = DEFAULT_CIRCUIT_POLICY;
 /** SQS's longest message delay: a deferral is a new message delayed by at most this. */
 export const MAX_CIRCUIT_COOLDOWN_SECONDS = 900;
 

@@ -15,6 +15,14 @@ import {
 import { type CircuitPolicy, circuitOpenForSeconds, MAX_CIRCUIT_COOLDOWN_SECONDS } from './webhookCircuit.js';
 import { activeSecrets, type WebhookEndpoint } from './webhookEndpoint.js';
 import { AddressRefusedError } from './webhookErrors.js';
+import { responseEvidence } from './webhookEvidence.js';
+import {
+  DEFAULT_FLOW_POLICY,
+  type FlowPolicy,
+  type FlowPort,
+  LocalFlow,
+  passFlowGate,
+} from './webhookFlow.js';
 import {
   attemptOfReceive,
   type DeadLetter,
@@ -37,7 +45,7 @@ export interface DeliveryPorts {
   getEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpoint | undefined>;
   post(request: WebhookRequest): Promise<HttpAttemptResult>;
   /** The audit's `recordAttempt` (path `webhook`, the endpoint id as target). */
-  recordAttempt(eventId: string, attempt: DeliveryAttempt): Promise<unknown>;
+  recordAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<unknown>;
   recordTenantNote(tenantId: string, note: WebhookTenantNote, now: Date): Promise<unknown>;
   /** Resets the failure streak (called only when there is one). */
   recordSuccess(endpoint: WebhookEndpoint): Promise<void>;
@@ -48,6 +56,8 @@ export interface DeliveryPorts {
   ): Promise<{ failureStreak: number; failingSince?: string }>;
   disableEndpoint(endpoint: WebhookEndpoint, reason: string, now: Date): Promise<void>;
   deadLetter(letter: DeadLetter): Promise<void>;
+  /** Shared in-flight caps and rate limits (`webhookFlow.ts`). Absent: no flow control (unit tests). */
+  flow?: FlowPort;
 }
 
 export interface DeliveryConfig {
@@ -55,6 +65,10 @@ export interface DeliveryConfig {
   readonly streak: StreakPolicy;
   /** Per-endpoint circuit breaker (`webhookCircuit.ts`). @default off */
   readonly circuit?: CircuitPolicy;
+  /** Per-endpoint in-flight caps and rate limits; used when `ports.flow` is given. */
+  readonly flow?: FlowPolicy;
+  /** This invocation's requests per endpoint (one per invocation; shared by its messages). */
+  readonly local?: LocalFlow;
   readonly policy: AddressPolicy;
   readonly now: () => Date;
   readonly random: () => number;
@@ -71,10 +85,19 @@ export type DeliveryDecision =
     }
   | { readonly kind: 'retry'; readonly delaySeconds: number; readonly nextAttemptAt: string }
   /**
-   * The endpoint's circuit is open: nothing was sent. Put the message back as a new message with
-   * `attempt` (this receive's attempt number, unused) after `delaySeconds`.
+   * Nothing was sent (the endpoint's circuit is open, it has no free slot, or its rate slot is
+   * later): put the message back as a new message with `attempt` (this receive's attempt number,
+   * unused) and `reservedAt` (a rate slot it holds) after `delaySeconds`.
    */
-  | { readonly kind: 'defer'; readonly delaySeconds: number; readonly attempt: number };
+  | {
+      readonly kind: 'defer';
+      readonly reason: DeferReason;
+      readonly delaySeconds: number;
+      readonly attempt: number;
+      readonly reservedAt?: string;
+    };
+
+export type DeferReason = 'circuit_open' | 'saturated' | 'rate_limited';
 
 export const DEFAULT_USER_AGENT = 'outbox-relay-webhooks/1';
 
@@ -89,7 +112,7 @@ export async function deliverMessage(
   const endpoint = await ports.getEndpoint(message.tenantId, message.endpointId);
 
   const skip = async (code: DeadLetterReasonCode, reason: string): Promise<DeliveryDecision> => {
-    await recordAttemptSafely(ports, message.eventId, {
+    await recordAttemptSafely(ports, message, {
       ...attemptKey(message, attempt, startedAt, endpoint),
       outcome: 'refused',
       error: reason,
@@ -121,10 +144,49 @@ export async function deliverMessage(
       Math.ceil(openFor * (1 + 0.1 * config.random())),
       MAX_CIRCUIT_COOLDOWN_SECONDS,
     );
-    return { kind: 'defer', delaySeconds, attempt };
+    return { kind: 'defer', reason: 'circuit_open', delaySeconds, attempt };
   }
 
-  const result = await attemptOnce(message, endpoint, ports, config, startedAt);
+  let result: HttpAttemptResult;
+  if (ports.flow) {
+    const local = config.local ?? new LocalFlow();
+    const gate = await passFlowGate({
+      endpoint,
+      ...(message.reservedAt !== undefined ? { reservedAt: message.reservedAt } : {}),
+      flow: ports.flow,
+      local,
+      policy: config.flow ?? DEFAULT_FLOW_POLICY,
+      now: config.now,
+      random: config.random,
+    });
+    if (gate.kind === 'defer') {
+      return {
+        kind: 'defer',
+        reason: gate.reason,
+        delaySeconds: gate.delaySeconds,
+        attempt,
+        ...(gate.reservedAt !== undefined ? { reservedAt: gate.reservedAt } : {}),
+      };
+    }
+    local.started(endpoint.id);
+    try {
+      result = await attemptOnce(message, endpoint, ports, config, config.now());
+    } finally {
+      local.finished(endpoint.id);
+    }
+    await ports.flow.release(gate.lease, result.durationMs).catch((error: unknown) => {
+      // The lease expires by itself; a failed release must not turn a sent request into a retry.
+      console.error(
+        JSON.stringify({
+          msg: 'webhook flow lease not released',
+          endpointId: endpoint.id,
+          error: String(error),
+        }),
+      );
+    });
+  } else {
+    result = await attemptOnce(message, endpoint, ports, config, startedAt);
+  }
   const now = config.now();
   let outcome: DeliveryOutcome = decideOutcome({
     result,
@@ -161,10 +223,16 @@ export async function deliverMessage(
     outcome.kind === 'retry'
       ? new Date(now.getTime() + outcome.delaySeconds * 1000).toISOString()
       : undefined;
-  await recordAttemptSafely(ports, message.eventId, {
+  await recordAttemptSafely(ports, message, {
     ...attemptKey(message, attempt, startedAt, endpoint),
     outcome: auditOutcome(outcome),
     ...(result.kind === 'response' ? { statusCode: result.status } : {}),
+    ...(result.kind === 'response' && result.body !== undefined
+      ? responseEvidence(
+          result.body,
+          endpoint.secrets.map((s) => s.secret),
+        )
+      : {}),
     ...(outcome.kind === 'delivered' ? {} : { error: outcome.failure }),
     durationMs: result.durationMs,
     ...(nextAttemptAt ? { nextAttemptAt } : {}),
@@ -293,11 +361,11 @@ function deadLetterOf(
  */
 async function recordAttemptSafely(
   ports: DeliveryPorts,
-  eventId: string,
+  { tenantId, eventId }: { readonly tenantId: string; readonly eventId: string },
   attempt: DeliveryAttempt,
 ): Promise<void> {
   try {
-    await ports.recordAttempt(eventId, attempt);
+    await ports.recordAttempt(tenantId, eventId, attempt);
   } catch (error) {
     console.error(
       JSON.stringify({ msg: 'webhook attempt not audited', eventId, ...attempt, auditError: String(error) }),

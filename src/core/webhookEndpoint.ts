@@ -5,9 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { type AddressPolicy, checkWebhookUrl } from './addressPolicy.js';
+import { describeNameRefusal, isValidName, nameRefusal, tenantIdSchema } from './names.js';
 import { MAX_ATTEMPTS_LIMIT } from './retrySchedule.js';
 import { AddressRefusedError, WebhookConfigurationError } from './webhookErrors.js';
 import { isValidFilter } from './webhookFilter.js';
+import { MAX_IN_FLIGHT_LIMIT, MAX_RATE_LIMIT_PER_SECOND } from './webhookFlow.js';
 
 export const WEBHOOK_CONTENT = ['full', 'summary'] as const;
 export type WebhookContent = (typeof WEBHOOK_CONTENT)[number];
@@ -23,6 +25,14 @@ const isoTime = z.iso.datetime({ offset: true });
 const filterSchema = z
   .string()
   .refine(isValidFilter, { message: 'must be "*", an exact name, or a prefix pattern such as "order.*"' });
+/** A channel filter's name part must be a valid channel name (docs/names.md). */
+const channelFilterSchema = filterSchema.refine(
+  (filter) => filter === '*' || isValidName('channel', filter.endsWith('.*') ? filter.slice(0, -1) : filter),
+  {
+    message:
+      'must name a valid channel (docs/names.md): no "#", whitespace or control characters, at most 256 bytes',
+  },
+);
 
 export const endpointSecretSchema = z.object({
   secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64'),
@@ -37,16 +47,20 @@ export const endpointSettingsSchema = z.object({
   url: z.string().min(1).max(2048),
   description: z.string().max(256).optional(),
   eventTypes: z.array(filterSchema).max(100),
-  channels: z.array(filterSchema).max(100),
+  channels: z.array(channelFilterSchema).max(100),
   content: z.enum(WEBHOOK_CONTENT),
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS),
   maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT),
+  /** Requests in flight at once while the endpoint is fast (src/core/webhookFlow.ts). @default 10 */
+  maxInFlight: z.number().int().min(1).max(MAX_IN_FLIGHT_LIMIT).optional(),
+  /** Requests per second at most; absent = no limit. */
+  rateLimitPerSecond: z.number().int().min(1).max(MAX_RATE_LIMIT_PER_SECOND).optional(),
 });
 export type EndpointSettings = z.infer<typeof endpointSettingsSchema>;
 
 export const webhookEndpointSchema = endpointSettingsSchema.extend({
   id: z.string().min(1).max(64),
-  tenantId: z.string().min(1).max(128),
+  tenantId: tenantIdSchema,
   /** Newest first; more than one only during a rotation's grace period. */
   secrets: z.array(endpointSecretSchema).min(1),
   enabled: z.boolean(),
@@ -114,7 +128,9 @@ export function createEndpoint(
     },
     context.policy,
   );
-  if (context.tenantId.trim() === '') throw new WebhookConfigurationError('tenant', 'must not be empty');
+  const refusal = nameRefusal('tenantId', context.tenantId);
+  if (refusal !== undefined)
+    throw new WebhookConfigurationError('tenant', describeNameRefusal('tenantId', refusal, context.tenantId));
   const now = context.now.toISOString();
   return {
     ...settings,
@@ -128,14 +144,28 @@ export function createEndpoint(
   };
 }
 
+/** A change of settings: absent = unchanged, `null` = removed (optional settings only). */
+export type EndpointSettingsPatch = { [K in keyof EndpointSettings]?: EndpointSettings[K] | null };
+
 /** Applies a partial change of settings; the result is validated as a whole. */
 export function updateEndpoint(
   endpoint: WebhookEndpoint,
-  patch: Partial<EndpointSettings>,
+  patch: EndpointSettingsPatch,
   context: { now: Date; policy: AddressPolicy },
 ): WebhookEndpoint {
   // Everything that is not a setting (id, secrets, enabled, failure streak, ...) is kept as it is.
-  const { url, description, eventTypes, channels, content, timeoutSeconds, maxAttempts, ...state } = endpoint;
+  const {
+    url,
+    description,
+    eventTypes,
+    channels,
+    content,
+    timeoutSeconds,
+    maxAttempts,
+    maxInFlight,
+    rateLimitPerSecond,
+    ...state
+  } = endpoint;
   const current: EndpointSettings = {
     url,
     description,
@@ -144,11 +174,12 @@ export function updateEndpoint(
     content,
     timeoutSeconds,
     maxAttempts,
+    maxInFlight,
+    rateLimitPerSecond,
   };
-  const settings = parseSettings(
-    { ...withoutUndefined(current), ...withoutUndefined(patch) },
-    context.policy,
-  );
+  const merged: Record<string, unknown> = { ...withoutUndefined(current), ...withoutUndefined(patch) };
+  for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+  const settings = parseSettings(merged, context.policy);
   return {
     ...state,
     ...settings,

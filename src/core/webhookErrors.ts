@@ -21,6 +21,7 @@ export type AddressRefusalCode =
   | 'unique_local_address'
   | 'unspecified_address'
   | 'reserved_address'
+  | 'port_not_allowed'
   | 'resolved_to_refused_address';
 
 /** A URL or a resolved address the SSRF policy refuses; raised before any connection is opened. */

@@ -16,6 +16,8 @@ export const deliveryMessageSchema = z.object({
    */
   attempt: z.number().int().min(1),
   envelope: envelopeSchema,
+  /** A rate-limit slot this message was deferred to (it sends then without taking another). */
+  reservedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 

@@ -7,6 +7,9 @@ export const TOKEN_REFUSALS = [
   'bad_signature',
   'bad_claims',
   'wrong_issuer',
+  'missing_exp',
+  'lifetime_too_long',
+  'not_yet_valid',
 ] as const;
 export type TokenRefusal = (typeof TOKEN_REFUSALS)[number];
 

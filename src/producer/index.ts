@@ -16,6 +16,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -27,6 +28,7 @@ const ulid = monotonicFactory();
 
 import { entrySizeBytes, envelopeToBusEntry } from '../core/busEntry.js';
 import { PUT_EVENTS_MAX_REQUEST_BYTES } from '../core/limits.js';
+import { nameRefusalOfIssues } from '../core/names.js';
 import {
   DEFAULT_OUTBOX_TTL_SECONDS,
   type OutboxRow,
@@ -35,10 +37,24 @@ import {
   outboxRowToEnvelope,
   toOutboxRow,
 } from '../core/outboxRow.js';
-import { InvalidOutboxRowError, OutboxEventTooLargeError, TooManyTransactionItemsError } from './errors.js';
+import {
+  DuplicateEventIdError,
+  InvalidOutboxNameError,
+  InvalidOutboxRowError,
+  OutboxEventTooLargeError,
+  TooManyTransactionItemsError,
+} from './errors.js';
 
+export type { NameKind, NameRefusal } from '../core/names.js';
+export { NAME_MAX_BYTES } from '../core/names.js';
 export type { OutboxRowInput } from '../core/outboxRow.js';
-export { InvalidOutboxRowError, OutboxEventTooLargeError, TooManyTransactionItemsError } from './errors.js';
+export {
+  DuplicateEventIdError,
+  InvalidOutboxNameError,
+  InvalidOutboxRowError,
+  OutboxEventTooLargeError,
+  TooManyTransactionItemsError,
+} from './errors.js';
 
 /** One element of `TransactWriteCommand`'s `TransactItems` (lib-dynamodb shape: native values). */
 export type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -55,7 +71,7 @@ export interface OutboxWriteOptions {
 /** DynamoDB transactions hold at most 100 items. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
-/** The condition that makes an append idempotent: the row for this tenant+channel+eventId must not exist yet. */
+/** The condition that makes an append idempotent: the row for this tenant+eventId must not exist yet. */
 export const OUTBOX_PUT_CONDITION = 'attribute_not_exists(pk)';
 
 /**
@@ -80,7 +96,11 @@ export function validateOutboxRow(
   options: Omit<OutboxWriteOptions, 'tableName'> = {},
 ): OutboxRow {
   const parsed = outboxRowInputSchema.safeParse(input);
-  if (!parsed.success) throw new InvalidOutboxRowError(parsed.error.issues);
+  if (!parsed.success) {
+    const name = nameRefusalOfIssues(parsed.error.issues);
+    if (name) throw new InvalidOutboxNameError(parsed.error.issues, name.path, name.kind, name.refusal);
+    throw new InvalidOutboxRowError(parsed.error.issues);
+  }
   const size = entrySizeBytes(envelopeToBusEntry(outboxRowToEnvelope(parsed.data)));
   if (size > PUT_EVENTS_MAX_REQUEST_BYTES) {
     throw new OutboxEventTooLargeError(parsed.data.eventId, size, PUT_EVENTS_MAX_REQUEST_BYTES);
@@ -101,14 +121,39 @@ export function validateOutboxRow(
 export function buildOutboxPut(
   input: OutboxRowInput,
   options: OutboxWriteOptions,
-): TransactWriteItem & { Put: object } {
+): TransactWriteItem & { Put: { TableName: string; Item: OutboxRow; ConditionExpression: string } } {
   const row = validateOutboxRow(input, options);
   return { Put: { TableName: options.tableName, Item: row, ConditionExpression: OUTBOX_PUT_CONDITION } };
 }
 
 /**
- * Append one event alone (no business write). `appended: false` means this `eventId` was already
- * in the outbox: the call is a repeat, not an error.
+ * After a failed outbox condition: the stored row with the same tenant+eventId must be the same
+ * event (same channel and type) for the write to count as a repeat; otherwise the id was reused.
+ * (The row may also have expired meanwhile: then there is nothing to compare and it is a repeat.)
+ */
+async function assertSameEvent(
+  client: DynamoDBDocumentClient,
+  row: OutboxRow,
+  tableName: string,
+): Promise<void> {
+  const stored = await client.send(
+    new GetCommand({ TableName: tableName, Key: { pk: row.pk, sk: row.sk }, ConsistentRead: true }),
+  );
+  const item = stored.Item;
+  if (item && (item.channel !== row.channel || item.type !== row.type)) {
+    throw new DuplicateEventIdError(
+      row.tenantId,
+      row.eventId,
+      { channel: item.channel, type: item.type },
+      { channel: row.channel, type: row.type },
+    );
+  }
+}
+
+/**
+ * Append one event alone (no business write). `appended: false` means this event (same tenant,
+ * id, channel and type) was already in the outbox: the call is a repeat, not an error. The same id
+ * for another event of the tenant throws `DuplicateEventIdError`.
  */
 export async function appendToOutbox(
   client: DynamoDBDocumentClient,
@@ -120,9 +165,10 @@ export async function appendToOutbox(
     await client.send(new PutCommand(Put));
     return { appended: true, eventId: input.eventId };
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return { appended: false, eventId: input.eventId };
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+  await assertSameEvent(client, Put.Item, options.tableName);
+  return { appended: false, eventId: input.eventId };
 }
 
 export interface WriteWithOutboxResult {
@@ -153,8 +199,12 @@ export async function writeWithOutbox(
     return { written: true, eventIds, alreadyAppended: [] };
   } catch (error) {
     const alreadyAppended = outboxOnlyCancellation(error, work.items.length, eventIds);
-    if (alreadyAppended) return { written: false, eventIds, alreadyAppended };
-    throw error;
+    if (!alreadyAppended) throw error;
+    for (const put of outboxPuts) {
+      if (alreadyAppended.includes(put.Put.Item.eventId))
+        await assertSameEvent(client, put.Put.Item, options.tableName);
+    }
+    return { written: false, eventIds, alreadyAppended };
   }
 }
 

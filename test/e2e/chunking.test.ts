@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { getDocumentClient } from '../../src/aws/clients.js';
 import { topology } from '../../src/contract/topology.js';
-import { auditAttemptItemSchema } from '../../src/core/auditRecord.js';
+import { auditAttemptItemSchema, auditEventPk } from '../../src/core/auditRecord.js';
+import { keyPrefix } from '../../src/core/keyCodec.js';
 import { shardOf } from '../../src/core/subscriptions.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
@@ -68,7 +69,10 @@ describe('fan-out split into shard chunks', () => {
         new QueryCommand({
           TableName: runtime.env[topology.tables.audit.env],
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `EVT#${eventId}`, ':prefix': 'ATTEMPT#websocket#' },
+          ExpressionAttributeValues: {
+            ':pk': auditEventPk(TENANT, eventId ?? ''),
+            ':prefix': keyPrefix(['ATTEMPT', 'websocket']),
+          },
         }),
       );
       const summaries = (page.Items ?? []).map((item) => auditAttemptItemSchema.parse(item));

@@ -98,12 +98,12 @@ describe('coalesced WebSocket fan-out', () => {
     const perEventPerSubscriber = stats.messages / (EVENTS * SUBSCRIBERS);
     expect(perEventPerSubscriber).toBeLessThan(0.5); // coalescing happened
     expect(await getConnectionsRepository().getConnection(ghostId)).toBeUndefined();
-    expect(await fanoutSummaryOf(largeId)).toMatchObject({
+    expect(await fanoutSummaryOf(TENANT, largeId)).toMatchObject({
       subscribers: expect.any(Number),
       refreshed: SUBSCRIBERS,
       delivered: 0,
     });
-    const firstSummary = await fanoutSummaryOf(written[0] ?? '');
+    const firstSummary = await fanoutSummaryOf(TENANT, written[0] ?? '');
     expect(firstSummary).toMatchObject({ subscribers: SUBSCRIBERS + 1, delivered: SUBSCRIBERS, gone: 1 });
   }, 300_000);
 });

@@ -273,7 +273,7 @@ describe('refusals: webhooks', () => {
       });
       await local.runtime.waitForIdle({ timeoutMs: 60_000 });
       const audit = createAuditRepository({ client: db, tableName: tableName(local.runtime, 'audit') });
-      const { attempts } = await audit.getEventWithAttempts('refusal-redirect');
+      const { attempts } = await audit.getEventWithAttempts('redirects', 'refusal-redirect');
       const webhook = attempts.filter((a) => a.path === 'webhook');
       expect(webhook).toHaveLength(1);
       expect(webhook[0]).toMatchObject({ statusCode: 302, outcome: 'dead-lettered' });

@@ -17,7 +17,8 @@ import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRep
 import { run as webhooksCli } from '../../src/cli/commands/webhooks.js';
 import { topology } from '../../src/contract/topology.js';
 import { DEV_POLICY } from '../../src/core/addressPolicy.js';
-import { auditAttemptItemSchema } from '../../src/core/auditRecord.js';
+import { auditAttemptItemSchema, auditEventPk } from '../../src/core/auditRecord.js';
+import { keyPrefix } from '../../src/core/keyCodec.js';
 import {
   createEndpoint,
   type EndpointSettingsInput,
@@ -182,7 +183,10 @@ describe('webhooks on the offline runtime', () => {
       new QueryCommand({
         TableName: runtime.env[topology.tables.audit.env],
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': `EVT#${eventId}`, ':prefix': 'ATTEMPT#webhook#' },
+        ExpressionAttributeValues: {
+          ':pk': auditEventPk('tenant-wh-flaky', eventId ?? ''),
+          ':prefix': keyPrefix(['ATTEMPT', 'webhook']),
+        },
       }),
     );
     const webhook = (items.Items ?? [])

@@ -163,7 +163,7 @@ describe('WebSocket delivery on the offline runtime', () => {
     await runtime.waitForIdle({ timeoutMs: 60_000 });
     expect(await repository.getConnection(ghostId)).toBeUndefined();
     expect(await repository.findSubscribers(tenantId, 'orders')).toHaveLength(1);
-    const summary = await fanoutSummaryOf(eventId ?? '');
+    const summary = await fanoutSummaryOf(tenantId, eventId ?? '');
     expect(summary).toMatchObject({ subscribers: 2, delivered: 1, gone: 1 });
     const survivor = [vanishing, staying].find((c) => c.events().some((e) => e.id === eventId));
     expect(survivor).toBeDefined();

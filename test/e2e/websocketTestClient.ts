@@ -3,8 +3,9 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import { getDocumentClient } from '../../src/aws/clients.js';
 import { topology } from '../../src/contract/topology.js';
-import { type AuditAttemptItem, auditAttemptItemSchema } from '../../src/core/auditRecord.js';
+import { type AuditAttemptItem, auditAttemptItemSchema, auditEventPk } from '../../src/core/auditRecord.js';
 import type { Envelope } from '../../src/core/envelope.js';
+import { keyPrefix } from '../../src/core/keyCodec.js';
 import { type ServerFrame, serverFrameSchema } from '../../src/core/protocol.js';
 
 export interface TestClient {
@@ -84,12 +85,18 @@ export function connectClient(
 }
 
 /** The fan-out's summary attempt of an event (target `fanout`), read from the audit table. */
-export async function fanoutSummaryOf(eventId: string): Promise<AuditAttemptItem['fanout']> {
+export async function fanoutSummaryOf(
+  tenantId: string,
+  eventId: string,
+): Promise<AuditAttemptItem['fanout']> {
   const page = await getDocumentClient().send(
     new QueryCommand({
       TableName: process.env[topology.tables.audit.env],
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': `EVT#${eventId}`, ':prefix': 'ATTEMPT#websocket#' },
+      ExpressionAttributeValues: {
+        ':pk': auditEventPk(tenantId, eventId),
+        ':prefix': keyPrefix(['ATTEMPT', 'websocket']),
+      },
     }),
   );
   const attempts = (page.Items ?? []).map((item) => auditAttemptItemSchema.parse(item));

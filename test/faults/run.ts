@@ -145,7 +145,13 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
   const runtime = createRuntimeProcess({
     dataDir,
     faults: options.faults,
-    env: { WEBHOOK_RETRY_SCHEDULE, OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true' },
+    // The circuit breaker is off here so the checker sees every attempt of a failing endpoint
+    // (it is on by default everywhere else); OUTBOX_RELAY_FAULTS_CIRCUIT=on runs it as deployed.
+    env: {
+      WEBHOOK_RETRY_SCHEDULE,
+      OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+      WEBHOOK_CIRCUIT_FAILURES: process.env.OUTBOX_RELAY_FAULTS_CIRCUIT === 'on' ? '5' : '0',
+    },
     logFile: join(dataDir, 'runtime.log'),
   });
   const clients: FleetClient[] = [];

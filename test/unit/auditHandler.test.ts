@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -36,12 +36,14 @@ describe('audit repository', () => {
     const envelope = envelopeFactory({ tenantId: 't1', channel: 'c', resourceId: 'r1' });
     dynamo.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
     expect(await repo.recordEvent(envelope)).toEqual({ recorded: true });
-    expect(await repo.recordEvent(envelope)).toEqual({ recorded: false });
     const [first] = dynamo.commandCalls(PutCommand).map((c) => c.args[0].input);
+    dynamo.on(GetCommand).resolves({ Item: first?.Item });
+    expect(await repo.recordEvent(envelope)).toEqual({ recorded: false });
     expect(first).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: {
-        pk: `EVT#${envelope.id}`,
+        pk: `EVT#t1#${envelope.id}`,
+        tenantId: 't1',
         sk: 'EVENT',
         channelKey: 't1#c',
         resourceKey: 't1#r1',
@@ -49,6 +51,60 @@ describe('audit repository', () => {
         envelope,
       },
     });
+  });
+
+  it('reports a reuse of the id by a different event of the tenant as a conflict, not a repeat', async () => {
+    const first = envelopeFactory({ tenantId: 't1', channel: 'c1' });
+    const second = { ...first, channel: 'c2' };
+    dynamo.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await repo.recordEvent(first);
+    dynamo.on(GetCommand).resolves({ Item: dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item });
+    expect(await repo.recordEvent(second)).toEqual({
+      recorded: false,
+      conflict: { channel: 'c1', type: first.type },
+    });
+  });
+
+  it('keys the same event id of two tenants apart', async () => {
+    dynamo.on(PutCommand).resolves({});
+    const a = envelopeFactory({ tenantId: 'ta', id: 'same' });
+    const b = envelopeFactory({ tenantId: 'tb', id: 'same' });
+    await repo.recordEvent(a);
+    await repo.recordEvent(b);
+    const keys = dynamo.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk);
+    expect(keys).toEqual(['EVT#ta#same', 'EVT#tb#same']);
+  });
+
+  it('drops channel history items whose stored tenant or channel is not the one asked for', async () => {
+    const own = envelopeFactory({ tenantId: 't1', channel: 'c' });
+    const foreign = envelopeFactory({ tenantId: 'forged', channel: 'c' });
+    const item = (e: typeof own) => ({
+      pk: `EVT#${e.tenantId}#${e.id}`,
+      sk: 'EVENT',
+      kind: 'event',
+      eventId: e.id,
+      channelKey: 't1#c',
+      position: e.position,
+      envelope: e,
+      recordedAt: '2026-11-20T10:00:01.000Z',
+    });
+    dynamo.on(QueryCommand).resolves({ Items: [item(foreign), item(own)] });
+    const reports: unknown[] = [];
+    const guarded = createAuditRepository({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      tableName: 't',
+      onForeignItems: (report) => reports.push(report),
+    });
+    const page = await guarded.queryChannel('t1', 'c', { limit: 10, ascending: true });
+    expect(page.events).toEqual([own]);
+    expect(reports).toEqual([
+      {
+        check: 'channelHistory',
+        asked: { tenantId: 't1', channel: 'c' },
+        dropped: 1,
+        sample: { tenantId: 'forged', channel: 'c' },
+      },
+    ]);
   });
 
   it('leaves the resource index key out when the event has no resource', async () => {
@@ -89,7 +145,7 @@ describe('audit repository', () => {
 
   it('records delivery attempts under the event, sorted by path and time', async () => {
     dynamo.on(PutCommand).resolves({});
-    const item = await repo.recordAttempt('e1', {
+    const item = await repo.recordAttempt('t1', 'e1', {
       path: 'webhook',
       target: 'ep-1',
       outcome: 'failed',
@@ -100,8 +156,9 @@ describe('audit repository', () => {
       at: '2026-11-20T10:00:00.000Z',
     });
     expect(item).toMatchObject({
-      pk: 'EVT#e1',
+      pk: 'EVT#t1#e1',
       sk: 'ATTEMPT#webhook#2026-11-20T10:00:00.000Z#ep-1#2',
+      tenantId: 't1',
       kind: 'attempt',
     });
   });
@@ -110,6 +167,7 @@ describe('audit repository', () => {
 describe('audit handler', () => {
   it('records each event and treats an already recorded one as done', async () => {
     dynamo.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    dynamo.on(GetCommand).callsFake(() => ({ Item: putsTo('test-audit')[0]?.Item }));
     const envelope = envelopeFactory();
     const response = await handler({
       Records: [sqsRecordFactory(busEventBody(envelope)), sqsRecordFactory(busEventBody(envelope))],

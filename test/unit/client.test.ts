@@ -341,8 +341,8 @@ describe('client SDK', () => {
     }
   });
 
-  it('resets the back-off once a connection is confirmed', async () => {
-    await open({ backoff: { baseMs: 100, maxMs: 10_000 }, random: () => 0.999 });
+  it('resets the back-off only once a connection has stayed up', async () => {
+    await open({ backoff: { baseMs: 100, maxMs: 10_000 }, random: () => 0.999, stableAfterMs: 30_000 });
     client?.subscribe('orders', () => {});
     for (let i = 0; i < 4; i += 1) {
       network.last().drop();
@@ -350,9 +350,17 @@ describe('client SDK', () => {
     }
     acceptConnection(['orders']);
     const count = network.sockets.length;
+    // Confirmed but closed at once: the next delay keeps growing (attempt 5: up to 3.2 s).
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(network.sockets).toHaveLength(count);
+    await vi.advanceTimersByTimeAsync(2200);
+    expect(network.sockets).toHaveLength(count + 1);
+    acceptConnection(['orders']);
+    await vi.advanceTimersByTimeAsync(30_000);
     network.last().drop();
     await vi.advanceTimersByTimeAsync(99);
-    expect(network.sockets).toHaveLength(count + 1);
+    expect(network.sockets).toHaveLength(count + 2);
   });
 
   it('honours reconnectAfterMs of a close frame', async () => {
@@ -585,10 +593,23 @@ describe('client SDK', () => {
 
 describe('RecentIds', () => {
   it('remembers at most its capacity, forgetting the oldest first', () => {
-    const recent = new RecentIds(3);
-    for (const id of ['a', 'b', 'c', 'a', 'd']) recent.add(id);
+    const recent = new RecentIds(3, 60_000);
+    for (const [i, id] of ['a', 'b', 'c', 'a', 'd'].entries()) recent.add(id, i);
     expect(recent.size).toBe(3);
+    expect(['c', 'a', 'd'].every((id) => recent.has(id))).toBe(true);
+  });
+
+  it('forgets ids older than its window of event time, and does not vouch for what it forgot', () => {
+    const recent = new RecentIds(2, 1000);
+    recent.add('a', 0);
+    recent.add('b', 500);
+    recent.add('c', 1800);
     expect(recent.has('a')).toBe(false);
-    expect(['b', 'c', 'd'].every((id) => recent.has(id))).toBe(true);
+    expect(recent.covers(0)).toBe(false);
+    // 'b' went for capacity although inside the window: its time is no longer trusted.
+    recent.add('d', 1900);
+    expect(recent.has('b')).toBe(false);
+    expect(recent.covers(500)).toBe(false);
+    expect(recent.covers(1850)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import {
   DynamoDBClient,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decodeTime } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { PUT_EVENTS_MAX_REQUEST_BYTES } from '../../src/core/limits.js';
 import {
   appendToOutbox,
   buildOutboxPut,
+  DuplicateEventIdError,
+  InvalidOutboxNameError,
   InvalidOutboxRowError,
   newOutboxEvent,
   OutboxEventTooLargeError,
@@ -33,7 +35,7 @@ function cancelled(codes: string[]) {
 }
 
 describe('producer helper', () => {
-  it('builds a conditional outbox Put keyed by tenant+channel and event id, with a TTL', () => {
+  it('builds a conditional outbox Put keyed by tenant and event id (ids are unique per tenant), with a TTL', () => {
     const row = outboxRowInputFactory({ resourceId: undefined });
     const { Put } = buildOutboxPut(row, { ...options, ttlSeconds: 60 });
     expect(Put).toEqual({
@@ -41,7 +43,7 @@ describe('producer helper', () => {
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: {
         ...row,
-        pk: 'tenant-a#orders',
+        pk: 'tenant-a',
         sk: row.eventId,
         expiresAt: Date.parse('2026-11-20T10:00:00Z') / 1000 + 60,
       },
@@ -87,8 +89,52 @@ describe('producer helper', () => {
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
     const row = outboxRowInputFactory();
     expect(await appendToOutbox(client, row, options)).toEqual({ appended: true, eventId: row.eventId });
+    dynamo.on(GetCommand).resolves({ Item: dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item });
     expect(await appendToOutbox(client, row, options)).toEqual({ appended: false, eventId: row.eventId });
   });
+
+  it("refuses the tenant's event id reused on another channel with DuplicateEventIdError", async () => {
+    dynamo
+      .on(PutCommand)
+      .resolvesOnce({})
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+    const row = outboxRowInputFactory({ channel: 'orders' });
+    await appendToOutbox(client, row, options);
+    dynamo.on(GetCommand).resolves({ Item: dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item });
+    const error = await appendToOutbox(client, { ...row, channel: 'billing' }, options).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DuplicateEventIdError);
+    expect(error).toMatchObject({
+      tenantId: row.tenantId,
+      eventId: row.eventId,
+      existing: { channel: 'orders' },
+      attempted: { channel: 'billing' },
+    });
+  });
+
+  it.each([
+    ['tenantId', 'kv#x', 'separator'],
+    ['channel', 'x#c', 'separator'],
+    ['tenantId', 'a\u0000b', 'control_character'],
+    ['channel', 'a b', 'whitespace'],
+    ['eventId', 'é'.repeat(65), 'too_long'],
+  ] as const)(
+    'refuses a row whose %s is %j with InvalidOutboxNameError (%s), before writing',
+    (field, value, refusal) => {
+      const bad = { ...outboxRowInputFactory(), [field]: value };
+      let error: unknown;
+      try {
+        buildOutboxPut(bad, options);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidOutboxNameError);
+      expect(error).toBeInstanceOf(InvalidOutboxRowError);
+      expect(error).toMatchObject({ field, refusal });
+      expect(dynamo.calls()).toHaveLength(0);
+    },
+  );
 
   it('writes business items and events in one transaction', async () => {
     dynamo.on(TransactWriteCommand).resolves({});
@@ -104,6 +150,7 @@ describe('producer helper', () => {
   it('treats a cancellation caused only by the outbox condition as an idempotent repeat', async () => {
     dynamo.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed']));
     const event = outboxRowInputFactory();
+    dynamo.on(GetCommand).resolves({ Item: buildOutboxPut(event, options).Put.Item });
     const result = await writeWithOutbox(
       client,
       { items: [{ Put: { TableName: 'orders', Item: { pk: 'o' } } }], events: [event] },

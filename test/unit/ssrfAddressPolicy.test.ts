@@ -43,6 +43,11 @@ describe('webhook URL policy in production mode', () => {
     ['https://[::ffff:127.0.0.1]/', 'loopback_address', /127\.0\.0\.1/],
     ['https://[::ffff:a9fe:a9fe]/', 'link_local_address', /169\.254\.169\.254/],
     ['https://[::ffff:8.8.8.8]/', 'reserved_address', /reserved/],
+    ['https://[::127.0.0.1]/', 'loopback_address', /IPv4-compatible 127\.0\.0\.1/],
+    ['https://[::a9fe:a9fe]/', 'link_local_address', /IPv4-compatible 169\.254\.169\.254/],
+    ['https://[::ffff:0:10.0.0.1]/', 'private_address', /IPv4-translated 10\.0\.0\.1/],
+    ['https://[64:ff9b::192.168.1.1]/', 'private_address', /IPv4-nat64 192\.168\.1\.1/],
+    ['https://hooks.example.com:8443/', 'port_not_allowed', /port 8443 is not allowed/],
     ['https://localhost/hook', 'loopback_address', /loopback name/],
     ['https://LOCALHOST./hook', 'loopback_address', /loopback name/],
     ['https://user:pw@example.com/', 'credentials_in_url', /credentials/],
@@ -88,9 +93,16 @@ describe('webhook URL policy in dev mode', () => {
 });
 
 describe('address classification', () => {
-  it('reads IPv4-mapped IPv6 addresses by their IPv4 part', () => {
-    expect(embeddedIpv4('::ffff:7f00:1')).toBe('127.0.0.1');
-    expect(embeddedIpv4('::ffff:10.0.0.1')).toBe('10.0.0.1');
+  it('reads IPv6 forms embedding an IPv4 address by their IPv4 part', () => {
+    expect(embeddedIpv4('::ffff:7f00:1')).toEqual({ ipv4: '127.0.0.1', form: 'mapped' });
+    expect(embeddedIpv4('::ffff:10.0.0.1')).toEqual({ ipv4: '10.0.0.1', form: 'mapped' });
+    expect(embeddedIpv4('::127.0.0.1')).toEqual({ ipv4: '127.0.0.1', form: 'compatible' });
+    expect(embeddedIpv4('::a9fe:a9fe')).toEqual({ ipv4: '169.254.169.254', form: 'compatible' });
+    expect(embeddedIpv4('::ffff:0:10.1.2.3')).toEqual({ ipv4: '10.1.2.3', form: 'translated' });
+    expect(embeddedIpv4('64:ff9b::192.168.0.1')).toEqual({ ipv4: '192.168.0.1', form: 'nat64' });
+    // IPv6's own loopback and unspecified addresses are not IPv4-compatible forms.
+    expect(embeddedIpv4('::1')).toBeUndefined();
+    expect(embeddedIpv4('::')).toBeUndefined();
     expect(embeddedIpv4('2001:db8::1')).toBeUndefined();
     expect(classifyAddress('::ffff:10.0.0.1')).toBe('private');
   });

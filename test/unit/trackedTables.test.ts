@@ -130,7 +130,7 @@ describe('tracked table change → event', () => {
       }),
       m,
     );
-    expect(result).toMatchObject({ kind: 'event', envelope: { channel: 'b-7', resourceId: 'OP#1#v1' } });
+    expect(result).toMatchObject({ kind: 'event', envelope: { channel: 'b-7', resourceId: 'OP%231#v1' } });
   });
 
   it('quarantines a change without tenant as MISSING_TENANT, and without channel as INVALID_ROW', () => {

@@ -40,8 +40,9 @@ describe('circuit state', () => {
     ]);
   });
 
-  it('reads its settings from the environment, off by default, and refuses nonsense', () => {
-    expect(circuitPolicyFromEnv({})).toEqual({ openAfterFailures: 0, cooldownSeconds: 30 });
+  it('reads its settings from the environment, on by default, and refuses nonsense', () => {
+    expect(circuitPolicyFromEnv({})).toEqual({ openAfterFailures: 5, cooldownSeconds: 30 });
+    expect(circuitPolicyFromEnv({ WEBHOOK_CIRCUIT_FAILURES: '0' }).openAfterFailures).toBe(0);
     expect(
       circuitPolicyFromEnv({ WEBHOOK_CIRCUIT_FAILURES: '3', WEBHOOK_CIRCUIT_COOLDOWN_SECONDS: '10' }),
     ).toEqual({ openAfterFailures: 3, cooldownSeconds: 10 });
@@ -89,7 +90,7 @@ describe('delivery while the circuit is open', () => {
       { ...ports(requests, attempts), getEndpoint: async () => endpoint },
       config,
     );
-    expect(decision).toEqual({ kind: 'defer', delaySeconds: 21, attempt: 3 });
+    expect(decision).toEqual({ kind: 'defer', reason: 'circuit_open', delaySeconds: 21, attempt: 3 });
     expect(requests).toEqual([]);
     expect(attempts).toEqual([]);
   });

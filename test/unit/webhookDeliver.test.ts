@@ -136,7 +136,7 @@ function world(endpoint: WebhookEndpoint | undefined, answers: HttpAttemptResult
       w.requests.push(request);
       return answers.shift() ?? response(200);
     },
-    recordAttempt: async (_eventId, attempt) => {
+    recordAttempt: async (_tenantId, _eventId, attempt) => {
       w.attempts.push(attempt);
     },
     recordTenantNote: async (tenantId, note) => {

@@ -22,7 +22,8 @@ function fakePorts(stored: Envelope[] = []) {
     unsubscribe: async (id, _who, channels) => {
       for (const c of channels) subscriptions.get(id)?.delete(c);
     },
-    getEvent: async (id) => stored.find((e) => e.id === id),
+    subscriptionsOf: async (id) => [...(subscriptions.get(id) ?? [])],
+    getEvent: async (tenantId, id) => stored.find((e) => e.tenantId === tenantId && e.id === id),
     queryChannel: async (tenantId, channel, { afterPosition, limit }) => {
       const matching = stored
         .filter(

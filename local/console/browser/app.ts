@@ -160,7 +160,10 @@ async function showDetails(event: Envelope): Promise<void> {
   try {
     renderDetails(
       event,
-      await api(`/console/api/events/${encodeURIComponent(event.id)}`, eventDetailsResponseSchema),
+      await api(
+        `/console/api/events/${encodeURIComponent(event.tenantId)}/${encodeURIComponent(event.id)}`,
+        eventDetailsResponseSchema,
+      ),
     );
   } catch (error) {
     ui.details.textContent = `Could not load the audit trail: ${describe(error)}`;

@@ -8,34 +8,43 @@ import { type AuditRepository, getAuditRepository } from '../../aws/auditReposit
 import type { AuditAttemptItem, AuditEventItem } from '../../core/auditRecord.js';
 import { normaliseTime } from '../../core/envelope.js';
 import { CliError } from '../errors.js';
-import { outputFormat, parseCommandArgs, positiveInt, refuseInapplicable, timeOption } from '../ops/args.js';
+import {
+  nameArg,
+  outputFormat,
+  parseCommandArgs,
+  positiveInt,
+  refuseInapplicable,
+  timeOption,
+} from '../ops/args.js';
 import { openContext } from '../ops/context.js';
 import { decodeCursor, encodeCursor } from '../ops/cursor.js';
+import { tenantOfEvent } from '../ops/eventTenant.js';
 import { createOutput, type Output } from '../ops/output.js';
 import { findQuarantined } from '../ops/quarantineLookup.js';
 import { didYouMean } from '../suggest.js';
 import { quarantineView } from './dlq.js';
 
 export const summary =
-  'audit event <id> | resource <tenant> <resourceId> | channel <tenant> <channel> | notes <tenant>';
+  'audit event <id> [--tenant] | resource <tenant> <resourceId> | channel <tenant> <channel> | notes <tenant>';
 
 export const usage = `Usage:
-  outbox-relay audit event <eventId>
+  outbox-relay audit event <eventId> [--tenant <tenantId>]
   outbox-relay audit resource <tenantId> <resourceId> [--since <time>] [--limit <n>] [--cursor <c>]
   outbox-relay audit channel <tenantId> <channel> [--since <time>] [--limit <n>] [--cursor <c>]
   outbox-relay audit notes <tenantId> [--limit <n>]
 --since takes an ISO-8601 time or a duration (15m, 2h, 1d); --limit defaults to 50 (max 1000).
 A page that has more after it ends with nextCursor (JSON) or a "--cursor …" line: pass it back with
 --cursor to get the next page (no row repeats, even when many events share a millisecond).
-Notes record who disabled an endpoint or discarded a DLQ message, and why.`;
+Notes record who disabled an endpoint or discarded a DLQ message, and why.
+Event ids are unique per tenant: without --tenant, "audit event" scans the audit table for the id.`;
 
 export const completion = {
   words: ['event', 'resource', 'channel', 'notes'],
-  options: ['since', 'limit', 'cursor'],
+  options: ['since', 'limit', 'cursor', 'tenant'],
 };
 
 const SUB_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  event: [],
+  event: ['tenant'],
   resource: ['since', 'limit', 'cursor'],
   channel: ['since', 'limit', 'cursor'],
   notes: ['limit'],
@@ -80,8 +89,17 @@ function summaryText(attempts: readonly AuditAttemptItem[]): string {
   return parts.length > 0 ? parts.join('; ') : 'no delivery attempts';
 }
 
-async function showEvent(repo: AuditRepository, eventId: string, out: Output): Promise<number> {
-  const { event, attempts } = await repo.getEventWithAttempts(eventId);
+async function showEvent(
+  repo: AuditRepository,
+  eventId: string,
+  tenant: string | undefined,
+  out: Output,
+): Promise<number> {
+  const tenantId = tenant ?? (await tenantOfEvent(repo, eventId));
+  const { event, attempts } =
+    tenantId === undefined
+      ? { event: undefined, attempts: [] }
+      : await repo.getEventWithAttempts(tenantId, eventId);
   if (!event) {
     const quarantined = await findQuarantined(eventId);
     out.result({
@@ -162,7 +180,7 @@ async function showHistory(
       : await repo.queryChannel(tenantId, key, query);
   const rows = await Promise.all(
     page.items.map(async (item: AuditEventItem) => {
-      const { attempts } = await repo.getEventWithAttempts(item.eventId);
+      const { attempts } = await repo.getEventWithAttempts(tenantId, item.eventId);
       return { item, attempts };
     }),
   );
@@ -235,6 +253,7 @@ export async function run(args: string[]): Promise<number> {
     since: { type: 'string' },
     limit: { type: 'string' },
     cursor: { type: 'string' },
+    tenant: { type: 'string' },
   });
   const [sub, first, second] = positionals;
   const needs = (count: number) => {
@@ -254,9 +273,18 @@ export async function run(args: string[]): Promise<number> {
   if (values.cursor !== undefined) decodeCursor(values.cursor);
   const out = createOutput(outputFormat(values));
 
+  // Names are checked before any lookup: a bad one is a usage error, not "no events".
+  if (sub === 'event') {
+    nameArg('eventId', first ?? '', 'event id');
+    nameArg('tenantId', values.tenant, '--tenant');
+  } else {
+    nameArg('tenantId', first ?? '', 'tenant id');
+    if (sub === 'channel') nameArg('channel', second ?? '', 'channel');
+  }
+
   await openContext(values);
   const repo = getAuditRepository();
-  if (sub === 'event') return showEvent(repo, first ?? '', out);
+  if (sub === 'event') return showEvent(repo, first ?? '', values.tenant, out);
   if (sub === 'notes') return showNotes(repo, first ?? '', positiveInt(values.limit, 'limit', 50, 1000), out);
   return showHistory(
     repo,

@@ -1,7 +1,7 @@
 /** `outbox-relay connections list [--tenant <id>]`: who is connected, since when, to which channels. */
 import { getConnectionsRepository } from '../../aws/connectionsRepository.js';
 import { CliError } from '../errors.js';
-import { outputFormat, parseCommandArgs } from '../ops/args.js';
+import { nameArg, outputFormat, parseCommandArgs } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
 import { createOutput } from '../ops/output.js';
 
@@ -21,10 +21,11 @@ export async function run(args: string[]): Promise<number> {
       2,
     );
   }
+  const tenantId = nameArg('tenantId', values.tenant, '--tenant');
   const out = createOutput(outputFormat(values));
   await openContext(values);
   const repo = getConnectionsRepository();
-  const connections = await repo.listConnections(values.tenant);
+  const connections = await repo.listConnections(tenantId);
   const rows = await Promise.all(
     connections.map(async (connection) => ({
       connectionId: connection.connectionId,

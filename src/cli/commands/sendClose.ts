@@ -9,7 +9,7 @@ import { getConnectionsRepository } from '../../aws/connectionsRepository.js';
 import { topology } from '../../contract/topology.js';
 import { sendCloseFrames } from '../../core/goingAway.js';
 import { CliError } from '../errors.js';
-import { outputFormat, parseCommandArgs, positiveInt } from '../ops/args.js';
+import { nameArg, outputFormat, parseCommandArgs, positiveInt } from '../ops/args.js';
 import { confirm } from '../ops/confirm.js';
 import { openContext } from '../ops/context.js';
 import { createOutput } from '../ops/output.js';
@@ -42,6 +42,7 @@ export async function run(args: string[]): Promise<number> {
     throw new CliError(`unexpected argument "${positionals[0]}"; see "outbox-relay send-close --help"`, 2);
   if (values.tenant !== undefined && values.connection !== undefined)
     throw new CliError('pass --tenant or --connection, not both', 2);
+  const tenantId = nameArg('tenantId', values.tenant, '--tenant');
   const reconnectAfterMs = positiveInt(values['reconnect-after'], 'reconnect-after', 2_000, 3_600_000);
   const out = createOutput(outputFormat(values));
   const dryRun = values['dry-run'];
@@ -61,7 +62,7 @@ export async function run(args: string[]): Promise<number> {
     if (!record) throw new CliError(`no connection ${values.connection} (see "connections list")`);
     ids = [record.connectionId];
   } else {
-    ids = (await repo.listConnections(values.tenant)).map((c) => c.connectionId);
+    ids = (await repo.listConnections(tenantId)).map((c) => c.connectionId);
   }
   const scope =
     values.connection !== undefined
@@ -87,7 +88,7 @@ export async function run(args: string[]): Promise<number> {
         await repo.deleteConnection(connectionId);
       },
     },
-    { reason: values.reason, reconnectAfterMs },
+    { ...(tenantId ? { tenantId } : {}), reason: values.reason, reconnectAfterMs },
   );
   out.result({ dryRun: false, scope, ...result });
   out.line(

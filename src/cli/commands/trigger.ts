@@ -99,7 +99,7 @@ export async function run(args: string[]): Promise<number> {
   const audit = getAuditRepository();
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
-    const { event, attempts } = await audit.getEventWithAttempts(row.eventId);
+    const { event, attempts } = await audit.getEventWithAttempts(row.tenantId, row.eventId);
     if (event) {
       out.result({
         dryRun: false,

@@ -30,8 +30,9 @@ import {
   WebhookEndpointNotFoundError,
 } from '../../core/webhookErrors.js';
 import { CliError } from '../errors.js';
-import { outputFormat, parseCommandArgs, positiveInt, refuseInapplicable } from '../ops/args.js';
+import { nameArg, outputFormat, parseCommandArgs, positiveInt, refuseInapplicable } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
+import { onlyTenantOfEvent } from '../ops/eventTenant.js';
 import { createOutput, type Output } from '../ops/output.js';
 import { sendTestEvent, TEST_EVENT_TYPE } from '../ops/webhookTest.js';
 import { didYouMean } from '../suggest.js';
@@ -52,7 +53,7 @@ export const usage = `Usage:
   outbox-relay webhooks remove <endpointId>
   outbox-relay webhooks redrive [--endpoint <endpointId>] [--limit <n>] [--dry-run]
   outbox-relay webhooks test <endpointId> [--type <type>]
-  outbox-relay webhooks attempts <eventId>
+  outbox-relay webhooks attempts <eventId> [--tenant <id>]
 Every command takes --output table|json|jsonl (or --json), and --stack <name> [--region] [--profile]
 to act on a deployed stack. Endpoint commands take --tenant <id> to skip the lookup by id.
 redrive handles each DLQ message once per run and leaves (and reports) messages whose endpoint
@@ -70,7 +71,7 @@ const SUBCOMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   remove: ['tenant'],
   redrive: ['endpoint', 'limit', 'dry-run'],
   test: ['tenant', 'type'],
-  attempts: [],
+  attempts: ['tenant'],
 };
 export const SUBCOMMANDS = Object.keys(SUBCOMMAND_OPTIONS);
 
@@ -101,6 +102,7 @@ type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  nameArg('tenantId', values.tenant, '--tenant');
   const [sub, ...rest] = positionals;
   if (sub === undefined) throw new CliError(`missing subcommand; see "outbox-relay webhooks --help"`, 2);
   const allowed = SUBCOMMAND_OPTIONS[sub];
@@ -147,7 +149,7 @@ export async function run(args: string[]): Promise<number> {
       case 'test':
         return await sendTest(one(rest, 'test'), values, policy, out);
       case 'attempts':
-        return await attempts(one(rest, 'attempts'), out);
+        return await attempts(nameArg('eventId', one(rest, 'attempts'), 'event id'), values.tenant, out);
       default:
         throw new CliError(`unknown subcommand "${sub}"; see "outbox-relay webhooks --help"`, 2);
     }
@@ -430,8 +432,10 @@ async function sendTest(id: string, values: Values, policy: AddressPolicy, out: 
   return ok ? 0 : 1;
 }
 
-async function attempts(eventId: string, out: Output): Promise<number> {
-  const { event, attempts: all } = await getAuditRepository().getEventWithAttempts(eventId);
+async function attempts(eventId: string, tenant: string | undefined, out: Output): Promise<number> {
+  const audit = getAuditRepository();
+  const tenantId = tenant ?? (await onlyTenantOfEvent(audit, eventId));
+  const { event, attempts: all } = await audit.getEventWithAttempts(tenantId, eventId);
   const webhook = all.filter((a) => a.path === 'webhook');
   if (!event && webhook.length === 0)
     throw new CliError(`the audit has no event ${eventId} and no webhook attempts for it`);

@@ -1,5 +1,6 @@
 /** Argument parsing shared by the operator commands: node's `parseArgs` with clear one-line errors. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { assertName, InvalidNameError, type NameKind } from '../../core/names.js';
 import { CliError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
@@ -104,4 +105,20 @@ export function timeOption(value: string | undefined, name: string, now = Date.n
     );
   }
   return time;
+}
+
+/**
+ * A tenant id, channel, subject or event id given on the command line, checked against the one
+ * definition of names (src/core/names.ts); a bad one is a usage error (exit 2), never a lookup.
+ */
+export function nameArg(kind: NameKind, value: string, label: string): string;
+export function nameArg(kind: NameKind, value: string | undefined, label: string): string | undefined;
+export function nameArg(kind: NameKind, value: string | undefined, label: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return assertName(kind, value);
+  } catch (error) {
+    if (error instanceof InvalidNameError) throw new CliError(`${label}: ${error.message}`, 2);
+    throw error;
+  }
 }

@@ -1,0 +1,336 @@
+/**
+ * Positions, de-duplication and gaps: every channel resumes from where it stands (its `seq` and
+ * `epoch`, or its last event id on servers without sequences), anything at or below the
+ * delivered watermark is a duplicate, and events after a gap wait for it to be filled or fetched.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type ConnectOptions,
+  connect,
+  type Envelope,
+  type RefreshNotice,
+  type RelayClient,
+} from '../../src/client/index.js';
+import { envelope, type FakeSocket, fakeNetwork, flush, sequenced } from './clientFakes.js';
+
+describe('client positions and gaps', () => {
+  let network: ReturnType<typeof fakeNetwork>;
+  let client: RelayClient | undefined;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    network = fakeNetwork();
+  });
+  afterEach(() => {
+    client?.close();
+    client = undefined;
+    vi.useRealTimers();
+  });
+
+  async function open(options: Partial<ConnectOptions> = {}): Promise<RelayClient> {
+    client = connect({
+      url: 'ws://127.0.0.1:9/dev',
+      token: 'tok',
+      socketFactory: network.factory,
+      random: () => 0,
+      ...options,
+    } as ConnectOptions);
+    await flush();
+    return client;
+  }
+
+  /** Collects each channel's delivered events and every refresh notice. */
+  function record(c: RelayClient, channels: string[]) {
+    const seen: Record<string, number[]> = {};
+    const refreshes: RefreshNotice[] = [];
+    for (const channel of channels) {
+      seen[channel] = [];
+      c.subscribe(channel, (event) => seen[channel]?.push(event.seq ?? Number(event.data.n)));
+    }
+    c.on('refresh', (notice) => refreshes.push(notice));
+    return { seen, refreshes };
+  }
+
+  /** Opens the current socket and confirms `channels` with their heads. */
+  function accept(heads: Record<string, [number, string]>): FakeSocket {
+    const socket = network.last();
+    socket.open();
+    socket.frame({
+      type: 'subscribed',
+      channels: Object.keys(heads),
+      heads: Object.entries(heads).map(([channel, [seq, epoch]]) => ({ channel, seq, epoch })),
+    });
+    return socket;
+  }
+
+  async function reconnect(): Promise<FakeSocket> {
+    network.last().drop();
+    await vi.advanceTimersByTimeAsync(1);
+    const socket = network.last();
+    socket.open();
+    return socket;
+  }
+
+  it('resumes a quiet channel across a drop from the head it was subscribed at', async () => {
+    const c = await open();
+    const { seen, refreshes } = record(c, ['busy', 'quiet']);
+    const first = accept({ busy: [5, 'e1'], quiet: [0, 'e1'] });
+    first.frame({ type: 'events', events: [sequenced(6, 'busy'), sequenced(7, 'busy')] });
+
+    const second = await reconnect();
+    second.frame({ type: 'subscribed', channels: ['busy', 'quiet'] });
+    expect(second.messages('resume')).toEqual([
+      {
+        action: 'resume',
+        channels: [
+          { channel: 'busy', since: 'busy-0007', afterSeq: 7, epoch: 'e1' },
+          { channel: 'quiet', afterSeq: 0, epoch: 'e1' },
+        ],
+      },
+    ]);
+    // Three events were written to the quiet channel while the client was away.
+    second.frame({
+      type: 'events',
+      events: [sequenced(1, 'quiet'), sequenced(2, 'quiet'), sequenced(3, 'quiet')],
+    });
+    second.frame({ type: 'resumed', channel: 'quiet', replayed: 3, head: { seq: 3, epoch: 'e1' } });
+    second.frame({ type: 'resumed', channel: 'busy', replayed: 0, head: { seq: 7, epoch: 'e1' } });
+    await expect(c.ready()).resolves.toBeUndefined();
+    expect(seen).toEqual({ busy: [6, 7], quiet: [1, 2, 3] });
+    expect(refreshes).toEqual([]);
+  });
+
+  it('moves the resume point on a refresh, so a quiet channel is not refreshed again on the next reconnect', async () => {
+    const c = await open();
+    const { refreshes } = record(c, ['quiet']);
+    accept({ quiet: [0, 'e1'] });
+    const second = await reconnect();
+    second.frame({ type: 'subscribed', channels: ['quiet'] });
+    second.frame({
+      type: 'refresh',
+      channel: 'quiet',
+      reason: 'history_lost',
+      head: { seq: 40, epoch: 'e2' },
+    });
+    expect(refreshes).toEqual([{ channel: 'quiet', reason: 'history_lost' }]);
+
+    const third = await reconnect();
+    third.frame({ type: 'subscribed', channels: ['quiet'] });
+    expect(third.messages('resume')[0]?.channels).toEqual([{ channel: 'quiet', afterSeq: 40, epoch: 'e2' }]);
+    third.frame({ type: 'resumed', channel: 'quiet', replayed: 0, head: { seq: 40, epoch: 'e2' } });
+    expect(refreshes).toHaveLength(1);
+    await expect(c.ready()).resolves.toBeUndefined();
+  });
+
+  it('without sequences, forgets an event id the server no longer knows instead of being refreshed on every reconnect', async () => {
+    const c = await open({ resumeRetries: 0 });
+    const refreshes: RefreshNotice[] = [];
+    c.on('refresh', (notice) => refreshes.push(notice));
+    c.subscribe('orders', () => {}, { since: 'orders-0001' });
+    network.last().open();
+    network.last().frame({ type: 'subscribed', channels: ['orders'] });
+    network.last().frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
+    const second = await reconnect();
+    second.frame({ type: 'subscribed', channels: ['orders'] });
+    expect(second.messages('resume')).toEqual([]);
+    expect(refreshes).toHaveLength(1);
+  });
+
+  it('delivers 1,500 events replayed inside the overlap exactly once (with sequences)', async () => {
+    const c = await open();
+    const { seen } = record(c, ['orders']);
+    const first = accept({ orders: [0, 'e1'] });
+    const all = Array.from({ length: 1510 }, (_, i) => sequenced(i + 1));
+    for (let i = 0; i < 1500; i += 50) first.frame({ type: 'events', events: all.slice(i, i + 50) });
+    const second = await reconnect();
+    second.frame({ type: 'subscribed', channels: ['orders'] });
+    // The server's replay overlaps everything delivered before the drop.
+    for (let i = 0; i < all.length; i += 50) second.frame({ type: 'events', events: all.slice(i, i + 50) });
+    second.frame({ type: 'resumed', channel: 'orders', replayed: 1510 });
+    expect(seen.orders).toEqual(all.map((event) => event.seq));
+  });
+
+  it('delivers 1,500 events replayed inside the overlap exactly once (without sequences)', async () => {
+    const c = await open();
+    const ids: string[] = [];
+    c.subscribe('orders', (event) => ids.push(event.id));
+    network.last().open();
+    network.last().frame({ type: 'subscribed', channels: ['orders'] });
+    // 1,510 events 1 ms apart: all inside the server's 2 s overlap before the resume point.
+    const all = Array.from({ length: 1510 }, (_, i) => envelope(i + 1, 'orders', 1));
+    for (let i = 0; i < 1500; i += 50) network.last().frame({ type: 'events', events: all.slice(i, i + 50) });
+    const second = await reconnect();
+    second.frame({ type: 'subscribed', channels: ['orders'] });
+    expect(second.messages('resume')[0]?.channels).toEqual([{ channel: 'orders', since: 'orders-1500' }]);
+    for (let i = 0; i < all.length; i += 50) second.frame({ type: 'events', events: all.slice(i, i + 50) });
+    second.frame({ type: 'resumed', channel: 'orders', replayed: 1510 });
+    expect(ids).toEqual(all.map((event) => event.id));
+  });
+
+  it('drops repeats at or below the delivered watermark', async () => {
+    const c = await open();
+    const { seen } = record(c, ['orders']);
+    const socket = accept({ orders: [0, 'e1'] });
+    socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(2), sequenced(1)] });
+    socket.frame({ type: 'event', event: sequenced(3) });
+    socket.frame({ type: 'event', event: sequenced(2) });
+    expect(seen.orders).toEqual([1, 2, 3]);
+  });
+
+  it('delivers 1, 3, 2 as 1, 2, 3 without fetching', async () => {
+    const c = await open();
+    const { seen } = record(c, ['orders']);
+    const socket = accept({ orders: [0, 'e1'] });
+    socket.frame({ type: 'event', event: sequenced(1) });
+    socket.frame({ type: 'event', event: sequenced(3) });
+    expect(seen.orders).toEqual([1]);
+    socket.frame({ type: 'event', event: sequenced(2) });
+    expect(seen.orders).toEqual([1, 2, 3]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.messages('fetch')).toEqual([]);
+  });
+
+  it('fetches a gap the stream has not filled after gapWaitMs, then delivers in order', async () => {
+    const c = await open({ gapWaitMs: 1000 });
+    const { seen, refreshes } = record(c, ['orders']);
+    const socket = accept({ orders: [0, 'e1'] });
+    socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(5), sequenced(6)] });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(socket.messages('fetch')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 3, toSeq: 4 }]);
+    socket.frame({ type: 'events', events: [sequenced(3), sequenced(4)] });
+    socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 3, toSeq: 4, count: 2 });
+    expect(seen.orders).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(refreshes).toEqual([]);
+  });
+
+  it('fetches a gap announced by a head even when nothing after it arrived', async () => {
+    const c = await open({ gapWaitMs: 500 });
+    const { seen } = record(c, ['orders']);
+    accept({ orders: [2, 'e1'] });
+    const second = await reconnect();
+    second.frame({ type: 'subscribed', channels: ['orders'] });
+    second.frame({ type: 'events', events: [sequenced(3)] });
+    // The replay stopped short of the head the server reports.
+    second.frame({ type: 'resumed', channel: 'orders', replayed: 1, head: { seq: 5, epoch: 'e1' } });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(second.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 4, toSeq: 5 }]);
+    second.frame({ type: 'events', events: [sequenced(4), sequenced(5)] });
+    second.frame({ type: 'fetched', channel: 'orders', fromSeq: 4, toSeq: 5, count: 2 });
+    expect(seen.orders).toEqual([3, 4, 5]);
+  });
+
+  it('tells the app to refresh when a gap cannot be filled, and carries on after it', async () => {
+    const c = await open({ gapWaitMs: 100 });
+    const { seen, refreshes } = record(c, ['orders', 'chat']);
+    const socket = accept({ orders: [0, 'e1'], chat: [0, 'e1'] });
+    socket.frame({
+      type: 'events',
+      events: [sequenced(1), sequenced(4), sequenced(1, 'chat'), sequenced(4, 'chat')],
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(socket.messages('fetch')).toHaveLength(2);
+    // One server says so with a refresh, the other by fetching nothing.
+    socket.frame({ type: 'refresh', channel: 'orders', reason: 'history_lost' });
+    socket.frame({ type: 'fetched', channel: 'chat', fromSeq: 2, toSeq: 3, count: 0 });
+    expect(seen).toEqual({ orders: [1, 4], chat: [1, 4] });
+    expect(refreshes).toEqual([
+      { channel: 'orders', reason: 'history_lost' },
+      { channel: 'chat', reason: 'history_lost' },
+    ]);
+    socket.frame({ type: 'event', event: sequenced(5) });
+    expect(seen.orders).toEqual([1, 4, 5]);
+  });
+
+  it('retries a fetch answered INTERNAL, and gives up with resume_failed when no answer comes', async () => {
+    const c = await open({ gapWaitMs: 100, resumeTimeoutMs: 5000, resumeRetries: 1 });
+    const { seen, refreshes } = record(c, ['orders']);
+    const socket = accept({ orders: [0, 'e1'] });
+    socket.frame({ type: 'events', events: [sequenced(1), sequenced(3)] });
+    await vi.advanceTimersByTimeAsync(100);
+    socket.frame({ type: 'error', code: 'INTERNAL', message: 'try again', action: 'fetch' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.messages('fetch')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(refreshes).toEqual([{ channel: 'orders', reason: 'resume_failed' }]);
+    expect(seen.orders).toEqual([1, 3]);
+  });
+
+  it('caps the events waiting behind a gap and fetches the ones it let go', async () => {
+    const c = await open({ gapWaitMs: 100, maxHeldEvents: 3 });
+    const { seen } = record(c, ['orders']);
+    const socket = accept({ orders: [0, 'e1'] });
+    socket.frame({
+      type: 'events',
+      events: [1, ...Array.from({ length: 8 }, (_, i) => i + 3)].map((n) => sequenced(n)),
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(socket.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 2, toSeq: 2 }]);
+    socket.frame({ type: 'event', event: sequenced(2) });
+    socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 2, toSeq: 2, count: 1 });
+    expect(seen.orders).toEqual([1, 2, 3, 4, 5]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(socket.messages('fetch').at(-1)).toEqual({
+      action: 'fetch',
+      channel: 'orders',
+      fromSeq: 6,
+      toSeq: 10,
+    });
+    socket.frame({ type: 'events', events: [6, 7, 8, 9, 10].map((n) => sequenced(n)) });
+    socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 6, toSeq: 10, count: 5 });
+    expect(seen.orders).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('without sequences, ends a resume whose held events pass the cap and tells the app', async () => {
+    const c = await open({ maxHeldEvents: 5 });
+    const refreshes: RefreshNotice[] = [];
+    const ids: string[] = [];
+    c.on('refresh', (notice) => refreshes.push(notice));
+    c.subscribe('orders', (event) => ids.push(event.id), { since: 'orders-0001' });
+    const socket = network.last();
+    socket.open();
+    socket.frame({ type: 'subscribed', channels: ['orders'] });
+    socket.frame({ type: 'events', events: [2, 3, 4, 5, 6, 7].map((n) => envelope(n)) });
+    expect(refreshes).toEqual([{ channel: 'orders', reason: 'resume_failed' }]);
+    expect(ids).toHaveLength(6);
+  });
+
+  it('tells the app when a live event starts a new epoch, and continues from it', async () => {
+    const c = await open();
+    const { seen, refreshes } = record(c, ['orders']);
+    const socket = accept({ orders: [0, 'e1'] });
+    socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(1, 'orders', 'e2')] });
+    socket.frame({ type: 'event', event: sequenced(2, 'orders', 'e2') });
+    expect(refreshes).toEqual([{ channel: 'orders', reason: 'epoch_changed' }]);
+    expect(seen.orders).toEqual([1, 2, 1, 2]);
+  });
+
+  it('exposes each subscription position and resumes a new client from a saved one', async () => {
+    const c = await open();
+    const subscription = c.subscribe('orders', () => {});
+    const socket = accept({ orders: [0, 'e1'] });
+    socket.frame({ type: 'events', events: [sequenced(1), sequenced(2)] });
+    expect(subscription.position).toEqual({ seq: 2, epoch: 'e1', id: 'orders-0002' });
+    c.close();
+
+    const restored = await open();
+    const seen: number[] = [];
+    restored.subscribe('orders', (event: Envelope) => seen.push(event.seq ?? 0), {
+      position: subscription.position,
+    });
+    const next = network.last();
+    next.open();
+    next.frame({
+      type: 'subscribed',
+      channels: ['orders'],
+      heads: [{ channel: 'orders', seq: 3, epoch: 'e1' }],
+    });
+    expect(next.messages('resume')[0]?.channels).toEqual([
+      { channel: 'orders', since: 'orders-0002', afterSeq: 2, epoch: 'e1' },
+    ]);
+    next.frame({ type: 'events', events: [sequenced(2), sequenced(3)] });
+    next.frame({ type: 'resumed', channel: 'orders', replayed: 2 });
+    expect(seen).toEqual([3]);
+  });
+});
