@@ -109,7 +109,8 @@ export async function resolveTarget(flags: TargetFlags): Promise<Target> {
 
 /**
  * The directory holding the local runtime's endpoints.json: `OUTBOX_RELAY_LOCAL_DIR`, else the
- * first `.local/` with one, from the working directory up to the filesystem root.
+ * first `.local/` with one, from the working directory up to the package root (the nearest
+ * directory with a package.json), so a runtime of some unrelated parent directory is never used.
  */
 export function findLocalDir(start = process.cwd()): { dir: string; searched: string } {
   const override = process.env[LOCAL_DIR_ENV];
@@ -119,13 +120,14 @@ export function findLocalDir(start = process.cwd()): { dir: string; searched: st
     const candidate = join(dir, LOCAL_ENDPOINTS_FILE);
     if (existsSync(candidate)) return { dir: dirname(candidate), searched: candidate };
     const parent = dirname(dir);
-    if (parent === dir) break;
+    if (existsSync(join(dir, 'package.json')) || parent === dir) {
+      return {
+        dir: resolve(start, '.local'),
+        searched: `${LOCAL_ENDPOINTS_FILE} in ${resolve(start)}${dir === resolve(start) ? '' : ` or a parent up to ${dir}`}`,
+      };
+    }
     dir = parent;
   }
-  return {
-    dir: resolve(start, '.local'),
-    searched: `${LOCAL_ENDPOINTS_FILE} in ${resolve(start)} or a parent`,
-  };
 }
 
 function isRunning(pid: number): boolean {

@@ -84,6 +84,8 @@ beforeAll(async () => {
   // A project with a stale runtime record (its ports are dead) and a deep subdirectory.
   mkdirSync(join(dir, 'project', '.local'), { recursive: true });
   mkdirSync(join(dir, 'project', 'src', 'deep', 'er'), { recursive: true });
+  mkdirSync(join(dir, 'project', 'nested', 'src'), { recursive: true });
+  writeFileSync(join(dir, 'project', 'nested', 'package.json'), '{"name":"nested"}\n');
   writeFileSync(join(dir, 'project', '.local', 'endpoints.json'), endpointsFile(process.pid));
   mkdirSync(join(dir, 'dead-pid'));
   writeFileSync(join(dir, 'dead-pid', 'endpoints.json'), endpointsFile(2 ** 22 + 12345));
@@ -183,6 +185,9 @@ describe('targets', () => {
     expect(run.stderr).toContain(join(dir, 'project', '.local', 'endpoints.json'));
     const outside = await cli(['audit', 'event', 'ev-1'], { cwd: dir });
     expect(outside.stderr).toMatch(/no local runtime found/);
+    // The walk stops at the package root: a nested package does not use its parent's runtime.
+    const nested = await cli(['audit', 'event', 'ev-1'], { cwd: join(dir, 'project', 'nested', 'src') });
+    expect(nested.stderr).toMatch(/no local runtime found .* or a parent up to .*nested\)/);
   });
 
   it('takes the stack from OUTBOX_RELAY_STACK', async () => {
