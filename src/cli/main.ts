@@ -46,7 +46,7 @@ async function usage(): Promise<string> {
     '  --help, -h       help for a command (also: outbox-relay help <command>)',
     '  --version        the CLI version',
     '',
-    'The local runtime is found through .local/endpoints.json in this directory or any parent',
+    'The local runtime is found through .local/endpoints.json here or in a parent up to the package root',
     '(or $OUTBOX_RELAY_LOCAL_DIR). Exit codes: 0 ok, 1 failure or attention needed, 2 usage error.',
   );
   return lines.join('\n');
