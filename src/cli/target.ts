@@ -30,6 +30,8 @@ export interface Target {
   readonly description: string;
   /** Environment variables to apply before creating SDK clients. */
   readonly env: Readonly<Record<string, string>>;
+  /** Local runtime only: the directory of its endpoints.json (its data directory). */
+  readonly localDir?: string;
   /** Local runtime only: its endpoints (`control`, `webSocket`, …). */
   readonly endpoints?: Readonly<Record<string, string>>;
   /** Stack only: the stack's name and all its outputs. */
@@ -171,6 +173,7 @@ async function resolveLocal(): Promise<Target> {
     kind: 'local',
     description: `local runtime (${path}${file.startedAt ? `, started ${file.startedAt}` : ''})`,
     env,
+    localDir: dir,
     endpoints: Object.fromEntries(
       Object.entries(file.endpoints ?? {}).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
     ),

@@ -1,3 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +17,7 @@ import { CliError, describeUnreachable } from '../../src/cli/errors.js';
 import { outputFormat, refuseInapplicable } from '../../src/cli/ops/args.js';
 import { decodeCursor, encodeCursor } from '../../src/cli/ops/cursor.js';
 import { assessStatus, type StatusSnapshot } from '../../src/cli/ops/statusReport.js';
+import { localStreamLag } from '../../src/cli/ops/streamLag.js';
 import { sendTestEvent, TEST_EVENT_TYPE } from '../../src/cli/ops/webhookTest.js';
 import { closest, editDistance } from '../../src/cli/suggest.js';
 import { stackOfProfile } from '../../src/cli/target.js';
@@ -205,5 +216,49 @@ describe('webhooks test', () => {
     expect(verified).toMatchObject({ id: result.eventId, type: TEST_EVENT_TYPE, tenantId: 'acme' });
     expect(result.request.headers['webhook-id']).toBe(result.eventId);
     expect(result.request.url).toBe(endpoint.url);
+  });
+});
+
+describe('local iterator age', () => {
+  it('is the age of the oldest stream record past the publisher checkpoint, and 0 when none is pending', async () => {
+    const streams = mockClient(DynamoDBStreamsClient);
+    const dir = mkdtempSync(join(tmpdir(), 'outbox-relay-lag-'));
+    try {
+      const path = join(dir, 'checkpoints.json');
+      writeFileSync(
+        path,
+        JSON.stringify({
+          version: 1,
+          mappings: {
+            'publisher:outbox': {
+              streamArn: 'arn:stream/outbox',
+              shards: { 'shard-1': { sequenceNumber: '100' } },
+            },
+            'audit-consumer:other': { streamArn: 'arn:stream/other', shards: {} },
+          },
+        }),
+      );
+      const now = new Date('2026-11-30T10:00:00.000Z');
+      streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
+      streams
+        .on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '100' })
+        .resolves({ ShardIterator: 'it-1' });
+      streams.on(GetRecordsCommand).resolvesOnce({
+        Records: [{ dynamodb: { ApproximateCreationDateTime: new Date('2026-11-30T09:58:30.000Z') } }],
+      });
+      const client = new DynamoDBStreamsClient({ region: 'us-east-1' });
+      expect(await localStreamLag(client, path, now)).toEqual({ seconds: 90 });
+      streams.on(GetRecordsCommand).resolves({ Records: [] });
+      expect(await localStreamLag(client, path, now)).toEqual({ seconds: 0 });
+      expect(streams.commandCalls(DescribeStreamCommand).map((c) => c.args[0].input.StreamArn)).not.toContain(
+        'arn:stream/other',
+      );
+      expect(await localStreamLag(client, join(dir, 'missing.json'), now)).toMatchObject({
+        unavailable: expect.stringContaining('in-memory'),
+      });
+    } finally {
+      streams.restore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

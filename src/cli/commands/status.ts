@@ -3,6 +3,8 @@
  * webhook endpoints that are disabled or have an open circuit, and the stream's iterator age where
  * the target exposes it. Exit 1 when anything needs attention, so scripts and CI can use it.
  */
+import { join } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { getSqsClient } from '../../aws/clients.js';
 import { getQuarantineRepository } from '../../aws/quarantineRepository.js';
 import { getWebhookEndpointsRepository } from '../../aws/webhookEndpointsRepository.js';
@@ -18,6 +20,7 @@ import { openContext } from '../ops/context.js';
 import { createOutput } from '../ops/output.js';
 import { peekMessages, queueDepth } from '../ops/sqsDlq.js';
 import { assessStatus, type DlqSnapshot, formatAge, type StatusSnapshot } from '../ops/statusReport.js';
+import { localStreamLag } from '../ops/streamLag.js';
 
 export const summary =
   'status: DLQs, quarantine, webhook endpoints and stream lag at a glance (exit 1: needs attention)';
@@ -25,8 +28,8 @@ export const summary =
 export const usage = `Usage: outbox-relay status [--sample <n>]
 One screen: each DLQ's depth and the age of its oldest message (read from up to --sample messages,
 default 50, which are received and released at once), the quarantine count (last 14 days), webhook
-endpoints that are disabled or whose circuit is open, and the stream's iterator age where the
-target exposes it. Exit code 0 when all is well, 1 when anything needs attention.`;
+endpoints that are disabled or whose circuit is open, and the publisher's iterator age (locally:
+the age of the oldest outbox stream record past its checkpoint; on a stack: see CloudWatch). Exit code 0 when all is well, 1 when anything needs attention.`;
 
 export const completion = { words: [] as string[], options: ['sample'] };
 
@@ -41,6 +44,15 @@ const DLQS = {
 } as const;
 
 const QUARANTINE_DAYS = 14;
+
+async function localIteratorAge(checkpointsPath: string, now: Date) {
+  const streams = new DynamoDBStreamsClient({});
+  try {
+    return await localStreamLag(streams, checkpointsPath, now);
+  } finally {
+    streams.destroy();
+  }
+}
 const QUARANTINE_CAP = 1000;
 
 export async function run(args: string[]): Promise<number> {
@@ -94,12 +106,13 @@ export async function run(args: string[]): Promise<number> {
     dlqs,
     quarantine: { count: items.length, capped: items.length >= QUARANTINE_CAP, days: QUARANTINE_DAYS },
     endpoints,
-    iteratorAge: {
-      unavailable:
-        ctx.kind === 'local'
-          ? 'the local stream poller does not report its lag'
-          : 'read the IteratorAge metric of the publisher function (CloudWatch, the stack dashboard)',
-    },
+    iteratorAge:
+      ctx.kind === 'local' && ctx.target.localDir
+        ? await localIteratorAge(join(ctx.target.localDir, 'checkpoints.json'), now)
+        : {
+            unavailable:
+              'read the IteratorAge metric of the publisher function (CloudWatch, the stack dashboard, alarm publisher-iterator-age)',
+          },
   };
   const assessment = assessStatus(snapshot);
   out.result({ ...snapshot, ok: assessment.ok, attention: assessment.attention });
