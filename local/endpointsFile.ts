@@ -1,8 +1,9 @@
 /**
  * `<dataDir>/endpoints.json`: what `npm start` is running and where, so the CLI, `npm run demo`
- * and people can reach it. `env` is exactly what the handlers see.
+ * and people can reach it. `env` is exactly what the handlers see, the dev JWT secret included,
+ * so the file is written readable by its owner only (0600).
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { LOCAL_REGION } from './constants.js';
@@ -16,6 +17,9 @@ export const endpointsFileSchema = z.object({
   startedAt: z.string(),
 });
 export type EndpointsFile = z.infer<typeof endpointsFileSchema>;
+
+/** Owner read/write only: the file holds the dev JWT secret. */
+export const ENDPOINTS_FILE_MODE = 0o600;
 
 export function endpointsFilePath(dataDir: string): string {
   return join(dataDir, 'endpoints.json');
@@ -33,9 +37,13 @@ export function writeEndpointsFile(
     startedAt: new Date().toISOString(),
   };
   const path = endpointsFilePath(dataDir);
-  // Write then rename: a reader never sees half a file.
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  const tmp = `${path}.tmp`;
+  // Write then rename: a reader never sees half a file. A leftover temp file keeps its old mode
+  // through writeFileSync, so remove it first and set the mode again before the rename.
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: ENDPOINTS_FILE_MODE });
+  chmodSync(tmp, ENDPOINTS_FILE_MODE);
+  renameSync(tmp, path);
   return file;
 }
 

@@ -14,3 +14,8 @@ export class RuntimeNotIdleError extends Error {
 export class TrackedTableError extends Error {
   override readonly name = 'TrackedTableError';
 }
+
+/** DynamoDB Local's JVM died and could not be brought back; the runtime cannot keep its promise. */
+export class DynamoLocalDiedError extends Error {
+  override readonly name = 'DynamoLocalDiedError';
+}

@@ -1,8 +1,10 @@
 /**
  * `npm start`: the whole pipeline offline. Persists under `.local/` (DynamoDB tables, stream
- * checkpoints, the bus archive, the dev JWT secret), prints what started where, writes
- * `.local/endpoints.json` for the CLI and `npm run demo`, and stops everything (the DynamoDB
- * Local JVM included) on Ctrl-C or SIGTERM.
+ * checkpoints, the bus archive, the dev JWT secret, on a clean stop the queued messages), prints
+ * what started where and what it recovered from the previous run, writes `.local/endpoints.json`
+ * for the CLI and `npm run demo`, and stops everything (the DynamoDB Local JVM included) on Ctrl-C
+ * or SIGTERM: pollers stop taking work, running invocations finish, queues are saved. Exit code 1
+ * when a part died and could not be brought back.
  *
  * Options: `--demo` writes demo events once started; `--data-dir <dir>` (default `.local`);
  * `--in-memory` keeps nothing between runs; `--quiet` prints only the summary.
@@ -12,9 +14,10 @@ import { parseArgs } from 'node:util';
 import { topology } from '../src/contract/topology.js';
 import { runDemo } from './demo.js';
 import { readEndpointsFile, removeEndpointsFile, writeEndpointsFile } from './endpointsFile.js';
-import { previousRunCrashed, startCrashRecovery } from './faults/crashRecovery.js';
+import { startCrashRecovery } from './faults/crashRecovery.js';
 import { FaultInjector, faultConfigAtStart, installFaults } from './faults.js';
 import { isPortFree } from './ports.js';
+import { describeCounts } from './queueSnapshot.js';
 import { type RuntimeOptions, startRuntime } from './runtime.js';
 
 // Lambda runs Node 22; on a Node 20 workstation the SDK's upgrade notice is noise.
@@ -60,30 +63,50 @@ async function main(): Promise<void> {
   );
   // Parsed before anything starts, so a bad configuration refuses to start instead of leaking a JVM.
   const faults = new FaultInjector(faultConfigAtStart(process.argv.slice(2), process.env));
+  let stopping = false;
+  let stopRuntime: () => Promise<void> = async () => {};
+  const shutdown = async (why: string, exitCode: number) => {
+    // A second Ctrl-C while stopping must not start a second stop.
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${why}: stopping (running invocations finish, queued messages are saved)...`);
+    await stopRuntime();
+    if (!flags['in-memory']) removeEndpointsFile(dataDir);
+    console.log('stopped.');
+    process.exit(exitCode);
+  };
+  // Registered before the JVM starts, so a Ctrl-C during the start still stops cleanly.
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+
   const runtime = await startRuntime({
     ...(flags['in-memory'] ? {} : { dataDir }),
     ports: await previousPorts(),
     quiet: flags.quiet,
     log: (line) => console.error(line),
+    onFatal: (error) => {
+      console.error(`outbox-relay: ${error.message}`);
+      void shutdown(error.name, 1);
+    },
   });
+  stopRuntime = () => runtime.stop();
+  if (stopping) {
+    await runtime.stop();
+    return;
+  }
   installFaults(runtime, faults);
   if (!flags['in-memory']) {
-    await startCrashRecovery(runtime, dataDir, previousRunCrashed(dataDir), (line) => console.error(line));
+    // A clean stop leaves every queued message in the snapshot (restored above). Anything else
+    // (a crash, a SIGKILL, a stop whose snapshot failed, a data directory from an older version)
+    // leaves only the bus archive: replay it from the idle mark. Duplicates are possible, losses not.
+    const replay = runtime.restoredQueues === undefined;
+    const recovery = await startCrashRecovery(runtime, dataDir, replay, (line) => console.error(line));
+    console.log(
+      runtime.restoredQueues
+        ? `recovered from the previous run's clean stop: ${Object.values(runtime.restoredQueues).reduce((a, b) => a + b, 0)} queued message(s) (${describeCounts(runtime.restoredQueues)})`
+        : `recovered from the bus archive: ${recovery.replayed} event(s) replayed${recovery.replayedFrom ? ` since ${recovery.replayedFrom}` : ''}`,
+    );
   }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    // A second Ctrl-C while stopping must not start a second stop.
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping...`);
-    removeEndpointsFile(dataDir);
-    await runtime.stop();
-    console.log('stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   writeEndpointsFile(dataDir, runtime);
   const rows: [string, string][] = [

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
@@ -20,8 +20,8 @@ import { type FunctionDef, type StreamMappingDef, topology } from '../src/contra
 import { createConsoleHandler } from './console/index.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './constants.js';
 import { type ControlServer, readJsonBody, sendJson, startControlServer } from './controlServer.js';
-import { type DynamoLocal, startDynamoLocal } from './dynamo.js';
-import { RuntimeNotIdleError, TrackedTableError } from './errors.js';
+import { type DynamoLocal, type DynamoLocalExit, startDynamoLocal } from './dynamo.js';
+import { DynamoLocalDiedError, RuntimeNotIdleError, TrackedTableError } from './errors.js';
 import { type BusArchive, createBusArchive } from './eventBridge/archive.js';
 import { createLocalBus, type EntryInterceptor, type LocalBus } from './eventBridge/localBus.js';
 import { startBusServer } from './eventBridge/server.js';
@@ -29,14 +29,24 @@ import { startWebSocketGateway, type WebSocketGateway } from './gateway/index.js
 import { createInvoker, type InvocationInterceptor, type Invoker } from './lambda/invoker.js';
 import {
   type CheckpointStore,
+  checkpointFilePath,
   createFileCheckpointStore,
   createMemoryCheckpointStore,
+  migrateCheckpointFile,
 } from './pollers/checkpoints.js';
 import { type SqsPoller, startSqsPoller } from './pollers/sqsPoller.js';
 import { type StreamPoller, startStreamPoller } from './pollers/streamPoller.js';
+import {
+  describeCounts,
+  type QueueMessageCounts,
+  queueSnapshotPath,
+  restoreQueueSnapshot,
+  writeQueueSnapshot,
+} from './queueSnapshot.js';
 import { type LocalQueues, startQueues } from './queues.js';
 import { LOCAL_EVENT_BUS_NAME, localFunctionArn } from './resourceNames.js';
 import { baseAwsEnv, devJwtPreviousSecret, devJwtSecret, runtimeEnv } from './runtimeEnv.js';
+import { createSupervisor, type PartStatus } from './supervisor.js';
 import { createTables, type LocalTable } from './tables.js';
 
 const ROOT_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -69,6 +79,17 @@ export interface RuntimeOptions {
   readonly disabledMappings?: readonly string[];
   /** Where log lines go (default: stderr). */
   readonly log?: (line: string) => void;
+  /**
+   * How long stop() lets running invocations finish before it snapshots the queues anyway (their
+   * messages are then in the snapshot, in flight, and re-delivered after the restart). @default 30000
+   */
+  readonly drainTimeoutMs?: number;
+  /**
+   * Called when a part died and could not be brought back (DynamoDB Local's JVM of an in-memory
+   * runtime, or one that keeps dying): the runtime cannot keep its promise and should be stopped.
+   * Default: log the error and stop the runtime.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export type RuntimeEndpoints = {
@@ -92,6 +113,10 @@ export interface Runtime {
   readonly gateway: WebSocketGateway;
   readonly control: ControlServer;
   readonly dataDir: string | undefined;
+  /** Messages the previous run left in its queue snapshot and this start sent back (undefined: no snapshot). */
+  readonly restoredQueues: QueueMessageCounts | undefined;
+  /** State of every part (`/health` serves it). */
+  health(): { healthy: boolean; parts: Readonly<Record<string, PartStatus>> };
   /**
    * Resolves when nothing is left to do: every stream read to its end past the checkpoints,
    * every consumed queue empty (visible, in flight and delayed), no handler or PutEvents running.
@@ -110,9 +135,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     : (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   Object.assign(process.env, baseAwsEnv());
+  const supervisor = createSupervisor(log);
 
   const stoppers: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     for (const stop of stoppers.splice(0).reverse()) {
       try {
         await stop();
@@ -128,9 +156,29 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ...(dataDir ? { dataDir } : {}),
       ...(options.ports?.dynamodb ? { port: options.ports.dynamodb } : {}),
     });
-    dynamoStarting.then((dynamo) => stoppers.push(() => dynamo.stop())).catch(() => {});
+    // The supervisor may replace the JVM: stop whichever one is current.
+    let currentDynamo: DynamoLocal | undefined;
+    dynamoStarting
+      .then((dynamo) => {
+        currentDynamo = dynamo;
+        stoppers.push(() => currentDynamo?.stop() ?? Promise.resolve());
+      })
+      .catch(() => {});
     const queues = await startQueues(options.ports?.sqs ? { port: options.ports.sqs } : {});
-    stoppers.push(() => queues.stop());
+    stoppers.push(async () => {
+      // After the pollers stopped: what is still queued survives the stop (restored on the next start).
+      if (dataDir) {
+        try {
+          const saved = writeQueueSnapshot(queues, queueSnapshotPath(dataDir));
+          log(`[runtime] queues saved for the next start: ${describeCounts(saved)}`);
+        } catch (error) {
+          log(
+            `[runtime] the queue snapshot could not be written (the next start replays the bus archive): ${describe(error)}`,
+          );
+        }
+      }
+      await queues.stop();
+    });
 
     const sqsClient = new SQSClient({
       endpoint: queues.endpoint,
@@ -138,11 +186,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       credentials: LOCAL_CREDENTIALS,
     });
     stoppers.push(async () => sqsClient.destroy());
+    // Before any poller: the previous run's queued messages go back first.
+    const restoredQueues = dataDir
+      ? await restoreQueueSnapshot(sqsClient, queues, queueSnapshotPath(dataDir))
+      : undefined;
+    if (restoredQueues)
+      log(`[runtime] queues restored from the previous run: ${describeCounts(restoredQueues)}`);
 
     const invoker = createInvoker({
       rootDir: ROOT_DIR,
       ...(options.invocationInterceptor ? { interceptor: options.invocationInterceptor } : {}),
-      onError: (functionName, error) => log(`[lambda:${functionName}] ${describe(error)}`),
+      onError: (functionName, error) => supervisor.report(`lambda:${functionName}`, describe(error)),
     });
 
     const archive = createBusArchive(dataDir ? join(dataDir, 'bus-archive.jsonl') : undefined);
@@ -196,6 +250,61 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     );
 
     const dynamo: DynamoLocal = await dynamoStarting;
+    supervisor.up('dynamodb', `DynamoDB Local (pid ${dynamo.pid})`);
+    const fatal = (error: Error) => {
+      if (stopping) return;
+      if (options.onFatal) options.onFatal(error);
+      else {
+        log(`[runtime] ${error.message}; stopping`);
+        void stopAll();
+      }
+    };
+    // The JVM can die under us (OOM killer, a stray kill): restart it on the same port and data
+    // directory so every client keeps its endpoint, or give up loudly.
+    const restarts: number[] = [];
+    const supervise = (instance: DynamoLocal) => {
+      instance.exited.then(async (exit: DynamoLocalExit) => {
+        if (stopping || currentDynamo !== instance) return;
+        const how = `the DynamoDB Local JVM (pid ${instance.pid}) exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'})`;
+        if (!dataDir) {
+          supervisor.down('dynamodb', how);
+          fatal(new DynamoLocalDiedError(`${how}; the runtime runs in memory, so its tables are gone`));
+          return;
+        }
+        const now = Date.now();
+        while (restarts.length > 0 && (restarts[0] ?? 0) < now - DYNAMO_RESTART_WINDOW_MS) restarts.shift();
+        if (restarts.length >= DYNAMO_MAX_RESTARTS) {
+          supervisor.down('dynamodb', how);
+          fatal(
+            new DynamoLocalDiedError(
+              `${how}, the ${restarts.length + 1}th time in ${DYNAMO_RESTART_WINDOW_MS / 60_000} minutes. Its output:\n${exit.output}`,
+            ),
+          );
+          return;
+        }
+        restarts.push(now);
+        supervisor.down('dynamodb', `${how}; restarting it on port ${instance.port}`, 'restarting');
+        try {
+          const next = await startDynamoLocal({ dataDir, port: instance.port });
+          if (stopping) {
+            await next.stop();
+            return;
+          }
+          currentDynamo = next;
+          supervise(next);
+          supervisor.up('dynamodb', `restarted (pid ${next.pid}); pollers resume from their checkpoints`);
+        } catch (error) {
+          supervisor.down('dynamodb', `${how}; the restart failed`);
+          fatal(
+            new DynamoLocalDiedError(`${how} and could not be restarted: ${describe(error)}`, {
+              cause: error,
+            }),
+          );
+        }
+      });
+    };
+    supervise(dynamo);
+    for (const part of ['sqs', 'eventBridge', 'webSocket', 'control']) supervisor.up(part, 'in process');
     const dynamoClient = new DynamoDBClient({
       endpoint: dynamo.endpoint,
       region: LOCAL_REGION,
@@ -238,7 +347,27 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Before any handler module is imported: they read their configuration from process.env.
     Object.assign(process.env, env);
 
-    control.addRoute(healthRoute(endpoints));
+    const probeClient = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    stoppers.push(async () => probeClient.destroy());
+    // A live JVM that no longer answers is as down as a dead one.
+    const probeDynamo = async (): Promise<string | undefined> => {
+      if (supervisor.parts().dynamodb?.state !== 'up') return undefined;
+      try {
+        await probeClient.send(new ListTablesCommand({ Limit: 1 }), {
+          abortSignal: AbortSignal.timeout(2000),
+        });
+        return undefined;
+      } catch (error) {
+        return `DynamoDB Local does not answer: ${describe(error)}`;
+      }
+    };
+    const health = () => ({ healthy: supervisor.healthy(), parts: supervisor.parts() });
+    control.addRoute(healthRoute(endpoints, health, probeDynamo));
     control.addRoute(busRoutes(bus, archive));
     control.addRoute(
       createConsoleHandler({
@@ -252,13 +381,29 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const functions: Readonly<Record<string, FunctionDef>> = topology.functions;
     await invoker.preload(Object.keys(functions).filter((name) => !disabled.has(name)));
 
+    if (dataDir) migrateCheckpointFile(dataDir);
     const checkpoints: CheckpointStore = dataDir
-      ? createFileCheckpointStore(join(dataDir, 'checkpoints.json'))
+      ? createFileCheckpointStore(checkpointFilePath(dataDir))
       : createMemoryCheckpointStore();
     const streamPollers: StreamPoller[] = [];
     const sqsPollers: SqsPoller[] = [];
     stoppers.push(async () => {
-      await Promise.all([...streamPollers, ...sqsPollers].map((poller) => poller.stop()));
+      // Stop taking work, let what runs finish (bounded), then keep the checkpoints.
+      const drained = Promise.all([...streamPollers, ...sqsPollers].map((poller) => poller.stop()));
+      const drainMs = options.drainTimeoutMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((done) => {
+          timer = setTimeout(() => done(true), drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        log(
+          `[runtime] stop: ${invoker.inFlight} invocation(s) still running after ${drainMs} ms; their messages stay queued (in the snapshot) and their stream records after the checkpoint`,
+        );
+      }
       await checkpoints.flush();
     });
 
@@ -277,7 +422,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           },
           functionArn: localFunctionArn(mapping.function),
           ...(options.streamPollIntervalMs ? { pollIntervalMs: options.streamPollIntervalMs } : {}),
-          onError: (error) => log(`[stream:${mapping.function}:${tableName}] ${describe(error)}`),
+          onError: (error) => supervisor.report(`stream:${mapping.function}:${tableName}`, describe(error)),
+          onNotice: (line) => log(`[stream:${mapping.function}:${tableName}] ${line}`),
         }),
       );
     };
@@ -321,7 +467,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           invoke: (name, event) => invoker.invoke(name, event),
           ...(windowMs !== undefined ? { batchingWindowMs: windowMs } : {}),
           ...(concurrency !== undefined ? { concurrency } : {}),
-          onError: (error) => log(`[sqs:${mapping.function}] ${describe(error)}`),
+          onError: (error) => supervisor.report(`sqs:${mapping.function}`, describe(error)),
         }),
       );
     }
@@ -359,6 +505,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       gateway,
       control,
       dataDir,
+      restoredQueues,
+      health,
       async waitForIdle({ timeoutMs = 60_000, ignoreQueues = [] } = {}) {
         const since = Date.now();
         const deadline = since + timeoutMs;
@@ -391,10 +539,28 @@ function queueUrl(queues: LocalQueues, key: string): string {
   return queue.url;
 }
 
-function healthRoute(endpoints: RuntimeEndpoints) {
+/** Restarts of a dead DynamoDB Local JVM allowed within the window before the runtime gives up. */
+const DYNAMO_MAX_RESTARTS = 3;
+const DYNAMO_RESTART_WINDOW_MS = 5 * 60_000;
+
+/** `GET /health`: 200 when every part is up, 503 (naming the part) when one is not. */
+function healthRoute(
+  endpoints: RuntimeEndpoints,
+  health: () => { healthy: boolean; parts: Readonly<Record<string, PartStatus>> },
+  probeDynamo: () => Promise<string | undefined>,
+) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     if (new URL(req.url ?? '/', 'http://local').pathname !== '/health') return false;
-    sendJson(res, 200, { status: 'ok', endpoints });
+    const unanswered = await probeDynamo();
+    const { healthy, parts } = health();
+    const current = unanswered
+      ? {
+          ...parts,
+          dynamodb: { state: 'down' as const, since: new Date().toISOString(), detail: unanswered },
+        }
+      : parts;
+    const ok = healthy && !unanswered;
+    sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', parts: current, endpoints });
     return true;
   };
 }

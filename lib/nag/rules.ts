@@ -167,7 +167,7 @@ function allowedActions(document: unknown): string[] {
   const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
   return list.flatMap((statement) => {
     const s = objectOf(statement);
-    if (!s || s.Effect !== 'Allow') return [];
+    if (s?.Effect !== 'Allow') return [];
     const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
     return actions.filter((a): a is string => typeof a === 'string');
   });

@@ -7,8 +7,9 @@
  * - while the runtime runs, an **idle mark** is written to `<dataDir>/idle-mark.json` each time
  *   the runtime is seen idle (every consumed queue empty, nothing in flight): every event the bus
  *   accepted before that moment has been fully handled;
- * - on start after an unclean stop (the previous `endpoints.json` is still there and its process
- *   is gone), the bus archive (on disk) is **replayed from the idle mark** through the rules.
+ * - on a start that found no queue snapshot (written by a clean stop, local/queueSnapshot.ts) —
+ *   after a crash, a SIGKILL, or on a data directory of an older version — the bus archive (on
+ *   disk) is **replayed from the idle mark** through the rules.
  *
  * Consumers are idempotent on the event id (audit) or de-duplicated by receivers (WebSocket
  * frames and webhooks carry the event id), so the replay costs duplicates, never losses.
@@ -98,7 +99,7 @@ export async function startCrashRecovery(
       replayName: 'crash-recovery',
     });
     log(
-      `[recovery] the previous run did not stop cleanly: replayed ${replayed} archived event(s) ${replayedFrom ? `since ${replayedFrom}` : '(whole archive)'}; consumers de-duplicate by event id`,
+      `[recovery] no queue snapshot from a clean stop: replayed ${replayed} archived event(s) ${replayedFrom ? `since ${replayedFrom}` : '(whole archive)'}; consumers de-duplicate by event id`,
     );
   }
   let stopped = false;

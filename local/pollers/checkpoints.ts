@@ -1,15 +1,18 @@
 /**
- * Stream checkpoints: the last sequence number processed per shard, per mapping. Persisted to
- * `<dataDir>/checkpoints.json` with an atomic write (temp file + rename) after each completed
+ * Stream checkpoints: the last sequence number processed per shard, per mapping, with the record's
+ * event id. Persisted beside the database they describe (`<dataDir>/dynamodb/checkpoints.json`,
+ * so a copy or a restore of the database carries its own checkpoints) with an atomic write (temp file + rename) after each completed
  * batch, so a killed runtime resumes AFTER the last checkpoint and re-delivers what was in flight
  * (at least once), as Lambda does.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as z from 'zod';
 
 const shardCheckpointSchema = z.object({
   sequenceNumber: z.string().optional(),
+  /** The checkpointed record's event id: proves the checkpoint belongs to this database's shard. */
+  eventId: z.string().optional(),
   /** The shard is closed and every record of it was handled. */
   finished: z.boolean().optional(),
 });
@@ -98,4 +101,19 @@ function writeAtomically(path: string, content: string): void {
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, content);
   renameSync(temp, path);
+}
+
+/** Where a data directory's checkpoints live: inside DynamoDB Local's directory, with the database. */
+export function checkpointFilePath(dataDir: string): string {
+  return join(dataDir, 'dynamodb', 'checkpoints.json');
+}
+
+/** Before checkpoints moved in with the database they lived at `<dataDir>/checkpoints.json`: move them. */
+export function migrateCheckpointFile(dataDir: string): void {
+  const legacy = join(dataDir, 'checkpoints.json');
+  const current = checkpointFilePath(dataDir);
+  if (existsSync(legacy) && !existsSync(current)) {
+    mkdirSync(dirname(current), { recursive: true });
+    renameSync(legacy, current);
+  }
 }

@@ -14,6 +14,7 @@ import {
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import type { QueueMappingDef } from '../../src/contract/topology.js';
 import { LOCAL_REGION } from '../constants.js';
+import { PRIOR_RECEIVES_ATTRIBUTE } from '../queueSnapshot.js';
 import type { LocalQueue } from '../queues.js';
 import { readBatchResponse } from './batchResponse.js';
 
@@ -139,18 +140,22 @@ function delay(ms: number): Promise<void> {
 function toSqsRecord(message: Message, queueArn: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   const now = String(Date.now());
+  // A message restored from a queue snapshot keeps counting its receives from before the restart.
+  const { [PRIOR_RECEIVES_ATTRIBUTE]: prior, ...messageAttributes } = message.MessageAttributes ?? {};
+  const receives =
+    Number(attributes.ApproximateReceiveCount ?? '1') + (Number(prior?.StringValue ?? '0') || 0);
   return {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',
     body: message.Body ?? '',
     attributes: {
       ...attributes,
-      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      ApproximateReceiveCount: String(receives),
       SentTimestamp: attributes.SentTimestamp ?? now,
       SenderId: attributes.SenderId ?? '000000000000',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? now,
     },
-    messageAttributes: toLambdaMessageAttributes(message.MessageAttributes ?? {}),
+    messageAttributes: toLambdaMessageAttributes(messageAttributes),
     md5OfBody: message.MD5OfBody ?? '',
     ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
     eventSource: 'aws:sqs',

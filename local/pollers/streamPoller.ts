@@ -9,7 +9,8 @@
  *   retry attempt; a single record that keeps failing does);
  * - MaximumRetryAttempts / MaximumRecordAgeInSeconds (-1 = unbounded), then the on-failure
  *   destination gets the batch's metadata only, in AWS's shape (see onFailureMessage.ts);
- * - checkpoints per shard after each completed batch; a restart resumes AFTER_SEQUENCE_NUMBER.
+ * - checkpoints per shard after each completed batch; a restart resumes AFTER_SEQUENCE_NUMBER, once
+ *   the checkpoint is proven to belong to this shard (see verifyCheckpoint below).
  * One batch per shard at a time (parallelization factor 1).
  */
 import {
@@ -54,6 +55,8 @@ export interface StreamPollerOptions {
   /** Pause before retrying a failed batch. Default: 100 ms doubling to 2 s. */
   readonly retryDelayMs?: (attempt: number) => number;
   readonly onError?: (error: unknown) => void;
+  /** Things a user must hear about even when nothing failed: a checkpoint that does not fit the shard. */
+  readonly onNotice?: (line: string) => void;
 }
 
 export interface StreamPoller {
@@ -82,7 +85,16 @@ interface ShardWorker {
   lastQuietRead: number | undefined;
 }
 
+/** Why a saved checkpoint cannot be resumed from; the shard is then read from its oldest record. */
+export type CheckpointMismatch = { readonly reason: string };
+
 const DESCRIBE_EVERY_MS = 1000;
+/** Only these GetShardIterator errors mean the checkpoint's record is gone; anything else is retried. */
+const CHECKPOINT_GONE_ERRORS = new Set(['TrimmedDataAccessException', 'ResourceNotFoundException']);
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : '';
+}
 const GET_RECORDS_MAX = 1000;
 
 export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
@@ -92,6 +104,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     options.retryDelayMs ?? ((attempt: number) => Math.min(2000, 100 * 2 ** (attempt - 1)));
   const abort = new AbortController();
   const workers = new Map<string, ShardWorker>();
+  /** The shards last described (for their sequence ranges). */
+  const shards = new Map<string, Shard>();
   /** Issue time of the last DescribeStream after which no new shard was pending. */
   let discoveredAt: number | undefined;
   /** A shard that ends may have children to discover: a discovery must be issued after this. */
@@ -133,8 +147,67 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     const sequenceNumber = record?.dynamodb?.SequenceNumber;
     checkpoints.save(mappingId, streamArn, shardId, {
       ...(sequenceNumber ? { sequenceNumber } : {}),
+      // The record's identity: a database restored from an older copy reuses sequence numbers.
+      ...(sequenceNumber && record?.eventID ? { eventId: record.eventID } : {}),
       ...(finished ? { finished } : {}),
     });
+  };
+
+  /**
+   * A checkpoint is trusted only when its record is in this shard: inside the shard's sequence
+   * range, and read back AT its sequence number with the same event id. A checkpoint file from
+   * another (newer) database would otherwise skip every record up to its number, silently.
+   */
+  const verifyCheckpoint = async (
+    shard: Shard | undefined,
+    saved: { sequenceNumber: string; eventId?: string | undefined },
+  ): Promise<CheckpointMismatch | undefined> => {
+    const range = shard?.SequenceNumberRange;
+    const seq = toBigInt(saved.sequenceNumber);
+    const start = toBigInt(range?.StartingSequenceNumber);
+    const end = toBigInt(range?.EndingSequenceNumber);
+    if (seq === undefined) return { reason: 'it is not a sequence number' };
+    if (start !== undefined && seq < start) {
+      return { reason: `it is before the shard's oldest record ${range?.StartingSequenceNumber} (trimmed)` };
+    }
+    if (end !== undefined && seq > end) {
+      return { reason: `it is after the closed shard's last record ${range?.EndingSequenceNumber}` };
+    }
+    let iterator: string | undefined;
+    try {
+      iterator = (
+        await client.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shard?.ShardId,
+            ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+            SequenceNumber: saved.sequenceNumber,
+          }),
+          { abortSignal: abort.signal },
+        )
+      ).ShardIterator;
+    } catch (error) {
+      if (CHECKPOINT_GONE_ERRORS.has(errorName(error)) || errorName(error) === 'ValidationException') {
+        return { reason: `its record is not readable (${errorName(error)})` };
+      }
+      throw error; // a refused connection, a throttle: retried later, the checkpoint kept
+    }
+    if (iterator === undefined) return { reason: 'the shard returned no iterator for it' };
+    const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }), {
+      abortSignal: abort.signal,
+    });
+    const first = out.Records?.[0];
+    if (first?.dynamodb?.SequenceNumber !== saved.sequenceNumber) {
+      return {
+        reason: 'no record of the shard has that sequence number (the checkpoint is newer than the database)',
+      };
+    }
+    if (saved.eventId !== undefined && first.eventID !== saved.eventId) {
+      return {
+        reason: `the record with that sequence number is another one (event ${first.eventID}, not ${saved.eventId})`,
+      };
+    }
+    return undefined;
   };
 
   const iteratorFor = async (shardId: string, firstSeen: boolean): Promise<string | undefined> => {
@@ -150,19 +223,24 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         { abortSignal: abort.signal },
       );
     if (saved?.sequenceNumber) {
-      try {
-        return (await request('AFTER_SEQUENCE_NUMBER', saved.sequenceNumber)).ShardIterator;
-      } catch (error) {
-        if (abort.signal.aborted) throw error;
-        options.onError?.(
-          new Error(
-            `Checkpoint ${saved.sequenceNumber} of shard ${shardId} is not readable; reading from TRIM_HORIZON`,
-            {
-              cause: error,
-            },
-          ),
-        );
+      const sequenceNumber = saved.sequenceNumber;
+      const mismatch = await verifyCheckpoint(shards.get(shardId), { ...saved, sequenceNumber });
+      if (!mismatch) {
+        try {
+          return (await request('AFTER_SEQUENCE_NUMBER', sequenceNumber)).ShardIterator;
+        } catch (error) {
+          if (!CHECKPOINT_GONE_ERRORS.has(errorName(error))) throw error;
+          options.onNotice?.(
+            `checkpoint ${sequenceNumber} of shard ${shardId}: ${errorName(error)}; reading the shard from its oldest record`,
+          );
+          return (await request('TRIM_HORIZON')).ShardIterator;
+        }
       }
+      // Never skip: re-read the whole shard (consumers de-duplicate by event id) and say so.
+      options.onNotice?.(
+        `checkpoint ${sequenceNumber} of shard ${shardId} does not fit this database: ${mismatch.reason}. Reading the shard from its oldest record instead; records already handled are delivered again (consumers de-duplicate by event id).`,
+      );
+      return (await request('TRIM_HORIZON')).ShardIterator;
     }
     // LATEST applies only to the shards open when the mapping starts; children start at their beginning.
     const type = firstSeen && mapping.startingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON';
@@ -340,13 +418,14 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
 
   const discover = async (initial: boolean) => {
     const issuedAt = Date.now();
-    const shards = await describeShards();
+    const described = await describeShards();
+    for (const shard of described) if (shard.ShardId) shards.set(shard.ShardId, shard);
     const saved = checkpoints.shards(mappingId, streamArn);
-    const known = new Set(shards.map((shard) => shard.ShardId ?? ''));
+    const known = new Set(described.map((shard) => shard.ShardId ?? ''));
     const isDone = (shardId: string) =>
       workers.get(shardId)?.finished === true || saved[shardId]?.finished === true;
     let pending = false;
-    for (const shard of shards) {
+    for (const shard of described) {
       const shardId = shard.ShardId;
       if (!shardId || workers.has(shardId) || saved[shardId]?.finished) continue;
       // Order across a split: a child waits until its parent is read to the end.
@@ -399,4 +478,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       await Promise.allSettled([...workers.values()].map((worker) => worker.done));
     },
   };
+}
+
+function toBigInt(value: string | undefined): bigint | undefined {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  return BigInt(value);
 }

@@ -9,6 +9,8 @@
  * The sort key is the entry's id for `get`/`delete`; its first ten characters name the day.
  */
 import * as z from 'zod';
+import { itemSizeBytes, truncateUtf8, utf8Bytes } from './itemSize.js';
+import { DYNAMODB_MAX_ITEM_BYTES } from './limits.js';
 
 export const quarantineReasonSchema = z.enum([
   /** The outbox row does not match the contract (the zod issues are in `details.issues`). */
@@ -68,9 +70,14 @@ export const quarantineItemSchema = z.object({
   source: quarantineSourceSchema,
   recordId: z.string(),
   recordTime: z.string(),
-  /** The original record as JSON text (truncated past `QUARANTINE_MAX_RECORD_CHARS`; see `recordTruncated`). */
+  /** The original record as JSON text (truncated past `QUARANTINE_MAX_RECORD_BYTES`; see `recordTruncated`). */
   record: z.string(),
   recordTruncated: z.boolean(),
+  /**
+   * When `record` is truncated: where the whole record still is (for the publisher, the source
+   * table and the row's keys: the outbox row stays until its TTL).
+   */
+  recordRef: z.string().optional(),
   origin: z.string().optional(),
   eventId: z.string().optional(),
   tenantId: z.string().optional(),
@@ -80,8 +87,15 @@ export const quarantineItemSchema = z.object({
 });
 export type QuarantineItem = z.infer<typeof quarantineItemSchema>;
 
-/** Keep the stored item well under DynamoDB's 400 KB item limit; a stream record with two images can exceed it. */
-export const QUARANTINE_MAX_RECORD_CHARS = 300 * 1024;
+/**
+ * Keep the stored item well under DynamoDB's 400 KB item limit (counted in UTF-8 bytes: a record
+ * of multi-byte text is up to 3 times its length); a stream record with two images can exceed it.
+ */
+export const QUARANTINE_MAX_RECORD_BYTES = 300 * 1024;
+/** The whole item stays under this (the record's cap leaves room for the other attributes). */
+export const QUARANTINE_MAX_ITEM_BYTES = DYNAMODB_MAX_ITEM_BYTES - 10 * 1024;
+/** Operator text and details are capped too: a reason can quote the input. */
+const QUARANTINE_MAX_MESSAGE_BYTES = 4 * 1024;
 
 /** Quarantined entries expire after this long unless an operator deletes them first. */
 export const DEFAULT_QUARANTINE_RETENTION_DAYS = 30;
@@ -122,17 +136,19 @@ export function toQuarantineItem(
 ): QuarantineItem {
   const recordTime = safeIsoTime(input.recordTime);
   const text = serialise(input.record);
-  const truncated = text.length > QUARANTINE_MAX_RECORD_CHARS;
-  return {
+  const truncated = utf8Bytes(text) > QUARANTINE_MAX_RECORD_BYTES;
+  const ref = truncated ? recordReference(input) : undefined;
+  const item: QuarantineItem = {
     pk: quarantineDayPk(recordTime),
     sk: quarantineSortKey({ ...input, recordTime }),
     reason: input.reason,
-    message: input.message,
+    message: truncateUtf8(input.message, QUARANTINE_MAX_MESSAGE_BYTES),
     source: input.source,
     recordId: input.recordId,
     recordTime,
-    record: truncated ? text.slice(0, QUARANTINE_MAX_RECORD_CHARS) : text,
+    record: truncated ? truncateUtf8(text, QUARANTINE_MAX_RECORD_BYTES) : text,
     recordTruncated: truncated,
+    ...(ref !== undefined ? { recordRef: ref } : {}),
     ...(input.origin !== undefined ? { origin: input.origin } : {}),
     ...(input.eventId !== undefined ? { eventId: input.eventId } : {}),
     ...(input.tenantId !== undefined ? { tenantId: input.tenantId } : {}),
@@ -141,4 +157,19 @@ export function toQuarantineItem(
     quarantinedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + retentionDays * 24 * 60 * 60,
   };
+  // Details (zod issues, error texts) are evidence, not the record: dropped before the item could fail.
+  if (item.details !== undefined && itemSizeBytes(item) > QUARANTINE_MAX_ITEM_BYTES) {
+    item.details = { detailsDropped: `over ${QUARANTINE_MAX_ITEM_BYTES} bytes with the record` };
+  }
+  return item;
+}
+
+/** Where the whole record can be read again: the stream record's source and keys, when it has them. */
+function recordReference(input: QuarantineEntryInput): string | undefined {
+  const record = input.record;
+  if (typeof record !== 'object' || record === null) return undefined;
+  const dynamodb: unknown = Reflect.get(record, 'dynamodb');
+  const keys = typeof dynamodb === 'object' && dynamodb !== null ? Reflect.get(dynamodb, 'Keys') : undefined;
+  if (keys === undefined) return undefined;
+  return truncateUtf8(serialise({ origin: input.origin, keys }), QUARANTINE_MAX_MESSAGE_BYTES);
 }

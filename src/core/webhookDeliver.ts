@@ -73,7 +73,28 @@ export interface DeliveryConfig {
   readonly now: () => Date;
   readonly random: () => number;
   readonly userAgent?: string;
+  /** Waits between audit write retries (tests pass an instant one). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * The attempt's audit record could not be written after `AUDIT_WRITE_TRIES` tries. The handler
+ * reports the message as failed, so it is received again and the attempt (and its record) is
+ * made again: a receiver may see the request twice (same `webhook-id`), the audit never misses it.
+ */
+export class AttemptNotAuditedError extends Error {
+  override readonly name = 'AttemptNotAuditedError';
+  constructor(
+    readonly eventId: string,
+    readonly attempt: number,
+    options: { cause: unknown },
+  ) {
+    super(`webhook attempt ${attempt} of event ${eventId} could not be audited`, options);
+  }
+}
+
+/** Tries of an attempt's audit write, 100 ms apart doubling (about 1.5 s in all): rides out a blip. */
+export const AUDIT_WRITE_TRIES = 5;
 
 export type DeliveryDecision =
   | {
@@ -112,12 +133,17 @@ export async function deliverMessage(
   const endpoint = await ports.getEndpoint(message.tenantId, message.endpointId);
 
   const skip = async (code: DeadLetterReasonCode, reason: string): Promise<DeliveryDecision> => {
-    await recordAttemptSafely(ports, message, {
-      ...attemptKey(message, attempt, startedAt, endpoint),
-      outcome: 'refused',
-      error: reason,
-      durationMs: 0,
-    });
+    await recordAttemptSafely(
+      ports,
+      message,
+      {
+        ...attemptKey(message, attempt, startedAt, endpoint),
+        outcome: 'refused',
+        error: reason,
+        durationMs: 0,
+      },
+      config.sleep,
+    );
     await ports.deadLetter(deadLetterOf(message, { code, reason, attempts: attempt - 1, at: startedAt }));
     return { kind: 'done', outcome: 'dead_lettered', attempted: false, endpointDisabled: false };
   };
@@ -223,20 +249,25 @@ export async function deliverMessage(
     outcome.kind === 'retry'
       ? new Date(now.getTime() + outcome.delaySeconds * 1000).toISOString()
       : undefined;
-  await recordAttemptSafely(ports, message, {
-    ...attemptKey(message, attempt, startedAt, endpoint),
-    outcome: auditOutcome(outcome),
-    ...(result.kind === 'response' ? { statusCode: result.status } : {}),
-    ...(result.kind === 'response' && result.body !== undefined
-      ? responseEvidence(
-          result.body,
-          endpoint.secrets.map((s) => s.secret),
-        )
-      : {}),
-    ...(outcome.kind === 'delivered' ? {} : { error: outcome.failure }),
-    durationMs: result.durationMs,
-    ...(nextAttemptAt ? { nextAttemptAt } : {}),
-  });
+  await recordAttemptSafely(
+    ports,
+    message,
+    {
+      ...attemptKey(message, attempt, startedAt, endpoint),
+      outcome: auditOutcome(outcome),
+      ...(result.kind === 'response' ? { statusCode: result.status } : {}),
+      ...(result.kind === 'response' && result.body !== undefined
+        ? responseEvidence(
+            result.body,
+            endpoint.secrets.map((s) => s.secret),
+          )
+        : {}),
+      ...(outcome.kind === 'delivered' ? {} : { error: outcome.failure }),
+      durationMs: result.durationMs,
+      ...(nextAttemptAt ? { nextAttemptAt } : {}),
+    },
+    config.sleep,
+  );
 
   if (outcome.kind === 'delivered')
     return { kind: 'done', outcome: 'delivered', attempted: true, endpointDisabled };
@@ -356,19 +387,28 @@ function deadLetterOf(
 }
 
 /**
- * The audit is evidence, not a gate: failing to write it must not turn a delivered request into a
- * retry (the receiver would get a duplicate). The failure is logged loudly instead.
+ * Every attempt is recorded: the write is retried a few times, and if it still fails the message
+ * is failed (`AttemptNotAuditedError`) so the attempt is made and recorded again. A duplicate
+ * request (same `webhook-id`, which receivers de-duplicate) is the price; an unrecorded one is not paid.
  */
 async function recordAttemptSafely(
   ports: DeliveryPorts,
   { tenantId, eventId }: { readonly tenantId: string; readonly eventId: string },
   attempt: DeliveryAttempt,
+  sleep: (ms: number) => Promise<void> = defaultSleep,
 ): Promise<void> {
-  try {
-    await ports.recordAttempt(tenantId, eventId, attempt);
-  } catch (error) {
-    console.error(
-      JSON.stringify({ msg: 'webhook attempt not audited', eventId, ...attempt, auditError: String(error) }),
-    );
+  for (let tryNumber = 1; ; tryNumber += 1) {
+    try {
+      await ports.recordAttempt(tenantId, eventId, attempt);
+      return;
+    } catch (error) {
+      if (tryNumber >= AUDIT_WRITE_TRIES)
+        throw new AttemptNotAuditedError(eventId, attempt.attempt, { cause: error });
+      await sleep(100 * 2 ** (tryNumber - 1));
+    }
   }
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

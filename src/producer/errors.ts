@@ -24,6 +24,23 @@ export class OutboxEventTooLargeError extends Error {
   }
 }
 
+/**
+ * The outbox row would exceed DynamoDB's item size limit (400 KB, counted as DynamoDB does:
+ * attribute names and UTF-8 values), so DynamoDB would refuse it; nothing was written.
+ */
+export class OutboxRowTooLargeError extends Error {
+  override readonly name = 'OutboxRowTooLargeError';
+  constructor(
+    readonly eventId: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `Outbox row ${eventId} would be a ${sizeBytes}-byte DynamoDB item; the limit is ${limitBytes} bytes. Store large payloads elsewhere (e.g. S3) and put a reference in data.`,
+    );
+  }
+}
+
 /** A transaction holds at most 100 items (business writes plus outbox rows). */
 export class TooManyTransactionItemsError extends Error {
   override readonly name = 'TooManyTransactionItemsError';

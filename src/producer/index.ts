@@ -27,7 +27,8 @@ import { monotonicFactory } from 'ulid';
 const ulid = monotonicFactory();
 
 import { entrySizeBytes, envelopeToBusEntry } from '../core/busEntry.js';
-import { PUT_EVENTS_MAX_REQUEST_BYTES } from '../core/limits.js';
+import { itemSizeBytes } from '../core/itemSize.js';
+import { DYNAMODB_MAX_ITEM_BYTES, PUT_EVENTS_MAX_REQUEST_BYTES } from '../core/limits.js';
 import { nameRefusalOfIssues } from '../core/names.js';
 import {
   DEFAULT_OUTBOX_TTL_SECONDS,
@@ -42,6 +43,7 @@ import {
   InvalidOutboxNameError,
   InvalidOutboxRowError,
   OutboxEventTooLargeError,
+  OutboxRowTooLargeError,
   TooManyTransactionItemsError,
 } from './errors.js';
 
@@ -53,6 +55,7 @@ export {
   InvalidOutboxNameError,
   InvalidOutboxRowError,
   OutboxEventTooLargeError,
+  OutboxRowTooLargeError,
   TooManyTransactionItemsError,
 } from './errors.js';
 
@@ -90,7 +93,10 @@ export function newOutboxEvent(
   };
 }
 
-/** Validate an outbox row input and build the stored row; throws `InvalidOutboxRowError` / `OutboxEventTooLargeError`. */
+/**
+ * Validate an outbox row input and build the stored row; throws `InvalidOutboxRowError`,
+ * `OutboxEventTooLargeError` (the bus limit) or `OutboxRowTooLargeError` (DynamoDB's item limit).
+ */
 export function validateOutboxRow(
   input: unknown,
   options: Omit<OutboxWriteOptions, 'tableName'> = {},
@@ -109,6 +115,10 @@ export function validateOutboxRow(
   const row = toOutboxRow(parsed.data, nowSeconds, options.ttlSeconds ?? DEFAULT_OUTBOX_TTL_SECONDS);
   // Drop absent optional attributes: the caller's client may not set `removeUndefinedValues`.
   if (row.resourceId === undefined) delete row.resourceId;
+  const itemBytes = itemSizeBytes(row);
+  if (itemBytes > DYNAMODB_MAX_ITEM_BYTES) {
+    throw new OutboxRowTooLargeError(parsed.data.eventId, itemBytes, DYNAMODB_MAX_ITEM_BYTES);
+  }
   return row;
 }
 

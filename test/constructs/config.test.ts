@@ -24,9 +24,12 @@ function messageOf(run: () => unknown): string {
 describe('configuration', () => {
   it('defaults to safe values taken from the topology and the handlers', () => {
     const config = parseConfig({});
+    expect(config.namePrefix).toBeUndefined();
     expect(config).toMatchObject({
-      namePrefix: 'outbox-relay',
       removalPolicy: 'retain',
+      maxConcurrency: {},
+      connectReservedConcurrency: topology.functions.wsAuthorizer.reservedConcurrency,
+      webhookDeliveryRetentionDays: topology.queues.webhookDeliveryQueue.retentionDays,
       archiveRetentionDays: topology.bus.archiveRetentionDays,
       webhookRetrySchedule: [...DEFAULT_RETRY_SCHEDULE_SECONDS],
       auth: { mode: 'hs256' },
@@ -54,6 +57,14 @@ describe('configuration', () => {
       'fanout.batchingWindowSeconds must be at least 1 when the fan-out batch size',
     ],
     [{ namePrefix: 'Bad Name' }, 'namePrefix must be'],
+    [{ maxConcurrency: { fanout: 1 } }, 'maxConcurrency.fanout must be at least 2'],
+    [{ maxConcurrency: { publisher: 5 } }, 'maxConcurrency.publisher is not an option'],
+    [{ connectReservedConcurrency: -1 }, 'connectReservedConcurrency must be at least 0'],
+    [{ webhookDeliveryRetentionDays: 15 }, 'webhookDeliveryRetentionDays must be at most 14'],
+    [
+      { webhookDeliveryRetentionDays: 4 },
+      'webhookDeliveryRetentionDays (4) is shorter than the worst case of webhookRetrySchedule',
+    ],
     [{ retentionDays: 3 }, 'retentionDays is not an option'],
     [
       {

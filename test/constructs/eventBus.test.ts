@@ -3,23 +3,28 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { type QueueName, type RuleDef, topology } from '../../src/contract/topology.js';
 import { EVENT_SOURCE } from '../../src/core/envelope.js';
-import { bundledTemplate, queueId, resourcesOfType, synthStack } from './fixture.js';
+import { bundledTemplate, DEFAULT_STACK_NAME, queueId, resourcesOfType, synthStack } from './fixture.js';
 
 const template = bundledTemplate();
 const rules = Object.values(topology.bus.rules) as RuleDef[];
 
 describe('EventBus', () => {
-  it('creates a custom bus named after the prefix', () => {
-    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'outbox-relay-bus' });
+  it('creates a custom bus named after the stack', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: `${DEFAULT_STACK_NAME}-bus` });
   });
 
   it('archives every event of the source with the topology retention', () => {
     template.hasResourceProperties('AWS::Events::Archive', {
-      ArchiveName: 'outbox-relay-archive',
+      ArchiveName: `${DEFAULT_STACK_NAME}-archive`,
       RetentionDays: topology.bus.archiveRetentionDays,
       EventPattern: { source: [EVENT_SOURCE] },
       SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventBus'), 'Arn'] },
     });
+  });
+
+  it('leaves no empty KmsKeyIdentifier on the archive (refused at deploy in some regions)', () => {
+    const [, archive] = resourcesOfType(template, 'AWS::Events::Archive')[0] ?? [];
+    expect(archive?.Properties).not.toHaveProperty('KmsKeyIdentifier');
   });
 
   it('sends each rule to its queue with retries and the bus target DLQ', () => {
@@ -72,9 +77,9 @@ describe('EventBus', () => {
 
   it('uses the configured names and archive retention', () => {
     const { template: custom } = synthStack({ namePrefix: 'acme-events', archiveRetentionDays: 7 });
-    custom.hasResourceProperties('AWS::Events::EventBus', { Name: 'acme-events-bus' });
+    custom.hasResourceProperties('AWS::Events::EventBus', { Name: `acme-events-${DEFAULT_STACK_NAME}-bus` });
     custom.hasResourceProperties('AWS::Events::Archive', {
-      ArchiveName: 'acme-events-archive',
+      ArchiveName: `acme-events-${DEFAULT_STACK_NAME}-archive`,
       RetentionDays: 7,
     });
   });

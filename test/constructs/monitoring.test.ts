@@ -83,8 +83,30 @@ describe('Monitoring', () => {
     }
   });
 
-  it('sends no alarm notifications unless asked', () => {
-    expect(resourcesOfType(template, 'AWS::SNS::Topic')).toHaveLength(0);
+  it('always creates the alarm topic, every alarm notifying it, and subscribes nobody unless asked', () => {
+    const topics = resourcesOfType(template, 'AWS::SNS::Topic');
+    expect(topics).toHaveLength(1);
+    const [topicId] = topics[0] ?? [''];
+    for (const [id, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
+    }
+    expect(resourcesOfType(template, 'AWS::SNS::Subscription')).toHaveLength(0);
+  });
+
+  it("alarms on every work queue's oldest message, throttles, WebSocket integration errors and failed rule deliveries", () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const metricNames = alarms.map((a) => a.MetricName);
+    const workQueues = topology.queueMappings.map((m) => m.queue);
+    const ageAlarms = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
+    expect(ageAlarms).toHaveLength(workQueues.length);
+    expect(metricNames).toContain('IntegrationError');
+    expect(alarms.filter((a) => a.MetricName === 'FailedInvocations')).toHaveLength(
+      Object.keys(topology.bus.rules).length,
+    );
+    const throttles = alarms.find((a) => JSON.stringify(a.Metrics ?? []).includes('"Throttles"'));
+    expect(JSON.stringify(throttles?.Metrics).match(/"Throttles"/g)).toHaveLength(
+      Object.keys(topology.functions).length,
+    );
   });
 
   it('with an alarm e-mail, notifies an encrypted, TLS-only topic from every alarm', () => {

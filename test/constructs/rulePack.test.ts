@@ -15,6 +15,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import type { OutboxRelayOptions } from '../../lib/config.js';
 import { OutboxRelayChecks, outboxRelayRuleId } from '../../lib/nag/OutboxRelayChecks.js';
 import { OUTBOX_RELAY_RULES } from '../../lib/nag/rules.js';
 import { OutboxRelayStack } from '../../lib/OutboxRelayStack.js';
@@ -29,7 +30,11 @@ interface Finding {
 function findings(scope: IConstruct): Finding[] {
   const report = new OutboxRelayChecks(undefined, { verbose: true }).validateScope(scope);
   return report.violations.flatMap((v) =>
-    v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath, message: v.description })),
+    v.violatingResources.map((r) => ({
+      rule: v.ruleName,
+      path: r.constructPath ?? '',
+      message: v.description,
+    })),
   );
 }
 
@@ -60,7 +65,7 @@ function appWithoutBundling(): App {
   return new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
 }
 
-const EVERYTHING_ON = {
+const EVERYTHING_ON: OutboxRelayOptions = {
   auth: { mode: 'oidc', issuer: 'https://issuer.example.com', audience: 'outbox-relay' },
   alarmEmail: 'ops@example.com',
   tracing: false,
@@ -73,7 +78,7 @@ const EVERYTHING_ON = {
       typePrefix: 'order',
     },
   ],
-} as const;
+};
 
 describe('OutboxRelay rule pack on the shipped configurations', () => {
   it('finds nothing in the default stack', () => {

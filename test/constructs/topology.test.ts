@@ -11,6 +11,7 @@ import {
   type QueueDef,
   type QueueName,
   type RuleDef,
+  type StreamMappingDef,
   type TableDef,
   type TableName,
   topology,
@@ -66,6 +67,10 @@ describe('the template agrees with src/contract/topology.ts', () => {
         StartingPosition: def.startingPosition,
         DestinationConfig: { OnFailure: { Destination: arnOf(queueId(template, def.onFailure)) } },
       });
+      const filter = (def as StreamMappingDef).filterEventNames;
+      expect(onTable?.FilterCriteria, `${def.function} filter`).toEqual(
+        filter ? { Filters: [{ Pattern: JSON.stringify({ eventName: filter }) }] } : undefined,
+      );
     }
   });
 
@@ -82,6 +87,7 @@ describe('the template agrees with src/contract/topology.ts', () => {
       expect(onQueue[0]).toMatchObject({
         BatchSize: expected.batchSize,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: def.maxConcurrency },
       });
       expect(onQueue[0]?.MaximumBatchingWindowInSeconds ?? 0).toBe(expected.maxBatchingWindowSeconds);
       if (def.batchSize <= 10 && def.function !== 'fanout')
@@ -130,7 +136,7 @@ describe('the template agrees with src/contract/topology.ts', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
         ]);
-        expect(found?.Projection).toEqual({ ProjectionType: 'ALL' });
+        expect(found?.Projection).toEqual({ ProjectionType: index.projection ?? 'ALL' });
       }
     }
   });
@@ -162,6 +168,7 @@ describe('the template agrees with src/contract/topology.ts', () => {
         Timeout: def.timeoutSeconds,
         Handler: 'index.handler',
       });
+      expect(props.ReservedConcurrentExecutions, name).toBe(def.reservedConcurrency);
     }
   });
 

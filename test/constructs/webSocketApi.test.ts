@@ -66,8 +66,8 @@ describe('WebSocketApi', () => {
     template.hasResourceProperties('AWS::ApiGateway::Account', { CloudWatchRoleArn: Match.anyValue() });
   });
 
-  it('grants execute-api:ManageConnections on this API and stage only, to fan-out and wsMessage only', () => {
-    const expected = {
+  it('grants execute-api:ManageConnections on this API, stage and POST/DELETE only, to fan-out and wsMessage only', () => {
+    const arn = (method: string) => ({
       'Fn::Join': [
         '',
         [
@@ -79,10 +79,11 @@ describe('WebSocketApi', () => {
           { Ref: 'AWS::AccountId' },
           ':',
           { Ref: apiId() },
-          `/${topology.webSocket.stageName}/*/@connections/*`,
+          `/${topology.webSocket.stageName}/${method}/@connections/*`,
         ],
       ],
-    };
+    });
+    const expected = [arn('POST'), arn('DELETE')];
     for (const fn of ['fanout', 'wsMessage'] as const) {
       const statements = policyStatementsOf(template, fn).filter(
         (s) => s.Action === 'execute-api:ManageConnections',

@@ -1,3 +1,4 @@
+// e2e-target: offline-only — drives the offline runtime's live console in a local browser
 /**
  * The live console in headless Chromium (a system Chromium if there is one, else the one shipped
  * in the `@sparticuz/chromium` npm package; driven by playwright-core): it connects with a dev token, shows events written during the test,

@@ -1,3 +1,4 @@
+// e2e-target: offline-only — lowers the fan-out chunk threshold of the in-process handlers
 /**
  * A wide fan-out split into subscription-shard chunks on the offline runtime: with the chunk
  * threshold lowered to 5, 24 subscribers of one channel are served by one invocation per shard,

@@ -1,3 +1,4 @@
+// e2e-target: stack
 /**
  * The operator CLI against the offline runtime: each command runs as users run it
  * (`node cli/outbox-relay.mjs …`, finding the runtime through its endpoints.json), including a

@@ -1,3 +1,4 @@
+// e2e-target: offline-only — kills client sockets from inside the local gateway
 /**
  * The client SDK against the offline runtime: 500 events flow through outbox → stream →
  * publisher → bus → fan-out → local gateway while the gateway kills the client's socket

@@ -1,3 +1,4 @@
+// e2e-target: offline-only — makes connections vanish and oversizes events through the local gateway
 /**
  * Coalesced fan-out on the offline runtime (issue 9): with coalescing on, every subscriber gets
  * every event exactly once by id, in the channel's order, in fewer messages than events, none over

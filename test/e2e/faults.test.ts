@@ -1,3 +1,4 @@
+// e2e-target: offline-only — injects faults into the offline runtime and SIGKILLs it
 /**
  * The no-loss checker's short form (`npm run test:faults -- --short`) as an end-to-end test: the
  * runtime as a child process with faults on, one SIGKILL + restart mid-stream, then every event

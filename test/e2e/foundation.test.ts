@@ -1,3 +1,4 @@
+// e2e-target: offline-only — creates a business table and reads quarantine on the local DynamoDB (smoke.test.ts covers the same path on a stack)
 /**
  * Issue 2, "What must be shown", on the offline runtime: outbox rows (some written atomically
  * with a business item) become exactly one audit record each; the same eventId twice is one

@@ -1,9 +1,11 @@
+// e2e-target: offline-only — provokes each refusal through the offline runtime's local endpoints
 /**
  * Every refusal a user can meet (docs/refusals.md), one test per row, against the offline runtime
  * where the refusal happens there and against the refusing module where it happens before any I/O.
  */
 import { createServer, type Server } from 'node:http';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAuditRepository } from '../../src/aws/auditRepository.js';
 import { createQuarantineRepository } from '../../src/aws/quarantineRepository.js';
@@ -227,6 +229,10 @@ describe('refusals: webhooks', () => {
       'https://[::1]/hook',
       'https://[::ffff:127.0.0.1]/hook',
       'https://[::ffff:7f00:1]/hook',
+      'https://[::127.0.0.1]/hook',
+      'https://[::ffff:0:10.0.0.1]/hook',
+      'https://[64:ff9b::169.254.169.254]/hook',
+      'https://hooks.example.com:8443/hook',
       'https://169.254.169.254/latest/meta-data/',
       'https://[fd00:ec2::254]/hook',
       'https://[fe80::1]/hook',
@@ -298,5 +304,57 @@ describe('refusals: webhooks', () => {
     expect(field({ maxAttempts: 0 })).toBe('maxAttempts');
     expect(field({ content: 'everything' })).toBe('content');
     expect(field({ url: 'not a url' })).toBe('url');
+  });
+});
+
+describe('refusals: tokens, quotas and the local server', () => {
+  it('a token without exp, living longer than the maximum, not valid yet or with malformed claims: HTTP 401', async () => {
+    const url = local.runtime.endpoints.webSocket;
+    const key = secretKey(local.runtime.env.JWT_SECRET ?? '');
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT({ tenant: 'acme', sub: 's', ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+    await expect(connectClient(url, await sign({ iat: now }))).rejects.toThrow('HTTP 401');
+    await expect(connectClient(url, await sign({ iat: now, exp: now + 2 * 86_400 }))).rejects.toThrow(
+      'HTTP 401',
+    );
+    await expect(connectClient(url, await sign({ nbf: now + 600, exp: now + 900 }))).rejects.toThrow(
+      'HTTP 401',
+    );
+    await expect(connectClient(url, await sign({ exp: 'later' }))).rejects.toThrow('HTTP 401');
+  });
+
+  it('more subscriptions than the quota (100): TOO_MANY_SUBSCRIPTIONS, the connection kept', async () => {
+    const client = await connectClient(local.runtime.endpoints.webSocket, await token('acme'));
+    try {
+      client.send({ action: 'subscribe', channels: Array.from({ length: 100 }, (_, i) => `q${i}`) });
+      await client.waitFor((f) => f.type === 'subscribed');
+      expect(await errorFrameFor(client, { action: 'subscribe', channels: ['one-too-many'] })).toMatchObject({
+        type: 'error',
+        code: 'TOO_MANY_SUBSCRIPTIONS',
+      });
+      const from = client.frames.length;
+      client.send({ action: 'ping', id: 'open' });
+      await client.waitFor((f) => f.type === 'pong', 30_000, from);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('the console and /control/**: non-JSON body 415, foreign Origin 403, wrong method 405', async () => {
+    const base = local.runtime.endpoints.console;
+    const form = await fetch(new URL('/console/api/events', base), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(form.status).toBe(415);
+    const origin = await fetch(new URL('/control/bus/archive', base), {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(origin.status).toBe(403);
+    const method = await fetch(new URL('/control/faults', base), { method: 'DELETE' });
+    expect(method.status).toBe(405);
+    // A foreign Host (DNS rebinding) and the file mode of endpoints.json: test/unit/localServerGuard.test.ts.
   });
 });

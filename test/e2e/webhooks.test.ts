@@ -1,3 +1,4 @@
+// e2e-target: offline-only — needs receivers on 127.0.0.1, which a deployed stack refuses by its production address policy
 /**
  * Webhooks end to end on the offline runtime: outbox → stream → publisher → bus → dispatch queue
  * → dispatcher → delivery queue → delivery → local receivers on 127.0.0.1 that verify every

@@ -1,3 +1,4 @@
+// e2e-target: offline-only — makes connections vanish through the local gateway's @connections
 /**
  * WebSocket delivery on the offline runtime: tenant isolation under load (3 tenants × 20 clients,
  * 1,000 outbox rows), resume after a drop, pruning of vanished connections on the first 410, and

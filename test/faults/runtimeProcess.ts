@@ -37,6 +37,10 @@ export interface RuntimeProcess {
   kill(): Promise<void>;
   /** SIGTERM (a clean stop), waiting for the exit. */
   stop(): Promise<void>;
+  /** Ctrl-C: SIGINT to the runtime process only, as a terminal sends it; resolves with its exit code. */
+  interrupt(): Promise<number | null>;
+  /** The DynamoDB Local JVM's pid (from `<dataDir>/dynamodb/java.pid`). */
+  jvmPid(): number | undefined;
 }
 
 function readEndpoints(dataDir: string): RuntimeEndpointsFile | undefined {
@@ -125,6 +129,22 @@ export function createRuntimeProcess(options: RuntimeProcessOptions): RuntimePro
       await done;
       // The JVM is in the group too; give the OS a moment to release its port and files.
       await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    },
+    async interrupt() {
+      const running = child;
+      if (!running?.pid) return null;
+      const done = exited(running);
+      process.kill(running.pid, 'SIGINT');
+      await done;
+      return running.exitCode;
+    },
+    jvmPid() {
+      try {
+        const pid = Number(readFileSync(join(options.dataDir, 'dynamodb', 'java.pid'), 'utf8').trim());
+        return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+      } catch {
+        return undefined;
+      }
     },
     async stop() {
       if (!child?.pid) return;

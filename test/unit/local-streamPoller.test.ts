@@ -70,6 +70,7 @@ function start(
   mapping: Partial<StreamMappingSettings>,
   handler: (event: DynamoDBStreamEvent, call: number) => unknown,
   checkpoints: CheckpointStore = createMemoryCheckpointStore(),
+  onNotice?: (line: string) => void,
 ): Harness {
   const harness: Harness = { invocations: [], onFailure: [], checkpoints };
   poller = startStreamPoller({
@@ -97,6 +98,7 @@ function start(
     functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:publisher',
     pollIntervalMs: 10,
     retryDelayMs: () => 0,
+    ...(onNotice ? { onNotice } : {}),
   });
   return harness;
 }
@@ -229,18 +231,113 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
     });
   });
 
-  it('resumes after the saved checkpoint with AFTER_SEQUENCE_NUMBER', async () => {
+  it('resumes after the saved checkpoint with AFTER_SEQUENCE_NUMBER once the checkpoint is read back from the shard', async () => {
     shardWith([record(3)]);
+    streams
+      .on(GetShardIteratorCommand, { ShardIteratorType: 'AT_SEQUENCE_NUMBER' })
+      .resolves({ ShardIterator: 'it-at' });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-at' })
+      .resolves({ Records: [record(2)], NextShardIterator: 'x' });
     const checkpoints = createMemoryCheckpointStore();
-    checkpoints.save(MAPPING_ID, STREAM_ARN, SHARD, { sequenceNumber: seq(2) });
+    checkpoints.save(MAPPING_ID, STREAM_ARN, SHARD, { sequenceNumber: seq(2), eventId: 'ev-2' });
     const harness = start({}, () => undefined, checkpoints);
     await waitFor(() => drained(3)(harness), { timeoutMs: 10_000 });
-    const iteratorCall = streams.commandCalls(GetShardIteratorCommand)[0]?.args[0].input;
-    expect(iteratorCall).toMatchObject({
+    const types = streams.commandCalls(GetShardIteratorCommand).map((call) => call.args[0].input);
+    expect(types[0]).toMatchObject({ ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: seq(2) });
+    expect(types[1]).toMatchObject({
       ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
       SequenceNumber: seq(2),
       ShardId: SHARD,
     });
+    expect(harness.invocations).toEqual([['3']]);
+    expect(harness.checkpoints.shards(MAPPING_ID, STREAM_ARN)[SHARD]?.eventId).toBe('ev-3');
+  });
+
+  it('re-reads the shard and says so when the checkpoint is newer than the database (no such record)', async () => {
+    shardWith([record(1), record(2)]);
+    streams
+      .on(GetShardIteratorCommand, { ShardIteratorType: 'AT_SEQUENCE_NUMBER' })
+      .resolves({ ShardIterator: 'it-at' });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-at' })
+      .resolves({ Records: [], NextShardIterator: 'x' });
+    const checkpoints = createMemoryCheckpointStore();
+    checkpoints.save(MAPPING_ID, STREAM_ARN, SHARD, { sequenceNumber: seq(50), eventId: 'ev-50' });
+    const notices: string[] = [];
+    const harness = start(
+      {},
+      () => undefined,
+      checkpoints,
+      (line) => notices.push(line),
+    );
+    await waitFor(() => drained(2)(harness), { timeoutMs: 10_000 });
+    expect(harness.invocations).toEqual([['1', '2']]);
+    expect(notices.join('\n')).toMatch(
+      /does not fit this database: no record of the shard has that sequence number/,
+    );
+  });
+
+  it('re-reads the shard when the record at the checkpoint is another one (a database restored from a copy)', async () => {
+    shardWith([record(1), record(2)]);
+    streams
+      .on(GetShardIteratorCommand, { ShardIteratorType: 'AT_SEQUENCE_NUMBER' })
+      .resolves({ ShardIterator: 'it-at' });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-at' })
+      .resolves({ Records: [{ ...record(2), eventID: 'someone-else' }], NextShardIterator: 'x' });
+    const checkpoints = createMemoryCheckpointStore();
+    checkpoints.save(MAPPING_ID, STREAM_ARN, SHARD, { sequenceNumber: seq(2), eventId: 'ev-2' });
+    const notices: string[] = [];
+    const harness = start(
+      {},
+      () => undefined,
+      checkpoints,
+      (line) => notices.push(line),
+    );
+    await waitFor(() => harness.invocations.length > 0, { timeoutMs: 10_000 });
+    expect(harness.invocations).toEqual([['1', '2']]);
+    expect(notices.join('\n')).toMatch(/another one/);
+  });
+
+  it('keeps the checkpoint through a refused connection: no rewind to the oldest record', async () => {
+    shardWith([record(3)]);
+    let refused = 3;
+    streams.on(GetShardIteratorCommand, { ShardIteratorType: 'AT_SEQUENCE_NUMBER' }).callsFake(() => {
+      if (refused-- > 0)
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+      return { ShardIterator: 'it-at' };
+    });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-at' })
+      .resolves({ Records: [record(2)], NextShardIterator: 'x' });
+    const checkpoints = createMemoryCheckpointStore();
+    checkpoints.save(MAPPING_ID, STREAM_ARN, SHARD, { sequenceNumber: seq(2), eventId: 'ev-2' });
+    const harness = start({}, () => undefined, checkpoints);
+    await waitFor(() => drained(3)(harness), { timeoutMs: 10_000 });
+    const types = streams
+      .commandCalls(GetShardIteratorCommand)
+      .map((call) => call.args[0].input.ShardIteratorType);
+    expect(types).not.toContain('TRIM_HORIZON');
+    expect(harness.invocations).toEqual([['3']]);
+  });
+
+  it('reads from the oldest record when the checkpoint was trimmed (TrimmedDataAccessException)', async () => {
+    shardWith([record(5)]);
+    streams
+      .on(GetShardIteratorCommand, { ShardIteratorType: 'AT_SEQUENCE_NUMBER' })
+      .rejects(Object.assign(new Error('trimmed'), { name: 'TrimmedDataAccessException' }));
+    const checkpoints = createMemoryCheckpointStore();
+    checkpoints.save(MAPPING_ID, STREAM_ARN, SHARD, { sequenceNumber: seq(2) });
+    const notices: string[] = [];
+    const harness = start(
+      {},
+      () => undefined,
+      checkpoints,
+      (line) => notices.push(line),
+    );
+    await waitFor(() => drained(5)(harness), { timeoutMs: 10_000 });
+    expect(notices.join('\n')).toMatch(/TrimmedDataAccessException/);
   });
 
   it('reads a child shard only after its parent is read to the end', async () => {

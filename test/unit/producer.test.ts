@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } 
 import { mockClient } from 'aws-sdk-client-mock';
 import { decodeTime } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PUT_EVENTS_MAX_REQUEST_BYTES } from '../../src/core/limits.js';
+import { DYNAMODB_MAX_ITEM_BYTES, PUT_EVENTS_MAX_REQUEST_BYTES } from '../../src/core/limits.js';
 import {
   appendToOutbox,
   buildOutboxPut,
@@ -16,6 +16,7 @@ import {
   InvalidOutboxRowError,
   newOutboxEvent,
   OutboxEventTooLargeError,
+  OutboxRowTooLargeError,
   writeWithOutbox,
 } from '../../src/producer/index.js';
 import { outboxRowInputFactory } from './publisherFactories.js';
@@ -68,6 +69,23 @@ describe('producer helper', () => {
   it('refuses an event the bus could never carry', () => {
     const row = outboxRowInputFactory({ data: { blob: 'x'.repeat(PUT_EVENTS_MAX_REQUEST_BYTES) } });
     expect(() => buildOutboxPut(row, options)).toThrow(OutboxEventTooLargeError);
+  });
+
+  it("refuses a row over DynamoDB's 400 KB item limit with a typed error, counting UTF-8 bytes", () => {
+    // 150,000 three-byte characters: 450 KB as UTF-8, under the bus limit, over DynamoDB's item limit.
+    const row = outboxRowInputFactory({ data: { text: '€'.repeat(150_000) } });
+    let error: unknown;
+    try {
+      buildOutboxPut(row, options);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OutboxRowTooLargeError);
+    expect((error as OutboxRowTooLargeError).sizeBytes).toBeGreaterThan(DYNAMODB_MAX_ITEM_BYTES);
+    // The same length in ASCII fits.
+    expect(() =>
+      buildOutboxPut(outboxRowInputFactory({ data: { text: 'x'.repeat(150_000) } }), options),
+    ).not.toThrow();
   });
 
   it('fills in a ULID event id and the time, and keeps given ones', () => {

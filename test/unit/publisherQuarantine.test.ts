@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createQuarantineRepository } from '../../src/aws/quarantineRepository.js';
 import {
-  QUARANTINE_MAX_RECORD_CHARS,
+  QUARANTINE_MAX_RECORD_BYTES,
   type QuarantineEntryInput,
   toQuarantineItem,
 } from '../../src/core/quarantine.js';
@@ -43,11 +43,11 @@ describe('quarantine', () => {
 
   it('truncates a record too large for one item and says so', () => {
     const item = toQuarantineItem(
-      { ...entry, record: { blob: 'x'.repeat(QUARANTINE_MAX_RECORD_CHARS) } },
+      { ...entry, record: { blob: 'x'.repeat(QUARANTINE_MAX_RECORD_BYTES) } },
       new Date(),
     );
     expect(item.recordTruncated).toBe(true);
-    expect(item.record.length).toBe(QUARANTINE_MAX_RECORD_CHARS);
+    expect(item.record.length).toBe(QUARANTINE_MAX_RECORD_BYTES);
   });
 
   it('lists day partitions newest first, filtered, up to the limit', async () => {

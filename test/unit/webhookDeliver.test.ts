@@ -7,6 +7,8 @@ import {
   streakWarrantsDisabling,
 } from '../../src/core/deliveryOutcome.js';
 import {
+  AttemptNotAuditedError,
+  AUDIT_WRITE_TRIES,
   type DeliveryConfig,
   type DeliveryPorts,
   deliverMessage,
@@ -165,6 +167,7 @@ const config: DeliveryConfig = {
   policy: DEV_POLICY,
   now: () => NOW,
   random: () => 0.5,
+  sleep: async () => {},
 };
 
 describe('delivering one message', () => {
@@ -278,26 +281,37 @@ describe('delivering one message', () => {
     expect(w.deadLetters[0]?.deadLetter.reason).toMatch(/scheme http is not allowed/);
   });
 
-  it('still reports a delivery when the audit write fails (no duplicate by retry)', async () => {
+  it('retries an audit write that fails for a moment, and reports the delivery', async () => {
     const endpoint = endpointFactory();
     const w = world(endpoint, [response(200)]);
+    const recorded: DeliveryAttempt[] = [];
+    let failuresLeft = 2;
+    w.ports.recordAttempt = async (_tenantId, _eventId, attempt) => {
+      if (failuresLeft-- > 0) throw new Error('audit down');
+      recorded.push(attempt);
+    };
+    const decision = await deliverMessage(
+      deliveryMessageFactory(envelopeFactory(), endpoint),
+      1,
+      w.ports,
+      config,
+    );
+    expect(decision).toMatchObject({ kind: 'done', outcome: 'delivered' });
+    expect(recorded).toHaveLength(1);
+    expect(w.requests).toHaveLength(1);
+  });
+
+  it('fails the message when the audit write keeps failing, so the attempt is made and recorded again', async () => {
+    const endpoint = endpointFactory();
+    const w = world(endpoint, [response(200)]);
+    let tries = 0;
     w.ports.recordAttempt = async () => {
+      tries += 1;
       throw new Error('audit down');
     };
-    const errors: string[] = [];
-    const original = console.error;
-    console.error = (line: string) => errors.push(line);
-    try {
-      const decision = await deliverMessage(
-        deliveryMessageFactory(envelopeFactory(), endpoint),
-        1,
-        w.ports,
-        config,
-      );
-      expect(decision).toMatchObject({ kind: 'done', outcome: 'delivered' });
-    } finally {
-      console.error = original;
-    }
-    expect(errors.join('\n')).toMatch(/webhook attempt not audited/);
+    await expect(
+      deliverMessage(deliveryMessageFactory(envelopeFactory(), endpoint), 1, w.ports, config),
+    ).rejects.toBeInstanceOf(AttemptNotAuditedError);
+    expect(tries).toBe(AUDIT_WRITE_TRIES);
   });
 });

@@ -5,6 +5,7 @@
  * named after the handlers' env vars (`OUTBOX_TABLE` → `OutboxTable`), so tests get the same
  * `env` either way. See docs/localstack.md.
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { resolveTarget } from '../../../src/cli/target.js';
 
 export interface StackTarget {
@@ -12,6 +13,8 @@ export interface StackTarget {
   readonly stackName: string;
   /** The handlers' environment rebuilt from the stack outputs (table names, queue URLs, bus name). */
   readonly env: Readonly<Record<string, string>>;
+  /** Every output of the stack by name (`WebSocketUrl`, `JwtSecretArn`, ...). */
+  readonly outputs: Readonly<Record<string, string>>;
 }
 
 export function isStackTarget(): boolean {
@@ -32,5 +35,11 @@ export async function openStackTarget(): Promise<StackTarget> {
     ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
   });
   Object.assign(process.env, target.env);
-  return { kind: 'stack', stackName: name, env: target.env };
+  const described = await new CloudFormationClient({ region: target.env.AWS_REGION }).send(
+    new DescribeStacksCommand({ StackName: name }),
+  );
+  const outputs = Object.fromEntries(
+    (described.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+  );
+  return { kind: 'stack', stackName: name, env: target.env, outputs };
 }
