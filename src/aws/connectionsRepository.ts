@@ -75,6 +75,8 @@ export interface ConnectionsRepository {
   listConnections(tenantId?: string): Promise<ConnectionRecord[]>;
   /** Channels a connection is subscribed to (operator commands). */
   listSubscriptions(connectionId: string): Promise<string[]>;
+  /** Whether the connection holds a subscription to the channel (one strongly consistent read). */
+  isSubscribed(connectionId: string, channel: string): Promise<boolean>;
 }
 
 export interface ConnectionsRepositoryDeps {
@@ -278,6 +280,18 @@ export function createConnectionsRepository({
         ProjectionExpression: 'sk',
       });
       return stringsOf(items, 'sk').map((sk) => decodeKey(sk)[1] ?? '');
+    },
+
+    async isSubscribed(connectionId, channel) {
+      const result = await client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: pkOf(connectionId), sk: subSk(channel) },
+          ConsistentRead: true,
+          ProjectionExpression: 'pk',
+        }),
+      );
+      return result.Item !== undefined;
     },
   };
 }

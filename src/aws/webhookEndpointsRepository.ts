@@ -29,6 +29,10 @@ export class CorruptWebhookEndpointError extends Error {
   override readonly name = 'CorruptWebhookEndpointError';
 }
 
+/** The catalogue of a tenant: event types and channels its events have used. */
+export type CatalogueKind = 'eventType' | 'channel';
+const CATALOGUE_TAG: Record<CatalogueKind, string> = { eventType: 'EVENTTYPE', channel: 'CHANNEL' };
+
 /** `TENANT#<tenant>` / `ENDPOINT#<id>`, through the key codec (src/core/keyCodec.ts). */
 export function endpointKey(tenantId: string, endpointId: string): { pk: string; sk: string } {
   return { pk: encodeKey(['TENANT', tenantId]), sk: encodeKey(['ENDPOINT', endpointId]) };
@@ -54,6 +58,10 @@ export interface WebhookEndpointsRepository {
     now: Date,
   ): Promise<void>;
   recordSuccess(tenantId: string, endpointId: string): Promise<void>;
+  /** Notes that a tenant's events of this type on this channel exist (the catalogue); idempotent. */
+  recordSeen(tenantId: string, kind: CatalogueKind, name: string, now: Date): Promise<void>;
+  /** The tenant's catalogue of one kind: names with when each was first seen. */
+  listSeen(tenantId: string, kind: CatalogueKind): Promise<{ name: string; firstSeenAt: string }[]>;
   recordFailure(
     tenantId: string,
     endpointId: string,
@@ -181,7 +189,10 @@ export function createWebhookEndpointsRepository(deps: {
 
     listAll() {
       // The table also holds other items per tenant (the event-type catalogue).
-      return scanAll({ expression: 'begins_with(sk, :prefix)', values: { ':prefix': 'ENDPOINT#' } });
+      return scanAll({
+        expression: 'begins_with(sk, :prefix)',
+        values: { ':prefix': keyPrefix(['ENDPOINT']) },
+      });
     },
 
     async saveSettings(endpoint) {
@@ -264,6 +275,49 @@ export function createWebhookEndpointsRepository(deps: {
               },
             },
       );
+    },
+
+    async recordSeen(tenantId, kind, name, now) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              pk: encodeKey(['TENANT', tenantId]),
+              sk: encodeKey([CATALOGUE_TAG[kind], name]),
+              name,
+              firstSeenAt: now.toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async listSeen(tenantId, kind) {
+      const out: { name: string; firstSeenAt: string }[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: {
+              ':pk': encodeKey(['TENANT', tenantId]),
+              ':prefix': keyPrefix([CATALOGUE_TAG[kind]]),
+            },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (typeof item.name === 'string' && typeof item.firstSeenAt === 'string')
+            out.push({ name: item.name, firstSeenAt: item.firstSeenAt });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return out;
     },
 
     async recordSuccess(tenantId, endpointId) {

@@ -64,6 +64,8 @@ export interface DispatchRecord {
 
 export interface DispatchPorts {
   listEndpoints(tenantId: string): Promise<WebhookEndpoint[]>;
+  /** Adds the event's type and channel to its tenant's catalogue (best effort; optional). */
+  recordSeen?(envelope: Envelope): Promise<void>;
   /** Sends the messages; resolves with those that could not be sent. */
   sendDeliveries(messages: readonly DeliveryMessage[]): Promise<readonly DeliveryMessage[]>;
   quarantine(input: {
@@ -108,6 +110,14 @@ export async function dispatchRecords(
           return;
         }
         const tenantId = parsed.envelope.tenantId;
+        if (ports.recordSeen) {
+          await ports.recordSeen(parsed.envelope).catch((error: unknown) => {
+            // The catalogue is a convenience: never hold a delivery for it.
+            console.error(
+              JSON.stringify({ msg: 'webhook catalogue not updated', tenantId, error: String(error) }),
+            );
+          });
+        }
         let endpoints = endpointsByTenant.get(tenantId);
         if (!endpoints) {
           endpoints = ports.listEndpoints(tenantId);

@@ -1,4 +1,6 @@
 /** Webhooks: queues with DLQs, the dispatcher and delivery mappings, grants, the retry schedule. */
+
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { queueMappingOf } from '../../lib/eventSourceMappings.js';
 import { type QueueName, topology } from '../../src/contract/topology.js';
@@ -69,5 +71,29 @@ describe('Webhooks', () => {
       [CIRCUIT_FAILURES_ENV]: '0',
       [CIRCUIT_COOLDOWN_ENV]: '60',
     });
+  });
+
+  it('serves the tenant webhook API: one HTTP API proxy route to its function, throttled, access-logged, verifying the WebSocket tokens', () => {
+    const httpApis = Object.entries(template.findResources('AWS::ApiGatewayV2::Api')).filter(
+      ([, api]) => api.Properties.ProtocolType === 'HTTP',
+    );
+    expect(httpApis).toHaveLength(1);
+    const apiId = httpApis[0]?.[0];
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: { Ref: apiId },
+      RouteKey: 'ANY /webhooks/{proxy+}',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: apiId },
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue() },
+    });
+    const env = JSON.stringify(resource(template, functionId(template, 'webhookApi')).Properties.Environment);
+    expect(env).toContain('JWT_SECRET_ARN');
+    const statements = JSON.stringify(policyStatementsOf(template, 'webhookApi'));
+    expect(statements).toContain('secretsmanager:GetSecretValue');
+    expect(statements).toContain(queueId(template, 'webhookDeliveryQueue'));
   });
 });

@@ -1,19 +1,21 @@
 // e2e-target: offline-only — injects faults into the offline runtime and SIGKILLs it
 /**
  * The no-loss checker's short form (`npm run test:faults -- --short`) as an end-to-end test: the
- * runtime as a child process with faults on, one SIGKILL + restart mid-stream, then every event
- * classified on every path. The long form is the release check (docs/reliability.md).
+ * runtime as a child process with faults on, a fan-out lag phase, then a Ctrl-C, a SIGKILL, a
+ * killed DynamoDB Local JVM and a stale checkpoint file mid-stream, then every event classified on
+ * every path. The long form is the release check (docs/reliability.md).
  */
 import { describe, expect, it } from 'vitest';
-import { runChecker, SHORT_FAULTS } from '../faults/run.js';
+import { ALL_DISRUPTIONS, DEFAULT_LAG, runChecker, SHORT_FAULTS } from '../faults/run.js';
 
 describe('no-loss checker (short form)', () => {
-  it('loses no event on any path through faults and a SIGKILL + restart', async () => {
+  it('loses no event on any path through faults, a lag phase, Ctrl-C, SIGKILL, a JVM kill and stale checkpoints', async () => {
     const report = await runChecker({
       events: 120,
       tenants: 3,
       clients: 6,
-      killAt: 0.4,
+      disruptions: ALL_DISRUPTIONS,
+      lag: DEFAULT_LAG,
       faults: SHORT_FAULTS,
       slowReceiverMs: 200,
       log: () => {},
@@ -21,7 +23,8 @@ describe('no-loss checker (short form)', () => {
     });
     const byPath = new Map(report.verdict.rows.map((row) => [row.path, row]));
 
-    expect(report.restarts).toBe(1);
+    expect(report.disrupted).toEqual(['sigint', 'sigkill', 'jvm-kill', 'stale-checkpoints']);
+    expect(report.restarts).toBe(3);
     expect(report.verdict.missing).toEqual([]);
     expect(byPath.get('audit')?.delivered).toBe(120);
     // Every tenant's events reach the healthy and the slow endpoint, signature verified.

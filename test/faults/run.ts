@@ -1,14 +1,17 @@
 /**
- * The no-loss checker (issue 10): start the runtime as a child process with faults switched on,
- * connect WebSocket clients and webhook receivers, write outbox rows, SIGKILL the runtime mid-way
- * and start it again, wait for quiescence, then classify every event on every path.
+ * The no-loss checker: start the runtime as a child process with faults switched on, connect
+ * WebSocket clients and webhook receivers, write outbox rows while the runtime is disrupted the
+ * ways people and machines do it (Ctrl-C, SIGKILL, DynamoDB Local's JVM killed, a stale checkpoint
+ * file, fan-out lagging far behind the audit), wait for quiescence, then classify every event on
+ * every path, and say which phase each missing one was written in.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { readIdleMark } from '../../local/faults/crashRecovery.js';
 import { createWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { readDlqMessage } from '../../src/aws/webhookQueues.js';
@@ -23,12 +26,30 @@ import { createRuntimeProcess, type RuntimeEndpointsFile } from './runtimeProces
 import { RECEIVER_KINDS, type Receiver, startReceiver } from './webhookReceivers.js';
 import { type FleetClient, startClient } from './wsClients.js';
 
+/**
+ * - `sigkill`: the runtime's whole process group, JVM included (a crashed machine), then a restart;
+ * - `sigint`: Ctrl-C (a clean stop: drain, queue snapshot), then a restart;
+ * - `jvm-kill`: only DynamoDB Local's JVM (SIGKILL); the runtime must notice and restart it;
+ * - `stale-checkpoints`: a clean stop, then every checkpoint moved far ahead of the database (a
+ *   checkpoint file newer than its database), then a restart.
+ */
+export type DisruptionKind = 'sigkill' | 'sigint' | 'jvm-kill' | 'stale-checkpoints';
+
+export interface Disruption {
+  /** After this fraction of the events is written. */
+  readonly at: number;
+  readonly kind: DisruptionKind;
+}
+
 export interface CheckerOptions {
   readonly events: number;
   readonly tenants: number;
   readonly clients: number;
-  /** Kill the runtime (SIGKILL) after this fraction of the events is written; none when undefined. */
+  /** Kill the runtime (SIGKILL) after this fraction of the events is written (same as a `sigkill` disruption). */
   readonly killAt?: number;
+  readonly disruptions?: readonly Disruption[];
+  /** Slow every fan-out invocation by `fanoutLatencyMs` while the events between `from` and `to` are written. */
+  readonly lag?: { readonly from: number; readonly to: number; readonly fanoutLatencyMs: number };
   readonly faults: unknown;
   readonly keepDataDir?: boolean;
   readonly log?: (line: string) => void;
@@ -45,6 +66,47 @@ export interface CheckerReport {
   readonly durationMs: number;
   readonly faultCounts: unknown[];
   readonly restarts: number;
+  /** The phase each event was written in (`start`, `lag`, or the disruption before it). */
+  readonly phases: ReadonlyMap<string, string>;
+  /** Disruptions as they happened, in order. */
+  readonly disrupted: readonly DisruptionKind[];
+}
+
+/** The long form's disruptions: every kind once, apart enough for the runtime to resume between them. */
+export const ALL_DISRUPTIONS: readonly Disruption[] = [
+  { at: 0.3, kind: 'sigint' },
+  { at: 0.45, kind: 'sigkill' },
+  { at: 0.6, kind: 'jvm-kill' },
+  { at: 0.75, kind: 'stale-checkpoints' },
+];
+export const DEFAULT_LAG = { from: 0.05, to: 0.25, fanoutLatencyMs: 400 } as const;
+
+const checkpointFileSchema = z
+  .object({
+    mappings: z.record(
+      z.string(),
+      z
+        .object({ shards: z.record(z.string(), z.object({ sequenceNumber: z.string().optional() }).loose()) })
+        .loose(),
+    ),
+  })
+  .loose();
+
+/** Moves every saved checkpoint of a data directory far ahead, as a checkpoint file newer than its database. */
+export function advanceCheckpoints(dataDir: string, by = 1_000_000n): number {
+  const path = join(dataDir, 'dynamodb', 'checkpoints.json');
+  const file = checkpointFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  let moved = 0;
+  for (const mapping of Object.values(file.mappings)) {
+    for (const shard of Object.values(mapping.shards)) {
+      const sequence = shard.sequenceNumber;
+      if (sequence === undefined || !/^\d+$/.test(sequence)) continue;
+      shard.sequenceNumber = String(BigInt(sequence) + by).padStart(sequence.length, '0');
+      moved += 1;
+    }
+  }
+  writeFileSync(path, JSON.stringify(file));
+  return moved;
 }
 
 /** Moderate rates on every hop: the configuration of `npm run test:faults`. */
@@ -230,8 +292,33 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
     );
 
     const written: WrittenEvent[] = [];
-    const killAfter = options.killAt === undefined ? -1 : Math.floor(options.events * options.killAt);
+    const phases = new Map<string, string>();
+    const disrupted: DisruptionKind[] = [];
+    const disruptions = new Map<number, DisruptionKind>();
+    if (options.killAt !== undefined) disruptions.set(Math.floor(options.events * options.killAt), 'sigkill');
+    for (const d of options.disruptions ?? []) disruptions.set(Math.floor(options.events * d.at), d.kind);
+    const lagFrom = options.lag ? Math.floor(options.events * options.lag.from) : -1;
+    const lagTo = options.lag ? Math.floor(options.events * options.lag.to) : -1;
+    let phase = 'start';
     let restart: Promise<void> | undefined;
+    const setFaults = async (config: unknown) => {
+      const response = await fetch(`${file.endpoints.control}/faults`, {
+        method: 'PUT',
+        body: JSON.stringify(config),
+      });
+      if (!response.ok) throw new Error(`PUT /control/faults answered ${response.status}`);
+    };
+    const restartAfter = (stopped: Promise<unknown>, before?: () => void) => {
+      restarts += 1;
+      restart = stopped
+        .then(() => before?.())
+        .then(() => runtime.start())
+        .then((next) => {
+          log('[checker] runtime restarted on the same data directory');
+          file = next;
+          db = documentClientFor(next);
+        });
+    };
     const outbox = () => envOf(file, topology.tables.outbox.env);
     for (let k = 0; k < options.events; k += 1) {
       const tenantId = tenants[k % tenants.length] ?? 'tenant-1';
@@ -259,16 +346,56 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
         }
       }
       written.push({ id: row.eventId, tenantId, channel, writtenAt: Date.now() });
-      if (k === killAfter) {
-        counts.push(await faultCounts(file));
-        log(`[checker] ${k + 1} events written: SIGKILL of the runtime (process group), then a restart`);
-        await runtime.kill();
-        restarts += 1;
-        restart = runtime.start().then((next) => {
-          log('[checker] runtime restarted on the same data directory');
-          file = next;
-          db = documentClientFor(next);
+      phases.set(row.eventId, phase);
+      if (k === lagFrom && options.lag) {
+        // The fan-out falls far behind the audit, as under CPU contention.
+        await restart;
+        await setFaults({
+          ...(typeof options.faults === 'object' ? options.faults : {}),
+          latencyMs: {
+            ...(typeof options.faults === 'object' && options.faults !== null
+              ? Reflect.get(options.faults, 'latencyMs')
+              : {}),
+            fanout: options.lag.fanoutLatencyMs,
+          },
         });
+        phase = 'lag';
+        log(
+          `[checker] ${k + 1} events written: fan-out slowed by ${options.lag.fanoutLatencyMs} ms per invocation`,
+        );
+      }
+      if (k === lagTo && options.lag) {
+        await restart;
+        await setFaults(options.faults ?? {});
+        phase = 'after lag';
+        log(`[checker] ${k + 1} events written: fan-out at full speed again`);
+      }
+      const kind = disruptions.get(k);
+      if (kind) {
+        // One disruption at a time: the previous restart has finished.
+        await restart;
+        counts.push(await faultCounts(file));
+        disrupted.push(kind);
+        phase = kind;
+        log(`[checker] ${k + 1} events written: ${kind}`);
+        if (kind === 'sigkill') {
+          await runtime.kill();
+          restartAfter(Promise.resolve());
+        } else if (kind === 'sigint') {
+          restartAfter(
+            runtime.interrupt().then((code) => {
+              if (code !== 0) throw new Error(`the runtime exited with ${code} after SIGINT`);
+            }),
+          );
+        } else if (kind === 'stale-checkpoints') {
+          restartAfter(runtime.interrupt(), () => {
+            log(`[checker] ${advanceCheckpoints(dataDir)} checkpoint(s) moved ahead of the database`);
+          });
+        } else {
+          const jvm = runtime.jvmPid();
+          if (jvm === undefined) throw new Error('no DynamoDB Local pid file');
+          process.kill(jvm, 'SIGKILL');
+        }
       }
       if (k % 100 === 99) log(`[checker] ${k + 1}/${options.events} events written`);
     }
@@ -385,6 +512,8 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
       durationMs: Date.now() - started,
       faultCounts: counts,
       restarts,
+      phases,
+      disrupted,
     };
   } finally {
     for (const c of clients) c.client.close();

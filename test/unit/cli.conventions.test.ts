@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { parseRoutes } from '../../src/cli/commands/replay.js';
 import { typeMatcher } from '../../src/cli/commands/tail.js';
@@ -18,10 +17,8 @@ import { outputFormat, refuseInapplicable } from '../../src/cli/ops/args.js';
 import { decodeCursor, encodeCursor } from '../../src/cli/ops/cursor.js';
 import { assessStatus, type StatusSnapshot } from '../../src/cli/ops/statusReport.js';
 import { localStreamLag } from '../../src/cli/ops/streamLag.js';
-import { sendTestEvent, TEST_EVENT_TYPE } from '../../src/cli/ops/webhookTest.js';
 import { closest, editDistance } from '../../src/cli/suggest.js';
 import { stackOfProfile } from '../../src/cli/target.js';
-import { endpointFactory } from './webhookFactories.js';
 
 const exitCodeOf = (action: () => unknown): number | undefined => {
   try {
@@ -199,23 +196,6 @@ describe('status', () => {
       'webhook endpoint ep_2 (acme) has its circuit open for 90s after 7 failures: npx outbox-relay webhooks test ep_2',
       'the publisher is 10m behind the outbox stream',
     ]);
-  });
-});
-
-describe('webhooks test', () => {
-  it('sends a test event a receiver verifies with the endpoint secret (Standard Webhooks)', async () => {
-    const endpoint = endpointFactory({ tenantId: 'acme' });
-    const now = new Date();
-    const result = await sendTestEvent(endpoint, {
-      now,
-      type: TEST_EVENT_TYPE,
-      send: async () => ({ kind: 'response', status: 204, durationMs: 3 }),
-    });
-    const secret = endpoint.secrets[0]?.secret ?? '';
-    const verified = new Webhook(secret).verify(result.request.body, { ...result.request.headers });
-    expect(verified).toMatchObject({ id: result.eventId, type: TEST_EVENT_TYPE, tenantId: 'acme' });
-    expect(result.request.headers['webhook-id']).toBe(result.eventId);
-    expect(result.request.url).toBe(endpoint.url);
   });
 });
 

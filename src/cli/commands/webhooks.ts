@@ -5,21 +5,17 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { getAuditRepository } from '../../aws/auditRepository.js';
-import { createWebhookHttpClient } from '../../aws/webhookDelivery.js';
+import { getWebhookAdmin } from '../../aws/webhookAdmin.js';
 import {
   getWebhookEndpointsRepository,
   type WebhookEndpointsRepository,
 } from '../../aws/webhookEndpointsRepository.js';
 import { type AddressPolicy, addressPolicyFromEnv, checkResolvedAddress } from '../../core/addressPolicy.js';
-import { describeFailure } from '../../core/deliveryOutcome.js';
-import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../core/retrySchedule.js';
+import type { Actor } from '../../core/webhookAdmin.js';
 import {
-  createEndpoint,
   DEFAULT_ROTATION_GRACE_SECONDS,
   type EndpointSettings,
   maskSecret,
-  rotateSecret,
-  updateEndpoint,
   WEBHOOK_CONTENT,
   type WebhookContent,
   type WebhookEndpoint,
@@ -34,7 +30,6 @@ import { nameArg, outputFormat, parseCommandArgs, positiveInt, refuseInapplicabl
 import { openContext } from '../ops/context.js';
 import { onlyTenantOfEvent } from '../ops/eventTenant.js';
 import { createOutput, type Output } from '../ops/output.js';
-import { sendTestEvent, TEST_EVENT_TYPE } from '../ops/webhookTest.js';
 import { didYouMean } from '../suggest.js';
 import { redriveWebhooks } from './dlq.js';
 
@@ -52,12 +47,13 @@ export const usage = `Usage:
   outbox-relay webhooks rotate-secret <endpointId> [--grace <24h|90m|3600s|0>]
   outbox-relay webhooks remove <endpointId>
   outbox-relay webhooks redrive [--endpoint <endpointId>] [--limit <n>] [--dry-run]
-  outbox-relay webhooks test <endpointId> [--type <type>]
+  outbox-relay webhooks test <endpointId> [--timeout <s>]
   outbox-relay webhooks attempts <eventId> [--tenant <id>]
 Every command takes --output table|json|jsonl (or --json), and --stack <name> [--region] [--profile]
 to act on a deployed stack. Endpoint commands take --tenant <id> to skip the lookup by id.
 redrive handles each DLQ message once per run and leaves (and reports) messages whose endpoint
-is disabled, removed or unknown; "test" sends one signed test event now, outside the queues.`;
+is disabled, removed or unknown; "test" queues one signed test event (type webhook.test) and
+waits for its attempt.`;
 
 /** The options each subcommand takes (the global ones aside); anything else is refused. */
 const SUBCOMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
@@ -70,7 +66,7 @@ const SUBCOMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   'rotate-secret': ['tenant', 'grace'],
   remove: ['tenant'],
   redrive: ['endpoint', 'limit', 'dry-run'],
-  test: ['tenant', 'type'],
+  test: ['tenant', 'timeout'],
   attempts: ['tenant'],
 };
 export const SUBCOMMANDS = Object.keys(SUBCOMMAND_OPTIONS);
@@ -95,10 +91,14 @@ const OPTIONS = {
   limit: { type: 'string' },
   reveal: { type: 'boolean', default: false },
   'dry-run': { type: 'boolean', default: false },
-  type: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+
+/** Changes go through the same service as the tenant API, audited with the operator's name. */
+function operator(): Actor {
+  return { via: 'cli', subject: process.env.OUTBOX_RELAY_OPERATOR ?? process.env.USER ?? 'operator' };
+}
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
@@ -147,7 +147,7 @@ export async function run(args: string[]): Promise<number> {
           out,
         );
       case 'test':
-        return await sendTest(one(rest, 'test'), values, policy, out);
+        return await sendTest(one(rest, 'test'), values, out);
       case 'attempts':
         return await attempts(nameArg('eventId', one(rest, 'attempts'), 'event id'), values.tenant, out);
       default:
@@ -279,13 +279,11 @@ async function find(
 async function add(values: Values, policy: AddressPolicy, out: Output): Promise<number> {
   if (!values.tenant) throw new CliError('webhooks add needs --tenant <id>', 2);
   if (!values.url) throw new CliError('webhooks add needs --url <https://…>', 2);
-  const defaultMaxAttempts = parseRetrySchedule(process.env[RETRY_SCHEDULE_ENV]).length;
-  const endpoint = createEndpoint(
-    { ...settingsFrom(values), url: values.url },
-    { tenantId: values.tenant, now: new Date(), policy, defaultMaxAttempts },
-  );
-  await checkDns(endpoint.url, policy, out);
-  await getWebhookEndpointsRepository().create(endpoint);
+  await checkDns(values.url, policy, out);
+  const endpoint = await getWebhookAdmin().create(operator(), values.tenant, {
+    ...settingsFrom(values),
+    url: values.url,
+  });
   out.result(publicView(endpoint, true));
   out.table([row(endpoint)], COLUMNS);
   out.line(
@@ -328,9 +326,9 @@ async function update(id: string, values: Values, policy: AddressPolicy, out: Ou
   const settings = settingsFrom(values);
   if (Object.keys(settings).length === 0)
     throw new CliError('webhooks update: nothing to change (pass --url, --types, …)', 2);
-  const updated = updateEndpoint(await find(repo, id, values.tenant), settings, { now: new Date(), policy });
-  if (settings.url) await checkDns(updated.url, policy, out);
-  await repo.saveSettings(updated);
+  const current = await find(repo, id, values.tenant);
+  if (settings.url) await checkDns(settings.url, policy, out);
+  const updated = await getWebhookAdmin().update(operator(), current.tenantId, current.id, settings);
   out.result(publicView(updated, false));
   out.table([row(updated)], COLUMNS);
   return 0;
@@ -339,14 +337,13 @@ async function update(id: string, values: Values, policy: AddressPolicy, out: Ou
 async function setEnabled(id: string, enabled: boolean, values: Values, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const endpoint = await find(repo, id, values.tenant);
-  await repo.setEnabled(
+  const after = await getWebhookAdmin().setEnabled(
+    operator(),
     endpoint.tenantId,
     endpoint.id,
     enabled,
-    values.reason ?? 'disabled by an operator',
-    new Date(),
+    enabled ? undefined : (values.reason ?? 'disabled by an operator'),
   );
-  const after = await find(repo, endpoint.id, endpoint.tenantId);
   out.result(publicView(after, false));
   out.line(`${after.id} ${enabled ? 'enabled' : 'disabled'}`);
   if (enabled)
@@ -370,13 +367,13 @@ export function parseGrace(value: string | undefined): number {
 }
 
 async function rotate(id: string, values: Values, out: Output): Promise<number> {
-  const repo = getWebhookEndpointsRepository();
-  const now = new Date();
-  const rotated = rotateSecret(await find(repo, id, values.tenant), {
-    now,
-    graceSeconds: parseGrace(values.grace),
-  });
-  await repo.saveSecrets(rotated);
+  const endpoint = await find(getWebhookEndpointsRepository(), id, values.tenant);
+  const rotated = await getWebhookAdmin().rotateSecret(
+    operator(),
+    endpoint.tenantId,
+    endpoint.id,
+    parseGrace(values.grace),
+  );
   const [fresh, ...previous] = rotated.secrets;
   out.result(publicView(rotated, true));
   out.line(`New signing secret for ${rotated.id}:\n  ${fresh?.secret}`);
@@ -390,46 +387,54 @@ async function rotate(id: string, values: Values, out: Output): Promise<number> 
 async function remove(id: string, values: Values, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const endpoint = await find(repo, id, values.tenant);
-  await repo.remove(endpoint.tenantId, endpoint.id);
+  await getWebhookAdmin().remove(operator(), endpoint.tenantId, endpoint.id);
   out.result({ removed: endpoint.id, tenantId: endpoint.tenantId });
   out.line(`${endpoint.id} removed; deliveries still queued for it will be parked in the webhook DLQ.`);
   return 0;
 }
 
 /**
- * One signed test event, sent now to the endpoint's URL with the delivery path's own HTTP client
- * (same signing, same address checks), outside the queues: it is not retried and not audited.
+ * One signed test event through the shared webhook service: it goes onto the delivery queue and is
+ * signed, attempted and audited like any delivery. The CLI then waits (up to --timeout) for the
+ * first attempt in the audit and reports its outcome.
  */
-async function sendTest(id: string, values: Values, policy: AddressPolicy, out: Output): Promise<number> {
+async function sendTest(id: string, values: Values, out: Output): Promise<number> {
   const endpoint = await find(getWebhookEndpointsRepository(), id, values.tenant);
-  const now = new Date();
-  const result = await sendTestEvent(endpoint, {
-    now,
-    type: values.type ?? TEST_EVENT_TYPE,
-    send: createWebhookHttpClient({ policy }),
-  });
-  const ok =
-    result.outcome.kind === 'response' && result.outcome.status >= 200 && result.outcome.status < 300;
-  const view = {
-    endpoint: endpoint.id,
-    tenant: endpoint.tenantId,
-    url: endpoint.url,
-    eventId: result.eventId,
-    ok,
-    status: result.outcome.kind === 'response' ? result.outcome.status : null,
-    error: result.outcome.kind === 'error' ? result.outcome.message : null,
-    durationMs: result.outcome.durationMs,
-    enabled: endpoint.enabled,
-  };
-  out.result(view);
-  out.line(
-    `Test event ${result.eventId} to ${endpoint.url}: ${ok ? 'accepted' : 'NOT accepted'} (${describeFailure(result.outcome)}, ${result.outcome.durationMs} ms)`,
-  );
-  if (!endpoint.enabled)
-    out.line(
-      `Note: ${endpoint.id} is disabled; real events are not sent to it until "webhooks enable ${endpoint.id}".`,
-    );
-  return ok ? 0 : 1;
+  const admin = getWebhookAdmin();
+  const { eventId } = await admin.sendTest(operator(), endpoint.tenantId, endpoint.id);
+  const timeoutSeconds = positiveInt(values.timeout, 'timeout', 30, 3_600);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const { attempts: all } = await admin.eventAttempts(endpoint.tenantId, eventId);
+    const attempt = all.find((a) => a.path === 'webhook' && a.target === endpoint.id);
+    if (attempt || Date.now() > deadline) {
+      const ok = attempt?.outcome === 'delivered';
+      out.result({
+        endpoint: endpoint.id,
+        tenant: endpoint.tenantId,
+        url: endpoint.url,
+        eventId,
+        ok,
+        outcome: attempt?.outcome ?? null,
+        status: attempt?.statusCode ?? null,
+        error: attempt?.error ?? null,
+        durationMs: attempt ? Math.round(attempt.durationMs) : null,
+        enabled: endpoint.enabled,
+      });
+      out.line(
+        attempt
+          ? `Test event ${eventId} to ${endpoint.url}: ${attempt.outcome}${attempt.statusCode ? ` (HTTP ${attempt.statusCode})` : ''}${attempt.error ? `: ${attempt.error}` : ''}, ${Math.round(attempt.durationMs)} ms`
+          : `Test event ${eventId} queued, but no attempt was recorded within ${timeoutSeconds} s; follow it with "webhooks attempts ${eventId} --tenant ${endpoint.tenantId}"`,
+      );
+      if (!endpoint.enabled)
+        out.line(
+          `Note: ${endpoint.id} is disabled; real events are not sent to it until "webhooks enable ${endpoint.id}".`,
+        );
+      return ok ? 0 : 1;
+    }
+    out.progress(`waiting for the attempt of test event ${eventId}…`);
+    await new Promise((done) => setTimeout(done, 500));
+  }
 }
 
 async function attempts(eventId: string, tenant: string | undefined, out: Output): Promise<number> {
