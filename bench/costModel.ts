@@ -119,6 +119,15 @@ export interface PipelineAssumptions {
   readonly webhookAttemptsPerDelivery: number;
   /** Connection subscription items read by the fan-out's query (eventually consistent: 0.5 RRU per 4 KB). */
   readonly subscriptionItemBytes: number;
+  /**
+   * Sequence numbers (src/core/sequence.ts): events of one channel numbered per transaction. One
+   * per transaction is the worst case (every event alone in its channel within a publisher batch);
+   * a busy channel numbers a whole batch at once, paying the counter's write once.
+   */
+  readonly sequenceEventsPerTransaction: number;
+  /** The assignment item (sequences table, written transactionally: 2 WRU per KB) and how long it is kept. */
+  readonly sequenceAssignmentItemBytes: number;
+  readonly sequenceAssignmentRetentionDays: number;
   /** Outbox rows live this long (TTL deletes are free); audit items this long. */
   readonly outboxRetentionDays: number;
   readonly auditRetentionDays: number;
@@ -183,6 +192,9 @@ export const DEFAULT_PIPELINE_ASSUMPTIONS: PipelineAssumptions = {
   webhookAttemptItemBytes: 300,
   webhookAttemptsPerDelivery: 1,
   subscriptionItemBytes: 200,
+  sequenceEventsPerTransaction: 1,
+  sequenceAssignmentItemBytes: 200,
+  sequenceAssignmentRetentionDays: 30,
   outboxRetentionDays: 7,
   auditRetentionDays: 30,
   connectionLifetimeMinutes: 120,
@@ -592,11 +604,37 @@ export function estimateMonthlyCost(
       `${a.subscriptionItemBytes} B, eventually consistent); webhook endpoints: 0.5 RRU per event (dispatcher) and per ` +
       `delivery. The outbox stream read by the publisher is free.`,
   });
+  // Per event: the assignment item and its share of the counter update (transactional: 2 WRU per
+  // KB each), the write-back to the outbox row (an update is billed on the larger of the old and
+  // new item), and the audit item's entry in the bySeq index; reads: one consistent read of the
+  // assignment and the counter's share.
+  const k = Math.max(1, a.sequenceEventsPerTransaction);
+  const seqTxWrus = 2 * wru(a.sequenceAssignmentItemBytes) + (2 * 1) / k;
+  const seqWriteBackWrus = wru(outboxRowBytes + 40);
+  const seqIndexWrus = wru(auditItemBytes);
+  const seqWrusPerEvent = seqTxWrus + seqWriteBackWrus + seqIndexWrus;
+  const seqWrus = events * seqWrusPerEvent;
+  const seqRrus = events * (1 + 1 / k);
+  add({
+    service: 'DynamoDB',
+    item: 'sequence numbers (extra writes and reads)',
+    quantity: seqWrus,
+    unit: 'WRU',
+    price: `${usdOfMillions(ddb.usdPerWriteRequestUnit)} WRU, ${usdOfMillions(ddb.usdPerReadRequestUnit)} RRU`,
+    usd: seqWrus * ddb.usdPerWriteRequestUnit + seqRrus * ddb.usdPerReadRequestUnit,
+    explanation:
+      `${fmt(seqWrusPerEvent, 2)} WRU/event: assignment ${2 * wru(a.sequenceAssignmentItemBytes)} + counter ${fmt(2 / k, 2)} ` +
+      `(transactional, ${fmt(k)} event/transaction) + row write-back ${seqWriteBackWrus} + bySeq index ${seqIndexWrus} ` +
+      `= ${millions(seqWrus)}; ${fmt(1 + 1 / k, 2)} RRU/event (consistent reads) = ${millions(seqRrus)}. ` +
+      `The write-back's stream record is read by the publisher for free and ignored.`,
+  });
   const storedGb =
     ((events / daysPerMonth) *
       (a.outboxRetentionDays * outboxRowBytes +
+        // Sequences: the assignment item, and the audit item's copy in the bySeq index.
+        a.sequenceAssignmentRetentionDays * a.sequenceAssignmentItemBytes +
         a.auditRetentionDays *
-          (a.auditEventItemWrites * auditItemBytes +
+          ((a.auditEventItemWrites + 1) * auditItemBytes +
             (C > 0 ? wsAttemptBytes : 0) +
             W * a.webhookAttemptItemBytes))) /
     GB;
@@ -607,7 +645,7 @@ export function estimateMonthlyCost(
     unit: 'GB-month',
     price: `$${ddb.usdPerGbMonthStored}/GB-month`,
     usd: storedGb * ddb.usdPerGbMonthStored,
-    explanation: `outbox rows kept ${a.outboxRetentionDays} days, audit items (with indexes) ${a.auditRetentionDays} days, at the steady state.`,
+    explanation: `outbox rows kept ${a.outboxRetentionDays} days, audit items (with indexes) ${a.auditRetentionDays} days, sequence assignments ${a.sequenceAssignmentRetentionDays} days, at the steady state.`,
   });
 
   // ---- CloudWatch -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import { addStreamMapping, streamMappingOf } from './eventSourceMappings.js';
 import { acknowledge } from './nagSuppressions.js';
 import type { OutboxTable } from './OutboxTable.js';
 import { Quarantine } from './Quarantine.js';
+import { Sequences } from './Sequences.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
 import { createTopologyQueues } from './topologyQueues.js';
 
@@ -25,7 +26,9 @@ export interface OutboxPublisherProps {
   readonly eventBus: events.IEventBus;
   /** The quarantine table. @default a new one (see Quarantine) */
   readonly quarantineTable?: dynamodb.ITable;
-  /** @default RemovalPolicy.RETAIN for a quarantine table created here */
+  /** The sequences table (per-channel numbers). @default a new one (see Sequences) */
+  readonly sequencesTable?: dynamodb.ITable;
+  /** @default RemovalPolicy.RETAIN for a quarantine or sequences table created here */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
   readonly functionSettings?: FunctionSettings;
@@ -39,6 +42,7 @@ export class OutboxPublisher extends Construct {
   readonly function: lambda.IFunction;
   readonly handler: TopologyFunction;
   readonly quarantineTable: dynamodb.ITable;
+  readonly sequencesTable: dynamodb.ITable;
   /** On-failure destination of the stream mappings (batch metadata: shard and sequence range). */
   readonly deadLetterQueue: sqs.Queue;
   /** The outbox mapping first, then one per tracked table. */
@@ -49,6 +53,7 @@ export class OutboxPublisher extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.quarantineTable =
       props.quarantineTable ?? new Quarantine(this, 'Quarantine', { removalPolicy }).table;
+    this.sequencesTable = props.sequencesTable ?? new Sequences(this, 'Sequences', { removalPolicy }).table;
     const dlqName = mapping.onFailure as QueueName;
     const queues = createTopologyQueues(this, [dlqName]);
     this.deadLetterQueue = queues[dlqName];
@@ -56,7 +61,16 @@ export class OutboxPublisher extends Construct {
     this.handler = new TopologyFunction(this, 'Publisher', {
       name: 'publisher',
       ...props.functionSettings,
-      resources: { tables: { quarantine: this.quarantineTable }, queues, eventBus: props.eventBus },
+      resources: {
+        // outbox: each event's sequence number is written back to its row.
+        tables: {
+          quarantine: this.quarantineTable,
+          sequences: this.sequencesTable,
+          outbox: props.outbox.table,
+        },
+        queues,
+        eventBus: props.eventBus,
+      },
       environment: { [TRACKED_TABLES_ENV]: props.outbox.trackedTablesJson },
     });
     this.function = this.handler.function;
@@ -65,12 +79,13 @@ export class OutboxPublisher extends Construct {
     acknowledge(this.handler.role, 'AwsSolutions-IAM5[Resource::*]', 'listStreams');
     this.eventSources = [
       addStreamMapping(this.function, props.outbox.table, mapping, this.deadLetterQueue, overrides),
-      // An existing table starts at LATEST: attaching must not republish its last 24 hours.
+      // An existing table starts at LATEST: attaching must not republish its last 24 hours. Its
+      // updates and deletes are events too, so the outbox's INSERT-only filter does not apply.
       ...props.outbox.trackedTables.map(({ table }) =>
         addStreamMapping(
           this.function,
           table,
-          { ...mapping, startingPosition: 'LATEST' },
+          { ...mapping, startingPosition: 'LATEST', filterEventNames: undefined },
           this.deadLetterQueue,
           overrides,
         ),

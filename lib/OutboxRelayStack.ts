@@ -20,8 +20,10 @@ import { scheduledRetrySpanSeconds } from './nag/invariants.js';
 import { OutboxPublisher } from './OutboxPublisher.js';
 import { OutboxTable } from './OutboxTable.js';
 import { Quarantine } from './Quarantine.js';
+import { Sequences } from './Sequences.js';
 import type { FunctionSettings } from './TopologyFunction.js';
 import { Webhooks } from './Webhooks.js';
+import { WebhooksApi } from './WebhooksApi.js';
 import { WebSocketApi } from './WebSocketApi.js';
 
 export interface OutboxRelayStackProps extends StackProps {
@@ -36,9 +38,12 @@ export class OutboxRelayStack extends Stack {
   readonly config: OutboxRelayConfig;
   readonly outbox: OutboxTable;
   readonly quarantine: Quarantine;
+  readonly sequences: Sequences;
   readonly auditLog: AuditLog;
   readonly webSocket: WebSocketApi;
   readonly webhooks: Webhooks;
+  /** The tenant webhook API (HTTP API). */
+  readonly webhooksApi: WebhooksApi;
   readonly eventBus: EventBus;
   readonly publisher: OutboxPublisher;
   readonly monitoring: Monitoring;
@@ -70,6 +75,7 @@ export class OutboxRelayStack extends Stack {
     this.outbox = new OutboxTable(this, 'Outbox', { removalPolicy, trackedTables: config.trackedTables });
     this.quarantine = new Quarantine(this, 'Quarantine', { removalPolicy });
     const quarantineTable = this.quarantine.table;
+    this.sequences = new Sequences(this, 'Sequences', { removalPolicy });
     this.auditLog = new AuditLog(this, 'AuditLog', {
       quarantineTable,
       removalPolicy,
@@ -79,6 +85,7 @@ export class OutboxRelayStack extends Stack {
     });
     this.webSocket = new WebSocketApi(this, 'WebSocket', {
       auditTable: this.auditLog.table,
+      sequencesTable: this.sequences.table,
       namePrefix: config.namePrefix,
       auth:
         config.auth.mode === 'oidc' && config.auth.issuer !== undefined && config.auth.audience !== undefined
@@ -97,6 +104,7 @@ export class OutboxRelayStack extends Stack {
       resumeLimit: config.resumeLimit,
       maxTokenLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
       maxSubscriptionsPerConnection: config.quotas.subscriptionsPerConnection,
+      maxConnectionsPerTenant: config.quotas.connectionsPerTenant,
       removalPolicy,
       functionSettings,
       accessLogRetention: config.logRetentionDays as logs.RetentionDays,
@@ -124,6 +132,18 @@ export class OutboxRelayStack extends Stack {
       },
       deliveryRetentionDays: config.webhookDeliveryRetentionDays,
     });
+    this.webhooksApi = new WebhooksApi(this, 'WebhooksApi', {
+      endpointsTable: this.webhooks.endpointsTable,
+      auditTable: this.auditLog.table,
+      deliveryQueue: this.webhooks.deliveryQueue,
+      authEnvironment: this.webSocket.authEnvironment,
+      allowedPorts: config.webhookAllowedPorts,
+      ...(this.webSocket.jwtSecret ? { jwtSecret: this.webSocket.jwtSecret } : {}),
+      namePrefix: config.namePrefix,
+      accessLogRetention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy,
+      functionSettings,
+    });
     this.eventBus = new EventBus(this, 'EventBus', {
       namePrefix: config.namePrefix,
       archiveRetentionDays: config.archiveRetentionDays,
@@ -136,6 +156,7 @@ export class OutboxRelayStack extends Stack {
     this.publisher = new OutboxPublisher(this, 'Publisher', {
       outbox: this.outbox,
       quarantineTable,
+      sequencesTable: this.sequences.table,
       eventBus: this.eventBus.bus,
       removalPolicy,
       functionSettings,
@@ -153,6 +174,7 @@ export class OutboxRelayStack extends Stack {
       fanout: ws.fanout.function,
       webhookDispatcher: this.webhooks.dispatcherFunction,
       webhookDelivery: this.webhooks.deliveryFunction,
+      webhookApi: this.webhooksApi.handler.function,
     } satisfies Record<FunctionName, lambda.IFunction>;
     this.queues = {
       publisherDlq: this.publisher.deadLetterQueue,
@@ -197,6 +219,7 @@ export class OutboxRelayStack extends Stack {
       outbox: this.outbox.table.tableName,
       audit: this.auditLog.table.tableName,
       quarantine: this.quarantine.table.tableName,
+      sequences: this.sequences.table.tableName,
       connections: this.webSocket.connectionsTable.tableName,
       webhookEndpoints: this.webhooks.endpointsTable.tableName,
     };
@@ -244,6 +267,11 @@ export class OutboxRelayStack extends Stack {
         `${TRACKED_TABLES_ENV}: tracked-table mappings`,
       );
     }
+    output(
+      EXTRA_OUTPUTS.webhooksApiUrl,
+      this.webhooksApi.url,
+      'Tenant webhook API base URL (routes under /webhooks)',
+    );
     output(EXTRA_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
     output(EXTRA_OUTPUTS.alarmTopicArn, this.monitoring.alarmTopic.topicArn, 'SNS topic of every alarm');
   }

@@ -42,6 +42,8 @@ export type WebSocketAuth =
 export interface WebSocketApiProps {
   /** The audit table: resume reads it, fan-out records its summary in it. */
   readonly auditTable: dynamodb.ITable;
+  /** The sequences table: subscribe and resume read each channel's epoch from it. */
+  readonly sequencesTable: dynamodb.ITable;
   /** Leading part of the API's name, before the stack name. @default none: `<stack>-websocket` */
   readonly namePrefix?: string;
   /** Token verification. @default { mode: 'hs256' } with a generated secret in Secrets Manager */
@@ -70,6 +72,8 @@ export interface WebSocketApiProps {
   readonly maxTokenLifetimeSeconds?: number;
   /** Channels one connection may be subscribed to at once. @default 100 */
   readonly maxSubscriptionsPerConnection?: number;
+  /** Open connections one tenant may have; 0 = no limit. @default 0 */
+  readonly maxConnectionsPerTenant?: number;
   /** @default RemovalPolicy.RETAIN for the connections table and log groups */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
@@ -124,6 +128,8 @@ export class WebSocketApi extends Construct {
   readonly accessLogGroup: logs.LogGroup;
   /** The HS256 signing secret (hs256 mode only). */
   readonly jwtSecret?: secretsmanager.Secret;
+  /** The token verifier's settings (also given to the tenant webhook API, which verifies the same tokens). */
+  readonly authEnvironment: Readonly<Record<string, string>>;
   readonly fanoutQueue: sqs.Queue;
   readonly fanoutDeadLetterQueue: sqs.Queue;
   readonly handlers: Record<WebSocketFunctionName, TopologyFunction>;
@@ -188,7 +194,11 @@ export class WebSocketApi extends Construct {
     if (props.createAccountLogRole ?? true) this.addAccountLogRole();
 
     const resources: TopologyResources = {
-      tables: { connections: this.connectionsTable, audit: props.auditTable },
+      tables: {
+        connections: this.connectionsTable,
+        audit: props.auditTable,
+        sequences: props.sequencesTable,
+      },
       queues,
       webSocketStage: this.stage,
     };
@@ -221,16 +231,20 @@ export class WebSocketApi extends Construct {
         [CONFIG_ENV.jwksUrl]: auth.jwksUrl ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
       };
     }
+    // Every verifier of these tokens (the authorizer, the tenant webhook API) caps their lifetime alike.
+    authEnvironment[CONFIG_ENV.maxTokenLifetimeSeconds] = String(
+      props.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    );
+    this.authEnvironment = authEnvironment;
     const allowedOrigins = (props.allowedOrigins ?? []).join(',');
     const handlers: Record<WebSocketFunctionName, TopologyFunction> = {
       wsAuthorizer: make('wsAuthorizer', {
         ...authEnvironment,
         [CONFIG_ENV.allowedOrigins]: allowedOrigins,
-        [CONFIG_ENV.maxTokenLifetimeSeconds]: String(
-          props.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-        ),
       }),
-      wsConnect: make('wsConnect'),
+      wsConnect: make('wsConnect', {
+        [CONFIG_ENV.connectionsPerTenant]: String(props.maxConnectionsPerTenant ?? 0),
+      }),
       wsDisconnect: make('wsDisconnect'),
       wsMessage: make('wsMessage', {
         [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? 1000),

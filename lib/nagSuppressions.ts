@@ -23,6 +23,8 @@ export const NAG_REASONS = {
     'The account-level API Gateway logging role uses the AWS-documented managed policy AmazonAPIGatewayPushToCloudWatchLogs: API Gateway itself creates the log groups of every API in the account.',
   jwtSecretRotation:
     'Rotating the HS256 signing secret invalidates every token in circulation; it is rotated deliberately (docs/deploy.md) or replaced by OIDC mode, whose keys the issuer rotates.',
+  webhookApiAuth:
+    "The tenant webhook API verifies the bearer JWT in its handler, with the same verifier as the WebSocket authorizer, and scopes every operation to the token's tenant (another tenant's ids answer 404).",
   connectConcurrencyOff:
     'connectReservedConcurrency is 0 by configuration (e.g. an account whose concurrency quota leaves nothing to reserve): the $connect path shares the account pool.',
   deadLetterQueue:

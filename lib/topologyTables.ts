@@ -6,7 +6,13 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { type KeyDef, type TableDef, type TableName, topology } from '../src/contract/topology.js';
+import {
+  type IndexDef,
+  type KeyDef,
+  type TableDef,
+  type TableName,
+  topology,
+} from '../src/contract/topology.js';
 
 export interface TopologyTableOptions {
   /** What happens to the table when it leaves the stack. */
@@ -29,6 +35,15 @@ const STREAM_VIEW: Record<NonNullable<TableDef['stream']>, dynamodb.StreamViewTy
   NEW_IMAGE: dynamodb.StreamViewType.NEW_IMAGE,
   NEW_AND_OLD_IMAGES: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
 };
+
+function projectionOf(
+  index: IndexDef,
+): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL') return { projectionType: dynamodb.ProjectionType.ALL };
+  if (projection === 'KEYS_ONLY') return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
+  return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.include] };
+}
 
 export function createTopologyTable(
   scope: Construct,
@@ -55,8 +70,7 @@ export function createTopologyTable(
       indexName: index.name,
       partitionKey: attribute(index.partitionKey),
       ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
-      projectionType:
-        index.projection === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
+      ...projectionOf(index),
     });
   }
   return table;

@@ -48,6 +48,7 @@ import { LOCAL_EVENT_BUS_NAME, localFunctionArn } from './resourceNames.js';
 import { baseAwsEnv, devJwtPreviousSecret, devJwtSecret, runtimeEnv } from './runtimeEnv.js';
 import { createSupervisor, type PartStatus } from './supervisor.js';
 import { createTables, type LocalTable } from './tables.js';
+import { webhooksApiRoute } from './webhooksApiRoute.js';
 
 const ROOT_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -100,6 +101,8 @@ export type RuntimeEndpoints = {
   readonly managementApi: string;
   readonly console: string;
   readonly control: string;
+  /** The tenant webhook API (routes under `/webhooks`, docs/webhooks-api.yaml). */
+  readonly webhooksApi?: string;
 };
 
 export interface Runtime {
@@ -341,6 +344,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       managementApi: gateway.managementEndpoint,
       console: `${control.url}/`,
       control: `${control.url}/control`,
+      webhooksApi: control.url,
     };
     const env = {
       ...runtimeEnv({
@@ -381,6 +385,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const health = () => ({ healthy: supervisor.healthy(), parts: supervisor.parts() });
     control.addRoute(healthRoute(endpoints, health, probeDynamo));
     control.addRoute(busRoutes(bus, archive));
+    control.addRoute(webhooksApiRoute(invoker));
     control.addRoute(
       createConsoleHandler({
         env,
@@ -457,7 +462,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       if (!streamArn || described.Table?.StreamSpecification?.StreamEnabled === false) {
         throw new TrackedTableError(`Table ${tableName} has no enabled stream; a tracked table needs one`);
       }
-      startStreamMapping(publisherMapping, tableName, streamArn);
+      // A tracked table's updates and deletes are events too: no INSERT-only filter there.
+      startStreamMapping({ ...publisherMapping, filterEventNames: undefined }, tableName, streamArn);
     };
     for (const tableName of options.trackedTables ?? []) await trackTable(tableName);
 

@@ -1,16 +1,17 @@
 /**
  * Creates every table of `topology.tables` in DynamoDB Local, idempotently (a persisted run finds
- * them already there): keys, GSIs (projection ALL), the stream, and TTL.
+ * them already there): keys, GSIs (with the topology's projection, as deployed), the stream, and TTL.
  */
 import {
   type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type Projection,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type TableDef, topology } from '../src/contract/topology.js';
+import { type IndexDef, type TableDef, topology } from '../src/contract/topology.js';
 import { localTableName } from './resourceNames.js';
 
 export interface LocalTable {
@@ -28,6 +29,13 @@ export async function createTables(
     Object.entries(tables).map(async ([key, def]) => [key, await createTable(client, key, def)] as const),
   );
   return Object.fromEntries(created);
+}
+
+/** The index projection the stack deploys, so a query needing an unprojected attribute fails here too. */
+function projectionOf(index: IndexDef): Projection {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL' || projection === 'KEYS_ONLY') return { ProjectionType: projection };
+  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
 }
 
 async function createTable(client: DynamoDBClient, key: string, def: TableDef): Promise<LocalTable> {
@@ -61,7 +69,7 @@ async function createTable(client: DynamoDBClient, key: string, def: TableDef): 
                     ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }]
                     : []),
                 ],
-                Projection: { ProjectionType: index.projection ?? 'ALL' },
+                Projection: projectionOf(index),
               })),
             }
           : {}),

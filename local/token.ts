@@ -11,6 +11,7 @@ import {
   maxTokenLifetimeFromEnv,
   mintConnectionToken,
   secretKey,
+  tokenClaimsSchema,
 } from '../src/core/token.js';
 
 const endpointsFileSchema = z.object({ env: z.record(z.string(), z.string()).optional() }).loose();
@@ -67,6 +68,13 @@ async function main(): Promise<number> {
     ?.split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '');
+  // The same claim rules the authorizer applies (names: docs/names.md): refuse here, not at $connect.
+  const claims = tokenClaimsSchema.safeParse({ sub: values.sub, tenant: values.tenant, channels });
+  if (!claims.success) {
+    for (const issue of claims.error.issues)
+      console.error(`token: --${String(issue.path[0])}: ${issue.message}`);
+    return 2;
+  }
   const token = await mintConnectionToken(
     {
       tenantId: values.tenant,

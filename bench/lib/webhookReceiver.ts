@@ -22,7 +22,12 @@ export interface WebhookReceiver {
   stop(): Promise<void>;
 }
 
-export async function startWebhookReceiver(options: { hang?: boolean } = {}): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  options: {
+    hang?: boolean /** Answer 204 only after this long (a slow but healthy receiver). */;
+    delayMs?: number;
+  } = {},
+): Promise<WebhookReceiver> {
   let requests = 0;
   let latencies: number[] = [];
   let receipts: number[] = [];
@@ -44,8 +49,12 @@ export async function startWebhookReceiver(options: { hang?: boolean } = {}): Pr
         // Not JSON: counted, no latency.
       }
       if (options.hang) return; // never answer: the delivery times out
-      res.writeHead(204);
-      res.end();
+      const answer = () => {
+        res.writeHead(204);
+        res.end();
+      };
+      if (options.delayMs) setTimeout(answer, options.delayMs);
+      else answer();
     });
   };
   const server: Server = createServer(handle);

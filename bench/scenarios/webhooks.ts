@@ -1,9 +1,10 @@
 /**
- * (e) Webhook throughput: events put on the webhook dispatch queue (as the bus rule does) → the
- * dispatcher (one delivery message per event and endpoint) → the delivery handler → local
- * receivers answering 204. Then the same with one more endpoint that never answers (its timeout
- * shortened to 2 s to fit the run): the deliveries/s and latency of the healthy endpoints show
- * what one hanging endpoint does to the others, without and with the per-endpoint circuit breaker.
+ * (e) Webhook fairness: 100 events put on the webhook dispatch queue (as the bus rule does) →
+ * the dispatcher (one delivery message per event and endpoint) → the delivery handler → local
+ * receivers. First a healthy endpoint alone; then a fresh healthy endpoint beside one that never
+ * answers (timeout 10 s) and one that answers 204 after 4 s. The figure is the healthy
+ * endpoint's time for all 100 events in each phase, and their ratio (the target is ≤ 1.2: one
+ * endpoint's slowness or failure costs only that endpoint).
  */
 
 import { createWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
@@ -16,114 +17,71 @@ import { figure, type Scenario, type ScenarioContext, type ScenarioOutput } from
 import { percentile, waitFor } from '../lib/stats.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../lib/webhookReceiver.js';
 
-const HEALTHY_ENDPOINTS = 4;
-const HANGING_TIMEOUT_SECONDS = 2;
-
-function endpointsRepository(
-  client: ReturnType<typeof documentClient>,
-  runtime: Parameters<typeof documentClient>[0],
-) {
-  const tableName = runtime.env[topology.tables.webhookEndpoints.env];
-  if (!tableName) throw new Error('the runtime has no webhook endpoints table');
-  return createWebhookEndpointsRepository({ client, tableName });
-}
-
-function total(receivers: readonly WebhookReceiver[]): number {
-  return receivers.reduce((sum, r) => sum + r.distinct, 0);
-}
+const EVENTS = 100;
+const RATE = 100;
+const HANGING_TIMEOUT_SECONDS = 10;
+const SLOW_ANSWER_MS = 4_000;
 
 export const webhooksScenario: Scenario = {
   name: 'webhooks',
-  title: '(e) Webhook delivery throughput, and one endpoint that times out',
-  budgetMs: 80_000,
+  title: '(e) Webhook fairness: a healthy endpoint alone, then beside a hanging and a slow one',
+  budgetMs: 90_000,
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
-    const events = context.quick ? 50 : 250;
-    const rate = 50;
     const runtime = await startBenchRuntime({ disabledMappings: ['audit', 'fanout'] });
     const client = documentClient(runtime);
+    const endpoints = createWebhookEndpointsRepository({
+      client,
+      tableName: runtime.env[topology.tables.webhookEndpoints.env] ?? '',
+    });
     const injector = QueueInjector.forQueue(runtime, 'webhookDispatchQueue');
-    const deliveryQueue = QueueInjector.forQueue(runtime, 'webhookDeliveryQueue');
-    const healthy = await Promise.all(
-      Array.from({ length: HEALTHY_ENDPOINTS }, () => startWebhookReceiver()),
-    );
-    const hanging = await startWebhookReceiver({ hang: true });
+    const receivers: WebhookReceiver[] = [];
     const figures: ScenarioOutput['figures'] = {};
     const notes: string[] = [];
     try {
-      for (const r of healthy)
-        await addWebhookEndpoint(client, runtime, r.url, { timeoutSeconds: 10, maxAttempts: 3 });
-
-      const phase = async (label: string, maxSeconds: number): Promise<void> => {
-        for (const r of healthy) r.reset();
-        const expected = events * HEALTHY_ENDPOINTS;
+      const phase = async (label: string, healthy: WebhookReceiver): Promise<number> => {
         const t0 = performance.now();
-        await paced(events, rate, () => injector.send([busEventBody(stampedEnvelope('webhooks'))]), {
-          onProgress: () => context.progress(`${label}: ${total(healthy)} of ${expected} healthy deliveries`),
-        });
-        const complete = await waitFor(() => total(healthy) >= expected, {
-          timeoutMs: maxSeconds * 1000,
-          what: `${label} deliveries`,
-        }).then(
-          () => true,
-          () => false,
-        );
+        await paced(EVENTS, RATE, () => injector.send([busEventBody(stampedEnvelope('webhooks'))]));
+        await waitFor(() => healthy.distinct >= EVENTS, { timeoutMs: 60_000, what: `${label} deliveries` });
         const seconds = (performance.now() - t0) / 1000;
-        const latencies = healthy.flatMap((r) => r.latencies);
-        figures[`${label}.healthyDeliveries`] = figure(total(healthy), 'deliveries');
-        figures[`${label}.healthyDeliveriesPerSecond`] = figure(total(healthy) / seconds, 'deliveries/s');
-        figures[`${label}.healthyP50`] = figure(percentile(latencies, 50), 'ms');
-        figures[`${label}.healthyP95`] = figure(percentile(latencies, 95), 'ms');
-        figures[`${label}.healthyP99`] = figure(percentile(latencies, 99), 'ms');
-        if (!complete)
-          notes.push(
-            `${label}: ${total(healthy)} of ${expected} healthy deliveries within ${maxSeconds} s (bounded).`,
-          );
-        context.progress(
-          `${label}: ${(total(healthy) / seconds).toFixed(1)} deliveries/s to healthy endpoints`,
-        );
+        figures[`${label}.healthySeconds`] = figure(seconds, 's');
+        figures[`${label}.healthyP50`] = figure(percentile(healthy.latencies, 50), 'ms');
+        figures[`${label}.healthyP99`] = figure(percentile(healthy.latencies, 99), 'ms');
+        context.progress(`${label}: ${EVENTS} events to the healthy endpoint in ${seconds.toFixed(2)} s`);
+        return seconds;
       };
 
-      const deliveryMapping = topology.queueMappings.find((m) => m.function === 'webhookDelivery');
-      await phase('allHealthy', 30);
-      await runtime.waitForIdle({ timeoutMs: 30_000 }).catch(() => undefined);
-      const first = await addWebhookEndpoint(client, runtime, hanging.url, {
-        timeoutSeconds: HANGING_TIMEOUT_SECONDS,
-        maxAttempts: 1,
+      const alone = await startWebhookReceiver();
+      receivers.push(alone);
+      const first = await addWebhookEndpoint(client, runtime, alone.url, {
+        timeoutSeconds: 10,
+        maxAttempts: 3,
       });
-      await phase('withOneHanging', 25);
-      figures['withOneHanging.hangingRequests'] = figure(hanging.requests, 'requests');
-
-      // The same with the circuit breaker on (what the stack deploys): the hanging endpoint's
-      // deliveries are deferred after 3 failures instead of holding batches. A fresh hanging
-      // endpoint; the first one is disabled and the queue purged so the phase starts clean.
-      await endpointsRepository(client, runtime).setEnabled(
-        BENCH_TENANT,
-        first.id,
-        false,
-        'bench',
-        new Date(),
-      );
-      await deliveryQueue.purge().catch(() => undefined);
+      const aloneSeconds = await phase('alone', alone);
+      await endpoints.setEnabled(BENCH_TENANT, first.id, false, 'bench: next phase', new Date());
       await runtime.waitForIdle({ timeoutMs: 30_000 }).catch(() => undefined);
-      const hangingBefore = hanging.requests;
-      process.env.WEBHOOK_CIRCUIT_FAILURES = '3';
+
+      const healthy = await startWebhookReceiver();
+      const hanging = await startWebhookReceiver({ hang: true });
+      const slow = await startWebhookReceiver({ delayMs: SLOW_ANSWER_MS });
+      receivers.push(healthy, hanging, slow);
       await addWebhookEndpoint(client, runtime, hanging.url, {
         timeoutSeconds: HANGING_TIMEOUT_SECONDS,
-        maxAttempts: 1,
+        maxAttempts: 3,
       });
-      await phase('withOneHangingCircuit', 25);
-      delete process.env.WEBHOOK_CIRCUIT_FAILURES;
-      figures['withOneHangingCircuit.hangingRequests'] = figure(hanging.requests - hangingBefore, 'requests');
+      await addWebhookEndpoint(client, runtime, slow.url, { timeoutSeconds: 10, maxAttempts: 3 });
+      await addWebhookEndpoint(client, runtime, healthy.url, { timeoutSeconds: 10, maxAttempts: 3 });
+      const besideSeconds = await phase('beside', healthy);
+      figures['beside.hangingRequests'] = figure(hanging.requests, 'requests');
+      figures['beside.slowRequests'] = figure(slow.requests, 'requests');
+      figures['beside.ratioToAlone'] = figure(besideSeconds / aloneSeconds, '×');
       notes.push(
-        `${events} events at ${rate}/s put on the webhook dispatch queue (bus-rule shape); ${HEALTHY_ENDPOINTS} endpoints answering 204 at once, then a 5th endpoint that never answers (timeout ${HANGING_TIMEOUT_SECONDS} s, 1 attempt), then a fresh such endpoint with the circuit breaker on (WEBHOOK_CIRCUIT_FAILURES=3, cool-down 30 s; the stack deploys 5). Latency = receipt − data.sentAt (stamped when the event was put on the queue).`,
-        `Delivery mapping (topology): batch ${deliveryMapping?.batchSize}, batching window ${deliveryMapping?.maxBatchingWindowSeconds} s, ${deliveryMapping && 'maxConcurrency' in deliveryMapping ? deliveryMapping.maxConcurrency : 1} batch(es) at a time.`,
+        `${EVENTS} events at ${RATE}/s put on the webhook dispatch queue (bus-rule shape). Phase "alone": one endpoint answering 204 at once. Phase "beside": a fresh such endpoint, plus one that never answers (timeout ${HANGING_TIMEOUT_SECONDS} s) and one that answers 204 after ${SLOW_ANSWER_MS / 1000} s, all of the same tenant. Time = first event queued → the healthy endpoint has all ${EVENTS}. Circuit breaker and flow control at their defaults.`,
       );
       return { figures, notes };
     } finally {
       injector.destroy();
-      deliveryQueue.destroy();
       client.destroy();
-      await Promise.all([...healthy, hanging].map((r) => r.stop()));
+      await Promise.all(receivers.map((r) => r.stop()));
       await runtime.stop();
     }
   },

@@ -18,6 +18,7 @@ import type { Envelope } from '../../src/core/envelope.js';
 import type { FanoutChunk } from '../../src/core/fanoutChunk.js';
 import { deliverTargeted, type EventFanoutSummary, fanOut } from '../../src/core/fanoutDelivery.js';
 import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
+import { eventKeyOf } from '../../src/core/fanoutPlan.js';
 import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 
@@ -54,10 +55,8 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     const message = parseFanoutMessage(record.body);
     if (message.kind === 'event') {
       envelopes.push(message.envelope);
-      recordsByEvent.set(message.envelope.id, [
-        ...(recordsByEvent.get(message.envelope.id) ?? []),
-        record.messageId,
-      ]);
+      const key = eventKeyOf(message.envelope);
+      recordsByEvent.set(key, [...(recordsByEvent.get(key) ?? []), record.messageId]);
     } else if (message.kind === 'targeted') {
       targeted.push({ messageId: record.messageId, delivery: message.delivery });
     } else if (message.kind === 'chunk') {
@@ -86,7 +85,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     sleep,
   };
 
-  /** Fan out (all shards, or a chunk's one) and audit the summaries; returns the event ids to redeliver. */
+  /** Fan out (all shards, or a chunk's one) and audit the summaries; returns the events to redeliver (`eventKeyOf`). */
   const deliver = async (
     events: readonly Envelope[],
     scope: { shard?: number },
@@ -111,26 +110,41 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
             });
           }),
       );
-      return result.unqueuedEventIds;
+      return result.unqueuedEventKeys;
     } catch (error) {
       // Subscribers could not be read or chunks not enqueued: nothing was posted, so every event is retried.
       telemetry.logger.error('fan-out failed', {
         error: error instanceof Error ? error.message : String(error),
       });
-      return events.map((e) => e.id);
+      return events.map(eventKeyOf);
     }
   };
 
   if (envelopes.length > 0) {
     // Record the event before delivering it: a client resuming after this point finds it in the
-    // audit table even if the audit consumer lags, so subscribe-then-replay has no gap.
-    await mapWithConcurrency(envelopes, 10, (envelope) =>
-      audit.recordEvent(envelope).catch((error: unknown) => {
-        telemetry.logger.warn('could not pre-record event', { eventId: envelope.id, error: String(error) });
-      }),
+    // audit table even if the audit consumer lags, so subscribe-then-replay has no gap. An event
+    // that could not be recorded is not delivered now (its message is retried): delivering it
+    // unrecorded could reach a client that then resumes past it while the audit lacks it.
+    const recorded = await mapWithConcurrency(envelopes, 10, (envelope) =>
+      audit.recordEvent(envelope).then(
+        () => true,
+        (error: unknown) => {
+          telemetry.logger.warn('could not pre-record event; its delivery is retried', {
+            eventId: envelope.id,
+            error,
+          });
+          return false;
+        },
+      ),
     );
-    for (const id of await deliver(envelopes, {}))
-      for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
+    const deliverable = envelopes.filter((envelope, i) => {
+      if (recorded[i]) return true;
+      for (const messageId of recordsByEvent.get(envelope.id) ?? []) failures.add(messageId);
+      return false;
+    });
+    if (deliverable.length > 0)
+      for (const id of await deliver(deliverable, {}))
+        for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
   }
 
   // Chunks of wide fan-outs (already pre-recorded by the invocation that split them), one shard each.

@@ -5,15 +5,18 @@
  */
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
 import * as z from 'zod';
-import { getEventBridgeClient } from '../../src/aws/clients.js';
+import { getDocumentClient, getEventBridgeClient } from '../../src/aws/clients.js';
 import { optionalEnv, requireEnv } from '../../src/aws/env.js';
 import { putEntries } from '../../src/aws/eventBus.js';
+import { writeSequenceToOutboxRow } from '../../src/aws/outboxSequenceWriteBack.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
+import { getSequencesRepository } from '../../src/aws/sequencesRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { topology } from '../../src/contract/topology.js';
 import { toChangeRecord } from '../../src/core/dynamoStreamRecord.js';
 import { METRIC } from '../../src/core/metricNames.js';
 import { publishChangeRecords } from '../../src/core/publish.js';
+import { assignSequences } from '../../src/core/sequence.js';
 import { parseTrackedTablesConfig } from '../../src/core/trackedTable.js';
 import { TRACKED_TABLES_ENV } from '../../src/core/trackedTables.js';
 
@@ -22,6 +25,7 @@ const telemetry = getTelemetry('publisher');
 const trackedTables = parseTrackedTablesConfig(optionalEnv(TRACKED_TABLES_ENV));
 const eventBusName = requireEnv(topology.bus.env);
 const quarantine = getQuarantineRepository();
+const sequences = getSequencesRepository();
 const timeoutMs = topology.functions.publisher.timeoutSeconds * 1000;
 
 const streamEventSchema = z.object({ Records: z.array(z.unknown()) });
@@ -44,6 +48,19 @@ export const handler = instrumentHandler(
         },
         quarantine: async (entry) => {
           await quarantine.put(entry);
+        },
+        assignSequences: (tenantId, channel, eventIds) =>
+          assignSequences(sequences, tenantId, channel, eventIds),
+        writeBackSequence: async (tableName, keys, number) => {
+          try {
+            await writeSequenceToOutboxRow(getDocumentClient(), tableName, keys, number);
+          } catch (error) {
+            // The assignment item is the record of the number; the row's copy is a convenience.
+            telemetry.logger.warn('could not write the sequence number back to the outbox row', {
+              tableName,
+              error,
+            });
+          }
         },
       },
       { trackedTables, eventBusName, now: new Date() },

@@ -80,10 +80,24 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const post = httpClient(config);
   const { metrics, logger } = telemetry;
 
+  const endpointCache = new Map<string, ReturnType<typeof endpoints.get>>();
   const ports: DeliveryPorts = {
-    getEndpoint: (tenantId, endpointId) => endpoints.get(tenantId, endpointId),
+    // Once per endpoint and invocation: a batch often holds several messages for one endpoint.
+    getEndpoint: (tenantId, endpointId) => {
+      const key = JSON.stringify([tenantId, endpointId]);
+      let found = endpointCache.get(key);
+      if (!found) {
+        found = endpoints.get(tenantId, endpointId);
+        endpointCache.set(key, found);
+        found.catch(() => endpointCache.delete(key));
+      }
+      return found;
+    },
     post,
-    recordAttempt: (tenantId, eventId, attempt) => audit.recordAttempt(tenantId, eventId, attempt),
+    recordAttempt: async (tenantId, eventId, attempt) => {
+      await audit.recordAttempt(tenantId, eventId, attempt);
+      await audit.recordEndpointAttempt(tenantId, eventId, attempt);
+    },
     recordTenantNote: (tenantId, note, now) => audit.recordTenantNote(tenantId, note, now),
     recordSuccess: (endpoint) => endpoints.recordSuccess(endpoint.tenantId, endpoint.id),
     recordFailure: (endpoint, now) => endpoints.recordFailure(endpoint.tenantId, endpoint.id, now),

@@ -16,6 +16,8 @@ import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { dispatchRecords } from '../../src/core/webhookDispatch.js';
 
 const telemetry = getTelemetry(METRIC_SERVICE.webhookDispatcher);
+/** Catalogue entries this warm instance already wrote (one write per tenant, type and channel). */
+const seen = new Set<string>();
 
 const sqsEventSchema = z.object({
   Records: z.array(
@@ -43,7 +45,19 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const byId = new Map(Records.map((record) => [record.messageId, record]));
 
   const result = await dispatchRecords(Records, {
-    listEndpoints: (tenantId) => endpoints.listByTenant(tenantId),
+    listEndpoints: (tenantId) => endpoints.listRoutingByTenant(tenantId),
+    recordSeen: async (envelope) => {
+      const now = new Date();
+      for (const [kind, name] of [
+        ['eventType', envelope.type],
+        ['channel', envelope.channel],
+      ] as const) {
+        const key = JSON.stringify([envelope.tenantId, kind, name]);
+        if (seen.has(key)) continue;
+        await endpoints.recordSeen(envelope.tenantId, kind, name, now);
+        seen.add(key);
+      }
+    },
     sendDeliveries: (messages) => sendDeliveries(sqs, deliveryQueueUrl, messages),
     quarantine: async ({ messageId, body, code, reason }) => {
       const record = byId.get(messageId);

@@ -1,5 +1,5 @@
 /**
- * Routes `subscribe`, `unsubscribe`, `resume`, `ping` and `$default`: parse the message, let the
+ * Routes `subscribe`, `unsubscribe`, `resume`, `ping`, `fetch` and `$default`: parse the message, let the
  * core decide, and post the reply frames through the `@connections` API (as in AWS, where a
  * route's return value is not sent to the client unless a route response is configured).
  */
@@ -9,6 +9,7 @@ import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { recordResumeMetrics } from '../../src/aws/deliveryMetrics.js';
 import { reportForeignItems } from '../../src/aws/foreignItems.js';
+import { getSequencesRepository } from '../../src/aws/sequencesRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
 import { handleClientMessage } from '../../src/core/clientMessages.js';
@@ -64,6 +65,7 @@ export const handler = instrumentHandler(
         : parsed.data.body;
     const connections = getConnectionsRepository();
     const audit = getAuditRepository();
+    const sequences = getSequencesRepository();
     const expiresAt = connectionTtl(requestContext.connectedAt ?? Date.now());
     try {
       const frames = await handleClientMessage(
@@ -76,6 +78,9 @@ export const handler = instrumentHandler(
           subscriptionsOf: (id) => connections.listSubscriptions(id),
           getEvent: async (tenantId, eventId) => (await audit.getEvent(tenantId, eventId))?.envelope,
           queryChannel: (tenantId, channel, options) => audit.queryChannel(tenantId, channel, options),
+          isSubscribed: (id, channel) => connections.isSubscribed(id, channel),
+          currentEpoch: async (tenantId, channel) => (await sequences.ensureCounter(tenantId, channel)).epoch,
+          querySeq: (tenantId, channel, epoch, options) => audit.querySeq(tenantId, channel, epoch, options),
           onForeignItems: reportForeignItems,
         },
         resumeSettingsFromEnv(process.env),
@@ -87,7 +92,7 @@ export const handler = instrumentHandler(
     } catch (error) {
       telemetry.logger.error('message handling failed', {
         connectionId,
-        error: error instanceof Error ? error.message : String(error),
+        error,
       });
       await send([
         serializeFrame(errorFrame('INTERNAL', 'The server could not handle this message; try again')),

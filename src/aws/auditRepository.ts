@@ -23,6 +23,7 @@ import {
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ulid } from 'ulid';
 import type * as z from 'zod';
 import { topology } from '../contract/topology.js';
@@ -31,9 +32,12 @@ import {
   AUDIT_EVENT_SK,
   AUDIT_NOTE_SK_PREFIX,
   type AuditAttemptItem,
+  type AuditEndpointAttemptItem,
   type AuditEventItem,
   type AuditTenantNoteItem,
   auditAttemptItemSchema,
+  auditEndpointAttemptItemSchema,
+  auditEndpointPk,
   auditEventItemSchema,
   auditEventPk,
   auditTenantNoteItemSchema,
@@ -42,9 +46,11 @@ import {
   type DeliveryAttempt,
   deliveryAttemptSchema,
   resourceKeyOf,
+  seqKeyOf,
   type TenantNote,
   tenantNoteSchema,
   toAuditAttemptItem,
+  toAuditEndpointAttemptItem,
   toAuditEventItem,
   toAuditTenantNoteItem,
 } from '../core/auditRecord.js';
@@ -57,6 +63,7 @@ import { reportForeignItems } from './foreignItems.js';
 
 export const AUDIT_INDEX_BY_CHANNEL = 'byChannel';
 export const AUDIT_INDEX_BY_RESOURCE = 'byResource';
+export const AUDIT_INDEX_BY_SEQ = 'bySeq';
 
 /** An item in the audit table that does not match its schema (written by something else, or by an older version). */
 export class CorruptAuditItemError extends Error {
@@ -91,6 +98,24 @@ export interface PositionPage {
   readonly nextPosition?: string;
 }
 
+export interface SeqQueryOptions {
+  /** Only events numbered at least this (inclusive). */
+  readonly fromSeq?: number;
+  /** Only events numbered at most this (inclusive). */
+  readonly toSeq?: number;
+  /** At most this many events (1–1000). */
+  readonly limit: number;
+  /** Sequence order (lowest first) when true; highest first when false. */
+  readonly ascending: boolean;
+}
+
+export interface SeqPage {
+  readonly items: readonly AuditEventItem[];
+  readonly events: readonly Envelope[];
+  /** Set when more events may follow the page in the requested order. */
+  readonly more: boolean;
+}
+
 export interface EventWithAttempts {
   readonly event: AuditEventItem | undefined;
   /** Sorted by path, then time. */
@@ -112,6 +137,14 @@ export interface AuditRepository {
   recordEvent(envelope: Envelope, now?: Date): Promise<RecordEventResult>;
   /** Record one delivery attempt of a tenant's event. Re-recording the same attempt (same key) overwrites it. */
   recordAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
+  /** Record a webhook attempt under its endpoint too (`listEndpointAttempts`). */
+  recordEndpointAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<void>;
+  /** An endpoint's webhook attempts, newest first. */
+  listEndpointAttempts(
+    tenantId: string,
+    endpointId: string,
+    options?: { limit?: number },
+  ): Promise<readonly AuditEndpointAttemptItem[]>;
   /** Record an operator-facing note about a tenant. */
   recordTenantNote(tenantId: string, note: TenantNote, now?: Date): Promise<AuditTenantNoteItem>;
   getEvent(tenantId: string, eventId: string): Promise<AuditEventItem | undefined>;
@@ -123,6 +156,8 @@ export interface AuditRepository {
   findEventTenants(eventId: string): Promise<string[]>;
   /** A tenant+channel's events in position order (index `byChannel`). */
   queryChannel(tenantId: string, channel: string, options: PositionQueryOptions): Promise<PositionPage>;
+  /** A tenant+channel's events of one epoch in sequence order (index `bySeq`). */
+  querySeq(tenantId: string, channel: string, epoch: string, options: SeqQueryOptions): Promise<SeqPage>;
   /** A tenant+resource's events in position order (index `byResource`). */
   queryResource(tenantId: string, resourceId: string, options: PositionQueryOptions): Promise<PositionPage>;
   /** A tenant's notes, newest first. */
@@ -239,27 +274,34 @@ export function createAuditRepository({
   return {
     async recordEvent(envelope, now = new Date()) {
       const item = toAuditEventItem(envelopeSchema.parse(envelope), now.toISOString());
+      let existing: Record<string, unknown> | undefined;
       try {
         await client.send(
           new PutCommand({
             TableName: tableName,
             Item: item,
             ConditionExpression: 'attribute_not_exists(pk)',
+            // A repeat returns the stored record in the same call: no extra read on the hot path.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         return { recorded: true };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        existing = error.Item ? unmarshall(error.Item) : undefined;
       }
-      // Only on a repeat: tell the same event again from another event reusing the tenant's id.
-      const existing = await client.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { pk: item.pk, sk: AUDIT_EVENT_SK },
-          ConsistentRead: true,
-        }),
-      );
-      const stored = existing.Item ? parseItem(auditEventItemSchema, existing.Item).envelope : undefined;
+      // Only on a repeat: tell the same event again from another event reusing the tenant's id
+      // (read it when the store did not return it).
+      existing ??= (
+        await client.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: item.pk, sk: AUDIT_EVENT_SK },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+      const stored = existing ? parseItem(auditEventItemSchema, existing).envelope : undefined;
       if (stored && (stored.channel !== item.envelope.channel || stored.type !== item.envelope.type)) {
         return { recorded: false, conflict: { channel: stored.channel, type: stored.type } };
       }
@@ -270,6 +312,21 @@ export function createAuditRepository({
       const item = toAuditAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
       await client.send(new PutCommand({ TableName: tableName, Item: item }));
       return item;
+    },
+
+    async recordEndpointAttempt(tenantId, eventId, attempt) {
+      const item = toAuditEndpointAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
+      await client.send(new PutCommand({ TableName: tableName, Item: item }));
+    },
+
+    async listEndpointAttempts(tenantId, endpointId, options = {}) {
+      const items = await queryPartition(
+        auditEndpointPk(tenantId, endpointId),
+        AUDIT_ATTEMPT_SK_PREFIX,
+        false,
+        options.limit,
+      );
+      return items.map((raw) => parseItem(auditEndpointAttemptItemSchema, raw));
     },
 
     async recordTenantNote(tenantId, note, now = new Date()) {
@@ -341,6 +398,43 @@ export function createAuditRepository({
         { tenantId, channel },
         options,
       );
+    },
+
+    async querySeq(tenantId, channel, epoch, options) {
+      if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000) {
+        throw new RangeError(`limit must be an integer from 1 to 1000, got ${options.limit}`);
+      }
+      const values: Record<string, unknown> = { ':k': seqKeyOf(tenantId, channel, epoch) };
+      let condition = 'seqKey = :k';
+      if (options.fromSeq !== undefined && options.toSeq !== undefined) {
+        condition += ' AND seq BETWEEN :from AND :to';
+        values[':from'] = options.fromSeq;
+        values[':to'] = options.toSeq;
+      } else if (options.fromSeq !== undefined) {
+        condition += ' AND seq >= :from';
+        values[':from'] = options.fromSeq;
+      } else if (options.toSeq !== undefined) {
+        condition += ' AND seq <= :to';
+        values[':to'] = options.toSeq;
+      }
+      const items: AuditEventItem[] = [];
+      let exclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: AUDIT_INDEX_BY_SEQ,
+            KeyConditionExpression: condition,
+            ExpressionAttributeValues: values,
+            ScanIndexForward: options.ascending,
+            Limit: options.limit - items.length,
+            ExclusiveStartKey: exclusiveStartKey,
+          }),
+        );
+        for (const raw of page.Items ?? []) items.push(parseItem(auditEventItemSchema, raw));
+        exclusiveStartKey = page.LastEvaluatedKey;
+      } while (exclusiveStartKey !== undefined && items.length < options.limit);
+      return { items, events: items.map((item) => item.envelope), more: exclusiveStartKey !== undefined };
     },
 
     queryResource(tenantId, resourceId, options) {

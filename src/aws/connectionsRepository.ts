@@ -75,6 +75,10 @@ export interface ConnectionsRepository {
   listConnections(tenantId?: string): Promise<ConnectionRecord[]>;
   /** Channels a connection is subscribed to (operator commands). */
   listSubscriptions(connectionId: string): Promise<string[]>;
+  /** Whether the connection holds a subscription to the channel (one strongly consistent read). */
+  isSubscribed(connectionId: string, channel: string): Promise<boolean>;
+  /** How many connection records a tenant has (the per-tenant connection quota; not yet expired ones included). */
+  countConnections(tenantId: string): Promise<number>;
 }
 
 export interface ConnectionsRepositoryDeps {
@@ -271,6 +275,14 @@ export function createConnectionsRepository({
         : keepOwnItems(found, { tenantId }, (r) => ({ tenantId: r.tenantId }), 'connections', onForeignItems);
     },
 
+    async countConnections(tenantId) {
+      const keys = Array.from({ length: shards }, (_, shard) => tenantConnectionsKey(tenantId, shard));
+      const perShard = await mapWithConcurrency(keys, shards, (key) =>
+        queryIndexConnectionIds(key, { tenantId }),
+      );
+      return perShard.reduce((sum, ids) => sum + ids.length, 0);
+    },
+
     async listSubscriptions(connectionId) {
       const items = await allItems({
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
@@ -278,6 +290,18 @@ export function createConnectionsRepository({
         ProjectionExpression: 'sk',
       });
       return stringsOf(items, 'sk').map((sk) => decodeKey(sk)[1] ?? '');
+    },
+
+    async isSubscribed(connectionId, channel) {
+      const result = await client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: pkOf(connectionId), sk: subSk(channel) },
+          ConsistentRead: true,
+          ProjectionExpression: 'pk',
+        }),
+      );
+      return result.Item !== undefined;
     },
   };
 }

@@ -8,6 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import type { Envelope } from '../core/envelope.js';
 import type { EventFanoutSummary } from '../core/fanoutDelivery.js';
+import { eventKeyOf } from '../core/fanoutPlan.js';
 import { METRIC } from '../core/metricNames.js';
 
 /** One data point per event: subscribers found, messages delivered and failed, and the lag of delivered events. */
@@ -17,12 +18,13 @@ export function recordFanoutMetrics(
   envelopes: readonly Envelope[],
   now = Date.now(),
 ): void {
-  const timeById = new Map(envelopes.map((envelope) => [envelope.id, Date.parse(envelope.time)]));
+  // Ids are unique per tenant only: look times up by tenant and id.
+  const timeByKey = new Map(envelopes.map((envelope) => [eventKeyOf(envelope), Date.parse(envelope.time)]));
   for (const summary of summaries) {
     metrics.addMetric(METRIC.fanoutSubscribers, MetricUnit.Count, summary.subscribers);
     metrics.addMetric(METRIC.fanoutDelivered, MetricUnit.Count, summary.delivered);
     metrics.addMetric(METRIC.fanoutFailed, MetricUnit.Count, summary.failed);
-    const time = timeById.get(summary.eventId);
+    const time = timeByKey.get(eventKeyOf({ tenantId: summary.tenantId, id: summary.eventId }));
     if (summary.delivered > 0 && time !== undefined) {
       metrics.addMetric(METRIC.endToEndLag, MetricUnit.Milliseconds, Math.max(0, now - time));
     }

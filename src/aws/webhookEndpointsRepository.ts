@@ -19,7 +19,13 @@ import {
 import { topology } from '../contract/topology.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
 import { encodeKey, keyPrefix } from '../core/keyCodec.js';
-import { type WebhookEndpoint, webhookEndpointSchema } from '../core/webhookEndpoint.js';
+import {
+  WEBHOOK_ROUTING_ATTRIBUTES,
+  type WebhookEndpoint,
+  type WebhookRouting,
+  webhookEndpointSchema,
+  webhookRoutingSchema,
+} from '../core/webhookEndpoint.js';
 import { WebhookEndpointNotFoundError } from '../core/webhookErrors.js';
 import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
@@ -28,6 +34,10 @@ import { reportForeignItems } from './foreignItems.js';
 export class CorruptWebhookEndpointError extends Error {
   override readonly name = 'CorruptWebhookEndpointError';
 }
+
+/** The catalogue of a tenant: event types and channels its events have used. */
+export type CatalogueKind = 'eventType' | 'channel';
+const CATALOGUE_TAG: Record<CatalogueKind, string> = { eventType: 'EVENTTYPE', channel: 'CHANNEL' };
 
 /** `TENANT#<tenant>` / `ENDPOINT#<id>`, through the key codec (src/core/keyCodec.ts). */
 export function endpointKey(tenantId: string, endpointId: string): { pk: string; sk: string } {
@@ -41,6 +51,8 @@ export interface WebhookEndpointsRepository {
   /** Finds an endpoint by id alone (operators rarely know the tenant by heart). Scans: CLI use only. */
   findById(endpointId: string): Promise<WebhookEndpoint | undefined>;
   listByTenant(tenantId: string): Promise<WebhookEndpoint[]>;
+  /** A tenant's endpoints without their secrets (dispatch: its role may not read `secrets`). */
+  listRoutingByTenant(tenantId: string): Promise<WebhookRouting[]>;
   /** Every endpoint (scan): CLI use only. */
   listAll(): Promise<WebhookEndpoint[]>;
   saveSettings(endpoint: WebhookEndpoint): Promise<void>;
@@ -54,6 +66,10 @@ export interface WebhookEndpointsRepository {
     now: Date,
   ): Promise<void>;
   recordSuccess(tenantId: string, endpointId: string): Promise<void>;
+  /** Notes that a tenant's events of this type on this channel exist (the catalogue); idempotent. */
+  recordSeen(tenantId: string, kind: CatalogueKind, name: string, now: Date): Promise<void>;
+  /** The tenant's catalogue of one kind: names with when each was first seen. */
+  listSeen(tenantId: string, kind: CatalogueKind): Promise<{ name: string; firstSeenAt: string }[]>;
   recordFailure(
     tenantId: string,
     endpointId: string,
@@ -179,9 +195,51 @@ export function createWebhookEndpointsRepository(deps: {
       );
     },
 
+    async listRoutingByTenant(tenantId) {
+      // Named placeholders: several attribute names (url, content, ...) are DynamoDB reserved words.
+      const names = Object.fromEntries(WEBHOOK_ROUTING_ATTRIBUTES.map((a, i) => [`#a${i}`, a]));
+      const out: WebhookRouting[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: '#a0 = :pk AND begins_with(#a1, :prefix)',
+            ProjectionExpression: Object.keys(names).join(', '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: {
+              ':pk': encodeKey(['TENANT', tenantId]),
+              ':prefix': keyPrefix(['ENDPOINT']),
+            },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const parsed = webhookRoutingSchema.safeParse(item);
+          if (!parsed.success) {
+            throw new CorruptWebhookEndpointError(
+              `webhook endpoint item ${String(item.pk)}/${String(item.sk)} does not match its schema: ${parsed.error.issues[0]?.path.join('.')}`,
+            );
+          }
+          out.push(parsed.data);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return keepOwnItems(
+        out,
+        { tenantId },
+        (e) => ({ tenantId: e.tenantId }),
+        'webhookEndpoints',
+        onForeignItems,
+      );
+    },
+
     listAll() {
       // The table also holds other items per tenant (the event-type catalogue).
-      return scanAll({ expression: 'begins_with(sk, :prefix)', values: { ':prefix': 'ENDPOINT#' } });
+      return scanAll({
+        expression: 'begins_with(sk, :prefix)',
+        values: { ':prefix': keyPrefix(['ENDPOINT']) },
+      });
     },
 
     async saveSettings(endpoint) {
@@ -264,6 +322,49 @@ export function createWebhookEndpointsRepository(deps: {
               },
             },
       );
+    },
+
+    async recordSeen(tenantId, kind, name, now) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              pk: encodeKey(['TENANT', tenantId]),
+              sk: encodeKey([CATALOGUE_TAG[kind], name]),
+              name,
+              firstSeenAt: now.toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async listSeen(tenantId, kind) {
+      const out: { name: string; firstSeenAt: string }[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: {
+              ':pk': encodeKey(['TENANT', tenantId]),
+              ':prefix': keyPrefix([CATALOGUE_TAG[kind]]),
+            },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (typeof item.name === 'string' && typeof item.firstSeenAt === 'string')
+            out.push({ name: item.name, firstSeenAt: item.firstSeenAt });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return out;
     },
 
     async recordSuccess(tenantId, endpointId) {

@@ -21,6 +21,7 @@ import type { WebhookEndpoint } from '../core/webhookEndpoint.js';
 import {
   type FlowLease,
   type FlowPort,
+  leaseAgeMs,
   leaseExpired,
   leaseExpiry,
   maxInFlightOf,
@@ -110,10 +111,12 @@ export function createWebhookFlowControl(deps: {
             if (!isConditionFailure(error)) throw error;
           });
       } else {
-        const expired = Object.entries(leases as Record<string, unknown>).filter(
-          ([, value]) => typeof value !== 'number' || leaseExpired(value, now),
-        );
-        if (expired.length === 0) return saturated;
+        const entries = Object.entries(leases as Record<string, unknown>);
+        const expired = entries.filter(([, value]) => typeof value !== 'number' || leaseExpired(value, now));
+        if (expired.length === 0) {
+          const ages = entries.map(([, value]) => leaseAgeMs(Number(value), endpoint, now, policy));
+          return ages.length > 0 ? { ...saturated, oldestInFlightMs: Math.max(...ages) } : saturated;
+        }
         // Reclaim only what is still the expired value (another invocation may have done it).
         const names = Object.fromEntries(expired.map(([id], i) => [`#l${i}`, id]));
         const values = Object.fromEntries(expired.map(([, value], i) => [`:v${i}`, value]));

@@ -36,8 +36,10 @@ export class ChannelState {
   private lastPosition: string | undefined;
   /** True from the (re)subscription until `resumed` (or its refresh/failure). */
   resuming = false;
-  /** Retries used by the current resume, subscription or fetch. */
+  /** Retries used by the current resume or subscription. */
   retries = 0;
+  /** Fetches sent for the current gap: each waits twice as long as the one before. */
+  fetches = 0;
   /** The resume/retry timer and the gap timer (wait, then the fetch's deadline). */
   timer: Timer | undefined;
   gapTimer: Timer | undefined;
@@ -69,11 +71,13 @@ export class ChannelState {
   /** The events to deliver now for `event`, in order (none for a duplicate or while it waits). */
   accept(event: WireEnvelope): WireEnvelope[] {
     const seq = event.seq;
-    if (seq === undefined) {
-      if (!this.resuming) return this.take(event) ? [event] : [];
+    // Held during a resume: events without seq, and any while the channel has no seq yet (a
+    // live event must not become the baseline before the replay of what came before it).
+    if (this.resuming && (seq === undefined || this.seq === undefined)) {
       this.held.push(event);
       return [];
     }
+    if (seq === undefined) return this.take(event) ? [event] : [];
     // A channel with no position yet starts at its first event.
     if (this.seq === undefined) this.moveTo({ seq: seq - 1, epoch: event.epoch ?? '' });
     if (seq <= (this.seq ?? 0) || this.early.has(seq)) return [];
@@ -147,14 +151,16 @@ export class ChannelState {
     return item;
   }
 
-  /** Ends the resume: the held events (replayed and live), in position order, without duplicates. */
+  /** Ends the resume: the held events (replayed and live), in seq or position order, without duplicates. */
   endResume(): WireEnvelope[] {
     this.resuming = false;
     const held = this.held;
     this.held = [];
     // Stable sort: events with the same position (the same id) keep their arrival order.
-    held.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
-    return held.filter((event) => this.take(event));
+    held.sort((a, b) =>
+      a.seq && b.seq ? a.seq - b.seq : a.position < b.position ? -1 : a.position > b.position ? 1 : 0,
+    );
+    return held.flatMap((event) => this.accept(event));
   }
 
   /**

@@ -159,7 +159,7 @@ export class OutboxRelayClient implements RelayClient {
       this.channels.set(channel, state);
       if (this.socketOpen) {
         state.beginResume();
-        this.request('subscribe', [channel], { action: 'subscribe', channels: [channel] });
+        this.subscribeChannels([channel]);
       }
     }
     state.listeners.add(listener);
@@ -266,7 +266,7 @@ export class OutboxRelayClient implements RelayClient {
   private haltError(): Error {
     return this.halted === 'closed'
       ? new ClientClosedError()
-      : (this.failure ?? new ConnectionError('The client was disconnected; call connect()'));
+      : (this.failure ?? new ConnectionError('Disconnected; call connect()'));
   }
 
   /** Stops for good (`closed`), until `connect()` (`disconnected`, `failed`). */
@@ -288,8 +288,12 @@ export class OutboxRelayClient implements RelayClient {
   private async openSocket(): Promise<void> {
     const generation = ++this.generation;
     this.clearTimer('reconnect');
-    // Offline, an attempt can only fail: the host's `online` event starts the next one.
-    if (!this.lifecycle.online()) return;
+    // Offline, an attempt can only fail: the host's `online` event starts the next one (the
+    // timer only looks again, in case the host flips back without telling).
+    if (!this.lifecycle.online()) {
+      this.scheduleReconnect();
+      return;
+    }
     this.timers.connect = setTimeout(() => {
       this.emit('error', new ConnectionError(`No confirmation within ${this.o.connectTimeoutMs} ms`));
       this.drop(1000, ''); // reported above; 1000 + '' is not reported again
@@ -298,7 +302,7 @@ export class OutboxRelayClient implements RelayClient {
     try {
       token = await this.getToken();
       if (token === null) throw new AuthError(undefined, 'getToken asked to stop');
-      if (typeof token !== 'string' || token === '') throw new TokenError('getToken returned an empty token');
+      if (typeof token !== 'string' || token === '') throw new TokenError('Empty token');
     } catch (error) {
       if (!this.isCurrent(generation)) return;
       if (error instanceof AuthError) return this.halt('failed', error);
@@ -325,7 +329,7 @@ export class OutboxRelayClient implements RelayClient {
       else socket.close(1000, 'superseded');
     } catch (error) {
       if (!this.isCurrent(generation)) return;
-      this.emit('error', new ConnectionError('Could not open the WebSocket', { cause: error }));
+      this.emit('error', new ConnectionError('Open failed', { cause: error }));
       this.drop(1000, '');
     }
   }
@@ -344,7 +348,7 @@ export class OutboxRelayClient implements RelayClient {
       channels.map((state) => state.channel),
       MAX_CHANNELS_PER_MESSAGE,
     )) {
-      this.request('subscribe', group, { action: 'subscribe', channels: group });
+      this.subscribeChannels(group);
     }
     if (channels.length === 0) this.confirmed();
     this.timers.age = setTimeout(() => this.drop(1000, '', undefined, true), this.o.maxConnectionMs);
@@ -448,7 +452,24 @@ export class OutboxRelayClient implements RelayClient {
     try {
       this.socket.send(JSON.stringify(message));
     } catch (error) {
-      this.emit('error', new ConnectionError('Could not send on the WebSocket', { cause: error }));
+      this.emit('error', new ConnectionError('Send failed', { cause: error }));
+    }
+  }
+
+  /**
+   * Subscribes; a channel still unconfirmed after `resumeTimeoutMs` is asked again (API Gateway
+   * answers a failed route with a frame outside the protocol, which names no request).
+   */
+  private subscribeChannels(channels: string[]): void {
+    this.request('subscribe', channels, { action: 'subscribe', channels });
+    for (const channel of channels) {
+      const state = this.channels.get(channel);
+      if (!state) continue;
+      clearTimeout(state.timer);
+      state.timer = setTimeout(() => {
+        if (state.status === 'pending' && this.channels.get(channel) === state)
+          this.subscribeChannels([channel]);
+      }, this.o.resumeTimeoutMs);
     }
   }
 
@@ -485,12 +506,9 @@ export class OutboxRelayClient implements RelayClient {
       case 'subscribed':
         this.confirm(frame.channels, frame.heads ?? []);
         break;
-      case 'resumed': {
-        const state = this.channels.get(frame.channel);
-        if (state && frame.head) state.announce(frame.head);
-        this.finishResume(frame.channel);
+      case 'resumed':
+        this.finishResume(frame.channel, frame.head);
         break;
-      }
       case 'fetched':
         this.fetched(frame.channel, frame.toSeq);
         break;
@@ -534,6 +552,7 @@ export class OutboxRelayClient implements RelayClient {
       this.answered('subscribe', channel);
       if (!state || state.status === 'confirmed') continue;
       state.status = 'confirmed';
+      clearTimeout(state.timer);
       const head = heads.find((h) => h.channel === channel);
       // A new channel starts at the head: its next reconnect resumes from there even if it stays
       // quiet. A channel resuming by event id only (no seq yet) takes its seq from the replay.
@@ -572,12 +591,14 @@ export class OutboxRelayClient implements RelayClient {
     return true;
   }
 
-  private finishResume(channel: string): void {
+  /** The replay is complete; `head` (after the held events went out) says whether a gap remains. */
+  private finishResume(channel: string, head?: Head): void {
     const state = this.channels.get(channel);
     this.answered('resume', channel);
     if (!state?.resuming) return;
     clearTimeout(state.timer);
     this.deliver(state, state.endResume());
+    if (head) state.announce(head);
     this.checkGap(state);
     this.settle();
   }
@@ -611,10 +632,17 @@ export class OutboxRelayClient implements RelayClient {
 
   // ── gaps ─────────────────────────────────────────────────────────────────
 
-  /** A gap waits `gapWaitMs` for the stream to fill it, then is fetched (one fetch at a time). */
+  /**
+   * A gap waits `gapWaitMs` for the stream to fill it, then is fetched, one fetch at a time; while
+   * it stays open the wait doubles (up to the back-off ceiling).
+   */
   private checkGap(state: ChannelState): void {
-    if (state.resuming || state.gapTimer !== undefined || !state.missing() || !this.socketOpen) return;
-    state.gapTimer = setTimeout(() => this.fetchGap(state), this.o.gapWaitMs);
+    if (!state.missing()) state.fetches = 0;
+    else if (!state.resuming && state.gapTimer === undefined && this.socketOpen)
+      state.gapTimer = setTimeout(
+        () => this.fetchGap(state),
+        Math.min(this.o.gapWaitMs * 2 ** state.fetches, this.backoff.maxMs),
+      );
   }
 
   private fetchGap(state: ChannelState): void {
@@ -622,7 +650,14 @@ export class OutboxRelayClient implements RelayClient {
     state.gapTimer = undefined;
     if (!range || this.channels.get(state.channel) !== state) return;
     const [fromSeq, toSeq] = range;
-    this.request('fetch', [state.channel], { action: 'fetch', channel: state.channel, fromSeq, toSeq });
+    state.fetches += 1;
+    this.request('fetch', [state.channel], {
+      action: 'fetch',
+      channel: state.channel,
+      fromSeq,
+      toSeq,
+      epoch: state.epoch,
+    });
     state.gapTimer = setTimeout(() => this.gapLost(state, toSeq, 'resume_failed'), this.o.resumeTimeoutMs);
   }
 
@@ -632,13 +667,13 @@ export class OutboxRelayClient implements RelayClient {
     state.gapTimer = undefined;
   }
 
+  /** Numbers still missing after `fetched` are in flight (a lost one is answered with a refresh): wait again. */
   private fetched(channel: string, toSeq: number): void {
     const state = this.channels.get(channel);
     if (!state) return;
     this.endFetch(state);
-    state.retries = 0;
-    // The range's events came before this frame: what is still missing is not coming.
-    if ((state.seq ?? toSeq) < toSeq) this.gapLost(state, toSeq, 'history_lost');
+    // The range was filled: a later gap starts with the short wait again.
+    if ((state.seq ?? 0) >= toSeq) state.fetches = 0;
     this.checkGap(state);
   }
 
@@ -661,12 +696,14 @@ export class OutboxRelayClient implements RelayClient {
       const state = this.channels.get(channel);
       if (!state) continue;
       const retry = code === 'INTERNAL' && state.retries < this.o.resumeRetries;
+      const retryFetch = code === 'INTERNAL' && state.fetches <= this.o.resumeRetries;
       if (action === 'subscribe') {
+        clearTimeout(state.timer);
         if (code !== 'INTERNAL') state.status = 'refused';
         // A failed subscription stays pending (ready() waits) and is asked again with back-off.
         else
           state.timer = setTimeout(
-            () => this.request('subscribe', [channel], { action: 'subscribe', channels: [channel] }),
+            () => this.subscribeChannels([channel]),
             backoffDelayMs(state.retries++, this.backoff, this.random),
           );
       } else if (action === 'resume') {
@@ -674,10 +711,8 @@ export class OutboxRelayClient implements RelayClient {
       } else if (action === 'fetch') {
         this.endFetch(state);
         const range = state.missing();
-        if (retry) {
-          state.retries += 1;
-          state.gapTimer = setTimeout(() => this.fetchGap(state), RETRY_STEP_MS * state.retries);
-        } else if (range) this.gapLost(state, range[1], 'resume_failed');
+        if (retryFetch) this.checkGap(state);
+        else if (range) this.gapLost(state, range[1], 'resume_failed');
       }
     }
     this.settle();

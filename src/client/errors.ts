@@ -4,7 +4,7 @@
 export class ClientClosedError extends Error {
   override readonly name = 'ClientClosedError';
   constructor() {
-    super('The client was closed; create a new one with connect()');
+    super('The client was closed for good; create a new one');
   }
 }
 
@@ -34,7 +34,7 @@ export class ServerError extends Error {
 export class MalformedFrameError extends Error {
   override readonly name = 'MalformedFrameError';
   constructor(readonly frame: string) {
-    super(`Ignored a frame that is not part of the protocol: ${frame.slice(0, 200)}`);
+    super(`Not a protocol frame: ${frame.slice(0, 200)}`);
   }
 }
 
@@ -46,7 +46,7 @@ export class HandlerError extends Error {
     readonly eventId: string,
     options: { cause: unknown },
   ) {
-    super(`The handler for channel "${channel}" threw on event ${eventId}`, options);
+    super(`Handler of ${channel} threw on ${eventId}`, options);
   }
 }
 
@@ -58,7 +58,7 @@ export class AuthError extends Error {
   override readonly name = 'AuthError';
   constructor(
     readonly status: number | undefined,
-    message = `The server refused the token (${status})`,
+    message = `Token refused (${status})`,
   ) {
     super(message);
   }

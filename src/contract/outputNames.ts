@@ -24,6 +24,8 @@ export const EXTRA_OUTPUTS = {
   eventBusName: 'EventBusName',
   eventBusArn: 'EventBusArn',
   eventBusArchiveName: 'EventBusArchiveName',
+  /** `https://{api}.execute-api.{region}.amazonaws.com`: the tenant webhook API (routes under `/webhooks`). */
+  webhooksApiUrl: 'WebhooksApiUrl',
   dashboardName: 'DashboardName',
   alarmTopicArn: 'AlarmTopicArn',
 } as const;

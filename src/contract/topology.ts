@@ -17,8 +17,11 @@ export interface IndexDef {
   readonly name: string;
   readonly partitionKey: KeyDef;
   readonly sortKey?: KeyDef;
-  /** Attributes copied into the index: `KEYS_ONLY` when its readers need only the keys. @default 'ALL' */
-  readonly projection?: 'ALL' | 'KEYS_ONLY';
+  /**
+   * Attributes copied into the index: only the keys, or the keys and `include`, when its readers
+   * need no more (smaller index writes and storage). @default 'ALL'
+   */
+  readonly projection?: 'ALL' | 'KEYS_ONLY' | { readonly include: readonly string[] };
 }
 
 export interface TableDef {
@@ -139,7 +142,25 @@ export const topology = {
           partitionKey: { name: 'resourceKey', type: S },
           sortKey: { name: 'position', type: S },
         },
+        /** Resume and fetch by sequence: one tenant+channel+epoch, numeric `seq` (events with a sequence only). */
+        {
+          name: 'bySeq',
+          partitionKey: { name: 'seqKey', type: S },
+          sortKey: { name: 'seq', type: 'N' },
+        },
       ],
+    },
+    /**
+     * Per-channel sequence counters and per-event assignments (src/core/sequence.ts). Its own table:
+     * counters must outlive outbox rows and audit records (a lost counter starts a new epoch), and
+     * the publisher's grant stays narrow. Assignments expire (`expiresAt`) after every replay path
+     * of their event (stream 24 h, publisher DLQ 14 d, outbox rows 7 d) has closed.
+     */
+    sequences: {
+      env: 'SEQUENCES_TABLE',
+      partitionKey: { name: 'pk', type: S },
+      sortKey: { name: 'sk', type: S },
+      ttlAttribute: 'expiresAt',
     },
     /** Rows (or stream records) that could not become events, with the reason. */
     quarantine: {
@@ -163,9 +184,8 @@ export const topology = {
           name: 'bySubscription',
           partitionKey: { name: 'subscriptionKey', type: S },
           sortKey: { name: 'connectionId', type: S },
-          // ALL, not KEYS_ONLY: fan-out reads the connection id and checks each item's tenantId and
-          // channel against what it asked for, and a query cannot read attributes an index does not project.
-          projection: 'ALL',
+          // Fan-out reads the connection id (the sort key) and checks tenant and channel.
+          projection: { include: ['tenantId', 'channel'] },
         },
       ],
     },
@@ -226,7 +246,12 @@ export const topology = {
       entry: 'lambdas/publisher/handler.ts',
       timeoutSeconds: 60,
       memoryMb: 512,
-      tables: [{ table: 'quarantine', access: 'write' }],
+      // sequences: numbers per channel; outbox: the number is written back to the row.
+      tables: [
+        { table: 'quarantine', access: 'write' },
+        { table: 'sequences', access: 'readWrite' },
+        { table: 'outbox', access: 'write' },
+      ],
       queues: [],
       putsEvents: true,
     },
@@ -269,9 +294,11 @@ export const topology = {
       // API Gateway gives a WebSocket integration at most 29 s.
       timeoutSeconds: 29,
       memoryMb: 512,
+      // sequences: a channel's epoch for the heads (created when the channel has no counter yet).
       tables: [
         { table: 'connections', access: 'readWrite' },
         { table: 'audit', access: 'read' },
+        { table: 'sequences', access: 'readWrite' },
       ],
       queues: [],
       managesConnections: true,
@@ -295,8 +322,9 @@ export const topology = {
       entry: 'lambdas/webhook-dispatcher/handler.ts',
       timeoutSeconds: 30,
       memoryMb: 256,
+      // webhookEndpoints readWrite: the dispatcher keeps each tenant's catalogue of event types and channels.
       tables: [
-        { table: 'webhookEndpoints', access: 'read' },
+        { table: 'webhookEndpoints', access: 'readWrite' },
         { table: 'quarantine', access: 'write' },
       ],
       queues: [
@@ -316,6 +344,17 @@ export const topology = {
         { queue: 'webhookDeliveryQueue', access: 'sendConsume' },
         { queue: 'webhookDlq', access: 'send' },
       ],
+    },
+    /** The tenant webhook API (HTTP API; docs/webhooks-api.yaml): reads attempts and events, writes endpoints and notes, queues deliveries. */
+    webhookApi: {
+      entry: 'lambdas/webhook-api/handler.ts',
+      timeoutSeconds: 29,
+      memoryMb: 512,
+      tables: [
+        { table: 'webhookEndpoints', access: 'readWrite' },
+        { table: 'audit', access: 'readWrite' },
+      ],
+      queues: [{ queue: 'webhookDeliveryQueue', access: 'send' }],
     },
   },
 
@@ -369,8 +408,9 @@ export const topology = {
       batchSize: 10,
       maxBatchingWindowSeconds: 0,
       reportBatchItemFailures: true,
-      // Several batches in flight, so a slow endpoint holds back only the messages of its own batch.
-      maxConcurrency: 4,
+      // Several batches in flight: a slow or hanging endpoint holds at most one request (its flow
+      // cap while slow), hence one invocation, so the others keep the rest.
+      maxConcurrency: 8,
     },
   ],
 
@@ -409,6 +449,7 @@ export const topology = {
       { routeKey: 'unsubscribe', function: 'wsMessage' },
       { routeKey: 'resume', function: 'wsMessage' },
       { routeKey: 'ping', function: 'wsMessage' },
+      { routeKey: 'fetch', function: 'wsMessage' },
       { routeKey: '$default', function: 'wsMessage' },
     ],
     throttling: { rateLimit: 500, burstLimit: 1000 },

@@ -5,9 +5,13 @@
  *
  * | item           | pk                        | sk                                        | index keys                   |
  * | -------------- | ------------------------- | ----------------------------------------- | ---------------------------- |
- * | event          | `EVT#<tenant>#<eventId>`  | `EVENT`                                   | `channelKey`, `resourceKey`, `position` |
+ * | event          | `EVT#<tenant>#<eventId>`  | `EVENT`                                   | `channelKey`, `resourceKey`, `position`; `seqKey`, `seq` when numbered |
  * | attempt        | `EVT#<tenant>#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`  | –                            |
  * | tenant note    | `TENANT#<id>`             | `NOTE#<at>#<noteId>`                      | –                            |
+ * | endpoint attempt | `WEBHOOK#<tenant>#<endpointId>` | `ATTEMPT#<at>#<eventId>#<attempt>`  | –                            |
+ *
+ * A webhook attempt is written twice: under its event (what happened to this event?) and under
+ * its endpoint (what did this endpoint receive?), so both questions are one query.
  *
  * Event ids are scoped per tenant (docs/names.md): the same id in two tenants is two events.
  * Every key is built with the key codec (src/core/keyCodec.ts), so no name can forge another's.
@@ -29,9 +33,19 @@ export function auditEventPk(tenantId: string, eventId: string): string {
 export function auditTenantPk(tenantId: string): string {
   return encodeKey(['TENANT', tenantId]);
 }
+export function auditEndpointPk(tenantId: string, endpointId: string): string {
+  return encodeKey(['WEBHOOK', tenantId, endpointId]);
+}
 /** Partition key of index `byChannel`: one tenant+channel, sorted by `position`. */
 export function channelKeyOf(tenantId: string, channel: string): string {
   return encodeKey([tenantId, channel]);
+}
+/**
+ * Partition key of index `bySeq`: one tenant+channel's sequence history (epoch), sorted by `seq`.
+ * The epoch is part of the key so a new history starting again at 1 never mixes with an old one.
+ */
+export function seqKeyOf(tenantId: string, channel: string, epoch: string): string {
+  return encodeKey(['SEQ', tenantId, channel, epoch]);
 }
 /** Partition key of index `byResource`: one tenant+resource, sorted by `position`. */
 export function resourceKeyOf(tenantId: string, resourceId: string): string {
@@ -50,6 +64,9 @@ export const auditEventItemSchema = z.object({
   /** Absent when the event has no resourceId (a GSI key attribute cannot be null). */
   resourceKey: z.string().optional(),
   position: z.string(),
+  /** Present when the event has a sequence number (index `bySeq`). */
+  seqKey: z.string().optional(),
+  seq: z.number().int().positive().optional(),
   envelope: envelopeSchema,
   /** When the audit consumer wrote the record (differs from `envelope.time`, when the change happened). */
   recordedAt: isoTime,
@@ -117,6 +134,28 @@ export const auditAttemptItemSchema = deliveryAttemptSchema.extend({
 });
 export type AuditAttemptItem = z.infer<typeof auditAttemptItemSchema>;
 
+export const auditEndpointAttemptItemSchema = deliveryAttemptSchema.extend({
+  pk: z.string(),
+  sk: z.string().startsWith(AUDIT_ATTEMPT_SK_PREFIX),
+  kind: z.literal('endpointAttempt'),
+  eventId: z.string(),
+});
+export type AuditEndpointAttemptItem = z.infer<typeof auditEndpointAttemptItemSchema>;
+
+export function toAuditEndpointAttemptItem(
+  tenantId: string,
+  eventId: string,
+  attempt: DeliveryAttempt,
+): AuditEndpointAttemptItem {
+  return {
+    ...attempt,
+    pk: auditEndpointPk(tenantId, attempt.target),
+    sk: encodeKey(['ATTEMPT', new Date(attempt.at).toISOString(), eventId, attempt.attempt]),
+    kind: 'endpointAttempt',
+    eventId,
+  };
+}
+
 /** A note about a tenant for operators (e.g. a webhook endpoint disabled after repeated failures). */
 export const tenantNoteSchema = z.object({
   code: z.string().min(1),
@@ -146,6 +185,9 @@ export function toAuditEventItem(envelope: Envelope, recordedAt: string): AuditE
       ? { resourceKey: resourceKeyOf(envelope.tenantId, envelope.resourceId) }
       : {}),
     position: envelope.position,
+    ...(envelope.seq !== undefined && envelope.epoch !== undefined
+      ? { seqKey: seqKeyOf(envelope.tenantId, envelope.channel, envelope.epoch), seq: envelope.seq }
+      : {}),
     envelope,
     recordedAt,
   };

@@ -4,6 +4,7 @@
  * booleans, so the channel list travels as a JSON string (`""` = any channel of the tenant).
  */
 import * as z from 'zod';
+import { subjectSchema, tenantIdSchema } from './names.js';
 import type { ConnectionIdentity } from './token.js';
 
 export interface AuthorizerContext {
@@ -33,9 +34,10 @@ const channelsJson = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
+/** Checked again on every route (names: docs/names.md), so no route trusts a name it did not check. */
 export const authorizerContextSchema = z.object({
-  tenantId: z.string().min(1),
-  sub: z.string().min(1),
+  tenantId: tenantIdSchema,
+  sub: subjectSchema,
   channels: channelsJson.optional(),
 });
 

@@ -1,13 +1,20 @@
 /**
- * Handling one client message (routes `subscribe`, `unsubscribe`, `resume`, `ping`, `$default`):
+ * Handling one client message (routes `subscribe`, `unsubscribe`, `resume`, `ping`, `fetch`, `$default`):
  * parse it defensively and return the frames to send back, in order. Never throws on bad input:
  * every refusal is an `error` frame with a code and a sentence.
  */
 import type * as z from 'zod';
+import { mapWithConcurrency } from './concurrency.js';
 import { errorFrame, serializeFrame } from './frames.js';
 import { CLIENT_ACTIONS, type ClientMessage, clientMessageSchema, type ServerFrame } from './protocol.js';
 import { type ConnectionQuotas, DEFAULT_QUOTAS, splitBySubscriptionQuota } from './quotas.js';
-import { type ResumePorts, type ResumeSettings, resumeChannel } from './resume.js';
+import {
+  fetchRange,
+  type ResumePorts,
+  type ResumeSettings,
+  readHead,
+  resumeChannelRequest,
+} from './resume.js';
 import { type ConnectionIdentity, isChannelAllowed } from './token.js';
 
 /**
@@ -20,6 +27,8 @@ export const MAX_CLIENT_MESSAGE_BYTES = 32 * 1024;
 export interface ClientMessagePorts extends ResumePorts {
   subscribe(connectionId: string, identity: ConnectionIdentity, channels: readonly string[]): Promise<void>;
   unsubscribe(connectionId: string, identity: ConnectionIdentity, channels: readonly string[]): Promise<void>;
+  /** Whether the connection holds a subscription to the channel (`fetch` requires one). */
+  isSubscribed(connectionId: string, channel: string): Promise<boolean>;
   /** Channels the connection is subscribed to now (the subscription quota counts them). */
   subscriptionsOf(connectionId: string): Promise<readonly string[]>;
 }
@@ -102,7 +111,12 @@ export async function handleClientMessage(
       const { allowed, frames } = await withinQuota(permitted, connectionId, ports, quotas, 'subscribe');
       if (allowed.length > 0) {
         await ports.subscribe(connectionId, identity, allowed);
-        frames.unshift(serializeFrame({ type: 'subscribed', channels: allowed }));
+        // Read after the subscription is stored: every event above a head is delivered live.
+        const heads = await mapWithConcurrency(allowed, 10, async (channel) => ({
+          channel,
+          ...(await readHead(identity.tenantId, channel, ports)),
+        }));
+        frames.unshift(serializeFrame({ type: 'subscribed', channels: allowed, heads }));
       }
       return frames;
     }
@@ -122,13 +136,37 @@ export async function handleClientMessage(
       const out = [serializeFrame({ type: 'subscribed', channels: allowed })];
       const allowedSet = new Set(allowed);
       const seen = new Set<string>();
-      for (const { channel, since } of message.channels) {
-        if (!allowedSet.has(channel) || seen.has(channel)) continue;
-        seen.add(channel);
-        const outcome = await resumeChannel(identity.tenantId, channel, since, ports, settings);
+      for (const request of message.channels) {
+        if (!allowedSet.has(request.channel) || seen.has(request.channel)) continue;
+        seen.add(request.channel);
+        const outcome = await resumeChannelRequest(identity.tenantId, request, ports, settings);
         out.push(...outcome.messages);
       }
       return [...out, ...frames];
+    }
+    case 'fetch': {
+      const { channel, fromSeq, toSeq } = message;
+      if (toSeq - fromSeq >= settings.maxEvents) {
+        return [
+          serializeFrame(
+            errorFrame(
+              'INVALID_MESSAGE',
+              `A fetch covers fewer than ${settings.maxEvents} numbers (toSeq - fromSeq < ${settings.maxEvents}); split the range`,
+              'fetch',
+            ),
+          ),
+        ];
+      }
+      // The subscription check also covers the token: only an allowed channel can be subscribed.
+      if (!(await ports.isSubscribed(connectionId, channel))) {
+        return [
+          serializeFrame(
+            errorFrame('NOT_SUBSCRIBED', `Subscribe to ${channel} before fetching from it`, 'fetch'),
+          ),
+        ];
+      }
+      const outcome = await fetchRange(identity.tenantId, message, ports, settings);
+      return [...outcome.messages];
     }
   }
 }

@@ -31,6 +31,13 @@ export const envelopeSchema = z.object({
    * replays in this order; receivers sort and de-duplicate with it and `id`.
    */
   position: z.string().min(1),
+  /**
+   * The event's number in its tenant+channel sequence (1, 2, 3, … without gaps), assigned once by
+   * the publisher. Optional so events from before sequences still parse; every new event has it.
+   */
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Which sequence history `seq` belongs to: a channel whose counter is lost starts a new epoch at 1. */
+  epoch: z.string().min(1).max(64).optional(),
   data: z.record(z.string(), z.unknown()),
 });
 

@@ -9,7 +9,7 @@
 import { mapWithConcurrency } from './concurrency.js';
 import type { Envelope } from './envelope.js';
 import { type FanoutChunk, planChunks } from './fanoutChunk.js';
-import { type FanoutPlanOptions, type PlannedMessage, planFanout } from './fanoutPlan.js';
+import { eventKeyOf, type FanoutPlanOptions, type PlannedMessage, planFanout } from './fanoutPlan.js';
 import { channelKey, shardOf } from './subscriptions.js';
 import { type TargetedDelivery, type TargetedMessage, toTargetedDeliveries } from './targetedDelivery.js';
 import { ConnectionGoneError } from './websocketErrors.js';
@@ -60,8 +60,11 @@ export interface FanoutResult {
   readonly messagesDelivered: number;
   readonly bytesDelivered: number;
   readonly prunedConnections: readonly string[];
-  /** Events for which some connection's retry could not even be enqueued: the caller redelivers them. */
-  readonly unqueuedEventIds: ReadonlySet<string>;
+  /**
+   * Events for which some connection's retry could not even be enqueued, by `eventKeyOf` (tenant
+   * and id: ids are unique per tenant only): the caller redelivers them.
+   */
+  readonly unqueuedEventKeys: ReadonlySet<string>;
   /** Shard chunks put on the fan-out queue for other invocations (0 when not split). */
   readonly chunksEnqueued: number;
 }
@@ -170,14 +173,15 @@ export async function fanOut(
   }
 
   const plan = planFanout(events, subscribers, settings);
+  // Keyed by tenant and id: the same id in two tenants is two events, each with its own summary.
   const summaries = new Map<string, EventFanoutSummary>();
   for (const event of plan.events) {
-    summaries.set(event.id, {
+    summaries.set(eventKeyOf(event), {
       ...(shard === undefined ? {} : { shard }),
       eventId: event.id,
       tenantId: event.tenantId,
       channel: event.channel,
-      subscribers: plan.subscribersByEvent.get(event.id) ?? 0,
+      subscribers: plan.subscribersByEvent.get(eventKeyOf(event)) ?? 0,
       delivered: 0,
       gone: 0,
       requeued: 0,
@@ -186,15 +190,20 @@ export async function fanOut(
       messages: 0,
     });
   }
-  const eventRefs = new Map(
-    plan.events.map((e) => [e.id, { id: e.id, tenantId: e.tenantId, channel: e.channel }]),
-  );
+  // A group's messages carry one tenant's events, so within a group an id names one event.
+  const eventRefsByTenant = new Map<string, Map<string, { id: string; tenantId: string; channel: string }>>();
+  for (const e of plan.events) {
+    const refs = eventRefsByTenant.get(e.tenantId) ?? new Map();
+    refs.set(e.id, { id: e.id, tenantId: e.tenantId, channel: e.channel });
+    eventRefsByTenant.set(e.tenantId, refs);
+  }
   const bump = (
+    tenantId: string,
     ids: readonly string[],
     field: 'delivered' | 'gone' | 'requeued' | 'failed' | 'refreshed' | 'messages',
   ) => {
     for (const id of ids) {
-      const summary = summaries.get(id);
+      const summary = summaries.get(eventKeyOf({ tenantId, id }));
       if (summary) summary[field] += 1;
     }
   };
@@ -213,16 +222,16 @@ export async function fanOut(
       ports,
       settings.retryDelaysMs,
       (message) => {
-        bump(message.eventIds, 'delivered');
-        bump(message.eventIds, 'messages');
-        bump(message.refreshedEventIds, 'refreshed');
+        bump(group.tenantId, message.eventIds, 'delivered');
+        bump(group.tenantId, message.eventIds, 'messages');
+        bump(group.tenantId, message.refreshedEventIds, 'refreshed');
       },
       counters,
     );
     if (outcome.kind === 'delivered') return;
     const undeliveredIds = uniqueEventIds(outcome.undelivered);
     if (outcome.kind === 'gone') {
-      bump(undeliveredIds, 'gone');
+      bump(group.tenantId, undeliveredIds, 'gone');
       pruned.push(connectionId);
       // The record also expires by TTL, so a failed delete only delays the cleanup.
       await ports.deleteConnection(connectionId).catch(() => undefined);
@@ -232,16 +241,16 @@ export async function fanOut(
       connectionId,
       1,
       outcome.undelivered.map(toTargetedMessage),
-      eventRefs,
+      eventRefsByTenant.get(group.tenantId) ?? new Map(),
     );
     for (const delivery of deliveries) {
       const ids = uniqueEventIds(delivery.messages);
       try {
         await ports.enqueueRetry(delivery);
-        bump(ids, 'requeued');
+        bump(group.tenantId, ids, 'requeued');
       } catch {
-        bump(ids, 'failed');
-        for (const id of ids) unqueued.add(id);
+        bump(group.tenantId, ids, 'failed');
+        for (const id of ids) unqueued.add(eventKeyOf({ tenantId: group.tenantId, id }));
       }
     }
   });
@@ -252,7 +261,7 @@ export async function fanOut(
     messagesDelivered: counters.messagesDelivered,
     bytesDelivered: counters.bytesDelivered,
     prunedConnections: pruned,
-    unqueuedEventIds: unqueued,
+    unqueuedEventKeys: unqueued,
     chunksEnqueued,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Fan-out planning (pure): which messages each subscribed connection gets for one batch of events.
  *
- * Coalescing (issue 9): API Gateway bills per message, so the events of a batch that are due to
+ * Coalescing: API Gateway bills per message, so the events of a batch that are due to
  * one connection go out together as `events` frames, in position order, split so no message
  * exceeds the WebSocket limit or the configured events-per-frame cap. Connections subscribed to
  * the same set of the batch's channels receive identical messages, so messages are planned (and
@@ -20,6 +20,7 @@ import {
   serializeEnvelope,
   serializeFrame,
 } from './frames.js';
+import { encodeKey } from './keyCodec.js';
 import { WEBSOCKET_MAX_MESSAGE_BYTES } from './limits.js';
 import { channelKey } from './subscriptions.js';
 
@@ -50,18 +51,24 @@ export interface PlannedMessage {
   readonly refreshedEventIds: readonly string[];
 }
 
-/** Connections that receive the same messages, in order. */
+/** Connections that receive the same messages, in order; all the messages' events are of `tenantId`. */
 export interface DeliveryGroup {
+  readonly tenantId: string;
   readonly connectionIds: readonly string[];
   readonly messages: readonly PlannedMessage[];
 }
 
 export interface FanoutPlan {
   readonly groups: readonly DeliveryGroup[];
-  /** Events of the batch after de-duplication by id, in position order. */
+  /** Events of the batch after de-duplication by tenant and id, in position order. */
   readonly events: readonly Envelope[];
-  /** Subscribed connections per event id. */
+  /** Subscribed connections per event, by `eventKeyOf` (event ids are unique per tenant only). */
   readonly subscribersByEvent: ReadonlyMap<string, number>;
+}
+
+/** An event's identity: its tenant and id (the same id in two tenants is two events). Injective. */
+export function eventKeyOf(event: Pick<Envelope, 'tenantId' | 'id'>): string {
+  return encodeKey([event.tenantId, event.id]);
 }
 
 /** Order key of the pipeline: `position` (`<time>#<id>`), compared as strings. */
@@ -69,11 +76,34 @@ export function comparePosition(a: Pick<Envelope, 'position'>, b: Pick<Envelope,
   return a.position < b.position ? -1 : a.position > b.position ? 1 : 0;
 }
 
-/** De-duplicate by id (EventBridge and SQS deliver at least once) and sort by position. */
+/**
+ * De-duplicate by tenant and id (EventBridge and SQS deliver at least once) and sort by position; then, per
+ * tenant+channel+epoch, put the numbered events in sequence order within the places that
+ * channel's events hold (a producer's clock may disagree with the order the rows were written).
+ */
 export function orderEvents(events: readonly Envelope[]): Envelope[] {
-  const byId = new Map<string, Envelope>();
-  for (const event of events) if (!byId.has(event.id)) byId.set(event.id, event);
-  return [...byId.values()].sort(comparePosition);
+  const byKey = new Map<string, Envelope>();
+  for (const event of events) {
+    const key = eventKeyOf(event);
+    if (!byKey.has(key)) byKey.set(key, event);
+  }
+  const ordered = [...byKey.values()].sort(comparePosition);
+  const slots = new Map<string, number[]>();
+  ordered.forEach((event, index) => {
+    if (event.seq === undefined || event.epoch === undefined) return;
+    const key = JSON.stringify([event.tenantId, event.channel, event.epoch]);
+    const list = slots.get(key) ?? [];
+    list.push(index);
+    slots.set(key, list);
+  });
+  for (const indexes of slots.values()) {
+    if (indexes.length < 2) continue;
+    const bySeq = indexes.map((i) => ordered[i] as Envelope).sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    indexes.forEach((slot, k) => {
+      ordered[slot] = bySeq[k] as Envelope;
+    });
+  }
+  return ordered;
 }
 
 /**
@@ -87,47 +117,58 @@ export function planFanout(
   options: FanoutPlanOptions = DEFAULT_FANOUT_PLAN_OPTIONS,
 ): FanoutPlan {
   const events = orderEvents(batch);
-  const batchKeys = new Set(events.map((event) => channelKey(event.tenantId, event.channel)));
+  const tenantOfKey = new Map(
+    events.map((event) => [channelKey(event.tenantId, event.channel), event.tenantId]),
+  );
 
-  // connection → the batch's channel keys it is subscribed to
-  const keysByConnection = new Map<string, string[]>();
-  for (const key of [...batchKeys].sort()) {
+  // (connection, tenant) → the batch's channel keys of that tenant it is subscribed to. A connection
+  // belongs to one tenant, so this is one entry per connection; keying by tenant too keeps every
+  // group (and every message) to one tenant's events even if a subscriber list were wrong.
+  const keysByTarget = new Map<string, { connectionId: string; tenantId: string; keys: string[] }>();
+  for (const key of [...tenantOfKey.keys()].sort()) {
+    const tenantId = tenantOfKey.get(key) ?? '';
     for (const connectionId of new Set(subscribers.get(key) ?? [])) {
-      const keys = keysByConnection.get(connectionId);
-      if (keys) keys.push(key);
-      else keysByConnection.set(connectionId, [key]);
+      const target = encodeKey([connectionId, tenantId]);
+      const entry = keysByTarget.get(target);
+      if (entry) entry.keys.push(key);
+      else keysByTarget.set(target, { connectionId, tenantId, keys: [key] });
     }
   }
 
   // connections with the same channel set get the same messages
-  const connectionsBySignature = new Map<string, { keys: Set<string>; connectionIds: string[] }>();
-  for (const [connectionId, keys] of keysByConnection) {
+  const connectionsBySignature = new Map<
+    string,
+    { tenantId: string; keys: Set<string>; connectionIds: string[] }
+  >();
+  for (const { connectionId, tenantId, keys } of keysByTarget.values()) {
     const signature = keys.join('\n');
     const entry = connectionsBySignature.get(signature);
     if (entry) entry.connectionIds.push(connectionId);
-    else connectionsBySignature.set(signature, { keys: new Set(keys), connectionIds: [connectionId] });
+    else
+      connectionsBySignature.set(signature, { tenantId, keys: new Set(keys), connectionIds: [connectionId] });
   }
 
   const serialized = new Map<string, string>();
   const serialize = (event: Envelope): string => {
-    let text = serialized.get(event.id);
+    const key = eventKeyOf(event);
+    let text = serialized.get(key);
     if (text === undefined) {
       text = serializeEnvelope(event);
-      serialized.set(event.id, text);
+      serialized.set(key, text);
     }
     return text;
   };
 
   const groups: DeliveryGroup[] = [];
-  for (const { keys, connectionIds } of connectionsBySignature.values()) {
+  for (const { tenantId, keys, connectionIds } of connectionsBySignature.values()) {
     const due = events.filter((event) => keys.has(channelKey(event.tenantId, event.channel)));
-    groups.push({ connectionIds, messages: planMessages(due, serialize, options) });
+    groups.push({ tenantId, connectionIds, messages: planMessages(due, serialize, options) });
   }
 
   const subscribersByEvent = new Map<string, number>();
   for (const event of events) {
     subscribersByEvent.set(
-      event.id,
+      eventKeyOf(event),
       new Set(subscribers.get(channelKey(event.tenantId, event.channel)) ?? []).size,
     );
   }

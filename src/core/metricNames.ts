@@ -27,6 +27,7 @@ export const METRIC_SERVICE = {
   fanout: 'fanout',
   webhookDispatcher: 'webhookDispatcher',
   webhookDelivery: 'webhookDelivery',
+  webhookApi: 'webhookApi',
 } as const;
 
 /** Metric names, grouped by the service that emits them. Units in the comment. */

@@ -18,24 +18,59 @@ export const unsubscribeMessageSchema = z.object({
   action: z.literal('unsubscribe'),
   channels: z.array(channelName).min(1).max(100),
 });
-/** Resume one or several channels from the last event id the client saw (omit `since` for "from now"). */
+const seqNumber = z.number().int().max(Number.MAX_SAFE_INTEGER);
+const epochName = z.string().min(1).max(64);
+
+/** A channel's sequence head: the last resumable number (0 if none) and the sequence history it belongs to. */
+export const headSchema = z.object({ seq: seqNumber.nonnegative(), epoch: epochName });
+export type Head = z.infer<typeof headSchema>;
+
+/**
+ * Resume one or several channels: after the last sequence number the client holds (`afterSeq`,
+ * preferred), or after the last event id it saw (`since`); neither = "from now". `epoch` is the
+ * sequence history `afterSeq` belongs to: a different current epoch answers `refresh`.
+ */
 export const resumeMessageSchema = z.object({
   action: z.literal('resume'),
   channels: z
-    .array(z.object({ channel: channelName, since: eventIdSchema.optional() }))
+    .array(
+      z.object({
+        channel: channelName,
+        since: eventIdSchema.optional(),
+        afterSeq: seqNumber.nonnegative().optional(),
+        epoch: epochName.optional(),
+      }),
+    )
     .min(1)
     .max(100),
 });
 export const pingMessageSchema = z.object({ action: z.literal('ping'), id: z.string().max(128).optional() });
+/**
+ * Ask again for a range of a subscribed channel's sequence (a gap that outlived the client's
+ * wait). `toSeq - fromSeq` must stay below the resume limit; `epoch` (optional) as in `resume`.
+ */
+export const fetchMessageSchema = z
+  .object({
+    action: z.literal('fetch'),
+    channel: channelName,
+    fromSeq: seqNumber.min(1),
+    toSeq: seqNumber.min(1),
+    epoch: epochName.optional(),
+  })
+  .refine((m) => m.fromSeq <= m.toSeq, {
+    message: 'fromSeq must not be greater than toSeq',
+    path: ['toSeq'],
+  });
 
 export const clientMessageSchema = z.discriminatedUnion('action', [
   subscribeMessageSchema,
   unsubscribeMessageSchema,
   resumeMessageSchema,
   pingMessageSchema,
+  fetchMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
-export const CLIENT_ACTIONS = ['subscribe', 'unsubscribe', 'resume', 'ping'] as const;
+export const CLIENT_ACTIONS = ['subscribe', 'unsubscribe', 'resume', 'ping', 'fetch'] as const;
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 export const ERROR_CODES = [
@@ -51,7 +86,15 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export const REFRESH_REASONS = ['too_many_missed', 'payload_too_large', 'unknown_since'] as const;
+export const REFRESH_REASONS = [
+  'too_many_missed',
+  'payload_too_large',
+  'unknown_since',
+  /** The channel's sequence history changed (the `epoch` the client holds is not the current one). */
+  'epoch_changed',
+  /** Events the client asked for no longer exist in the audit table (expired, or the history was lost). */
+  'history_lost',
+] as const;
 export type RefreshReason = (typeof REFRESH_REASONS)[number];
 
 export const serverFrameSchema = z.discriminatedUnion('type', [
@@ -59,10 +102,30 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('event'), event: envelopeSchema }),
   /** Several events for this connection, in each channel's order, in one message (coalescing). */
   z.object({ type: z.literal('events'), events: z.array(envelopeSchema).min(1) }),
-  z.object({ type: z.literal('subscribed'), channels: z.array(channelName) }),
+  z.object({
+    type: z.literal('subscribed'),
+    channels: z.array(channelName),
+    /** One per channel subscribed, read after the subscription was stored. */
+    heads: z
+      .array(z.object({ channel: channelName, seq: seqNumber.nonnegative(), epoch: epochName }))
+      .optional(),
+  }),
   z.object({ type: z.literal('unsubscribed'), channels: z.array(channelName) }),
   /** Sent after the replayed events of a channel: live events follow. */
-  z.object({ type: z.literal('resumed'), channel: channelName, replayed: z.number().int().nonnegative() }),
+  z.object({
+    type: z.literal('resumed'),
+    channel: channelName,
+    replayed: z.number().int().nonnegative(),
+    head: headSchema.optional(),
+  }),
+  /** Sent after the events of a `fetch` (those still in flight are missing from `count` and arrive live). */
+  z.object({
+    type: z.literal('fetched'),
+    channel: channelName,
+    fromSeq: seqNumber.min(1),
+    toSeq: seqNumber.min(1),
+    count: z.number().int().nonnegative(),
+  }),
   z.object({ type: z.literal('pong'), id: z.string().optional() }),
   /** The client must reload its state for this channel: too much was missed, or a payload was too large to send. */
   z.object({
@@ -70,6 +133,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     channel: channelName,
     reason: z.enum(REFRESH_REASONS),
     eventId: z.string().optional(),
+    head: headSchema.optional(),
   }),
   /** The server is going away (deploy, 2-hour limit, shutdown): reconnect after the delay and resume. */
   z.object({

@@ -9,11 +9,16 @@
  * - A record whose event still fails with a retryable error when the time budget runs out fails.
  * - A failed record also fails every later record of the same partition key in the batch (an
  *   unknown key counts as every key of its table), so a retry replays them in order.
+ * - With a sequence port, every event gets its tenant+channel number before it goes on the bus
+ *   (a retried record finds the number it already has); events whose numbers could not be
+ *   assigned fail and are retried. Outbox rows get their number written back.
  */
-import type { BusEntry } from './busEntry.js';
+import { type BusEntry, envelopeToBusEntry } from './busEntry.js';
 import type { ChangeRecord } from './changeRecord.js';
+import { PUT_EVENTS_MAX_REQUEST_BYTES } from './limits.js';
 import type { PutOutcome } from './putEventsBatches.js';
 import type { QuarantineEntryInput, QuarantineReason } from './quarantine.js';
+import { SEQUENCE_ENVELOPE_RESERVE_BYTES, type SequenceNumber } from './sequence.js';
 import { type ClassifyOptions, classifyChangeRecord, type RecordClassification } from './streamRecord.js';
 
 export interface PublishPorts {
@@ -21,6 +26,21 @@ export interface PublishPorts {
   putEntries(entries: readonly BusEntry[]): Promise<readonly PutOutcome[]>;
   /** Store a quarantine entry; throws when it could not be stored. */
   quarantine(entry: QuarantineEntryInput): Promise<void>;
+  /**
+   * Number events of one tenant+channel, in the order given, keeping numbers already assigned
+   * (`assignSequences` over the sequences table). Absent: events go out without `seq`.
+   */
+  assignSequences?(
+    tenantId: string,
+    channel: string,
+    eventIds: readonly string[],
+  ): Promise<ReadonlyMap<string, SequenceNumber>>;
+  /** Write an outbox row's number back to it (best effort: the assignment is the record). Must not throw. */
+  writeBackSequence?(
+    tableName: string,
+    keys: Readonly<Record<string, unknown>>,
+    number: SequenceNumber,
+  ): Promise<void>;
 }
 
 export type RecordStatus = 'published' | 'ignored' | 'quarantined' | 'failed';
@@ -62,11 +82,26 @@ export async function publishChangeRecords(
   ports: PublishPorts,
   options: ClassifyOptions,
 ): Promise<PublishResult> {
-  const classified: RecordClassification[] = records.map((record) => classifyChangeRecord(record, options));
+  const sequencing = ports.assignSequences !== undefined;
+  // Leave room for `seq` and `epoch`, added after classification, so a numbered event never
+  // turns out too large once it has its number (a number burned on a refused event is a hole).
+  const classifyOptions: ClassifyOptions = sequencing
+    ? {
+        ...options,
+        maxEntryBytes:
+          (options.maxEntryBytes ?? PUT_EVENTS_MAX_REQUEST_BYTES) - SEQUENCE_ENVELOPE_RESERVE_BYTES,
+      }
+    : options;
+  const classified: RecordClassification[] = records.map((record) =>
+    classifyChangeRecord(record, classifyOptions),
+  );
+  const sequenceFailures = sequencing
+    ? await numberEvents(records, classified, ports, options)
+    : new Map<number, string>();
 
   const eventIndexes: number[] = [];
   classified.forEach((c, index) => {
-    if (c.kind === 'event') eventIndexes.push(index);
+    if (c.kind === 'event' && !sequenceFailures.has(index)) eventIndexes.push(index);
   });
   const outcomes = await ports.putEntries(
     eventIndexes.map((index) => {
@@ -91,6 +126,9 @@ export async function publishChangeRecords(
       if (c.kind === 'event') {
         const outcome = outcomeByRecord.get(index);
         const eventId = c.envelope.id;
+        const sequenceFailure = sequenceFailures.get(index);
+        if (sequenceFailure !== undefined)
+          return { ...base, status: 'failed', eventId, failure: sequenceFailure };
         if (outcome === undefined)
           return { ...base, status: 'failed', eventId, failure: 'no PutEvents outcome' };
         switch (outcome.status) {
@@ -172,4 +210,67 @@ export async function publishChangeRecords(
     records: final,
     failedSequenceNumbers: final.filter((r) => r.status === 'failed').map((r) => r.sequenceNumber),
   };
+}
+
+/**
+ * Give every event its sequence number (one assigner call per tenant+channel, in record order),
+ * replacing its classification's envelope and entry in place; write outbox rows' numbers back.
+ * Returns the failure text of each record whose number could not be assigned.
+ */
+async function numberEvents(
+  records: readonly ChangeRecord[],
+  classified: RecordClassification[],
+  ports: PublishPorts,
+  options: ClassifyOptions,
+): Promise<Map<number, string>> {
+  const assign = ports.assignSequences;
+  const failures = new Map<number, string>();
+  if (assign === undefined) return failures;
+  const groups = new Map<string, { tenantId: string; channel: string; indexes: number[] }>();
+  classified.forEach((c, index) => {
+    if (c.kind !== 'event') return;
+    const { tenantId, channel } = c.envelope;
+    const key = JSON.stringify([tenantId, channel]);
+    const group = groups.get(key) ?? { tenantId, channel, indexes: [] };
+    group.indexes.push(index);
+    groups.set(key, group);
+  });
+  const writeBacks: Promise<void>[] = [];
+  await Promise.all(
+    [...groups.values()].map(async ({ tenantId, channel, indexes }) => {
+      const envelopeOf = (index: number) => {
+        const c = classified[index];
+        if (c?.kind !== 'event') throw new Error('unreachable: index of a non-event');
+        return c;
+      };
+      let numbers: ReadonlyMap<string, SequenceNumber>;
+      try {
+        numbers = await assign(
+          tenantId,
+          channel,
+          indexes.map((i) => envelopeOf(i).envelope.id),
+        );
+      } catch (error) {
+        for (const i of indexes) failures.set(i, `sequence assignment failed: ${errorText(error)}`);
+        return;
+      }
+      for (const index of indexes) {
+        const c = envelopeOf(index);
+        const number = numbers.get(c.envelope.id);
+        if (number === undefined) {
+          failures.set(index, 'sequence assignment returned no number');
+          continue;
+        }
+        const envelope = { ...c.envelope, seq: number.seq, epoch: number.epoch };
+        classified[index] = { ...c, envelope, entry: envelopeToBusEntry(envelope, options.eventBusName) };
+        const record = records[index] as ChangeRecord;
+        // Tracked tables belong to the application: only outbox rows get the number written back.
+        if (ports.writeBackSequence && options.trackedTables[record.tableName] === undefined) {
+          writeBacks.push(ports.writeBackSequence(record.tableName, record.keys, number));
+        }
+      }
+    }),
+  );
+  await Promise.all(writeBacks);
+  return failures;
 }

@@ -2,9 +2,9 @@
  * One stream record → one envelope, a deliberate skip, or a quarantine reason. Pure module.
  *
  * Records of tables named in the tracked-tables config are mapped by `trackedTable.ts`; every
- * other record is read as an outbox row. Outbox REMOVE records (TTL expiry, clean-up) are ignored:
- * the event was published when the row was inserted. An outbox MODIFY (a row overwritten) is
- * published again under the same event id, which receivers de-duplicate.
+ * other record is read as an outbox row. Outbox REMOVE records (TTL expiry, clean-up) and MODIFY
+ * records (the publisher writing the sequence number back, or a row overwritten) are ignored: the
+ * event was published, and numbered, when the row was inserted.
  */
 import type * as z from 'zod';
 import { type BusEntry, entrySizeBytes, envelopeToBusEntry } from './busEntry.js';
@@ -127,6 +127,7 @@ function toEvent(
 function classifyOutboxRecord(record: ChangeRecord, options: ClassifyOptions): RecordClassification {
   const partitionKey = typeof record.keys.pk === 'string' ? record.keys.pk : undefined;
   if (record.eventName === 'REMOVE') return { kind: 'ignore', why: 'outbox row removed', partitionKey };
+  if (record.eventName === 'MODIFY') return { kind: 'ignore', why: 'outbox row modified', partitionKey };
   const image = record.newImage;
   if (image === undefined) {
     return {

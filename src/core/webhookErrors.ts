@@ -48,3 +48,25 @@ export class WebhookEndpointNotFoundError extends Error {
 export class RetryScheduleError extends Error {
   override readonly name = 'RetryScheduleError';
 }
+
+/** An event the tenant asked about is not in the audit (or is another tenant's: the same answer). */
+export class WebhookEventNotFoundError extends Error {
+  override readonly name = 'WebhookEventNotFoundError';
+  constructor(
+    readonly tenantId: string,
+    readonly eventId: string,
+  ) {
+    super(`No event ${eventId} for tenant ${tenantId}`);
+  }
+}
+
+/** A request to the tenant API that does not parse; `field` names the offending part. */
+export class WebhookRequestError extends Error {
+  override readonly name = 'WebhookRequestError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}

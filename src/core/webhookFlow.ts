@@ -76,8 +76,11 @@ export interface FlowLease {
 
 export type AcquireResult =
   | { readonly kind: 'acquired'; readonly lease: FlowLease }
-  /** No free slot; `lastLatencyMs` (when known) sizes the deferral. */
-  | { readonly kind: 'saturated'; readonly lastLatencyMs?: number };
+  /**
+   * No free slot. `lastLatencyMs`: the last completed request's duration; `oldestInFlightMs`: how
+   * long the oldest request still in flight has run (a hanging endpoint shows here first).
+   */
+  | { readonly kind: 'saturated'; readonly lastLatencyMs?: number; readonly oldestInFlightMs?: number };
 
 /** The shared in-flight and rate state of endpoints (one record per endpoint). */
 export interface FlowPort {
@@ -101,19 +104,31 @@ export function leaseExpiry(
   return now.getTime() + endpoint.timeoutSeconds * 1000 + policy.leaseMarginMs;
 }
 
+/** How long the request holding a lease with this expiry has run (leases store only their expiry). */
+export function leaseAgeMs(
+  expiresAtMs: number,
+  endpoint: Pick<WebhookEndpoint, 'timeoutSeconds'>,
+  now: Date,
+  policy: FlowPolicy,
+): number {
+  return Math.max(now.getTime() - (expiresAtMs - endpoint.timeoutSeconds * 1000 - policy.leaseMarginMs), 0);
+}
+
 /** Whether an endpoint counts as fast (may use its whole `maxInFlight`). */
 export function isFast(lastLatencyMs: number | undefined, policy: FlowPolicy): boolean {
   return lastLatencyMs !== undefined && lastLatencyMs < policy.slowAfterMs;
 }
 
 /**
- * The delay of a deferral for a saturated endpoint: about one to four of its last requests'
- * durations, so its backlog comes back spread out rather than all at once (SQS delays are whole
- * seconds, 1 at least).
+ * The delay of a deferral for a saturated endpoint: one to eight of its requests' durations, so
+ * its backlog comes back spread out (cheaply, a few messages at a time) rather than all at once
+ * (SQS delays are whole seconds, 1 at least). A slow endpoint's slot stays busy all the same.
  */
 export function saturatedDelaySeconds(lastLatencyMs: number | undefined, random: () => number): number {
-  const base = Math.max((lastLatencyMs ?? 1000) / 1000, 1);
-  return Math.min(Math.max(Math.ceil(base * (1 + 3 * random())), 1), MAX_SATURATED_DELAY_SECONDS);
+  // Not measured yet: its first request is about to tell; come back as soon as SQS allows.
+  if (lastLatencyMs === undefined) return 1;
+  const base = Math.max(lastLatencyMs / 1000, 1);
+  return Math.min(Math.max(Math.ceil(base * (1 + 7 * random())), 1), MAX_SATURATED_DELAY_SECONDS);
 }
 
 /** The rate limit's spacing between two requests. */
@@ -134,6 +149,17 @@ export function secondsUntil(slot: Date, now: Date): number {
 export class LocalFlow {
   private readonly running = new Map<string, number>();
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** Endpoints found saturated (and not worth waiting for) since this invocation's last release for them. */
+  private readonly saturated = new Map<string, { evidenceMs: number | undefined }>();
+
+  /** Set when this invocation already found the endpoint full and not worth waiting for (with the latency seen). */
+  knownSaturated(endpointId: string): { evidenceMs: number | undefined } | undefined {
+    return this.saturated.get(endpointId);
+  }
+
+  markSaturated(endpointId: string, evidenceMs: number | undefined): void {
+    this.saturated.set(endpointId, { evidenceMs });
+  }
 
   started(endpointId: string): void {
     this.running.set(endpointId, (this.running.get(endpointId) ?? 0) + 1);
@@ -141,6 +167,7 @@ export class LocalFlow {
 
   finished(endpointId: string): void {
     this.running.set(endpointId, Math.max((this.running.get(endpointId) ?? 1) - 1, 0));
+    this.saturated.delete(endpointId);
     const waiting = this.waiters.get(endpointId) ?? [];
     this.waiters.delete(endpointId);
     for (const wake of waiting) wake();
@@ -174,7 +201,7 @@ export type FlowGate =
     };
 
 /** How often a message waiting for a fast endpoint's slot asks again. */
-const POLL_MS = 20;
+const POLL_MS = 50;
 
 /**
  * Gets a slot (and, with a rate limit, a rate slot) for one request, waiting within the budget
@@ -196,6 +223,15 @@ export async function passFlowGate(input: {
   const deadline = input.now().getTime() + policy.waitBudgetMs;
   let lease: FlowLease | undefined;
   for (;;) {
+    // Another message of this invocation already found the endpoint full: no need to ask again.
+    const known = local.isRunning(endpoint.id) ? undefined : local.knownSaturated(endpoint.id);
+    if (known) {
+      return {
+        kind: 'defer',
+        reason: 'saturated',
+        delaySeconds: saturatedDelaySeconds(known.evidenceMs, input.random),
+      };
+    }
     const result = await flow.acquire(endpoint, input.now(), policy);
     if (result.kind === 'acquired') {
       lease = result.lease;
@@ -206,14 +242,19 @@ export async function passFlowGate(input: {
       await local.waitForRelease(endpoint.id, remaining);
       continue;
     }
-    if (remaining > 0 && isFast(result.lastLatencyMs, policy)) {
+    // Waiting on another invocation's request is worth it only for an endpoint known to be fast
+    // whose requests in flight have not run past the slow threshold; anything else is deferred.
+    const inFlightMs = result.oldestInFlightMs ?? 0;
+    if (remaining > 0 && isFast(result.lastLatencyMs, policy) && inFlightMs < policy.slowAfterMs) {
       await sleep(Math.min(POLL_MS, remaining));
       continue;
     }
+    const evidence = Math.max(result.lastLatencyMs ?? 0, inFlightMs);
+    local.markSaturated(endpoint.id, evidence > 0 ? evidence : undefined);
     return {
       kind: 'defer',
       reason: 'saturated',
-      delaySeconds: saturatedDelaySeconds(result.lastLatencyMs, input.random),
+      delaySeconds: saturatedDelaySeconds(evidence > 0 ? evidence : undefined, input.random),
     };
   }
   if (endpoint.rateLimitPerSecond === undefined) return { kind: 'go', lease };

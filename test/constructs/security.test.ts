@@ -49,8 +49,8 @@ describe('security defaults of the stack', () => {
 
   it('sets a retention on every log group', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    // One per function plus the WebSocket access log.
-    expect(groups.length).toBe(Object.keys(topology.functions).length + 1);
+    // One per function plus the WebSocket and the webhook API access logs.
+    expect(groups.length).toBe(Object.keys(topology.functions).length + 2);
     for (const [id, group] of groups) expect(group.Properties.RetentionInDays, id).toBe(30);
   });
 

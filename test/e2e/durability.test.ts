@@ -1,4 +1,4 @@
-// e2e-target: offline-only — stops, SIGKILLs and restarts the offline runtime and its DynamoDB Local JVM
+// e2e-target: offline-only — stops, kills and restarts the offline runtime and its DynamoDB Local
 /**
  * Stopping and breaking the offline runtime the way people do, then counting: a Ctrl-C with
  * webhook retries pending, a Ctrl-C right after a burst of writes, DynamoDB Local's JVM killed

@@ -203,6 +203,39 @@ describe('refusals: WebSocket connections and frames', () => {
       await client.close();
     }
   });
+
+  it('fetch without a subscription, or of a range too wide; resume in another epoch: an error or a refresh', async () => {
+    const client = await connectClient(local.runtime.endpoints.webSocket, await token('acme'));
+    try {
+      expect(
+        await errorFrameFor(client, { action: 'fetch', channel: 'orders', fromSeq: 1, toSeq: 2 }),
+      ).toMatchObject({
+        code: 'NOT_SUBSCRIBED',
+        action: 'fetch',
+      });
+      expect(
+        await errorFrameFor(client, { action: 'fetch', channel: 'orders', fromSeq: 5, toSeq: 2 }),
+      ).toMatchObject({
+        code: 'INVALID_MESSAGE',
+      });
+      expect(
+        await errorFrameFor(client, { action: 'fetch', channel: 'orders', fromSeq: 1, toSeq: 1_000_000 }),
+      ).toMatchObject({ code: 'INVALID_MESSAGE', action: 'fetch' });
+      expect(
+        await errorFrameFor(client, {
+          action: 'resume',
+          channels: [{ channel: 'orders', afterSeq: 3, epoch: 'an-epoch-this-channel-never-had' }],
+        }),
+      ).toMatchObject({
+        type: 'refresh',
+        channel: 'orders',
+        reason: 'epoch_changed',
+        head: { seq: expect.any(Number) },
+      });
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe('refusals: webhooks', () => {

@@ -330,6 +330,30 @@ describe('client connection', () => {
     expect(ready).toBe(true);
   });
 
+  it('asks again for a subscription that got no answer (a route failure API Gateway reports outside the protocol)', async () => {
+    const c = await open({ resumeTimeoutMs: 5000 });
+    const socket = accept([]);
+    c.subscribe('orders', () => {});
+    socket.frame('{"message": "Internal server error", "connectionId": "abc=", "requestId": "r1"}');
+    let ready = false;
+    void c.ready().then(() => {
+      ready = true;
+    });
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(socket.messages('subscribe')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.messages('subscribe')).toEqual([
+      { action: 'subscribe', channels: ['orders'] },
+      { action: 'subscribe', channels: ['orders'] },
+    ]);
+    expect(ready).toBe(false);
+    socket.frame({ type: 'subscribed', channels: ['orders'] });
+    await flush();
+    expect(ready).toBe(true);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(socket.messages('subscribe')).toHaveLength(2);
+  });
+
   it('marks refused only the channels of the subscription the server refused', async () => {
     const c = await open();
     c.subscribe('orders', () => {});

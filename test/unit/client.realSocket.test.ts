@@ -3,10 +3,11 @@
  * against a minimal in-test server that speaks the protocol: subscribe, resume from an in-memory
  * log, ping. The server drops every connection mid-stream, as the offline gateway can.
  */
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { connect, type RelayClient } from '../../src/client/index.js';
+import { AuthError, connect, type RelayClient } from '../../src/client/index.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import type { ServerFrame } from '../../src/core/protocol.js';
 
@@ -152,5 +153,35 @@ describe('client SDK over real sockets', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(live.connected).toBe(0);
     expect(states).toEqual(['open', 'closed']);
+  });
+
+  it('sees the HTTP status of a refused upgrade and ends in failed with a static token', async () => {
+    let upgrades = 0;
+    const refusing = createServer();
+    refusing.on('upgrade', (_request, socket) => {
+      upgrades += 1;
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (refusing.address() as AddressInfo).port;
+      client = connect({
+        url: `ws://127.0.0.1:${port}/dev`,
+        token: 'expired',
+        backoff: { baseMs: 10, maxMs: 20 },
+        maxAuthFailures: 2,
+      });
+      const failure = await client.ready().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(AuthError);
+      expect((failure as AuthError).status).toBe(401);
+      expect(client.state).toBe('failed');
+      expect(upgrades).toBe(2);
+    } finally {
+      refusing.closeAllConnections();
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 });

@@ -198,7 +198,9 @@ describe('client positions and gaps', () => {
     await vi.advanceTimersByTimeAsync(999);
     expect(socket.messages('fetch')).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(socket.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 3, toSeq: 4 }]);
+    expect(socket.messages('fetch')).toEqual([
+      { action: 'fetch', channel: 'orders', fromSeq: 3, toSeq: 4, epoch: 'e1' },
+    ]);
     socket.frame({ type: 'events', events: [sequenced(3), sequenced(4)] });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 3, toSeq: 4, count: 2 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5, 6]);
@@ -215,7 +217,9 @@ describe('client positions and gaps', () => {
     // The replay stopped short of the head the server reports.
     second.frame({ type: 'resumed', channel: 'orders', replayed: 1, head: { seq: 5, epoch: 'e1' } });
     await vi.advanceTimersByTimeAsync(500);
-    expect(second.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 4, toSeq: 5 }]);
+    expect(second.messages('fetch')).toEqual([
+      { action: 'fetch', channel: 'orders', fromSeq: 4, toSeq: 5, epoch: 'e1' },
+    ]);
     second.frame({ type: 'events', events: [sequenced(4), sequenced(5)] });
     second.frame({ type: 'fetched', channel: 'orders', fromSeq: 4, toSeq: 5, count: 2 });
     expect(seen.orders).toEqual([3, 4, 5]);
@@ -231,16 +235,51 @@ describe('client positions and gaps', () => {
     });
     await vi.advanceTimersByTimeAsync(100);
     expect(socket.messages('fetch')).toHaveLength(2);
-    // One server says so with a refresh, the other by fetching nothing.
-    socket.frame({ type: 'refresh', channel: 'orders', reason: 'history_lost' });
-    socket.frame({ type: 'fetched', channel: 'chat', fromSeq: 2, toSeq: 3, count: 0 });
-    expect(seen).toEqual({ orders: [1, 4], chat: [1, 4] });
+    socket.frame({
+      type: 'refresh',
+      channel: 'orders',
+      reason: 'history_lost',
+      head: { seq: 4, epoch: 'e1' },
+    });
+    socket.frame({ type: 'refresh', channel: 'chat', reason: 'history_lost' });
+    expect(seen).toEqual({ orders: [1], chat: [1, 4] });
     expect(refreshes).toEqual([
       { channel: 'orders', reason: 'history_lost' },
       { channel: 'chat', reason: 'history_lost' },
     ]);
+    // The refresh moved the position to the head: delivery carries on after it.
     socket.frame({ type: 'event', event: sequenced(5) });
-    expect(seen.orders).toEqual([1, 4, 5]);
+    socket.frame({ type: 'event', event: sequenced(5, 'chat') });
+    expect(seen).toEqual({ orders: [1, 5], chat: [1, 4, 5] });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(socket.messages('fetch')).toHaveLength(2);
+  });
+
+  it('waits longer and fetches again when the fetched range is still in flight', async () => {
+    const c = await open({ gapWaitMs: 100 });
+    const { seen, refreshes } = record(c, ['orders']);
+    const socket = accept({ orders: [0, 'e1'] });
+    socket.frame({ type: 'events', events: [sequenced(1), sequenced(4)] });
+    await vi.advanceTimersByTimeAsync(100);
+    socket.frame({ type: 'event', event: sequenced(2) });
+    socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 2, toSeq: 3, count: 1 });
+    await vi.advanceTimersByTimeAsync(199);
+    expect(socket.messages('fetch')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.messages('fetch').at(-1)).toEqual({
+      action: 'fetch',
+      channel: 'orders',
+      fromSeq: 3,
+      toSeq: 3,
+      epoch: 'e1',
+    });
+    // Number 3 arrives live meanwhile.
+    socket.frame({ type: 'event', event: sequenced(3) });
+    socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 3, toSeq: 3, count: 0 });
+    expect(seen.orders).toEqual([1, 2, 3, 4]);
+    expect(refreshes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(socket.messages('fetch')).toHaveLength(2);
   });
 
   it('retries a fetch answered INTERNAL, and gives up with resume_failed when no answer comes', async () => {
@@ -250,7 +289,7 @@ describe('client positions and gaps', () => {
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(3)] });
     await vi.advanceTimersByTimeAsync(100);
     socket.frame({ type: 'error', code: 'INTERNAL', message: 'try again', action: 'fetch' });
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(200);
     expect(socket.messages('fetch')).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(5000);
     expect(refreshes).toEqual([{ channel: 'orders', reason: 'resume_failed' }]);
@@ -266,7 +305,9 @@ describe('client positions and gaps', () => {
       events: [1, ...Array.from({ length: 8 }, (_, i) => i + 3)].map((n) => sequenced(n)),
     });
     await vi.advanceTimersByTimeAsync(100);
-    expect(socket.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 2, toSeq: 2 }]);
+    expect(socket.messages('fetch')).toEqual([
+      { action: 'fetch', channel: 'orders', fromSeq: 2, toSeq: 2, epoch: 'e1' },
+    ]);
     socket.frame({ type: 'event', event: sequenced(2) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 2, toSeq: 2, count: 1 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5]);
@@ -276,6 +317,7 @@ describe('client positions and gaps', () => {
       channel: 'orders',
       fromSeq: 6,
       toSeq: 10,
+      epoch: 'e1',
     });
     socket.frame({ type: 'events', events: [6, 7, 8, 9, 10].map((n) => sequenced(n)) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 6, toSeq: 10, count: 5 });
@@ -332,5 +374,25 @@ describe('client positions and gaps', () => {
     next.frame({ type: 'events', events: [sequenced(2), sequenced(3)] });
     next.frame({ type: 'resumed', channel: 'orders', replayed: 2 });
     expect(seen).toEqual([3]);
+  });
+
+  it('resuming by event id on a server with sequences, does not let a live event skip the replay', async () => {
+    const c = await open();
+    const seen: number[] = [];
+    c.subscribe('orders', (event) => seen.push(event.seq ?? 0), { since: 'orders-0002' });
+    const socket = network.last();
+    socket.open();
+    socket.frame({ type: 'event', event: sequenced(5) });
+    socket.frame({
+      type: 'subscribed',
+      channels: ['orders'],
+      heads: [{ channel: 'orders', seq: 5, epoch: 'e1' }],
+    });
+    expect(socket.messages('resume')[0]?.channels).toEqual([{ channel: 'orders', since: 'orders-0002' }]);
+    socket.frame({ type: 'events', events: [sequenced(3), sequenced(4)] });
+    socket.frame({ type: 'resumed', channel: 'orders', replayed: 2, head: { seq: 5, epoch: 'e1' } });
+    expect(seen).toEqual([3, 4, 5]);
+    socket.frame({ type: 'event', event: sequenced(6) });
+    expect(seen).toEqual([3, 4, 5, 6]);
   });
 });

@@ -49,6 +49,9 @@ describe('client frame parsing never throws', () => {
       subscribe: async () => undefined,
       unsubscribe: async () => undefined,
       subscriptionsOf: async () => [],
+      isSubscribed: async () => false,
+      currentEpoch: async () => 'ep',
+      querySeq: async () => ({ items: [], more: false }),
       getEvent: async () => undefined,
       queryChannel: async () => ({ events: [] }),
     };

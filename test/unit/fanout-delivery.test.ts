@@ -5,6 +5,7 @@ import {
   type FanoutSettings,
   fanOut,
 } from '../../src/core/fanoutDelivery.js';
+import { eventKeyOf } from '../../src/core/fanoutPlan.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { ConnectionGoneError, PostToConnectionFailedError } from '../../src/core/websocketErrors.js';
 import { envelopeFactory } from './ws-factories.js';
@@ -100,7 +101,7 @@ describe('fan-out delivery', () => {
     expect(w.requeued[0]).toMatchObject({ connectionId: 'broken', attempt: 1 });
     expect(w.requeued[0]?.events.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
     for (const s of result.summaries) expect(s).toMatchObject({ delivered: 2, requeued: 1, failed: 0 });
-    expect(result.unqueuedEventIds.size).toBe(0);
+    expect(result.unqueuedEventKeys.size).toBe(0);
   });
 
   it('reports events whose retry could not be queued, so the caller redelivers them', async () => {
@@ -110,7 +111,7 @@ describe('fan-out delivery', () => {
       throw new Error('SQS down');
     };
     const result = await fanOut([e], w.ports, settings);
-    expect([...result.unqueuedEventIds]).toEqual([e.id]);
+    expect([...result.unqueuedEventKeys]).toEqual([eventKeyOf(e)]);
     expect(result.summaries[0]).toMatchObject({ failed: 1, requeued: 0 });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FanoutPlanOptions, planFanout } from '../../src/core/fanoutPlan.js';
+import { eventKeyOf, type FanoutPlanOptions, orderEvents, planFanout } from '../../src/core/fanoutPlan.js';
 import { serverFrameSchema } from '../../src/core/protocol.js';
 import { envelopeFactory } from './ws-factories.js';
 
@@ -18,6 +18,32 @@ function idsOf(frames: ReturnType<typeof framesOf>): string[] {
 }
 
 describe('fan-out planner', () => {
+  it('keeps the same event id of two tenants as two events, each to its own tenant only', () => {
+    const mine = envelopeFactory({ id: 'same', tenantId: 't1' });
+    const theirs = envelopeFactory({ id: 'same', tenantId: 't2' });
+    const plan = planFanout(
+      [mine, theirs, mine],
+      new Map([
+        ['t1#orders', ['c1']],
+        ['t2#orders', ['c2']],
+      ]),
+      on,
+    );
+    expect(plan.events).toHaveLength(2);
+    expect(plan.groups.map((g) => [g.tenantId, g.connectionIds])).toEqual([
+      ['t1', ['c1']],
+      ['t2', ['c2']],
+    ]);
+    const tenantsAt = (connectionId: string) =>
+      framesOf(plan, connectionId).flatMap((f) =>
+        f.type === 'event' ? [f.event.tenantId] : f.type === 'events' ? f.events.map((e) => e.tenantId) : [],
+      );
+    expect(tenantsAt('c1')).toEqual(['t1']);
+    expect(tenantsAt('c2')).toEqual(['t2']);
+    expect(plan.subscribersByEvent.get(eventKeyOf(mine))).toBe(1);
+    expect(plan.subscribersByEvent.get(eventKeyOf(theirs))).toBe(1);
+  });
+
   it('sends one events frame per connection for a batch, in position order', () => {
     const a = envelopeFactory({ at: 3000 });
     const b = envelopeFactory({ at: 1000 });
@@ -53,8 +79,8 @@ describe('fan-out planner', () => {
     expect(idsOf(framesOf(plan, 'a'))).toEqual([orders.id]);
     expect(idsOf(framesOf(plan, 'b'))).toEqual([orders.id, billing.id]);
     expect(idsOf(framesOf(plan, 'z'))).toEqual([otherTenant.id]);
-    expect(plan.subscribersByEvent.get(orders.id)).toBe(2);
-    expect(plan.subscribersByEvent.get(billing.id)).toBe(1);
+    expect(plan.subscribersByEvent.get(eventKeyOf(orders))).toBe(2);
+    expect(plan.subscribersByEvent.get(eventKeyOf(billing))).toBe(1);
   });
 
   it('plans once per distinct channel set, however many connections share it', () => {
@@ -62,6 +88,21 @@ describe('fan-out planner', () => {
     const plan = planFanout([envelopeFactory(), envelopeFactory()], new Map([['t1#orders', ids]]), on);
     expect(plan.groups).toHaveLength(1);
     expect(plan.groups[0]?.connectionIds).toHaveLength(10_000);
+  });
+
+  it('orders a channel’s numbered events by seq even when the producer’s clock disagrees', () => {
+    const late = envelopeFactory({ at: Date.UTC(2026, 0, 1, 0, 0, 9), seq: 1, epoch: 'e' });
+    const early = envelopeFactory({ at: Date.UTC(2026, 0, 1, 0, 0, 1), seq: 2, epoch: 'e' });
+    const other = envelopeFactory({
+      at: Date.UTC(2026, 0, 1, 0, 0, 5),
+      channel: 'billing',
+      seq: 7,
+      epoch: 'e',
+    });
+    const ordered = orderEvents([late, other, early]);
+    expect(ordered.filter((e) => e.channel === 'orders').map((e) => e.seq)).toEqual([1, 2]);
+    // Each channel keeps the places its events hold in position order.
+    expect(ordered.map((e) => e.channel)).toEqual(['orders', 'billing', 'orders']);
   });
 
   it('de-duplicates events delivered twice in one batch', () => {

@@ -1,5 +1,11 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,6 +21,7 @@ beforeAll(async () => {
   vi.stubEnv('AWS_REGION', 'us-east-1');
   vi.stubEnv('EVENT_BUS_NAME', 'test-bus');
   vi.stubEnv('QUARANTINE_TABLE', 'test-quarantine');
+  vi.stubEnv('SEQUENCES_TABLE', 'test-sequences');
   vi.stubEnv('TRACKED_TABLES', '');
   ({ handler } = await import('../../lambdas/publisher/handler.js'));
 });
@@ -23,21 +30,29 @@ beforeAll(async () => {
 const noBudget = { getRemainingTimeInMillis: () => 1_000 } as unknown as Context;
 
 const published: string[] = [];
+const publishedSeqs: (number | undefined)[] = [];
 beforeEach(() => {
   eventBridge.reset();
   dynamo.reset();
   published.length = 0;
+  publishedSeqs.length = 0;
   dynamo.on(PutCommand).resolves({});
+  // A sequences table with no counter yet; every transaction commits; write-backs succeed.
+  dynamo.on(BatchGetCommand).resolves({ Responses: {} });
+  dynamo.on(TransactWriteCommand).resolves({});
+  dynamo.on(UpdateCommand).resolves({});
 });
 
 /** Accept every entry except those `reject` names (with that error code). */
 function busAnswers(reject: (id: string) => string | undefined = () => undefined) {
   eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
     const entries = input.Entries.map((entry) => {
-      const id: string = JSON.parse(entry.Detail ?? '{}').id;
+      const detail = JSON.parse(entry.Detail ?? '{}');
+      const id: string = detail.id;
       const code = reject(id);
       if (code) return { ErrorCode: code, ErrorMessage: 'no' };
       published.push(id);
+      publishedSeqs.push(detail.seq);
       return { EventId: `eb-${id}` };
     });
     return { FailedEntryCount: entries.filter((e) => 'ErrorCode' in e).length, Entries: entries };
@@ -62,6 +77,12 @@ describe('publisher handler', () => {
     const response = await handler({ Records: records });
     expect(response.batchItemFailures).toEqual([]);
     expect(published).toEqual(rows.map((r) => r.eventId));
+    // All rows share a channel: numbered 1, 2, 3 in one transaction, written back to each row.
+    expect(publishedSeqs).toEqual([1, 2, 3]);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(
+      dynamo.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues?.[':seq']),
+    ).toEqual([1, 2, 3]);
     expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(1);
     const [entry] = quarantined();
     expect(entry).toMatchObject({ reason: 'MISSING_TENANT', source: 'publisher', eventId: poison.eventId });

@@ -50,10 +50,12 @@ describe('outbox stream record → envelope', () => {
     expect(result.kind).toBe('ignore');
   });
 
-  it('publishes a MODIFY again under the same event id', () => {
+  it('ignores a MODIFY (the sequence write-back): the event went out, numbered, on INSERT', () => {
     const row = outboxRowInputFactory();
-    const result = classify(streamRecordFactory({ eventName: 'MODIFY', newImage: row }));
-    expect(result).toMatchObject({ kind: 'event', envelope: { id: row.eventId } });
+    const result = classify(
+      streamRecordFactory({ eventName: 'MODIFY', newImage: { ...row, seq: 4, epoch: 'ep' } }),
+    );
+    expect(result).toMatchObject({ kind: 'ignore', why: 'outbox row modified' });
   });
 
   it('quarantines a row without tenant as MISSING_TENANT', () => {

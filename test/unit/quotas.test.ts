@@ -7,6 +7,7 @@ import {
   QUOTA_ENV,
   quotasFromEnv,
   splitBySubscriptionQuota,
+  tenantConnectionQuotaReached,
 } from '../../src/core/quotas.js';
 import { DEFAULT_RESUME_SETTINGS } from '../../src/core/resume.js';
 
@@ -20,6 +21,9 @@ function fakeConnection() {
       for (const c of channels) held.delete(c);
     },
     subscriptionsOf: async () => [...held],
+    isSubscribed: async (_id, channel) => held.has(channel),
+    currentEpoch: async () => 'ep',
+    querySeq: async () => ({ items: [], more: false }),
     getEvent: async () => undefined,
     queryChannel: async () => ({ events: [] }),
   };
@@ -47,24 +51,33 @@ describe('subscriptions per connection', () => {
     expect(() => quotasFromEnv({ [QUOTA_ENV.subscriptionsPerConnection]: 'lots' })).toThrow(RangeError);
   });
 
+  it('connections per tenant: off by default, refused at the limit when set', () => {
+    expect(quotasFromEnv({}).maxConnectionsPerTenant).toBe(0);
+    expect(tenantConnectionQuotaReached(1_000_000, quotasFromEnv({}))).toBe(false);
+    const quotas = quotasFromEnv({ [QUOTA_ENV.connectionsPerTenant]: '2' });
+    expect(tenantConnectionQuotaReached(1, quotas)).toBe(false);
+    expect(tenantConnectionQuotaReached(2, quotas)).toBe(true);
+    expect(() => quotasFromEnv({ [QUOTA_ENV.connectionsPerTenant]: '-1' })).toThrow(RangeError);
+  });
+
   it('subscribes up to the quota and refuses the rest with TOO_MANY_SUBSCRIPTIONS; the connection stays usable', async () => {
     const { ports, held } = fakeConnection();
-    expect(await send(ports, { action: 'subscribe', channels: channels(0, 3) }, 4)).toEqual([
+    expect(await send(ports, { action: 'subscribe', channels: channels(0, 3) }, 4)).toMatchObject([
       { type: 'subscribed', channels: channels(0, 3) },
     ]);
     const frames = await send(ports, { action: 'subscribe', channels: channels(3, 3) }, 4);
-    expect(frames[0]).toEqual({ type: 'subscribed', channels: ['ch-3'] });
+    expect(frames[0]).toMatchObject({ type: 'subscribed', channels: ['ch-3'] });
     expect(frames[1]).toMatchObject({ type: 'error', code: 'TOO_MANY_SUBSCRIPTIONS', action: 'subscribe' });
     expect(frames[1]?.type === 'error' && frames[1].message).toMatch(/at most 4 .*ch-4, ch-5/);
     expect(held.size).toBe(4);
     // Still answered: ping, and a re-subscribe of held channels costs nothing.
     expect(await send(ports, { action: 'ping' }, 4)).toEqual([{ type: 'pong' }]);
-    expect(await send(ports, { action: 'subscribe', channels: ['ch-0'] }, 4)).toEqual([
+    expect(await send(ports, { action: 'subscribe', channels: ['ch-0'] }, 4)).toMatchObject([
       { type: 'subscribed', channels: ['ch-0'] },
     ]);
     // Unsubscribing frees room.
     await send(ports, { action: 'unsubscribe', channels: ['ch-0'] }, 4);
-    expect(await send(ports, { action: 'subscribe', channels: ['ch-9'] }, 4)).toEqual([
+    expect(await send(ports, { action: 'subscribe', channels: ['ch-9'] }, 4)).toMatchObject([
       { type: 'subscribed', channels: ['ch-9'] },
     ]);
   });

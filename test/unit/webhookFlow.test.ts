@@ -52,22 +52,64 @@ const NOW = new Date('2026-11-30T03:00:00Z');
 const policy: FlowPolicy = { ...DEFAULT_FLOW_POLICY, waitBudgetMs: 200 };
 
 describe('flow gate', () => {
-  it('lets an unmeasured endpoint send one request and defers the next unsent, with a short delay', async () => {
+  it('lets an unmeasured endpoint send one request and defers the next unsent at once, with a short delay', async () => {
     const flow = memoryFlow();
     const endpoint = endpointFactory();
-    const base = { endpoint, flow, local: new LocalFlow(), policy, now: () => NOW, random: () => 0 };
+    let clock = NOW.getTime();
+    const base = {
+      endpoint,
+      flow,
+      local: new LocalFlow(),
+      policy,
+      now: () => new Date(clock),
+      random: () => 0,
+      sleep: async (ms: number) => {
+        clock += ms;
+      },
+    };
     expect((await passFlowGate(base)).kind).toBe('go');
     const second = await passFlowGate(base);
     expect(second).toEqual({ kind: 'defer', reason: 'saturated', delaySeconds: 1 });
+    expect(clock).toBe(NOW.getTime());
   });
 
-  it('defers for a slow endpoint at once, spread over one to four of its request durations', async () => {
+  it('defers at once when the request in flight has already run past the slow threshold', async () => {
+    const flow: FlowPort = {
+      acquire: async () => ({ kind: 'saturated', oldestInFlightMs: 3_000 }),
+      release: async () => {},
+      reserveRateSlot: async (_e, now) => now,
+    };
+    const gate = await passFlowGate({
+      endpoint: endpointFactory(),
+      flow,
+      local: new LocalFlow(),
+      policy,
+      now: () => NOW,
+      random: () => 0,
+      sleep: async () => {
+        throw new Error('must not wait');
+      },
+    });
+    expect(gate).toEqual({ kind: 'defer', reason: 'saturated', delaySeconds: 3 });
+  });
+
+  it('defers for a slow endpoint at once, spread over one to eight of its request durations', async () => {
     const flow = memoryFlow({ lastLatencyMs: 4000 });
     const endpoint = endpointFactory();
     const base = { endpoint, flow, local: new LocalFlow(), policy, now: () => NOW };
     await passFlowGate({ ...base, random: () => 0 });
     expect(await passFlowGate({ ...base, random: () => 0 })).toMatchObject({ delaySeconds: 4 });
-    expect(await passFlowGate({ ...base, random: () => 0.999 })).toMatchObject({ delaySeconds: 16 });
+    expect(await passFlowGate({ ...base, random: () => 0.999 })).toMatchObject({ delaySeconds: 32 });
+  });
+
+  it('waits a little for a fast endpoint that is momentarily full', async () => {
+    const flow = memoryFlow({ lastLatencyMs: 5 });
+    const endpoint = endpointFactory({ maxInFlight: 1 });
+    const base = { endpoint, flow, local: new LocalFlow(), policy, now: () => new Date(), random: () => 0 };
+    const first = await passFlowGate(base);
+    if (first.kind !== 'go') throw new Error('first should go');
+    setTimeout(() => void flow.release(first.lease, 5), 30);
+    expect((await passFlowGate(base)).kind).toBe('go');
   });
 
   it('uses the whole maxInFlight once the endpoint is fast', async () => {

@@ -11,7 +11,14 @@ export interface ReceivedRequest {
 export type Responder = (
   request: ReceivedRequest,
   index: number,
-) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+) =>
+  | {
+      status: number;
+      headers?: Record<string, string>;
+      body?: string /** answer this much later */;
+      delayMs?: number;
+    }
+  | 'hang';
 
 export interface TestReceiver {
   readonly url: string;
@@ -50,8 +57,16 @@ export async function startReceiver(respond: Responder = () => ({ status: 204 })
         hanging.add(res);
         return;
       }
-      res.writeHead(answer.status, answer.headers);
-      res.end(answer.body);
+      const send = () => {
+        hanging.delete(res);
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+      };
+      if (answer.delayMs === undefined) send();
+      else {
+        hanging.add(res);
+        setTimeout(send, answer.delayMs);
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,9 +11,32 @@ import { DEFAULT_RESUME_SETTINGS, type ResumeSettings } from '../../src/core/res
 import type { ConnectionIdentity } from '../../src/core/token.js';
 import { envelopeFactory } from './ws-factories.js';
 
-function fakePorts(stored: Envelope[] = []) {
+const EPOCH = 'ep1';
+
+function fakePorts(stored: Envelope[] = [], recordedAt = new Map<string, string>()) {
   const subscriptions = new Map<string, Set<string>>();
   const ports: ClientMessagePorts = {
+    isSubscribed: async (id, channel) => subscriptions.get(id)?.has(channel) ?? false,
+    currentEpoch: async () => EPOCH,
+    querySeq: async (tenantId, channel, epoch, { fromSeq, toSeq, limit, ascending }) => {
+      const matching = stored
+        .filter(
+          (e) =>
+            e.tenantId === tenantId &&
+            e.channel === channel &&
+            e.epoch === epoch &&
+            e.seq !== undefined &&
+            (fromSeq === undefined || e.seq >= fromSeq) &&
+            (toSeq === undefined || e.seq <= toSeq),
+        )
+        .sort((a, b) => ((a.seq ?? 0) - (b.seq ?? 0)) * (ascending ? 1 : -1));
+      return {
+        items: matching
+          .slice(0, limit)
+          .map((envelope) => ({ envelope, recordedAt: recordedAt.get(envelope.id) ?? envelope.time })),
+        more: matching.length > limit,
+      };
+    },
     subscribe: async (id, _who, channels) => {
       const set = subscriptions.get(id) ?? new Set();
       for (const c of channels) set.add(c);
@@ -72,7 +95,11 @@ describe('client messages', () => {
   it('subscribes allowed channels and refuses forbidden ones with FORBIDDEN_CHANNEL', async () => {
     const { ports, subscriptions } = fakePorts();
     const out = await frames('{"action":"subscribe","channels":["orders","secret"]}', ports);
-    expect(out[0]).toEqual({ type: 'subscribed', channels: ['orders'] });
+    expect(out[0]).toEqual({
+      type: 'subscribed',
+      channels: ['orders'],
+      heads: [{ channel: 'orders', seq: 0, epoch: EPOCH }],
+    });
     expect(out[1]).toMatchObject({ type: 'error', code: 'FORBIDDEN_CHANNEL', action: 'subscribe' });
     expect([...(subscriptions.get('c1') ?? [])]).toEqual(['orders']);
   });
@@ -125,7 +152,12 @@ describe('resume', () => {
       f.type === 'events' ? f.events : f.type === 'event' ? [f.event] : [],
     );
     expect(replayed.map((e) => e.id)).toEqual(history.slice(10).map((e) => e.id));
-    expect(out.at(-1)).toEqual({ type: 'resumed', channel: 'orders', replayed: 50 });
+    expect(out.at(-1)).toEqual({
+      type: 'resumed',
+      channel: 'orders',
+      replayed: 50,
+      head: { seq: 0, epoch: EPOCH },
+    });
     expect(
       out.filter((f) => f.type === 'events').every((f) => f.type === 'events' && f.events.length <= 50),
     ).toBe(true);
@@ -172,7 +204,7 @@ describe('resume', () => {
     );
     expect(out).toEqual([
       { type: 'subscribed', channels: ['orders'] },
-      { type: 'resumed', channel: 'orders', replayed: 0 },
+      { type: 'resumed', channel: 'orders', replayed: 0, head: { seq: 0, epoch: EPOCH } },
     ]);
   });
 
@@ -182,5 +214,36 @@ describe('resume', () => {
       fakePorts(history).ports,
     );
     expect(out).toMatchObject([{ type: 'error', code: 'FORBIDDEN_CHANNEL', action: 'resume' }]);
+  });
+});
+
+describe('fetch', () => {
+  const numbered = [1, 2, 3].map((seq) => envelopeFactory({ seq, epoch: EPOCH }));
+
+  it('refuses a fetch without a subscription with NOT_SUBSCRIBED', async () => {
+    const out = await frames(
+      '{"action":"fetch","channel":"orders","fromSeq":1,"toSeq":3}',
+      fakePorts(numbered).ports,
+    );
+    expect(out).toMatchObject([{ type: 'error', code: 'NOT_SUBSCRIBED', action: 'fetch' }]);
+  });
+
+  it('refuses an inverted range, or one spanning the resume limit, with INVALID_MESSAGE', async () => {
+    const { ports } = fakePorts(numbered);
+    await frames('{"action":"subscribe","channels":["orders"]}', ports);
+    expect(await frames('{"action":"fetch","channel":"orders","fromSeq":3,"toSeq":1}', ports)).toMatchObject([
+      { type: 'error', code: 'INVALID_MESSAGE' },
+    ]);
+    const wide = `{"action":"fetch","channel":"orders","fromSeq":1,"toSeq":${DEFAULT_RESUME_SETTINGS.maxEvents + 1}}`;
+    expect(await frames(wide, ports)).toMatchObject([
+      { type: 'error', code: 'INVALID_MESSAGE', action: 'fetch' },
+    ]);
+  });
+
+  it('answers a subscribed connection with the range’s events, then fetched', async () => {
+    const { ports } = fakePorts(numbered);
+    await frames('{"action":"subscribe","channels":["orders"]}', ports);
+    const out = await frames('{"action":"fetch","channel":"orders","fromSeq":2,"toSeq":3}', ports);
+    expect(out.at(-1)).toEqual({ type: 'fetched', channel: 'orders', fromSeq: 2, toSeq: 3, count: 2 });
   });
 });
