@@ -4,8 +4,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { sourceOrCompiled } from '../sourceFile.js';
 
-const ENTRY = fileURLToPath(new URL('./browser/app.ts', import.meta.url));
+const ENTRY = sourceOrCompiled(fileURLToPath(new URL('./browser/app.ts', import.meta.url)));
 
 let bundled: Promise<string> | undefined;
 

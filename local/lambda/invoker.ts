@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { type FunctionDef, topology } from '../../src/contract/topology.js';
+import { sourceOrCompiled } from '../sourceFile.js';
 import { createLambdaContext } from './context.js';
 import { FunctionTimeoutError, HandlerNotFoundError, UnknownFunctionError } from './errors.js';
 
@@ -47,12 +48,14 @@ export function createInvoker(options: InvokerOptions): Invoker {
   const load = (name: string, def: FunctionDef): Promise<Handler> => {
     let handler = handlers.get(name);
     if (!handler) {
-      handler = import(pathToFileURL(resolve(options.rootDir, def.entry)).href).then((module: unknown) => {
-        const exported =
-          typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
-        if (typeof exported !== 'function') throw new HandlerNotFoundError(name, def.entry);
-        return (event: unknown, context: Context) => Reflect.apply(exported, undefined, [event, context]);
-      });
+      handler = import(pathToFileURL(sourceOrCompiled(resolve(options.rootDir, def.entry))).href).then(
+        (module: unknown) => {
+          const exported =
+            typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
+          if (typeof exported !== 'function') throw new HandlerNotFoundError(name, def.entry);
+          return (event: unknown, context: Context) => Reflect.apply(exported, undefined, [event, context]);
+        },
+      );
       // A failed import is retried on the next invocation (the file may be being written).
       handler.catch(() => handlers.delete(name));
       handlers.set(name, handler);
