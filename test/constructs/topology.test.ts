@@ -8,7 +8,6 @@ import { deployedQueueMapping } from '../../lib/eventSourceMappings.js';
 import {
   type FunctionDef,
   type FunctionName,
-  type IndexDef,
   type QueueDef,
   type QueueName,
   type RuleDef,
