@@ -1,6 +1,6 @@
 /**
  * Creates every table of `topology.tables` in DynamoDB Local, idempotently (a persisted run finds
- * them already there): keys, GSIs (projection ALL), the stream, and TTL.
+ * them already there): keys, GSIs (with the topology's projection), the stream, and TTL.
  */
 import {
   type AttributeDefinition,

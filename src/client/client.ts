@@ -651,7 +651,13 @@ export class OutboxRelayClient implements RelayClient {
     if (!range || this.channels.get(state.channel) !== state) return;
     const [fromSeq, toSeq] = range;
     state.fetches += 1;
-    this.request('fetch', [state.channel], { action: 'fetch', channel: state.channel, fromSeq, toSeq });
+    this.request('fetch', [state.channel], {
+      action: 'fetch',
+      channel: state.channel,
+      fromSeq,
+      toSeq,
+      epoch: state.epoch,
+    });
     state.gapTimer = setTimeout(() => this.gapLost(state, toSeq, 'resume_failed'), this.o.resumeTimeoutMs);
   }
 

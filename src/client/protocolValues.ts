@@ -4,7 +4,6 @@
  * checks below fail the build if the copies drift from the protocol.
  */
 import type { ErrorCode, RefreshReason } from '../core/protocol.js';
-import type { WireRefreshReason } from './wire.js';
 
 export const REFRESH_REASON_VALUES = [
   'too_many_missed',
@@ -12,7 +11,7 @@ export const REFRESH_REASON_VALUES = [
   'unknown_since',
   'epoch_changed',
   'history_lost',
-] as const satisfies readonly WireRefreshReason[];
+] as const satisfies readonly RefreshReason[];
 
 export const ERROR_CODE_VALUES = [
   'BAD_JSON',

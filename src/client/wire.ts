@@ -45,4 +45,4 @@ export interface ResumeItem {
 export type WireMessage =
   | Exclude<ClientMessage, { action: 'resume' }>
   | { action: 'resume'; channels: ResumeItem[] }
-  | { action: 'fetch'; channel: string; fromSeq: number; toSeq: number };
+  | { action: 'fetch'; channel: string; fromSeq: number; toSeq: number; epoch?: string };

@@ -198,7 +198,9 @@ describe('client positions and gaps', () => {
     await vi.advanceTimersByTimeAsync(999);
     expect(socket.messages('fetch')).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(socket.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 3, toSeq: 4 }]);
+    expect(socket.messages('fetch')).toEqual([
+      { action: 'fetch', channel: 'orders', fromSeq: 3, toSeq: 4, epoch: 'e1' },
+    ]);
     socket.frame({ type: 'events', events: [sequenced(3), sequenced(4)] });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 3, toSeq: 4, count: 2 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5, 6]);
@@ -215,7 +217,9 @@ describe('client positions and gaps', () => {
     // The replay stopped short of the head the server reports.
     second.frame({ type: 'resumed', channel: 'orders', replayed: 1, head: { seq: 5, epoch: 'e1' } });
     await vi.advanceTimersByTimeAsync(500);
-    expect(second.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 4, toSeq: 5 }]);
+    expect(second.messages('fetch')).toEqual([
+      { action: 'fetch', channel: 'orders', fromSeq: 4, toSeq: 5, epoch: 'e1' },
+    ]);
     second.frame({ type: 'events', events: [sequenced(4), sequenced(5)] });
     second.frame({ type: 'fetched', channel: 'orders', fromSeq: 4, toSeq: 5, count: 2 });
     expect(seen.orders).toEqual([3, 4, 5]);
@@ -267,6 +271,7 @@ describe('client positions and gaps', () => {
       channel: 'orders',
       fromSeq: 3,
       toSeq: 3,
+      epoch: 'e1',
     });
     // Number 3 arrives live meanwhile.
     socket.frame({ type: 'event', event: sequenced(3) });
@@ -300,7 +305,9 @@ describe('client positions and gaps', () => {
       events: [1, ...Array.from({ length: 8 }, (_, i) => i + 3)].map((n) => sequenced(n)),
     });
     await vi.advanceTimersByTimeAsync(100);
-    expect(socket.messages('fetch')).toEqual([{ action: 'fetch', channel: 'orders', fromSeq: 2, toSeq: 2 }]);
+    expect(socket.messages('fetch')).toEqual([
+      { action: 'fetch', channel: 'orders', fromSeq: 2, toSeq: 2, epoch: 'e1' },
+    ]);
     socket.frame({ type: 'event', event: sequenced(2) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 2, toSeq: 2, count: 1 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5]);
@@ -310,6 +317,7 @@ describe('client positions and gaps', () => {
       channel: 'orders',
       fromSeq: 6,
       toSeq: 10,
+      epoch: 'e1',
     });
     socket.frame({ type: 'events', events: [6, 7, 8, 9, 10].map((n) => sequenced(n)) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 6, toSeq: 10, count: 5 });

@@ -41,6 +41,7 @@ const ui = {
   count: element('count', HTMLElement),
   reconnects: element('reconnects', HTMLElement),
   refreshes: element('refreshes', HTMLElement),
+  gaps: element('gaps', HTMLElement),
   events: element('events', HTMLTableSectionElement),
   noEvents: element('no-events', HTMLDivElement),
   details: element('details-body', HTMLDivElement),
@@ -93,7 +94,58 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
+/** Per tenant+channel+epoch: the numbers seen, the highest one, and the numbers still missing below it. */
+interface ChannelSequence {
+  readonly seen: Set<number>;
+  highest: number;
+  readonly missing: Set<number>;
+}
+const sequences = new Map<string, ChannelSequence>();
+
+/**
+ * Track an event's sequence number; returns what the seq cell shows: the number, flagged when it
+ * skips numbers (a gap opens), arrives after a higher one (it fills a gap late) or again. The
+ * SDK holds back, fetches and de-duplicates; the console shows what arrived.
+ */
+function trackSequence(event: Envelope): { text: string; className?: string } {
+  if (event.seq === undefined || event.epoch === undefined) return { text: '–' };
+  const key = JSON.stringify([event.tenantId, event.channel, event.epoch]);
+  let state = sequences.get(key);
+  // The first number seen on a channel is where this page started listening, not a gap; a jump
+  // past more than the resume limit follows a refresh (the app reloaded): start over there too.
+  if (!state || event.seq - state.highest > 1000) {
+    state = { seen: new Set(), highest: event.seq - 1, missing: new Set() };
+    sequences.set(key, state);
+  }
+  const seq = event.seq;
+  let result: { text: string; className?: string };
+  if (state.seen.has(seq)) result = { text: `${seq} (again)`, className: 'muted' };
+  else if (seq > state.highest + 1) {
+    const from = state.highest + 1;
+    const to = seq - 1;
+    for (let n = from; n <= to; n++) state.missing.add(n);
+    result = {
+      text: `${seq} ⚠ gap ${from === to ? from : `${from}–${to}`}`,
+      className: 'gap',
+    };
+    log(
+      `sequence gap on ${event.channel}: ${from === to ? from : `${from}–${to}`} not received yet`,
+      'refresh',
+    );
+  } else if (seq <= state.highest) {
+    state.missing.delete(seq);
+    result = { text: `${seq} (late)`, className: 'late' };
+  } else result = { text: String(seq) };
+  state.seen.add(seq);
+  state.highest = Math.max(state.highest, seq);
+  let open = 0;
+  for (const s of sequences.values()) open += s.missing.size;
+  ui.gaps.textContent = String(open);
+  return result;
+}
+
 function showEvent(event: Envelope): void {
+  const sequence = trackSequence(event);
   received += 1;
   ui.count.textContent = String(received);
   ui.noEvents.hidden = true;
@@ -105,6 +157,7 @@ function showEvent(event: Envelope): void {
     cell(String(received), 'muted'),
     cell(event.time.slice(11, 23), 'mono nowrap'),
     cell(event.channel),
+    cell(sequence.text, `mono nowrap${sequence.className ? ` ${sequence.className}` : ''}`),
     cell(event.type),
     cell(event.id, 'mono nowrap'),
     cell(data.length > 80 ? `${data.slice(0, 79)}…` : data, 'mono'),
