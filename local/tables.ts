@@ -31,6 +31,12 @@ export async function createTables(
   return Object.fromEntries(created);
 }
 
+function projectionOf(index: IndexDef): Projection {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL' || projection === 'KEYS_ONLY') return { ProjectionType: projection };
+  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
+}
+
 async function createTable(client: DynamoDBClient, key: string, def: TableDef): Promise<LocalTable> {
   const name = localTableName(key);
   const attributes = new Map<string, AttributeDefinition>();

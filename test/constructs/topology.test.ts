@@ -136,7 +136,7 @@ describe('the template agrees with src/contract/topology.ts', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
         ]);
-        const projection = (index as IndexDef).projection ?? 'ALL';
+        const projection = index.projection ?? 'ALL';
         expect(found?.Projection).toEqual(
           typeof projection === 'string'
             ? { ProjectionType: projection }
