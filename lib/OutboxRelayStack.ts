@@ -68,6 +68,8 @@ export class OutboxRelayStack extends Stack {
       logRetention: config.logRetentionDays as logs.RetentionDays,
       removalPolicy,
       tracing: config.tracing,
+      xraySdk: config.xraySdk,
+      sourceMap: config.sourceMaps,
     };
     const batch = config.batchSizes;
     const concurrency = config.maxConcurrency;
