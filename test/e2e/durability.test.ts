@@ -246,7 +246,10 @@ describe('the offline runtime keeps what it accepted', () => {
       { timeoutMs: 20_000, intervalMs: 250 },
     );
     await writing;
-    await waitFor(() => events.every((id) => receiver.delivered.has(id)), { timeoutMs: 180_000 });
+    await waitFor(() => events.every((id) => receiver.delivered.has(id)), {
+      timeoutMs: 300_000,
+      description: `all ${events.length} webhooks delivered after the JVM restart`,
+    });
     const health = await fetch(`${file.endpoints.control.replace(/\/control$/, '')}/health`);
     expect(health.status).toBe(200);
     expect(process_.jvmPid()).not.toBe(jvm);
@@ -259,7 +262,7 @@ describe('the offline runtime keeps what it accepted', () => {
       { timeoutMs: 120_000, intervalMs: 1000 },
     ).catch(() => undefined);
     expect(events.filter((id) => !audited.has(id))).toEqual([]);
-  }, 300_000);
+  }, 480_000);
 
   it('publishes every new row when the database is older than its checkpoint file', async () => {
     const first = start();
