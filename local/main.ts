@@ -13,12 +13,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { topology } from '../src/contract/topology.js';
 import { runDemo } from './demo.js';
-import {
-  readEndpointsFile,
-  readLastEndpoints,
-  removeEndpointsFile,
-  writeEndpointsFile,
-} from './endpointsFile.js';
+import { readLastEndpoints, removeEndpointsFile, writeEndpointsFile } from './endpointsFile.js';
 import { startCrashRecovery } from './faults/crashRecovery.js';
 import { FaultInjector, faultConfigAtStart, installFaults } from './faults.js';
 import { isPortFree } from './ports.js';
