@@ -36,14 +36,20 @@ function uriEscape(value: string): string {
 }
 
 /**
- * Canonical URI as the SDK's signer builds it for every service but S3: each segment of the
- * (already encoded) path escaped once more, so `%3D` in an id signs as `%253D`.
+ * Canonical URI as the SDK's signer builds it for every service but S3: empty, `.` and `..`
+ * segments resolved first (as the SDK does), then each segment of the (already encoded) path
+ * escaped once more, so `%3D` in an id signs as `%253D`.
  */
 export function canonicalPath(path: string): string {
-  return path
-    .split('/')
-    .map((segment) => uriEscape(segment))
-    .join('/');
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const leading = path.startsWith('/') ? '/' : '';
+  const trailing = segments.length > 0 && path.endsWith('/') ? '/' : '';
+  return `${leading}${segments.map((segment) => uriEscape(segment)).join('/')}${trailing}`;
 }
 
 function sha256Hex(data: Buffer | string): string {
