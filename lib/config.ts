@@ -7,6 +7,7 @@
 import * as z from 'zod';
 import { topology } from '../src/contract/topology.js';
 import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
+import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_TENANT,
@@ -14,7 +15,7 @@ import {
   MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
   QUOTA_ENV,
 } from '../src/core/quotas.js';
-import { RESUME_ENV } from '../src/core/resume.js';
+import { DEFAULT_RESUME_MAX_EVENTS, RESUME_ENV } from '../src/core/resume.js';
 import {
   DEFAULT_RETRY_SCHEDULE_SECONDS,
   MAX_ATTEMPTS_LIMIT,
@@ -211,7 +212,7 @@ export const configSchema = z
         /** Several events for one connection in one `events` message (FANOUT_COALESCE). */
         coalesce: z.boolean({ error: 'must be true or false' }).default(true),
         /** Cap on events in one `events` message (FANOUT_MAX_EVENTS_PER_FRAME). */
-        maxEventsPerFrame: wholeNumber(1, 10_000, 'events').default(50),
+        maxEventsPerFrame: wholeNumber(1, 10_000, 'events').default(DEFAULT_MAX_EVENTS_PER_FRAME),
         /** Above this many subscribers per batch, split into shard chunks (FANOUT_CHUNK_THRESHOLD). */
         chunkThreshold: wholeNumber(1, 10_000_000, 'subscribers').default(DEFAULT_FANOUT_CHUNK_THRESHOLD),
         /** How long the fan-out mapping gathers events before invoking (more coalescing, more latency). */
@@ -238,7 +239,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /** More missed events than this on resume → `refresh` (RESUME_MAX_EVENTS). */
-    resumeLimit: wholeNumber(1, 100_000, 'events').default(1000),
+    resumeLimit: wholeNumber(1, 100_000, 'events').default(DEFAULT_RESUME_MAX_EVENTS),
     /**
      * Create the account-level role API Gateway needs to write access logs (AWS::ApiGateway::Account,
      * one per account and region; kept on stack deletion). Turn off when the account already has one.

@@ -2,7 +2,7 @@
  * The fan-out's knobs (docs/websocket.md), read from the environment by the handler:
  * - `FANOUT_COALESCE` (default `true`): one `events` message per connection per batch, or one
  *   `event` message per event (`false`).
- * - `FANOUT_MAX_EVENTS_PER_FRAME` (default 50): cap on events in one `events` message.
+ * - `FANOUT_MAX_EVENTS_PER_FRAME` (default `DEFAULT_MAX_EVENTS_PER_FRAME`, 50): cap on events in one `events` message.
  * - `FANOUT_CONCURRENCY` (default 50): `@connections` calls in flight per invocation.
  * - `FANOUT_RETRY_DELAYS_MS` (default `50,250`): in-process retries of a failed call.
  * - `FANOUT_CHUNK_THRESHOLD` (default 2,000): above this many subscribers in one batch, the
@@ -10,6 +10,7 @@
  * The message size cap is API Gateway's 128 KB (`WEBSOCKET_MAX_MESSAGE_BYTES`).
  */
 import type { FanoutSettings } from './fanoutDelivery.js';
+import { DEFAULT_MAX_EVENTS_PER_FRAME } from './fanoutPlan.js';
 import { WEBSOCKET_MAX_MESSAGE_BYTES } from './limits.js';
 
 export const FANOUT_ENV = {
@@ -63,7 +64,7 @@ export function fanoutSettingsFromEnv(env: Env): FanoutSettings {
         });
   return {
     coalesce: !['false', '0', 'off'].includes(coalesceRaw),
-    maxEventsPerFrame: positiveInt(env, FANOUT_ENV.maxEventsPerFrame, 50, 10_000),
+    maxEventsPerFrame: positiveInt(env, FANOUT_ENV.maxEventsPerFrame, DEFAULT_MAX_EVENTS_PER_FRAME, 10_000),
     maxMessageBytes: WEBSOCKET_MAX_MESSAGE_BYTES,
     concurrency: positiveInt(env, FANOUT_ENV.concurrency, 50, 1000),
     retryDelaysMs,

@@ -15,9 +15,10 @@
  * so the replay starts `overlapMs` before `since`'s time; repeats are dropped by `id`.
  */
 import type { Envelope } from './envelope.js';
-import { type FanoutPlanOptions, planMessages } from './fanoutPlan.js';
+import { DEFAULT_MAX_EVENTS_PER_FRAME, type FanoutPlanOptions, planMessages } from './fanoutPlan.js';
 import { type ForeignItemsSink, keepOwnItems } from './foreignItems.js';
 import { refreshFrame, serializeEnvelope, serializeFrame } from './frames.js';
+import { WEBSOCKET_MAX_MESSAGE_BYTES } from './limits.js';
 import type { Head, RefreshReason } from './protocol.js';
 
 /** An audited event as the sequence index returns it. */
@@ -68,12 +69,15 @@ export interface ResumeSettings extends Pick<FanoutPlanOptions, 'maxEventsPerFra
   readonly now?: () => number;
 }
 
+/** More missed events than this on resume → `refresh` (the stack's `resumeLimit`, `RESUME_MAX_EVENTS`). */
+export const DEFAULT_RESUME_MAX_EVENTS = 1000;
+
 export const DEFAULT_RESUME_SETTINGS: ResumeSettings = {
-  maxEvents: 1000,
+  maxEvents: DEFAULT_RESUME_MAX_EVENTS,
   overlapMs: 2000,
   holeGraceMs: 5 * 60 * 1000,
-  maxEventsPerFrame: 50,
-  maxMessageBytes: 128 * 1024,
+  maxEventsPerFrame: DEFAULT_MAX_EVENTS_PER_FRAME,
+  maxMessageBytes: WEBSOCKET_MAX_MESSAGE_BYTES,
 };
 
 export interface ResumeOutcome {

@@ -9,6 +9,7 @@
  * The state is the endpoint's own record (`failureStreak`, `lastFailureAt`), so every delivery
  * invocation sees it, not just the one that met the failures.
  */
+import { SQS_MAX_DELAY_SECONDS } from './limits.js';
 import type { WebhookEndpoint } from './webhookEndpoint.js';
 
 export interface CircuitPolicy {
@@ -25,7 +26,7 @@ export const DEFAULT_CIRCUIT_POLICY: CircuitPolicy = { openAfterFailures: 5, coo
 /** What the stack deploys by default (the same). */
 export const RECOMMENDED_CIRCUIT_POLICY: CircuitPolicy = DEFAULT_CIRCUIT_POLICY;
 /** SQS's longest message delay: a deferral is a new message delayed by at most this. */
-export const MAX_CIRCUIT_COOLDOWN_SECONDS = 900;
+export const MAX_CIRCUIT_COOLDOWN_SECONDS = SQS_MAX_DELAY_SECONDS;
 
 export function circuitPolicyFromEnv(env: Readonly<Record<string, string | undefined>>): CircuitPolicy {
   const read = (name: string, fallback: number, max: number): number => {

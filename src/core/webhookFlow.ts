@@ -19,6 +19,7 @@
  *   `waitBudgetMs` away is deferred to that slot and keeps it (`reservedAt`), so nothing is dropped
  *   and the rate holds across invocations.
  */
+import { SQS_MAX_DELAY_SECONDS } from './limits.js';
 import type { WebhookEndpoint } from './webhookEndpoint.js';
 
 export interface FlowPolicy {
@@ -138,7 +139,7 @@ export function rateIntervalMs(rateLimitPerSecond: number): number {
 
 /** Seconds until a reserved slot (a deferral's delay; SQS counts whole seconds). */
 export function secondsUntil(slot: Date, now: Date): number {
-  return Math.min(Math.max(Math.ceil((slot.getTime() - now.getTime()) / 1000), 1), 900);
+  return Math.min(Math.max(Math.ceil((slot.getTime() - now.getTime()) / 1000), 1), SQS_MAX_DELAY_SECONDS);
 }
 
 /**
