@@ -14,13 +14,13 @@ import { getSequencesRepository } from '../../src/aws/sequencesRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { topology } from '../../src/contract/topology.js';
 import { toChangeRecord } from '../../src/core/dynamoStreamRecord.js';
-import { METRIC } from '../../src/core/metricNames.js';
+import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { publishChangeRecords } from '../../src/core/publish.js';
 import { assignSequences } from '../../src/core/sequence.js';
 import { parseTrackedTablesConfig } from '../../src/core/trackedTable.js';
 import { TRACKED_TABLES_ENV } from '../../src/core/trackedTables.js';
 
-const telemetry = getTelemetry('publisher');
+const telemetry = getTelemetry(METRIC_SERVICE.publisher);
 // Read at cold start so a bad configuration fails loudly before any record is touched.
 const trackedTables = parseTrackedTablesConfig(optionalEnv(TRACKED_TABLES_ENV));
 const eventBusName = requireEnv(topology.bus.env);

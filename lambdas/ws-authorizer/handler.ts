@@ -10,10 +10,11 @@ import * as z from 'zod';
 import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { toAuthorizerContext } from '../../src/core/authorizerContext.js';
+import { METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { originAllowed, originHeader, parseAllowedOrigins } from '../../src/core/originPolicy.js';
 import { type TokenRefusal, TokenRejectedError } from '../../src/core/websocketErrors.js';
 
-const telemetry = getTelemetry('wsAuthorizer');
+const telemetry = getTelemetry(METRIC_SERVICE.wsAuthorizer);
 const verify = getTokenVerifier();
 
 const requestAuthorizerEventSchema = z.object({
