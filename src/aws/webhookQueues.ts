@@ -14,6 +14,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../core/limits.js';
+import { consoleLog, type LogPort } from '../core/log.js';
 import {
   type DeadLetter,
   type DeliveryMessage,
@@ -51,6 +52,7 @@ export async function sendDeliveries(
   client: SQSClient,
   queueUrl: string,
   messages: readonly DeliveryMessage[],
+  log: LogPort = consoleLog,
 ): Promise<DeliveryMessage[]> {
   const unsent: DeliveryMessage[] = [];
   for (const chunk of chunkForSendBatch(messages, (m) => JSON.stringify(m))) {
@@ -69,7 +71,7 @@ export async function sendDeliveries(
         if (message) unsent.push(message);
       }
     } catch (error) {
-      console.error(JSON.stringify({ msg: 'SendMessageBatch failed', queueUrl, error: String(error) }));
+      log.error('SendMessageBatch failed', { queueUrl, error });
       unsent.push(...chunk);
     }
   }
