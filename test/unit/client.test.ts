@@ -13,25 +13,19 @@ import {
 } from '../../src/client/index.js';
 import { RecentIds } from '../../src/client/recentIds.js';
 import type { Envelope } from '../../src/core/envelope.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 import { type FakeSocket, fakeNetwork, flush } from './clientFakes.js';
 
 const BASE_TIME = Date.parse('2026-11-01T10:00:00.000Z');
 
 function envelope(n: number, channel = 'orders'): Envelope {
-  const time = new Date(BASE_TIME + n * 1000).toISOString();
-  const id = `evt-${String(n).padStart(4, '0')}`;
-  return {
-    version: 1,
-    id,
-    source: 'outbox',
-    tenantId: 't1',
+  return envelopeFactory({
+    id: `evt-${String(n).padStart(4, '0')}`,
+    at: BASE_TIME + n * 1000,
     channel,
-    type: 'order.updated',
     resourceId: `order-${n}`,
-    time,
-    position: `${time}#${id}`,
     data: { n },
-  };
+  });
 }
 
 describe('client SDK', () => {
