@@ -29,6 +29,7 @@ import {
 } from '../src/contract/topology.js';
 import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
 import { grantManageConnections, grantTable, MANAGEMENT_API_METHODS } from './grants.js';
+import { HANDLER_BUNDLE_FILE, prebuiltHandlerDir, REQUIRE_SHIM_BANNER } from './handlerBundle.js';
 import { acknowledge, nagArnToken, nagRefToken } from './nagSuppressions.js';
 
 /** Repository root: topology entries are relative to it. */
@@ -71,14 +72,14 @@ const BUNDLING: nodejs.BundlingOptions = {
   sourceMap: true,
   sourcesContent: false,
   mainFields: ['module', 'main'],
-  banner:
-    "import { createRequire as __outboxRelayCreateRequire } from 'node:module'; const require = __outboxRelayCreateRequire(import.meta.url);",
+  banner: REQUIRE_SHIM_BANNER,
   externalModules: ['@aws-sdk/*'],
   logLevel: nodejs.LogLevel.WARNING,
 };
 
 export class TopologyFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  /** A NodejsFunction inside this repository; a plain Function over the prebuilt bundle when installed. */
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly definition: FunctionDef;
@@ -110,9 +111,8 @@ export class TopologyFunction extends Construct {
       ...props.environment,
     };
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(REPOSITORY_ROOT, def.entry),
-      handler: 'handler',
+    const prebuilt = prebuiltHandlerDir(props.name);
+    const functionProps: lambda.FunctionOptions & { runtime: lambda.Runtime } = {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: def.memoryMb,
@@ -120,12 +120,24 @@ export class TopologyFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
-      projectRoot: REPOSITORY_ROOT,
-      depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
-      bundling: BUNDLING,
       environment,
       ...(reservedConcurrency > 0 ? { reservedConcurrentExecutions: reservedConcurrency } : {}),
-    });
+    };
+    // Installed package: deploy the bundle `npm run build` made (no esbuild, no sources needed).
+    this.function = prebuilt
+      ? new lambda.Function(this, 'Function', {
+          ...functionProps,
+          code: lambda.Code.fromAsset(prebuilt),
+          handler: `${HANDLER_BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`,
+        })
+      : new nodejs.NodejsFunction(this, 'Function', {
+          ...functionProps,
+          entry: path.join(REPOSITORY_ROOT, def.entry),
+          handler: 'handler',
+          projectRoot: REPOSITORY_ROOT,
+          depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
+          bundling: BUNDLING,
+        });
 
     this.applyTopology(props.name, def, props.resources);
     acknowledge(this.function, 'AwsSolutions-L1', 'nodeRuntime');

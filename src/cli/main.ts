@@ -3,6 +3,7 @@
  * and exports `run(args: string[]): Promise<number>` (the exit code) and a one-line `summary`.
  */
 import { CliError } from './errors.js';
+import { LOCAL_DIR_ENV, takeDataDirFlag } from './target.js';
 
 const COMMANDS = ['webhooks', 'audit', 'dlq', 'replay', 'connections', 'send-close'] as const;
 type CommandName = (typeof COMMANDS)[number];
@@ -33,11 +34,25 @@ async function usage(): Promise<string> {
       .catch(() => '(not available)');
     lines.push(`  ${name.padEnd(13)} ${summary}`);
   }
-  lines.push('', 'Global options: --stack <name> --region <r> --profile <p> (deployed stack), --json');
+  lines.push(
+    '',
+    'Global options: --stack <name> --region <r> --profile <p> (deployed stack), --data-dir <dir> (local runtime), --json',
+  );
   return lines.join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(rawArgs: string[]): Promise<number> {
+  let argv: string[];
+  try {
+    const taken = takeDataDirFlag(rawArgs);
+    argv = taken.args;
+    // Every lookup of the local runtime reads this variable.
+    if (taken.dataDir !== undefined) process.env[LOCAL_DIR_ENV] = taken.dataDir;
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    console.error(`outbox-relay: ${error.message}`);
+    return error.exitCode;
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(await usage());

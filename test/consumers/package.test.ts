@@ -1,0 +1,175 @@
+/**
+ * The package as an application installs it: `npm pack` (which builds `dist/`), then, in a
+ * temporary directory outside the repository, a fresh install of the tarball and its peers from the
+ * npm cache. A plain `.mjs` script uses `outbox-relay/producer` and `outbox-relay/local`, and a page
+ * bundling `outbox-relay/client` receives the events in headless Chromium.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { findChromium } from '../helpers/chromium.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const EVENTS = 10;
+
+const repoPackage = z
+  .object({
+    peerDependencies: z.record(z.string(), z.string()),
+    devDependencies: z.record(z.string(), z.string()),
+  })
+  .parse(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')));
+
+/** What an app installs beside the tarball, at the versions this repository is tested with. */
+function consumerDependencies(tarball: string): Record<string, string> {
+  const peers = Object.fromEntries(Object.entries(repoPackage.peerDependencies));
+  return {
+    'outbox-relay': `file:${tarball}`,
+    ...peers,
+    esbuild: repoPackage.devDependencies.esbuild ?? '*',
+  };
+}
+
+function run(command: string, args: readonly string[], cwd: string): string {
+  const result = spawnSync(command, [...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_loglevel: 'error' },
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+  return result.stdout;
+}
+
+/** JSON lines from a child's stdout, awaited by predicate. */
+function jsonLines(child: ChildProcess) {
+  const seen: unknown[] = [];
+  const waiters = new Set<() => void>();
+  if (!child.stdout) throw new Error('child has no stdout');
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      seen.push(JSON.parse(line));
+    } catch {
+      return; // not one of the script's messages
+    }
+    for (const wake of waiters) wake();
+  });
+  return async function next<T>(schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = seen.findIndex((value) => schema.safeParse(value).success);
+      if (index >= 0) return schema.parse(seen.splice(index, 1)[0]);
+      if (child.exitCode !== null) throw new Error(`script exited with ${child.exitCode}`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error('no such message from the script in time');
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(wake, Math.min(remaining, 1_000));
+        waiters.add(() => {
+          clearTimeout(timer);
+          wake();
+        });
+      });
+      waiters.clear();
+    }
+  };
+}
+
+describe('the packed package in a fresh app', () => {
+  const packDir = mkdtempSync(join(tmpdir(), 'outbox-relay-pack-'));
+  const appDir = mkdtempSync(join(tmpdir(), 'outbox-relay-consumer-'));
+  let script: ChildProcess | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(() => {
+    run('npm', ['pack', '--silent', '--pack-destination', packDir], REPO);
+    const tarball = run('sh', ['-c', 'ls *.tgz'], packDir).trim();
+    writeFileSync(
+      join(appDir, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'consumer-app',
+          private: true,
+          type: 'module',
+          dependencies: consumerDependencies(join(packDir, tarball)),
+        },
+        null,
+        2,
+      ),
+    );
+    const started = Date.now();
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], appDir);
+    console.log(`consumer install: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }, 600_000);
+
+  afterAll(async () => {
+    if (script && script.exitCode === null) script.kill('SIGTERM');
+    await browser?.close();
+    rmSync(appDir, { recursive: true, force: true });
+    rmSync(packDir, { recursive: true, force: true });
+  });
+
+  it('a plain .mjs script writes events with producer + local; a page bundling the client receives them', async () => {
+    copyFileSync(join(FIXTURES, 'producer-local.mjs'), join(appDir, 'producer-local.mjs'));
+    script = spawn(process.execPath, ['producer-local.mjs', String(EVENTS)], {
+      cwd: appDir,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    const exited = new Promise<number | null>((done) => script?.on('exit', (code) => done(code)));
+    const next = jsonLines(script);
+    const send = (line: string) => script?.stdin?.write(`${line}\n`);
+
+    const { pageUrl } = await next(z.object({ ready: z.literal(true), pageUrl: z.string() }), 180_000);
+    const found = await findChromium();
+    browser = await chromium.launch({
+      executablePath: found.executablePath,
+      args: [...found.args],
+      headless: true,
+    });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(pageUrl);
+    await page.waitForFunction(() => document.body.dataset.state === 'open', undefined, { timeout: 60_000 });
+
+    const received = async (): Promise<string[]> =>
+      z
+        .array(z.string())
+        .parse(await page.evaluate(() => (window as unknown as { received: string[] }).received));
+    // Probe until one event reaches the page: from then on the subscription is in place.
+    for (let attempt = 0; (await received()).length === 0; attempt++) {
+      if (attempt === 30) throw new Error('no probe event reached the page');
+      send('probe');
+      await next(z.object({ probe: z.string() }), 60_000);
+      await page
+        .waitForFunction(() => (window as unknown as { received: string[] }).received.length > 0, undefined, {
+          timeout: 5_000,
+        })
+        .catch(() => undefined);
+    }
+
+    send('write');
+    const { written } = await next(z.object({ written: z.array(z.string()) }), 180_000);
+    expect(written).toHaveLength(EVENTS);
+    await page.waitForFunction(
+      (ids) => ids.every((id) => (window as unknown as { received: string[] }).received.includes(id)),
+      written,
+      { timeout: 120_000 },
+    );
+    const ids = await received();
+    // Every written event arrived exactly once.
+    expect(written.map((id) => ids.filter((seen) => seen === id).length)).toEqual(written.map(() => 1));
+    expect(pageErrors).toEqual([]);
+
+    send('stop');
+    expect(await exited).toBe(0);
+  }, 600_000);
+});
