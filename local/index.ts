@@ -16,13 +16,17 @@
  */
 import { topology } from '../src/contract/topology.js';
 import { type MintTokenInput, mintConnectionToken, secretKey } from '../src/core/token.js';
+import { removeEndpointsFile, writeEndpointsFile } from './endpointsFile.js';
 import { type RuntimeEndpoints, type RuntimeOptions, startRuntime } from './runtime.js';
 
 export type { MintTokenInput } from '../src/core/token.js';
 export type { RuntimeEndpoints } from './runtime.js';
 
 export interface OfflineRuntimeOptions {
-  /** Keep tables, checkpoints, the bus archive and the JWT secret here between runs. @default in memory */
+  /**
+   * Keep tables, checkpoints, the bus archive and the JWT secret here between runs; `endpoints.json`
+   * there tells the CLI (`--data-dir`) where this runtime listens while it runs. @default in memory
+   */
   readonly dataDir?: string;
   /** Fixed ports. @default free ports from the OS */
   readonly ports?: RuntimeOptions['ports'];
@@ -60,12 +64,18 @@ export async function startOfflineRuntime(options: OfflineRuntimeOptions = {}): 
     await runtime.stop();
     throw new Error('offline runtime started without an outbox table or JWT secret');
   }
+  // Like `npm start`: the operator CLI finds this runtime with `--data-dir <dir>`.
+  if (runtime.dataDir !== undefined) writeEndpointsFile(runtime.dataDir, runtime);
+  const dataDir = runtime.dataDir;
   return {
     endpoints: runtime.endpoints,
     env,
     outboxTableName,
     mintToken: (input) => mintConnectionToken(input, secretKey(secret)),
     waitForIdle: (waitOptions) => runtime.waitForIdle(waitOptions),
-    stop: () => runtime.stop(),
+    stop: async () => {
+      if (dataDir !== undefined) removeEndpointsFile(dataDir);
+      await runtime.stop();
+    },
   };
 }

@@ -2,10 +2,20 @@
  * The package as an application installs it: `npm pack` (which builds `dist/`), then, in a
  * temporary directory outside the repository, a fresh install of the tarball and its peers from the
  * npm cache. A plain `.mjs` script uses `outbox-relay/producer` and `outbox-relay/local`, and a page
- * bundling `outbox-relay/client` receives the events in headless Chromium.
+ * bundling `outbox-relay/client` receives the events in headless Chromium; a new CDK TypeScript app
+ * synthesizes `new OutboxRelay(...)` under AwsSolutions checks with the prebuilt handler bundles.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,6 +42,8 @@ function consumerDependencies(tarball: string): Record<string, string> {
     'outbox-relay': `file:${tarball}`,
     ...peers,
     esbuild: repoPackage.devDependencies.esbuild ?? '*',
+    typescript: repoPackage.devDependencies.typescript ?? '*',
+    'aws-cdk': repoPackage.devDependencies['aws-cdk'] ?? '*',
   };
 }
 
@@ -171,5 +183,33 @@ describe('the packed package in a fresh app', () => {
 
     send('stop');
     expect(await exited).toBe(0);
+  }, 600_000);
+  it('a new CDK TypeScript app synthesizes the construct under AwsSolutions checks, with prebuilt handlers', () => {
+    const cdkApp = join(appDir, 'cdk-app');
+    mkdirSync(cdkApp);
+    for (const file of ['app.ts', 'tsconfig.json', 'cdk.json'])
+      copyFileSync(join(FIXTURES, 'cdk-app', file), join(cdkApp, file));
+    run(process.execPath, [join(appDir, 'node_modules/typescript/bin/tsc'), '-p', '.'], cdkApp);
+    // cdk-nag findings without an acknowledgment fail this command.
+    run(
+      process.execPath,
+      [join(appDir, 'node_modules/aws-cdk/bin/cdk'), 'synth', '--quiet', '--no-notices'],
+      cdkApp,
+    );
+
+    const template = z
+      .object({ Resources: z.record(z.string(), z.object({ Type: z.string(), Properties: z.unknown() })) })
+      .parse(JSON.parse(readFileSync(join(cdkApp, 'cdk.out', 'ShopStack.template.json'), 'utf8')));
+    const functions = Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((resource) => z.object({ Handler: z.string().optional() }).loose().parse(resource.Properties));
+    const handlers = functions.filter((props) => props.Runtime === 'nodejs22.x');
+    expect(handlers).toHaveLength(10);
+    // The bundles npm run build made, not a bundling run in the app (it has no sources to bundle).
+    expect(new Set(handlers.map((props) => props.Handler))).toEqual(new Set(['index.handler']));
+    const bundled = readdirSync(join(cdkApp, 'cdk.out')).filter(
+      (entry) => entry.startsWith('asset.') && existsSync(join(cdkApp, 'cdk.out', entry, 'index.mjs')),
+    );
+    expect(bundled.length).toBeGreaterThanOrEqual(1);
   }, 600_000);
 });
