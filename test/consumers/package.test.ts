@@ -62,7 +62,7 @@ function run(command: string, args: readonly string[], cwd: string): string {
 }
 
 /** JSON lines from a child's stdout, awaited by predicate. */
-function jsonLines(child: ChildProcess) {
+function jsonLines(child: ChildProcess, describe: () => string) {
   const seen: unknown[] = [];
   const waiters = new Set<() => void>();
   if (!child.stdout) throw new Error('child has no stdout');
@@ -79,9 +79,9 @@ function jsonLines(child: ChildProcess) {
     for (;;) {
       const index = seen.findIndex((value) => schema.safeParse(value).success);
       if (index >= 0) return schema.parse(seen.splice(index, 1)[0]);
-      if (child.exitCode !== null) throw new Error(`script exited with ${child.exitCode}`);
+      if (child.exitCode !== null) throw new Error(`script exited with ${child.exitCode}: ${describe()}`);
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error('no such message from the script in time');
+      if (remaining <= 0) throw new Error(`no such message from the script in time: ${describe()}`);
       await new Promise<void>((wake) => {
         const timer = setTimeout(wake, Math.min(remaining, 1_000));
         waiters.add(() => {
@@ -132,14 +132,20 @@ describe('the packed package in a fresh app', () => {
     copyFileSync(join(FIXTURES, 'producer-local.mjs'), join(appDir, 'producer-local.mjs'));
     script = spawn(process.execPath, ['producer-local.mjs', String(EVENTS)], {
       cwd: appDir,
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
+    let stderr = '';
+    script.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const exited = new Promise<number | null>((done) => script?.on('exit', (code) => done(code)));
-    const next = jsonLines(script);
+    const step = (name: string) => console.log(`[consumer] ${new Date().toISOString()} ${name}`);
+    const next = jsonLines(script, () => stderr.slice(-4000));
     const send = (line: string) => script?.stdin?.write(`${line}\n`);
 
     const { pageUrl } = await next(z.object({ ready: z.literal(true), pageUrl: z.string() }), 180_000);
+    step('runtime ready');
     const found = await findChromium();
     browser = await chromium.launch({
       executablePath: found.executablePath,
@@ -152,6 +158,7 @@ describe('the packed package in a fresh app', () => {
     await page.goto(pageUrl);
     await page.waitForFunction(() => document.body.dataset.state === 'open', undefined, { timeout: 60_000 });
 
+    step('page connected');
     const received = async (): Promise<string[]> =>
       z
         .array(z.string())
@@ -168,6 +175,7 @@ describe('the packed package in a fresh app', () => {
         .catch(() => undefined);
     }
 
+    step('subscription in place');
     send('write');
     const { written } = await next(z.object({ written: z.array(z.string()) }), 180_000);
     expect(written).toHaveLength(EVENTS);
@@ -182,7 +190,8 @@ describe('the packed package in a fresh app', () => {
     expect(pageErrors).toEqual([]);
 
     send('stop');
-    expect(await exited).toBe(0);
+    const code = await exited;
+    expect(code, stderr).toBe(0);
   }, 600_000);
   it('a new CDK TypeScript app synthesizes the construct under AwsSolutions checks, with prebuilt handlers', () => {
     const cdkApp = join(appDir, 'cdk-app');
