@@ -4,9 +4,10 @@
  *
  * Prints the monthly AWS bill of the pipeline by service, one explained line each, then the same
  * load with and without coalescing beside AppSync Events' and Ably's list prices. Without options
- * it prices the reference load of ../shared/FACTS.md (1 M events/day to 100 subscribers).
+ * it prices the reference load (1 M events/day to 100 subscribers each, no webhooks, 1 KB).
  */
 import { parseArgs } from 'node:util';
+import { closest } from '../src/cli/suggest.js';
 import {
   achievableEventsPerMessage,
   type CostReport,
@@ -56,21 +57,36 @@ function number(name: string, raw: string | undefined, fallback?: number): numbe
   return value;
 }
 
+const OPTIONS = {
+  'events-per-day': { type: 'string' },
+  'connections-per-event': { type: 'string' },
+  'webhooks-per-event': { type: 'string' },
+  'payload-kb': { type: 'string' },
+  'coalesce-events-per-message': { type: 'string' },
+  'connected-clients': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** parseArgs' own message for an unknown option is long; name the option and the closest known one. */
+function argumentError(error: unknown): InvalidWorkloadError {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /Unknown option '-{1,2}([^']+)'/.exec(message)?.[1];
+  if (unknown === undefined) return new InvalidWorkloadError(`${message.split('. ')[0]}\n${USAGE}`);
+  const near = closest(unknown, Object.keys(OPTIONS));
+  return new InvalidWorkloadError(
+    `unknown option --${unknown}${near ? ` (did you mean --${near}?)` : ''}\n${USAGE}`,
+  );
+}
+
 function parseWorkload(argv: string[]): { workload: Workload; json: boolean } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'events-per-day': { type: 'string' },
-      'connections-per-event': { type: 'string' },
-      'webhooks-per-event': { type: 'string' },
-      'payload-kb': { type: 'string' },
-      'coalesce-events-per-message': { type: 'string' },
-      'connected-clients': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  const { values } = (() => {
+    try {
+      return parseArgs({ args: argv, options: OPTIONS, strict: true });
+    } catch (error) {
+      throw argumentError(error);
+    }
+  })();
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
@@ -189,7 +205,7 @@ function main(argv: string[]): number {
     printComparison(workload);
     return 0;
   } catch (error) {
-    if (error instanceof InvalidWorkloadError || (error instanceof TypeError && 'code' in error)) {
+    if (error instanceof InvalidWorkloadError) {
       console.error(`cost: ${error.message}`);
       return 2;
     }

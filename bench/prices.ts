@@ -1,6 +1,6 @@
 /**
  * List prices, us-east-1, on-demand, without free tiers. Read from the AWS pricing pages below
- * and recorded in ../shared/FACTS.md; checked in November 2026. Prices change: when they do,
+ * checked in November 2026. Prices change: when they do,
  * change them here (one place) and the date with them; `test/unit/cost.test.ts` pins the
  * hand-worked example to these numbers, so it will tell you which figures moved.
  */
@@ -48,7 +48,7 @@ export const PRICES: PriceTable = {
   ably: { usdPerMessage: 2.5 / 1e6 },
 };
 
-/** The FACTS.md example, priced as it is stated there: every message at the first-tier $1.00 per million. */
+/** The rule-of-thumb example, priced as it is usually stated: every message at the first-tier $1.00 per million. */
 export const FLAT_MESSAGE_PRICES: PriceTable = {
   ...PRICES,
   apiGatewayWebSocket: {

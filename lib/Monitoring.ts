@@ -82,6 +82,8 @@ export class Monitoring extends Construct {
   readonly errorRateAlarms: Partial<Record<FunctionName, cloudwatch.Alarm>> = {};
   readonly iteratorAgeAlarm?: cloudwatch.Alarm;
   readonly webhookFailureRateAlarm?: cloudwatch.Alarm;
+  /** Tenant isolation's last line dropped an item of another tenant (a forged or mis-built key). */
+  readonly foreignItemsAlarm: cloudwatch.Alarm;
   /** Alarm per work queue (a queue a function consumes): its oldest message is too old. */
   readonly queueAgeAlarms: Partial<Record<QueueName, cloudwatch.Alarm>> = {};
   throttleAlarm?: cloudwatch.Alarm;
@@ -181,6 +183,27 @@ export class Monitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+
+    // Injective keys keep this at 0 (docs/names.md): any item dropped means a key was forged or mis-built.
+    this.foreignItemsAlarm = this.addAlarm('ForeignItemsDropped', {
+      alarmName: scoped('foreign-items-dropped'),
+      alarmDescription:
+        'A key lookup returned an item of another tenant or channel; it was dropped, not delivered',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(fanout, 0) + FILL(wsMessage, 0) + FILL(webhookDispatcher, 0)',
+        usingMetrics: {
+          fanout: customMetric(METRIC.foreignItemsDropped, METRIC_SERVICE.fanout),
+          wsMessage: customMetric(METRIC.foreignItemsDropped, METRIC_SERVICE.wsMessage),
+          webhookDispatcher: customMetric(METRIC.foreignItemsDropped, METRIC_SERVICE.webhookDispatcher),
+        },
+        label: 'items of another tenant dropped',
+        period: FIVE_MINUTES,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     this.addQueueAndDeliveryAlarms(props, scoped, thresholds, functions, new Set(dlqs.map(([n]) => n)));
 

@@ -79,12 +79,13 @@ export class OutboxPublisher extends Construct {
     acknowledge(this.handler.role, 'AwsSolutions-IAM5[Resource::*]', 'listStreams');
     this.eventSources = [
       addStreamMapping(this.function, props.outbox.table, mapping, this.deadLetterQueue, overrides),
-      // An existing table starts at LATEST: attaching must not republish its last 24 hours.
+      // An existing table starts at LATEST: attaching must not republish its last 24 hours. Its
+      // updates and deletes are events too, so the outbox's INSERT-only filter does not apply.
       ...props.outbox.trackedTables.map(({ table }) =>
         addStreamMapping(
           this.function,
           table,
-          { ...mapping, startingPosition: 'LATEST' },
+          { ...mapping, startingPosition: 'LATEST', filterEventNames: undefined },
           this.deadLetterQueue,
           overrides,
         ),

@@ -62,6 +62,8 @@ export interface TopologyFunctionProps extends FunctionSettings {
   readonly environment?: Record<string, string>;
   /** Reserved concurrent executions; 0 = none. @default the topology's `reservedConcurrency` (none if unset) */
   readonly reservedConcurrency?: number;
+  /** Per table, the only attributes a read may return (read-only access). @default every attribute */
+  readonly readableAttributes?: Partial<Record<TableName, readonly string[]>>;
 }
 
 /** Bundle as ESM for Node 22; `require` shim for CommonJS dependencies; the runtime provides SDK v3. */
@@ -139,12 +141,17 @@ export class TopologyFunction extends Construct {
           bundling: BUNDLING,
         });
 
-    this.applyTopology(props.name, def, props.resources);
+    this.applyTopology(props.name, def, props.resources, props.readableAttributes ?? {});
     acknowledge(this.function, 'AwsSolutions-L1', 'nodeRuntime');
     if (props.tracing !== false) acknowledge(this.role, 'AwsSolutions-IAM5[Resource::*]', 'xray');
   }
 
-  private applyTopology(name: FunctionName, def: FunctionDef, resources: TopologyResources): void {
+  private applyTopology(
+    name: FunctionName,
+    def: FunctionDef,
+    resources: TopologyResources,
+    readableAttributes: Partial<Record<TableName, readonly string[]>>,
+  ): void {
     const fn = this.function;
     for (const { table: tableName, access } of def.tables) {
       const table = resources.tables?.[tableName as TableName];
@@ -152,7 +159,11 @@ export class TopologyFunction extends Construct {
         throw new Error(`Function ${name} needs table ${tableName}, which its construct did not provide`);
       fn.addEnvironment(topology.tables[tableName as TableName].env, table.tableName);
       const hasIndexes = ((topology.tables[tableName as TableName] as TableDef).indexes?.length ?? 0) > 0;
-      grantTable(fn, table, access, { hasIndexes });
+      const attributes = readableAttributes[tableName as TableName];
+      grantTable(fn, table, access, {
+        hasIndexes,
+        ...(attributes ? { readableAttributes: attributes } : {}),
+      });
       if (hasIndexes && access !== 'write' && table.node.defaultChild) {
         acknowledge(this.role, `AwsSolutions-IAM5[Resource::${nagArnToken(table)}/index/*]`, 'tableIndexes');
       }

@@ -72,6 +72,8 @@ export interface WebSocketApiProps {
   readonly maxTokenLifetimeSeconds?: number;
   /** Channels one connection may be subscribed to at once. @default 100 */
   readonly maxSubscriptionsPerConnection?: number;
+  /** Open connections one tenant may have; 0 = no limit. @default 0 */
+  readonly maxConnectionsPerTenant?: number;
   /** @default RemovalPolicy.RETAIN for the connections table and log groups */
   readonly removalPolicy?: RemovalPolicy;
   /** Log retention, tracing. @default see FunctionSettings */
@@ -229,17 +231,20 @@ export class WebSocketApi extends Construct {
         [CONFIG_ENV.jwksUrl]: auth.jwksUrl ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
       };
     }
+    // Every verifier of these tokens (the authorizer, the tenant webhook API) caps their lifetime alike.
+    authEnvironment[CONFIG_ENV.maxTokenLifetimeSeconds] = String(
+      props.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    );
     this.authEnvironment = authEnvironment;
     const allowedOrigins = (props.allowedOrigins ?? []).join(',');
     const handlers: Record<WebSocketFunctionName, TopologyFunction> = {
       wsAuthorizer: make('wsAuthorizer', {
         ...authEnvironment,
         [CONFIG_ENV.allowedOrigins]: allowedOrigins,
-        [CONFIG_ENV.maxTokenLifetimeSeconds]: String(
-          props.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-        ),
       }),
-      wsConnect: make('wsConnect'),
+      wsConnect: make('wsConnect', {
+        [CONFIG_ENV.connectionsPerTenant]: String(props.maxConnectionsPerTenant ?? 0),
+      }),
       wsDisconnect: make('wsDisconnect'),
       wsMessage: make('wsMessage', {
         [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? 1000),

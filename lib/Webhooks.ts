@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_WEBHOOK_PORTS } from '../src/core/addressPolicy.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../src/core/retrySchedule.js';
 import { type CircuitPolicy, RECOMMENDED_CIRCUIT_POLICY } from '../src/core/webhookCircuit.js';
+import { WEBHOOK_ROUTING_ATTRIBUTES } from '../src/core/webhookEndpoint.js';
 import { CONFIG_ENV } from './config.js';
 import {
   addQueueMapping,
@@ -118,6 +119,8 @@ export class Webhooks extends Construct {
       name: 'webhookDispatcher',
       ...props.functionSettings,
       resources,
+      // Dispatch routes events; only delivery signs, so only delivery may read the secrets.
+      readableAttributes: { webhookEndpoints: WEBHOOK_ROUTING_ATTRIBUTES },
     });
     const circuit = props.circuit ?? RECOMMENDED_CIRCUIT_POLICY;
     this.delivery = new TopologyFunction(this, 'Delivery', {

@@ -12,6 +12,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_WEBHOOK_PORTS } from '../src/core/addressPolicy.js';
+import { CONFIG_ENV } from './config.js';
 import { acknowledge } from './nagSuppressions.js';
 import { stackScopedName } from './naming.js';
 import { type FunctionSettings, TopologyFunction } from './TopologyFunction.js';
@@ -24,6 +26,8 @@ export interface WebhooksApiProps {
   readonly authEnvironment: Readonly<Record<string, string>>;
   /** The HS256 secret to grant read access to (hs256 mode). */
   readonly jwtSecret?: secretsmanager.ISecret;
+  /** Ports webhook URLs may use, checked when endpoints are registered. @default [443] */
+  readonly allowedPorts?: readonly number[];
   /** Steady-state requests per second and burst of the stage. @default 50 / 100 */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   readonly namePrefix?: string;
@@ -51,7 +55,10 @@ export class WebhooksApi extends Construct {
         tables: { webhookEndpoints: props.endpointsTable, audit: props.auditTable },
         queues: { webhookDeliveryQueue: props.deliveryQueue },
       },
-      environment: { ...props.authEnvironment },
+      environment: {
+        ...props.authEnvironment,
+        [CONFIG_ENV.webhookAllowedPorts]: (props.allowedPorts ?? DEFAULT_WEBHOOK_PORTS).join(','),
+      },
     });
     props.jwtSecret?.grantRead(this.handler.function);
 

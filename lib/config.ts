@@ -9,6 +9,7 @@ import { topology } from '../src/contract/topology.js';
 import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
 import {
+  DEFAULT_MAX_CONNECTIONS_PER_TENANT,
   DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
   MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
   QUOTA_ENV,
@@ -229,6 +230,10 @@ export const configSchema = z
           MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
           'channels',
         ).default(DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION),
+        /** Open connections one tenant may have; 0 = no limit (WS_MAX_CONNECTIONS_PER_TENANT). */
+        connectionsPerTenant: wholeNumber(0, 10_000_000, 'connections; 0 = no limit').default(
+          DEFAULT_MAX_CONNECTIONS_PER_TENANT,
+        ),
       })
       .strict()
       .prefault({}),
@@ -358,6 +363,7 @@ const OPTION_PATHS = [
   'resumeLimit',
   'quotas',
   'quotas.subscriptionsPerConnection',
+  'quotas.connectionsPerTenant',
   'tracing',
   'apiGatewayAccountRole',
   'batchSizes',
@@ -432,5 +438,6 @@ export const CONFIG_ENV = {
   jwksUrl: 'JWT_JWKS_URL',
   maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_ENV,
   subscriptionsPerConnection: QUOTA_ENV.subscriptionsPerConnection,
+  connectionsPerTenant: QUOTA_ENV.connectionsPerTenant,
   webhookAllowedPorts: WEBHOOK_ALLOWED_PORTS_ENV,
 } as const;

@@ -50,13 +50,43 @@ export function grantTable(
   grantee: iam.IGrantable,
   table: dynamodb.ITable,
   access: TableAccess,
-  options: { hasIndexes?: boolean } = {},
+  options: {
+    hasIndexes?: boolean;
+    /**
+     * Reads may return only these attributes (IAM `dynamodb:Attributes`, and a request must name
+     * them: `Select: SPECIFIC_ATTRIBUTES`), e.g. an endpoint without its signing secrets.
+     */
+    readableAttributes?: readonly string[];
+  } = {},
 ): void {
   const reads = access === 'read' || access === 'readWrite';
   const writes = access === 'write' || access === 'readWrite';
-  const actions = unique([...(reads ? TABLE_READ_ACTIONS : []), ...(writes ? TABLE_WRITE_ACTIONS : [])]);
-  const resources = [table.tableArn, ...(options.hasIndexes && reads ? [`${table.tableArn}/index/*`] : [])];
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+  const restricted = options.readableAttributes !== undefined;
+  const add = (actions: readonly string[], resources: string[], conditions?: Record<string, unknown>) =>
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...actions], resources, ...(conditions ? { conditions } : {}) }),
+    );
+  if (reads) {
+    add(
+      TABLE_READ_ACTIONS,
+      [table.tableArn, ...(options.hasIndexes ? [`${table.tableArn}/index/*`] : [])],
+      restricted
+        ? {
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...(options.readableAttributes ?? [])] },
+            StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+          }
+        : undefined,
+    );
+  }
+  if (writes) {
+    // With a read restriction, a write may not return old or new values either (they could hold
+    // the attributes the reads may not see).
+    add(
+      restricted ? TABLE_WRITE_ACTIONS.filter((a) => a !== 'dynamodb:DescribeTable') : TABLE_WRITE_ACTIONS,
+      [table.tableArn],
+      restricted ? { StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' } } : undefined,
+    );
+  }
   if (table.encryptionKey) {
     const keyActions = unique([...(reads ? KEY_READ_ACTIONS : []), ...(writes ? KEY_WRITE_ACTIONS : [])]);
     grantee.grantPrincipal.addToPrincipalPolicy(

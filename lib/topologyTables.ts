@@ -36,6 +36,15 @@ const STREAM_VIEW: Record<NonNullable<TableDef['stream']>, dynamodb.StreamViewTy
   NEW_AND_OLD_IMAGES: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
 };
 
+function projectionOf(
+  index: IndexDef,
+): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL') return { projectionType: dynamodb.ProjectionType.ALL };
+  if (projection === 'KEYS_ONLY') return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
+  return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.include] };
+}
+
 export function createTopologyTable(
   scope: Construct,
   id: string,
@@ -65,13 +74,4 @@ export function createTopologyTable(
     });
   }
   return table;
-}
-
-function projectionOf(
-  index: IndexDef,
-): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> {
-  const projection = index.projection ?? 'ALL';
-  if (projection === 'ALL') return { projectionType: dynamodb.ProjectionType.ALL };
-  if (projection === 'KEYS_ONLY') return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
-  return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.include] };
 }

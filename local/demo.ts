@@ -128,7 +128,22 @@ async function ensureDemoOrdersTable(client: DynamoDBDocumentClient): Promise<st
 
 const isMain =
   process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
+const DEMO_USAGE = `Usage: npm run demo [-- --help]
+Writes a few demo events (tenant ${DEMO_TENANT}) into the running local runtime (start it first with
+"npm start"; it is found through .local/endpoints.json, or OUTBOX_RELAY_LOCAL_DIR) and prints their
+audit records as they appear. Takes no options.`;
+
 if (isMain) {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(DEMO_USAGE);
+    process.exit(0);
+  }
+  if (args.length > 0) {
+    // Refused before anything is written: an option we do not know must not write demo events.
+    console.error(`demo: unexpected argument "${args[0]}"\n${DEMO_USAGE}`);
+    process.exit(2);
+  }
   const dataDir = resolve(process.env.OUTBOX_RELAY_LOCAL_DIR ?? '.local');
   const running = readEndpointsFile(dataDir);
   if (!running) {

@@ -55,7 +55,7 @@ const ROOT_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export interface RuntimeOptions {
   /** Persist DynamoDB tables, stream checkpoints, the bus archive and the JWT secret here; in memory when absent. */
   readonly dataDir?: string;
-  /** No log lines (errors of handlers included). */
+  /** No log lines (errors of handlers included), except outages of a part and checkpoints that do not fit the database. */
   readonly quiet?: boolean;
   /** Extra environment for the handlers, applied last (overrides the runtime's values). */
   readonly env?: Readonly<Record<string, string>>;
@@ -138,7 +138,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     : (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   Object.assign(process.env, baseAwsEnv());
-  const supervisor = createSupervisor(log);
+  // Outages and checkpoints that do not fit are printed even when quiet: they explain delays and duplicates.
+  const warn = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const supervisor = createSupervisor((line) =>
+    options.quiet && !line.startsWith('[supervisor]') ? undefined : warn(line),
+  );
 
   const stoppers: (() => Promise<void>)[] = [];
   let stopping = false;
@@ -295,7 +299,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           }
           currentDynamo = next;
           supervise(next);
-          supervisor.up('dynamodb', `restarted (pid ${next.pid}); pollers resume from their checkpoints`);
+          // What failed because the JVM was gone is retried now, not after its visibility timeout (minutes).
+          let released = 0;
+          for (const poller of sqsPollers) {
+            released += await poller.retryFailedSince(now - OUTAGE_MARGIN_MS).catch(() => 0);
+          }
+          supervisor.up(
+            'dynamodb',
+            `restarted (pid ${next.pid}); stream pollers resume from their checkpoints, ${released} failed message(s) retried now`,
+          );
         } catch (error) {
           supervisor.down('dynamodb', `${how}; the restart failed`);
           fatal(
@@ -428,7 +440,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           functionArn: localFunctionArn(mapping.function),
           ...(options.streamPollIntervalMs ? { pollIntervalMs: options.streamPollIntervalMs } : {}),
           onError: (error) => supervisor.report(`stream:${mapping.function}:${tableName}`, describe(error)),
-          onNotice: (line) => log(`[stream:${mapping.function}:${tableName}] ${line}`),
+          onNotice: (line) => warn(`[stream:${mapping.function}:${tableName}] ${line}`),
         }),
       );
     };
@@ -450,7 +462,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       if (!streamArn || described.Table?.StreamSpecification?.StreamEnabled === false) {
         throw new TrackedTableError(`Table ${tableName} has no enabled stream; a tracked table needs one`);
       }
-      startStreamMapping(publisherMapping, tableName, streamArn);
+      // A tracked table's updates and deletes are events too: no INSERT-only filter there.
+      startStreamMapping({ ...publisherMapping, filterEventNames: undefined }, tableName, streamArn);
     };
     for (const tableName of options.trackedTables ?? []) await trackTable(tableName);
 
@@ -547,6 +560,8 @@ function queueUrl(queues: LocalQueues, key: string): string {
 /** Restarts of a dead DynamoDB Local JVM allowed within the window before the runtime gives up. */
 const DYNAMO_MAX_RESTARTS = 3;
 const DYNAMO_RESTART_WINDOW_MS = 5 * 60_000;
+/** Messages that failed this long before the JVM's death was noticed failed because of it too. */
+const OUTAGE_MARGIN_MS = 5_000;
 
 /** `GET /health`: 200 when every part is up, 503 (naming the part) when one is not. */
 function healthRoute(

@@ -1,6 +1,6 @@
 /**
  * Creates every table of `topology.tables` in DynamoDB Local, idempotently (a persisted run finds
- * them already there): keys, GSIs (projection ALL), the stream, and TTL.
+ * them already there): keys, GSIs (with the topology's projection, as deployed), the stream, and TTL.
  */
 import {
   type AttributeDefinition,
@@ -29,6 +29,12 @@ export async function createTables(
     Object.entries(tables).map(async ([key, def]) => [key, await createTable(client, key, def)] as const),
   );
   return Object.fromEntries(created);
+}
+
+function projectionOf(index: IndexDef): Projection {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL' || projection === 'KEYS_ONLY') return { ProjectionType: projection };
+  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
 }
 
 async function createTable(client: DynamoDBClient, key: string, def: TableDef): Promise<LocalTable> {
@@ -62,7 +68,7 @@ async function createTable(client: DynamoDBClient, key: string, def: TableDef): 
                     ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }]
                     : []),
                 ],
-                Projection: projectionOf(index.projection),
+                Projection: projectionOf(index),
               })),
             }
           : {}),
@@ -90,9 +96,4 @@ async function enableTtl(client: DynamoDBClient, tableName: string, attribute: s
     // A persisted table already has TTL on ("TimeToLive is already enabled"): nothing to do.
     if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
   }
-}
-
-function projectionOf(projection: IndexDef['projection'] = 'ALL'): Projection {
-  if (typeof projection === 'string') return { ProjectionType: projection };
-  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
 }

@@ -1,5 +1,5 @@
 /**
- * (g) Coalescing (issue 9): one channel, 100 subscribers, 200 events/s for 30 s put on the fan-out
+ * (g) Coalescing: one channel, 100 subscribers, 200 events/s for 30 s put on the fan-out
  * queue (the bus rule's shape), with coalescing off and then on, in the same run and runtime
  * (`FANOUT_COALESCE` is read per invocation). Figures per mode: WebSocket messages per event per
  * subscriber, `@connections` calls, 32 KB units, delivery latency p50/p95/p99 — and the latency

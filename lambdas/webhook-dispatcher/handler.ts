@@ -45,7 +45,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const byId = new Map(Records.map((record) => [record.messageId, record]));
 
   const result = await dispatchRecords(Records, {
-    listEndpoints: (tenantId) => endpoints.listByTenant(tenantId),
+    listEndpoints: (tenantId) => endpoints.listRoutingByTenant(tenantId),
     recordSeen: async (envelope) => {
       const now = new Date();
       for (const [kind, name] of [

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
+import { quotasFromEnv, tenantConnectionQuotaReached } from '../../src/core/quotas.js';
 
 const telemetry = getTelemetry('wsConnect');
 
@@ -25,8 +26,22 @@ export const handler = instrumentHandler(
     const identity = identityFromAuthorizer(authorizer);
     // Without an authorizer context the route is misconfigured: refuse rather than store an anonymous connection.
     if (!identity) return { statusCode: 403, body: 'Forbidden' };
+    const connections = getConnectionsRepository();
+    const quotas = quotasFromEnv(process.env);
+    // A soft limit: two connects racing may both pass; records of vanished connections count until their TTL.
+    if ((quotas.maxConnectionsPerTenant ?? 0) > 0) {
+      const open = await connections.countConnections(identity.tenantId);
+      if (tenantConnectionQuotaReached(open, quotas)) {
+        telemetry.logger.info('connection refused: tenant connection quota', {
+          tenantId: identity.tenantId,
+          open,
+          max: quotas.maxConnectionsPerTenant,
+        });
+        return { statusCode: 429, body: 'Too many connections for this tenant' };
+      }
+    }
     const now = connectedAt ?? Date.now();
-    await getConnectionsRepository().putConnection({
+    await connections.putConnection({
       connectionId,
       tenantId: identity.tenantId,
       subject: identity.subject,

@@ -5,6 +5,7 @@
  * redrive policy moves them to the DLQ after maxReceiveCount). A thrown error fails the batch.
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   type MessageAttributeValue,
@@ -41,14 +42,24 @@ export interface SqsPollerOptions {
 export interface SqsPoller {
   /** Batches received and not yet settled (invoked + deleted). */
   readonly busy: number;
+  /**
+   * Makes the messages that failed since `since` (ms) visible again now, instead of after their
+   * visibility timeout: after an outage of a part (DynamoDB Local restarted) they failed for a
+   * reason that is gone. Resolves with how many were released.
+   */
+  retryFailedSince(since: number): Promise<number>;
   stop(): Promise<void>;
 }
+
+/** Failed receipts remembered for `retryFailedSince` (the oldest are forgotten first). */
+const FAILED_MEMORY = 10_000;
 
 export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   let stopping = false;
   const windowMs = options.batchingWindowMs ?? options.mapping.maxBatchingWindowSeconds * 1000;
   const batchSize = options.mapping.batchSize;
   let busy = 0;
+  let failed: { receiptHandle: string; at: number }[] = [];
 
   const receive = async (max: number, waitSeconds: number): Promise<Message[]> => {
     const out = await options.client.send(
@@ -89,6 +100,12 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     } catch {
       // Whole batch failed (the invoker reported why): every message returns after its visibility timeout.
     }
+    const deleted = new Set(toDelete.map((r) => r.receiptHandle));
+    const now = Date.now();
+    for (const record of records) {
+      if (!deleted.has(record.receiptHandle)) failed.push({ receiptHandle: record.receiptHandle, at: now });
+    }
+    if (failed.length > FAILED_MEMORY) failed = failed.slice(-FAILED_MEMORY);
     for (let i = 0; i < toDelete.length; i += SQS_MAX_RECEIVE) {
       const chunk = toDelete.slice(i, i + SQS_MAX_RECEIVE);
       await options.client.send(
@@ -124,6 +141,27 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   return {
     get busy() {
       return busy;
+    },
+    async retryFailedSince(since) {
+      const release = failed.filter((f) => f.at >= since);
+      failed = failed.filter((f) => f.at < since);
+      let released = 0;
+      for (let i = 0; i < release.length; i += SQS_MAX_RECEIVE) {
+        const chunk = release.slice(i, i + SQS_MAX_RECEIVE);
+        // A handle already deleted or received again is refused per entry: that message is not waiting.
+        const out = await options.client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: options.queue.url,
+            Entries: chunk.map((f, index) => ({
+              Id: String(index),
+              ReceiptHandle: f.receiptHandle,
+              VisibilityTimeout: 0,
+            })),
+          }),
+        );
+        released += out.Successful?.length ?? 0;
+      }
+      return released;
     },
     /** Finishes the batch in hand (a receive ends within LONG_POLL_SECONDS), then stops. */
     async stop() {

@@ -38,6 +38,7 @@ export type StreamMappingSettings = Pick<
   | 'maxRetryAttempts'
   | 'maxRecordAgeSeconds'
   | 'startingPosition'
+  | 'filterEventNames'
 >;
 
 export interface StreamPollerOptions {
@@ -382,8 +383,13 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           { abortSignal: abort.signal },
         );
         const records = out.Records ?? [];
-        if (records.length > 0 && buffer.length === 0) bufferSince = Date.now();
-        buffer.push(...records);
+        // Lambda's filter criteria: a record of another kind never reaches the function.
+        const wanted = mapping.filterEventNames;
+        const kept = wanted
+          ? records.filter((r) => r.eventName !== undefined && wanted.includes(r.eventName))
+          : records;
+        if (kept.length > 0 && buffer.length === 0) bufferSince = Date.now();
+        buffer.push(...kept);
         const closed = out.NextShardIterator === undefined;
         const windowOver = Date.now() - bufferSince >= windowMs;
         while (buffer.length > 0 && (buffer.length >= mapping.batchSize || windowOver || closed)) {

@@ -23,6 +23,7 @@ import {
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ulid } from 'ulid';
 import type * as z from 'zod';
 import { topology } from '../contract/topology.js';
@@ -273,27 +274,34 @@ export function createAuditRepository({
   return {
     async recordEvent(envelope, now = new Date()) {
       const item = toAuditEventItem(envelopeSchema.parse(envelope), now.toISOString());
+      let existing: Record<string, unknown> | undefined;
       try {
         await client.send(
           new PutCommand({
             TableName: tableName,
             Item: item,
             ConditionExpression: 'attribute_not_exists(pk)',
+            // A repeat returns the stored record in the same call: no extra read on the hot path.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         return { recorded: true };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        existing = error.Item ? unmarshall(error.Item) : undefined;
       }
-      // Only on a repeat: tell the same event again from another event reusing the tenant's id.
-      const existing = await client.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { pk: item.pk, sk: AUDIT_EVENT_SK },
-          ConsistentRead: true,
-        }),
-      );
-      const stored = existing.Item ? parseItem(auditEventItemSchema, existing.Item).envelope : undefined;
+      // Only on a repeat: tell the same event again from another event reusing the tenant's id
+      // (read it when the store did not return it).
+      existing ??= (
+        await client.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: item.pk, sk: AUDIT_EVENT_SK },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+      const stored = existing ? parseItem(auditEventItemSchema, existing).envelope : undefined;
       if (stored && (stored.channel !== item.envelope.channel || stored.type !== item.envelope.type)) {
         return { recorded: false, conflict: { channel: stored.channel, type: stored.type } };
       }

@@ -77,6 +77,8 @@ export interface ConnectionsRepository {
   listSubscriptions(connectionId: string): Promise<string[]>;
   /** Whether the connection holds a subscription to the channel (one strongly consistent read). */
   isSubscribed(connectionId: string, channel: string): Promise<boolean>;
+  /** How many connection records a tenant has (the per-tenant connection quota; not yet expired ones included). */
+  countConnections(tenantId: string): Promise<number>;
 }
 
 export interface ConnectionsRepositoryDeps {
@@ -271,6 +273,14 @@ export function createConnectionsRepository({
       return tenantId === undefined
         ? found
         : keepOwnItems(found, { tenantId }, (r) => ({ tenantId: r.tenantId }), 'connections', onForeignItems);
+    },
+
+    async countConnections(tenantId) {
+      const keys = Array.from({ length: shards }, (_, shard) => tenantConnectionsKey(tenantId, shard));
+      const perShard = await mapWithConcurrency(keys, shards, (key) =>
+        queryIndexConnectionIds(key, { tenantId }),
+      );
+      return perShard.reduce((sum, ids) => sum + ids.length, 0);
     },
 
     async listSubscriptions(connectionId) {

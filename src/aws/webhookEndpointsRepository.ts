@@ -19,7 +19,13 @@ import {
 import { topology } from '../contract/topology.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
 import { encodeKey, keyPrefix } from '../core/keyCodec.js';
-import { type WebhookEndpoint, webhookEndpointSchema } from '../core/webhookEndpoint.js';
+import {
+  WEBHOOK_ROUTING_ATTRIBUTES,
+  type WebhookEndpoint,
+  type WebhookRouting,
+  webhookEndpointSchema,
+  webhookRoutingSchema,
+} from '../core/webhookEndpoint.js';
 import { WebhookEndpointNotFoundError } from '../core/webhookErrors.js';
 import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
@@ -45,6 +51,8 @@ export interface WebhookEndpointsRepository {
   /** Finds an endpoint by id alone (operators rarely know the tenant by heart). Scans: CLI use only. */
   findById(endpointId: string): Promise<WebhookEndpoint | undefined>;
   listByTenant(tenantId: string): Promise<WebhookEndpoint[]>;
+  /** A tenant's endpoints without their secrets (dispatch: its role may not read `secrets`). */
+  listRoutingByTenant(tenantId: string): Promise<WebhookRouting[]>;
   /** Every endpoint (scan): CLI use only. */
   listAll(): Promise<WebhookEndpoint[]>;
   saveSettings(endpoint: WebhookEndpoint): Promise<void>;
@@ -178,6 +186,45 @@ export function createWebhookEndpointsRepository(deps: {
         start = page.LastEvaluatedKey;
       } while (start);
       // Last line: an endpoint stored for another tenant is never used for this one's events.
+      return keepOwnItems(
+        out,
+        { tenantId },
+        (e) => ({ tenantId: e.tenantId }),
+        'webhookEndpoints',
+        onForeignItems,
+      );
+    },
+
+    async listRoutingByTenant(tenantId) {
+      // Named placeholders: several attribute names (url, content, ...) are DynamoDB reserved words.
+      const names = Object.fromEntries(WEBHOOK_ROUTING_ATTRIBUTES.map((a, i) => [`#a${i}`, a]));
+      const out: WebhookRouting[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: '#a0 = :pk AND begins_with(#a1, :prefix)',
+            ProjectionExpression: Object.keys(names).join(', '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: {
+              ':pk': encodeKey(['TENANT', tenantId]),
+              ':prefix': keyPrefix(['ENDPOINT']),
+            },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const parsed = webhookRoutingSchema.safeParse(item);
+          if (!parsed.success) {
+            throw new CorruptWebhookEndpointError(
+              `webhook endpoint item ${String(item.pk)}/${String(item.sk)} does not match its schema: ${parsed.error.issues[0]?.path.join('.')}`,
+            );
+          }
+          out.push(parsed.data);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
       return keepOwnItems(
         out,
         { tenantId },

@@ -8,6 +8,14 @@ function cell(value: unknown): string {
   return String(value).replace(/\s+/g, ' ');
 }
 
+/** `connectedAt` → `CONNECTED AT`, so camel-case headers do not run together. */
+export function headerOf(column: string): string {
+  return column
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[-_]/g, ' ')
+    .toUpperCase();
+}
+
 /**
  * An aligned text table of `rows` with the given columns (in order); `(none)` when empty.
  *
@@ -18,19 +26,16 @@ function cell(value: unknown): string {
 export function formatTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
   if (rows.length === 0) return '(none)';
   const cells = rows.map((row) => columns.map((column) => cell(row[column])));
-  const widths = columns.map((column, i) =>
-    Math.max(column.length, ...cells.map((line) => (line[i] ?? '').length)),
+  const headers = columns.map(headerOf);
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...cells.map((line) => (line[i] ?? '').length)),
   );
   const render = (values: readonly string[]) =>
     values
       .map((value, i) => (i === values.length - 1 ? value : value.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return [
-    render(columns.map((c) => c.toUpperCase())),
-    render(widths.map((w) => '-'.repeat(w))),
-    ...cells.map(render),
-  ].join('\n');
+  return [render(headers), render(widths.map((w) => '-'.repeat(w))), ...cells.map(render)].join('\n');
 }
 
 /** Pretty JSON on stdout (the `--json` output of every command). */

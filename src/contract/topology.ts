@@ -18,8 +18,8 @@ export interface IndexDef {
   readonly partitionKey: KeyDef;
   readonly sortKey?: KeyDef;
   /**
-   * Attributes copied into the index: `KEYS_ONLY` when its readers need only the keys, `{ include }`
-   * when they need a few more. @default 'ALL'
+   * Attributes copied into the index: only the keys, or the keys and `include`, when its readers
+   * need no more (smaller index writes and storage). @default 'ALL'
    */
   readonly projection?: 'ALL' | 'KEYS_ONLY' | { readonly include: readonly string[] };
 }
@@ -184,7 +184,7 @@ export const topology = {
           name: 'bySubscription',
           partitionKey: { name: 'subscriptionKey', type: S },
           sortKey: { name: 'connectionId', type: S },
-          // Fan-out reads the connection id (the sort key) and re-checks the stored tenant and channel.
+          // Fan-out reads the connection id (the sort key) and checks tenant and channel.
           projection: { include: ['tenantId', 'channel'] },
         },
       ],

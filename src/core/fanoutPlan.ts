@@ -1,7 +1,7 @@
 /**
  * Fan-out planning (pure): which messages each subscribed connection gets for one batch of events.
  *
- * Coalescing (issue 9): API Gateway bills per message, so the events of a batch that are due to
+ * Coalescing: API Gateway bills per message, so the events of a batch that are due to
  * one connection go out together as `events` frames, in position order, split so no message
  * exceeds the WebSocket limit or the configured events-per-frame cap. Connections subscribed to
  * the same set of the batch's channels receive identical messages, so messages are planned (and

@@ -1,5 +1,5 @@
 /**
- * AWS limits the pipeline is sized against, one named constant each (see ../shared/FACTS.md).
+ * AWS limits the pipeline is sized against, one named constant each, with the documented value.
  * Pure module: no AWS imports. Values that differ per account or region can be overridden
  * by environment variables so the deployed handlers and the local runtime agree.
  */

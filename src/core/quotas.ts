@@ -9,25 +9,50 @@ export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
 /** Highest value the stack config accepts. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT = 10_000;
 
-export const QUOTA_ENV = { subscriptionsPerConnection: 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION' } as const;
+export const QUOTA_ENV = {
+  subscriptionsPerConnection: 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+  connectionsPerTenant: 'WS_MAX_CONNECTIONS_PER_TENANT',
+} as const;
+
+/** Off by default: how many connections a tenant needs is the application's business. */
+export const DEFAULT_MAX_CONNECTIONS_PER_TENANT = 0;
 
 export interface ConnectionQuotas {
   readonly maxSubscriptionsPerConnection: number;
+  /** Open connections one tenant may have; 0 = no limit. */
+  readonly maxConnectionsPerTenant?: number;
 }
 
 export const DEFAULT_QUOTAS: ConnectionQuotas = {
   maxSubscriptionsPerConnection: DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  maxConnectionsPerTenant: DEFAULT_MAX_CONNECTIONS_PER_TENANT,
 };
 
-/** Quotas from the handler's environment; a value that is not a whole number ≥ 1 throws (a typo must not lift the limit). */
+/** Quotas from the handler's environment; a value that is not a whole number throws (a typo must not lift the limit). */
 export function quotasFromEnv(env: Readonly<Record<string, string | undefined>>): ConnectionQuotas {
-  const raw = env[QUOTA_ENV.subscriptionsPerConnection]?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_QUOTAS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${QUOTA_ENV.subscriptionsPerConnection} must be a whole number ≥ 1, got "${raw}"`);
-  }
-  return { maxSubscriptionsPerConnection: value };
+  const read = (name: string, fallback: number, min: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) {
+      throw new RangeError(`${name} must be a whole number ≥ ${min}, got "${raw}"`);
+    }
+    return value;
+  };
+  return {
+    maxSubscriptionsPerConnection: read(
+      QUOTA_ENV.subscriptionsPerConnection,
+      DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      1,
+    ),
+    maxConnectionsPerTenant: read(QUOTA_ENV.connectionsPerTenant, DEFAULT_MAX_CONNECTIONS_PER_TENANT, 0),
+  };
+}
+
+/** Whether one more connection would exceed the tenant's quota (0 = no limit). */
+export function tenantConnectionQuotaReached(openConnections: number, quotas: ConnectionQuotas): boolean {
+  const max = quotas.maxConnectionsPerTenant ?? 0;
+  return max > 0 && openConnections >= max;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { type Envelope, envelopeSchema } from './envelope.js';
-import type { WebhookEndpoint } from './webhookEndpoint.js';
+import type { WebhookRouting } from './webhookEndpoint.js';
 import { endpointWantsEvent } from './webhookFilter.js';
 import type { DeliveryMessage } from './webhookMessages.js';
 
@@ -42,7 +42,7 @@ export function parseDispatchBody(body: string): ParsedDispatchBody {
   return { ok: true, envelope: parsed.data.detail };
 }
 
-export function planDeliveries(envelope: Envelope, endpoints: readonly WebhookEndpoint[]): DeliveryMessage[] {
+export function planDeliveries(envelope: Envelope, endpoints: readonly WebhookRouting[]): DeliveryMessage[] {
   return endpoints
     .filter(
       (endpoint) =>
@@ -63,7 +63,7 @@ export interface DispatchRecord {
 }
 
 export interface DispatchPorts {
-  listEndpoints(tenantId: string): Promise<WebhookEndpoint[]>;
+  listEndpoints(tenantId: string): Promise<WebhookRouting[]>;
   /** Adds the event's type and channel to its tenant's catalogue (best effort; optional). */
   recordSeen?(envelope: Envelope): Promise<void>;
   /** Sends the messages; resolves with those that could not be sent. */
@@ -91,7 +91,7 @@ export async function dispatchRecords(
   records: readonly DispatchRecord[],
   ports: DispatchPorts,
 ): Promise<DispatchResult> {
-  const endpointsByTenant = new Map<string, Promise<WebhookEndpoint[]>>();
+  const endpointsByTenant = new Map<string, Promise<WebhookRouting[]>>();
   const failedMessageIds: string[] = [];
   let deliveries = 0;
   let quarantined = 0;

@@ -76,6 +76,19 @@ export const webhookEndpointSchema = endpointSettingsSchema.extend({
 });
 export type WebhookEndpoint = z.infer<typeof webhookEndpointSchema>;
 
+/**
+ * An endpoint without its signing secrets: what dispatch needs to route an event. The dispatcher
+ * reads only these attributes, and its role may read no other (the secrets stay with delivery).
+ */
+export const webhookRoutingSchema = webhookEndpointSchema.omit({ secrets: true });
+export type WebhookRouting = z.infer<typeof webhookRoutingSchema>;
+/** The stored attributes of a routing read: the item's keys and every field but `secrets`. */
+export const WEBHOOK_ROUTING_ATTRIBUTES: readonly string[] = [
+  'pk',
+  'sk',
+  ...Object.keys(webhookRoutingSchema.shape),
+];
+
 /** `whsec_` + base64 of 32 random bytes (the Standard Webhooks secret format). */
 export function generateSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');

@@ -67,6 +67,18 @@ describe('Monitoring', () => {
     });
   });
 
+  it('alarms on any item of another tenant dropped by the last isolation check, on every service that checks', () => {
+    const foreign = alarms.filter(([, a]) =>
+      JSON.stringify(a.Properties.Metrics ?? '').includes(METRIC.foreignItemsDropped),
+    );
+    expect(foreign).toHaveLength(1);
+    const [, alarm] = foreign[0] ?? [];
+    expect(alarm?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    for (const service of ['fanout', 'wsMessage', 'webhookDispatcher']) {
+      expect(JSON.stringify(alarm?.Properties.Metrics)).toContain(`{"Name":"service","Value":"${service}"}`);
+    }
+  });
+
   it('draws one dashboard for the whole path', () => {
     const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);

@@ -2,7 +2,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { streamMappingOf } from '../../lib/eventSourceMappings.js';
-import { topology } from '../../src/contract/topology.js';
+import { type TableName, topology } from '../../src/contract/topology.js';
 import { TRACKED_TABLES_ENV } from '../../src/core/trackedTables.js';
 import {
   bundledTemplate,
@@ -55,7 +55,7 @@ describe('OutboxPublisher', () => {
     expect(mapping.maxRecordAgeSeconds).toBeGreaterThan(0);
   });
 
-  it('may put events on this bus only and write only to the quarantine table', () => {
+  it('may put events on this bus only and write only to the tables its topology entry lists', () => {
     const statements = policyStatementsOf(template, 'publisher');
     expect(statements).toContainEqual(
       expect.objectContaining({
@@ -63,9 +63,14 @@ describe('OutboxPublisher', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventBus/), 'Arn'] },
       }),
     );
-    const writes = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:PutItem'));
-    expect(writes).toHaveLength(1);
-    expect(JSON.stringify(writes[0]?.Resource)).toContain(tableId(template, 'quarantine'));
+    const written = JSON.stringify(
+      statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:PutItem')).map((s) => s.Resource),
+    );
+    for (const name of Object.keys(topology.tables) as TableName[]) {
+      const access = topology.functions.publisher.tables.find((t) => t.table === name)?.access;
+      const writes = access === 'write' || access === 'readWrite';
+      expect(written.includes(`"${tableId(template, name)}"`), name).toBe(writes);
+    }
   });
 
   it('hands the tracked-table mappings to the publisher (empty by default)', () => {
@@ -93,6 +98,11 @@ describe('OutboxPublisher', () => {
         },
       }),
     );
+    // The outbox mapping sees inserts only; a tracked table's updates and deletes are events too.
+    const trackedMapping = mappings.find((m) => m.EventSourceArn === TRACKED.streamArn);
+    expect(trackedMapping?.FilterCriteria).toBeUndefined();
+    const outboxMapping = mappings.find((m) => m.EventSourceArn !== TRACKED.streamArn);
+    expect(outboxMapping?.FilterCriteria).toEqual({ Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] });
     const env = (
       resource(tracked, functionId(tracked, 'publisher')).Properties.Environment as {
         Variables: Record<string, string>;

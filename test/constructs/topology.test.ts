@@ -136,7 +136,12 @@ describe('the template agrees with src/contract/topology.ts', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
         ]);
-        expect(found?.Projection).toEqual({ ProjectionType: index.projection ?? 'ALL' });
+        const projection = index.projection ?? 'ALL';
+        expect(found?.Projection).toEqual(
+          typeof projection === 'string'
+            ? { ProjectionType: projection }
+            : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] },
+        );
       }
     }
   });

@@ -6,11 +6,44 @@ import { queueMappingOf } from '../../lib/eventSourceMappings.js';
 import { type QueueName, topology } from '../../src/contract/topology.js';
 import { RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
 import { CIRCUIT_COOLDOWN_ENV, CIRCUIT_FAILURES_ENV } from '../../src/core/webhookCircuit.js';
-import { bundledTemplate, functionId, policyStatementsOf, queueId, resource, synthStack } from './fixture.js';
+import { WEBHOOK_ROUTING_ATTRIBUTES } from '../../src/core/webhookEndpoint.js';
+import {
+  bundledTemplate,
+  functionId,
+  policyStatementsOf,
+  queueId,
+  resource,
+  synthStack,
+  tableId,
+} from './fixture.js';
 
 const template = bundledTemplate();
 
 describe('Webhooks', () => {
+  it('lets only the delivery function read the signing secrets: the dispatcher reads the routing attributes', () => {
+    const endpointsArn = JSON.stringify({ 'Fn::GetAtt': [tableId(template, 'webhookEndpoints'), 'Arn'] });
+    const onEndpoints = (fn: 'webhookDispatcher' | 'webhookDelivery') =>
+      policyStatementsOf(template, fn).filter((s) => JSON.stringify(s.Resource).includes(endpointsArn));
+    const reads = (statement: Record<string, unknown>) =>
+      JSON.stringify(statement.Action).includes('dynamodb:Query');
+    const dispatcher = onEndpoints('webhookDispatcher').filter(reads);
+    expect(dispatcher).toHaveLength(1);
+    expect(dispatcher[0]?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...WEBHOOK_ROUTING_ATTRIBUTES] },
+      StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+    });
+    expect(WEBHOOK_ROUTING_ATTRIBUTES).not.toContain('secrets');
+    expect(WEBHOOK_ROUTING_ATTRIBUTES).toEqual(
+      expect.arrayContaining(['pk', 'sk', 'url', 'enabled', 'eventTypes']),
+    );
+    // Its writes (the catalogue) return no values, which could carry a secret.
+    for (const statement of onEndpoints('webhookDispatcher').filter((st) => !reads(st)))
+      expect(statement.Condition).toEqual({ StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' } });
+    const delivery = onEndpoints('webhookDelivery');
+    expect(delivery.length).toBeGreaterThan(0);
+    for (const statement of delivery) expect(statement.Condition).toBeUndefined();
+  });
+
   it('gives the dispatch and delivery queues their dead-letter queues', () => {
     for (const name of ['webhookDispatchQueue', 'webhookDeliveryQueue'] as const) {
       const deadLetter = topology.queues[name].deadLetter;

@@ -1,6 +1,6 @@
 // e2e-target: offline-only — makes connections vanish and oversizes events through the local gateway
 /**
- * Coalesced fan-out on the offline runtime (issue 9): with coalescing on, every subscriber gets
+ * Coalesced fan-out on the offline runtime: with coalescing on, every subscriber gets
  * every event exactly once by id, in the channel's order, in fewer messages than events, none over
  * 128 KB; an event too large for a message arrives as `refresh`; a connection that vanished is
  * pruned on its first 410 while the others keep receiving.

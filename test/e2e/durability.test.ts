@@ -184,7 +184,8 @@ describe('the offline runtime keeps what it accepted', () => {
     const receiver = await startToggleReceiver(503);
     receivers.push(receiver);
     // Retries 10 s apart: the Ctrl-C comes while every retry is scheduled and none is due.
-    const env = { WEBHOOK_RETRY_SCHEDULE: '0,10,10,10,10,10' };
+    // Breaker off: each of the 50 first attempts reaches the (failing) receiver.
+    const env = { WEBHOOK_RETRY_SCHEDULE: '0,10,10,10,10,10', WEBHOOK_CIRCUIT_FAILURES: '0' };
     const first = start(env);
     let file = await first.start();
     await registerEndpoint(file, receiver.url, 6);

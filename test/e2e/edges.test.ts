@@ -4,19 +4,42 @@
  * `$connect` (through the real gateway and authorizer), secret rotation, the subscription quota,
  * the console/control server's refusals, and what listens on which interface.
  */
+import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { createAuditRepository } from '../../src/aws/auditRepository.js';
+import { createWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
+import { topology } from '../../src/contract/topology.js';
+import { PRODUCTION_POLICY } from '../../src/core/addressPolicy.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
+import { createEndpoint } from '../../src/core/webhookEndpoint.js';
+import { deadLetterSchema } from '../../src/core/webhookMessages.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
-import { documentClient, tableName, useRuntime } from './helpers/index.js';
+import { documentClient, sqsClient, tableName, useRuntime, waitFor } from './helpers/index.js';
 import { connectClient } from './websocketTestClient.js';
 
 const PREVIOUS_SECRET = 'the-secret-before-the-rotation-0123456789';
 const local = useRuntime({
-  env: { JWT_SECRET_PREVIOUS: PREVIOUS_SECRET, WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3' },
+  env: {
+    JWT_SECRET_PREVIOUS: PREVIOUS_SECRET,
+    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
+    WS_MAX_CONNECTIONS_PER_TENANT: '2',
+    // Webhook delivery in production mode: only public addresses.
+    OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'false',
+  },
 });
+
+// A name that is not `localhost` yet resolves to loopback, without any network: this machine's
+// own name, on hosts whose /etc/hosts maps it to 127.0.x.x (most Linux installs).
+const ownName = hostname();
+const ownAddress = await lookup(ownName).then(
+  (found) => found.address,
+  () => undefined,
+);
+const ownNameIsLoopback = ownAddress !== undefined && (ownAddress.startsWith('127.') || ownAddress === '::1');
 
 const now = () => Math.floor(Date.now() / 1000);
 const currentSecret = () => secretKey(local.runtime.env.JWT_SECRET ?? '');
@@ -63,7 +86,7 @@ describe('subscriptions per connection', () => {
     const client = await connectClient(local.runtime.endpoints.webSocket, token);
     client.send({ action: 'subscribe', channels: ['c0', 'c1', 'c2', 'c3', 'c4'] });
     const subscribed = await client.waitFor((f) => f.type === 'subscribed');
-    expect(subscribed).toEqual({ type: 'subscribed', channels: ['c0', 'c1', 'c2'] });
+    expect(subscribed).toMatchObject({ type: 'subscribed', channels: ['c0', 'c1', 'c2'] });
     const refused = await client.waitFor((f) => f.type === 'error');
     expect(refused).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', action: 'subscribe' });
 
@@ -82,6 +105,32 @@ describe('subscriptions per connection', () => {
     client.send({ action: 'ping', id: 'still-here' });
     await client.waitFor((f) => f.type === 'pong' && f.id === 'still-here');
     await client.close();
+  });
+});
+
+describe('connections per tenant', () => {
+  it('refuses the third connection of a tenant connection with HTTP 429 and accepts one again after a disconnect', async () => {
+    const url = local.runtime.endpoints.webSocket;
+    const token = await mintConnectionToken({ tenantId: 'crowd', subject: 'c' }, currentSecret());
+    const first = await connectClient(url, token);
+    const second = await connectClient(url, token);
+    await expect(connectClient(url, token)).rejects.toThrow('HTTP 429');
+    // Another tenant is not affected.
+    const other = await connectClient(
+      url,
+      await mintConnectionToken({ tenantId: 'calm', subject: 'c' }, currentSecret()),
+    );
+    await other.close();
+    // The two open connections still work.
+    second.send({ action: 'ping', id: 'kept' });
+    await second.waitFor((f) => f.type === 'pong' && f.id === 'kept');
+    await first.close();
+    // $disconnect removes the record asynchronously: wait until a connection is accepted again.
+    const third = await waitFor(() => connectClient(url, token), {
+      description: 'a connection accepted after a disconnect',
+    });
+    await third.close();
+    await second.close();
   });
 });
 
@@ -164,4 +213,45 @@ describe('what listens where', () => {
         expect(await connects(address, port), `${address}:${port}`).toBe(false);
     }
   });
+});
+
+describe('a webhook address refused at connect time is final', () => {
+  it.skipIf(!ownNameIsLoopback)(
+    'a name resolving to loopback, in production mode: dead-lettered url_refused, audited refused, exactly one attempt',
+    async () => {
+      const runtime = local.runtime;
+      const db = documentClient(runtime);
+      const endpoint = createEndpoint(
+        { url: `https://${ownName}/hook` },
+        { tenantId: 'ssrf', now: new Date(), policy: PRODUCTION_POLICY, defaultMaxAttempts: 5 },
+      );
+      await createWebhookEndpointsRepository({
+        client: db,
+        tableName: tableName(runtime, 'webhookEndpoints'),
+      }).create(endpoint);
+      const event = newOutboxEvent({ tenantId: 'ssrf', channel: 'hooks', type: 'ssrf.test', data: {} });
+      await appendToOutbox(db, event, { tableName: tableName(runtime, 'outbox') });
+      await runtime.waitForIdle({ timeoutMs: 120_000 });
+
+      const out = await sqsClient(runtime).send(
+        new ReceiveMessageCommand({
+          QueueUrl: runtime.env[topology.queues.webhookDlq.env],
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 0,
+        }),
+      );
+      const letters = (out.Messages ?? [])
+        .map((m) => deadLetterSchema.parse(JSON.parse(m.Body ?? '')))
+        .filter((l) => l.eventId === event.eventId);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]?.deadLetter).toMatchObject({ code: 'url_refused', attempts: 1 });
+      expect(letters[0]?.deadLetter.reason).toMatch(new RegExp(`${ownName} resolved to ${ownAddress}`));
+
+      const audit = createAuditRepository({ client: db, tableName: tableName(runtime, 'audit') });
+      const { attempts } = await audit.getEventWithAttempts('ssrf', event.eventId);
+      const webhook = attempts.filter((a) => a.path === 'webhook');
+      expect(webhook).toHaveLength(1);
+      expect(webhook[0]).toMatchObject({ attempt: 1, outcome: 'refused' });
+    },
+  );
 });

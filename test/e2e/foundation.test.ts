@@ -1,6 +1,6 @@
 // e2e-target: offline-only — creates a business table and reads quarantine on the local DynamoDB (smoke.test.ts covers the same path on a stack)
 /**
- * Issue 2, "What must be shown", on the offline runtime: outbox rows (some written atomically
+ * The outbox path end to end on the offline runtime: outbox rows (some written atomically
  * with a business item) become exactly one audit record each; the same eventId twice is one
  * event; a poison row goes to quarantine with its reason while the valid rows around it flow on.
  */

@@ -1,3 +1,4 @@
+// e2e-target: offline-only — reads the in-process drop counter and the dev JWT secret, writes raw outbox rows
 /**
  * Tenant isolation under hostile names, on the offline runtime: tenants named like the key tags
  * (`CONNECTIONS`, `CONN`), like an escaped separator (`kv%23x`) and with multi-byte names at the

@@ -1,3 +1,4 @@
+// e2e-target: offline-only — injects server faults and shuffles frames inside the offline runtime
 /**
  * Per-channel sequences on the offline runtime: numbers 1..N without gaps or duplicates, written
  * back to the outbox rows; resume by `afterSeq`, `fetch` of a range, epochs; and a property-style

@@ -123,6 +123,8 @@ describe('webhooks on the offline runtime', () => {
   beforeAll(async () => {
     runtime = await startRuntime({
       quiet: true,
+      // No WebSocket clients here: fan-out is not part of what these tests count.
+      disabledMappings: ['fanout'],
       env: { WEBHOOK_RETRY_SCHEDULE: RETRY_SCHEDULE },
     });
     // The CLI targets the runtime through the same endpoints file `npm start` writes.

@@ -18,6 +18,8 @@ const { values } = parseArgs({
     clients: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-kill': { type: 'boolean', default: false },
+    /** Comma-separated subset of sigint,sigkill,jvm-kill,stale-checkpoints (default: all). */
+    disruptions: { type: 'string' },
   },
   strict: true,
 });
@@ -30,7 +32,13 @@ const report = await runChecker({
   events: values.events ? Number(values.events) : size.events,
   tenants: 3,
   clients: values.clients ? Number(values.clients) : size.clients,
-  ...(values['no-kill'] ? {} : { disruptions: ALL_DISRUPTIONS }),
+  ...(values['no-kill']
+    ? {}
+    : {
+        disruptions: ALL_DISRUPTIONS.filter(
+          (d) => values.disruptions === undefined || values.disruptions.split(',').includes(d.kind),
+        ),
+      }),
   lag: DEFAULT_LAG,
   faults: values.short ? SHORT_FAULTS : DEFAULT_FAULTS,
   slowReceiverMs: size.slowReceiverMs,

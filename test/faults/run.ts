@@ -304,6 +304,7 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
     const setFaults = async (config: unknown) => {
       const response = await fetch(`${file.endpoints.control}/faults`, {
         method: 'PUT',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify(config),
       });
       if (!response.ok) throw new Error(`PUT /control/faults answered ${response.status}`);

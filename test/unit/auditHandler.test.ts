@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -63,6 +64,24 @@ describe('audit repository', () => {
       recorded: false,
       conflict: { channel: 'c1', type: first.type },
     });
+  });
+
+  it('reads the stored record from the failed condition itself when the store returns it (no extra read)', async () => {
+    const first = envelopeFactory({ tenantId: 't1', channel: 'c1' });
+    dynamo.on(PutCommand).resolvesOnce({});
+    await repo.recordEvent(first);
+    const stored = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
+    dynamo
+      .on(PutCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
+      );
+    expect(await repo.recordEvent({ ...first, channel: 'c2' })).toEqual({
+      recorded: false,
+      conflict: { channel: 'c1', type: first.type },
+    });
+    expect(await repo.recordEvent(first)).toEqual({ recorded: false });
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
   });
 
   it('keys the same event id of two tenants apart', async () => {

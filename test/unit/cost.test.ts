@@ -133,7 +133,7 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
   });
 });
 
-describe('estimateMonthlyCost — FACTS.md reference load', () => {
+describe('estimateMonthlyCost — the reference load (1 M events a day to 100 subscribers)', () => {
   const reference = { eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 };
 
   it('reproduces about $3,000 of message fees at the first-tier price, the largest line by far', () => {

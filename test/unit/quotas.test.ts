@@ -7,6 +7,7 @@ import {
   QUOTA_ENV,
   quotasFromEnv,
   splitBySubscriptionQuota,
+  tenantConnectionQuotaReached,
 } from '../../src/core/quotas.js';
 import { DEFAULT_RESUME_SETTINGS } from '../../src/core/resume.js';
 
@@ -48,6 +49,15 @@ describe('subscriptions per connection', () => {
       5,
     );
     expect(() => quotasFromEnv({ [QUOTA_ENV.subscriptionsPerConnection]: 'lots' })).toThrow(RangeError);
+  });
+
+  it('connections per tenant: off by default, refused at the limit when set', () => {
+    expect(quotasFromEnv({}).maxConnectionsPerTenant).toBe(0);
+    expect(tenantConnectionQuotaReached(1_000_000, quotasFromEnv({}))).toBe(false);
+    const quotas = quotasFromEnv({ [QUOTA_ENV.connectionsPerTenant]: '2' });
+    expect(tenantConnectionQuotaReached(1, quotas)).toBe(false);
+    expect(tenantConnectionQuotaReached(2, quotas)).toBe(true);
+    expect(() => quotasFromEnv({ [QUOTA_ENV.connectionsPerTenant]: '-1' })).toThrow(RangeError);
   });
 
   it('subscribes up to the quota and refuses the rest with TOO_MANY_SUBSCRIPTIONS; the connection stays usable', async () => {

@@ -1,27 +1,54 @@
 /**
- * `outbox-relay audit event <id> | resource <tenant> <resourceId> | channel <tenant> <channel>`:
- * what the audit log knows about an event and every attempt to deliver it, or a resource's or
- * channel's history in position order — "did the server try to tell agent X about operation Y?".
+ * `outbox-relay audit event <id> | resource <tenant> <resourceId> | channel <tenant> <channel> |
+ * notes <tenant>`: what the audit log knows about an event and every attempt to deliver it, a
+ * resource's or channel's history in position order — "did the server try to tell agent X about
+ * operation Y?" — and a tenant's operator notes (endpoints disabled, DLQ messages discarded).
  */
 import { type AuditRepository, getAuditRepository } from '../../aws/auditRepository.js';
 import type { AuditAttemptItem, AuditEventItem } from '../../core/auditRecord.js';
 import { normaliseTime } from '../../core/envelope.js';
 import { CliError } from '../errors.js';
-import { nameArg, parseCommandArgs, positiveInt, timeOption } from '../ops/args.js';
+import {
+  nameArg,
+  outputFormat,
+  parseCommandArgs,
+  positiveInt,
+  refuseInapplicable,
+  timeOption,
+} from '../ops/args.js';
 import { openContext } from '../ops/context.js';
+import { decodeCursor, encodeCursor } from '../ops/cursor.js';
 import { tenantOfEvent } from '../ops/eventTenant.js';
 import { createOutput, type Output } from '../ops/output.js';
 import { findQuarantined } from '../ops/quarantineLookup.js';
+import { didYouMean } from '../suggest.js';
+import { quarantineView } from './dlq.js';
 
 export const summary =
-  'audit event <id> [--tenant] | resource <tenant> <resourceId> | channel <tenant> <channel> [--since] [--limit]';
+  'audit event <id> [--tenant] | resource <tenant> <resourceId> | channel <tenant> <channel> | notes <tenant>';
 
-const USAGE = `Usage:
+export const usage = `Usage:
   outbox-relay audit event <eventId> [--tenant <tenantId>]
-  outbox-relay audit resource <tenantId> <resourceId> [--since <time>] [--limit <n>]
-  outbox-relay audit channel <tenantId> <channel> [--since <time>] [--limit <n>]
+  outbox-relay audit resource <tenantId> <resourceId> [--since <time>] [--limit <n>] [--cursor <c>]
+  outbox-relay audit channel <tenantId> <channel> [--since <time>] [--limit <n>] [--cursor <c>]
+  outbox-relay audit notes <tenantId> [--limit <n>]
 --since takes an ISO-8601 time or a duration (15m, 2h, 1d); --limit defaults to 50 (max 1000).
+A page that has more after it ends with nextCursor (JSON) or a "--cursor …" line: pass it back with
+--cursor to get the next page (no row repeats, even when many events share a millisecond).
+Notes record who disabled an endpoint or discarded a DLQ message, and why.
 Event ids are unique per tenant: without --tenant, "audit event" scans the audit table for the id.`;
+
+export const completion = {
+  words: ['event', 'resource', 'channel', 'notes'],
+  options: ['since', 'limit', 'cursor', 'tenant'],
+};
+
+const SUB_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  event: ['tenant'],
+  resource: ['since', 'limit', 'cursor'],
+  channel: ['since', 'limit', 'cursor'],
+  notes: ['limit'],
+};
 
 function attemptRow(attempt: AuditAttemptItem): Record<string, unknown> {
   return {
@@ -75,7 +102,12 @@ async function showEvent(
       : await repo.getEventWithAttempts(tenantId, eventId);
   if (!event) {
     const quarantined = await findQuarantined(eventId);
-    out.result({ eventId, audited: false, attempts, quarantined });
+    out.result({
+      eventId,
+      audited: false,
+      attempts: attempts.map(attemptView),
+      quarantined: quarantined.map((q) => quarantineView(q)),
+    });
     if (quarantined.length > 0) {
       out.line(`Event ${eventId} was never published: it is in quarantine.`);
       out.table(
@@ -94,7 +126,13 @@ async function showEvent(
       `no audit record of event ${eventId} (not yet published, quarantined under another id, or unknown); see outbox-relay dlq list quarantine`,
     );
   }
-  out.result({ eventId, audited: true, event, attempts, summary: summariseAttempts(attempts) });
+  out.result({
+    eventId,
+    audited: true,
+    event: eventView(event),
+    attempts: attempts.map(attemptView),
+    summary: summariseAttempts(attempts),
+  });
   const e = event.envelope;
   out.line(`Event ${e.id}`);
   out.table(
@@ -122,14 +160,19 @@ async function showHistory(
   kind: 'resource' | 'channel',
   tenantId: string,
   key: string,
-  options: { since: Date | undefined; limit: number },
+  options: { since: Date | undefined; limit: number; cursor: string | undefined },
   out: Output,
 ): Promise<number> {
   // Positions are `<time>#<id>`: every position at or after `since` sorts after its bare time.
+  const after = options.cursor
+    ? decodeCursor(options.cursor)
+    : options.since
+      ? normaliseTime(options.since.toISOString())
+      : undefined;
   const query = {
     limit: options.limit,
     ascending: true,
-    ...(options.since ? { afterPosition: normaliseTime(options.since.toISOString()) } : {}),
+    ...(after !== undefined ? { afterPosition: after } : {}),
   };
   const page =
     kind === 'resource'
@@ -141,16 +184,13 @@ async function showHistory(
       return { item, attempts };
     }),
   );
-  out.result({
-    tenantId,
-    [kind]: key,
-    events: rows.map(({ item, attempts }) => ({
-      event: item,
-      attempts,
-      summary: summariseAttempts(attempts),
-    })),
-    ...(page.nextPosition ? { nextPosition: page.nextPosition } : {}),
-  });
+  const nextCursor = page.nextPosition ? encodeCursor(page.nextPosition) : undefined;
+  const events = rows.map(({ item, attempts }) => ({
+    event: eventView(item),
+    attempts: attempts.map(attemptView),
+    summary: summariseAttempts(attempts),
+  }));
+  out.result({ tenantId, [kind]: key, events, nextCursor: nextCursor ?? null }, events);
   if (rows.length === 0) {
     out.line(
       `No events for tenant ${tenantId}, ${kind} ${key}${options.since ? ` since ${options.since.toISOString()}` : ''}.`,
@@ -170,7 +210,41 @@ async function showHistory(
     })),
     ['time', 'id', 'type', kind === 'channel' ? 'resource' : 'channel', 'recorded', 'deliveries'],
   );
-  if (page.nextPosition) out.line(`(more: --since ${page.nextPosition.split('#')[0]} or a larger --limit)`);
+  if (nextCursor) out.line(`(more: --cursor ${nextCursor})`);
+  else if (out.format === 'jsonl') return 0;
+  return 0;
+}
+
+/** An audit event as the CLI shows it: no table keys. */
+function eventView(item: AuditEventItem): Record<string, unknown> {
+  return {
+    eventId: item.eventId,
+    position: item.position,
+    recordedAt: item.recordedAt,
+    envelope: item.envelope,
+  };
+}
+
+/** A delivery attempt as the CLI shows it: no table keys. */
+function attemptView(attempt: AuditAttemptItem): Record<string, unknown> {
+  const { pk: _pk, sk: _sk, kind: _kind, ...rest } = attempt;
+  return rest;
+}
+
+async function showNotes(
+  repo: AuditRepository,
+  tenantId: string,
+  limit: number,
+  out: Output,
+): Promise<number> {
+  const notes = (await repo.listTenantNotes(tenantId, { limit })).map((note) => ({
+    at: note.at,
+    code: note.code,
+    message: note.message,
+    details: note.details ?? {},
+  }));
+  out.result({ tenantId, count: notes.length, notes }, notes);
+  out.table(notes, ['at', 'code', 'message']);
   return 0;
 }
 
@@ -178,17 +252,26 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     since: { type: 'string' },
     limit: { type: 'string' },
+    cursor: { type: 'string' },
     tenant: { type: 'string' },
   });
   const [sub, first, second] = positionals;
-  const out = createOutput(values.json);
   const needs = (count: number) => {
     if (positionals.length !== count + 1)
-      throw new CliError(`audit ${sub} takes ${count} argument(s)\n${USAGE}`, 2);
+      throw new CliError(`audit ${sub} takes ${count} argument(s); see "outbox-relay audit --help"`, 2);
   };
-  if (sub === 'event') needs(1);
-  else if (sub === 'resource' || sub === 'channel') needs(2);
-  else throw new CliError(`unknown or missing subcommand "${sub ?? ''}"\n${USAGE}`, 2);
+  const allowed = SUB_OPTIONS[sub ?? ''];
+  if (allowed === undefined)
+    throw new CliError(
+      `unknown or missing subcommand "${sub ?? ''}"${didYouMean(sub ?? '', Object.keys(SUB_OPTIONS))}; see "outbox-relay audit --help"`,
+      2,
+    );
+  needs(sub === 'resource' || sub === 'channel' ? 2 : 1);
+  refuseInapplicable(values, allowed, `audit ${sub}`);
+  if (values.cursor !== undefined && values.since !== undefined)
+    throw new CliError('pass --cursor or --since, not both (the cursor already says where to continue)', 2);
+  if (values.cursor !== undefined) decodeCursor(values.cursor);
+  const out = createOutput(outputFormat(values));
 
   // Names are checked before any lookup: a bad one is a usage error, not "no events".
   if (sub === 'event') {
@@ -198,15 +281,21 @@ export async function run(args: string[]): Promise<number> {
     nameArg('tenantId', first ?? '', 'tenant id');
     if (sub === 'channel') nameArg('channel', second ?? '', 'channel');
   }
+
   await openContext(values);
   const repo = getAuditRepository();
   if (sub === 'event') return showEvent(repo, first ?? '', values.tenant, out);
+  if (sub === 'notes') return showNotes(repo, first ?? '', positiveInt(values.limit, 'limit', 50, 1000), out);
   return showHistory(
     repo,
-    sub,
+    sub === 'resource' ? 'resource' : 'channel',
     first ?? '',
     second ?? '',
-    { since: timeOption(values.since, 'since'), limit: positiveInt(values.limit, 'limit', 50, 1000) },
+    {
+      since: timeOption(values.since, 'since'),
+      limit: positiveInt(values.limit, 'limit', 50, 1000),
+      cursor: values.cursor,
+    },
     out,
   );
 }

@@ -1,5 +1,7 @@
 /**
- * `outbox-relay dlq list|show|redrive <kind>`: what failed and why, and putting it back.
+ * `outbox-relay dlq list|show|redrive|delete|purge <kind>`: what failed and why, putting it back,
+ * and discarding (with an audit note of who discarded what) what can never be delivered.
+ * Every redrive handles each message at most once per run and reports what it left behind.
  *
  * | kind        | holds                                                            | redrive                                           |
  * | ----------- | ---------------------------------------------------------------- | ------------------------------------------------- |
@@ -10,12 +12,16 @@
  * | bus         | events EventBridge could not put on a target queue                | to the target queue named in the message          |
  */
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { getAuditRepository } from '../../aws/auditRepository.js';
 import { getDocumentClient, getEventBridgeClient, getSqsClient } from '../../aws/clients.js';
 import { putEntries } from '../../aws/eventBus.js';
 import { getQuarantineRepository } from '../../aws/quarantineRepository.js';
-import { readDlqMessage, redriveWebhookDlq } from '../../aws/webhookQueues.js';
+import { getWebhookEndpointsRepository } from '../../aws/webhookEndpointsRepository.js';
+import { readDlqMessage } from '../../aws/webhookQueues.js';
 import { topology } from '../../contract/topology.js';
 import { toChangeRecord } from '../../core/dynamoStreamRecord.js';
 import { publishChangeRecords } from '../../core/publish.js';
@@ -25,31 +31,57 @@ import { TRACKED_TABLES_ENV } from '../../core/trackedTables.js';
 import { deadLetterSchema } from '../../core/webhookMessages.js';
 import { validateOutboxRow } from '../../producer/index.js';
 import { CliError } from '../errors.js';
-import { parseCommandArgs, positiveInt } from '../ops/args.js';
+import { outputFormat, parseCommandArgs, positiveInt, refuseInapplicable } from '../ops/args.js';
+import {
+  boundedRedrive,
+  type ReceivedDlqMessage,
+  type RedriveEntry,
+  type RedriveReport,
+} from '../ops/boundedRedrive.js';
 import { type OpsContext, openContext } from '../ops/context.js';
 import { createOutput, type Output } from '../ops/output.js';
 import { parseStreamBatchFailure } from '../ops/publisherFailure.js';
 import { redrivePublisherFailure } from '../ops/publisherRedrive.js';
-import {
-  type DlqMessage,
-  deleteMessages,
-  moveMessages,
-  peekMessages,
-  queueDepth,
-  receiveBatch,
-  releaseMessages,
-  toDlqMessage,
-} from '../ops/sqsDlq.js';
+import { queueRedriveDecider, webhookRedriveDecider } from '../ops/redriveDeciders.js';
+import { type DlqMessage, peekMessages, queueDepth, sqsDlqPort, toDlqMessage } from '../ops/sqsDlq.js';
 import { StreamRangeUnavailableError } from '../ops/streamRange.js';
+import { didYouMean } from '../suggest.js';
 
-export const summary =
-  'dlq list|show|redrive <publisher|webhook|quarantine|audit|fanout|dispatch|bus>: what failed, why, and putting it back';
+/** The tenant-note code of a discarded DLQ message or quarantine entry (`audit notes <tenant>`). */
+export const DISCARD_NOTE_CODE = 'dlq.discarded';
 
-const USAGE = `Usage:
+export const summary = 'dlq list|show|redrive|delete|purge <kind>: what failed, why, and putting it back';
+
+export const usage = `Usage:
   outbox-relay dlq list <kind> [--limit <n>]
-  outbox-relay dlq show <kind> [--id <messageId|quarantineId>]
-  outbox-relay dlq redrive <kind> [--id <id>] [--endpoint <endpointId>] [--row <fixed-row.json>] [--limit <n>]
-kinds: publisher, webhook, quarantine, audit, fanout, dispatch, bus`;
+  outbox-relay dlq show <kind> [--id <messageId|quarantineId>] [--limit <n>]
+  outbox-relay dlq redrive <kind> [--dry-run] [--id <messageId>] [--endpoint <endpointId>] [--limit <n>]
+  outbox-relay dlq redrive quarantine --id <quarantineId> [--row <fixed-row.json>] [--dry-run]
+  outbox-relay dlq delete <kind> --id <messageId|quarantineId> [--operator <name>] [--reason <text>] [--dry-run]
+  outbox-relay dlq purge <kind> --yes [--operator <name>] [--reason <text>] [--dry-run]
+
+Kinds: publisher, webhook, quarantine, audit, fanout, dispatch, bus.
+A redrive handles each message at most once per run (it stops at the depth it started with) and
+leaves in the DLQ, with a reason, what cannot be delivered now: a webhook message whose endpoint is
+disabled, removed or unknown. Discard those with "dlq delete"; delete and purge write an audit note
+(tenant notes, "audit notes <tenant>") naming the operator (--operator, else the OS user).
+Progress ("n of depth") goes to stderr.`;
+
+export const completion = {
+  words: ['list', 'show', 'redrive', 'delete', 'purge'],
+  options: ['id', 'endpoint', 'row', 'limit', 'dry-run', 'yes', 'operator', 'reason'],
+};
+
+const ACTIONS = ['list', 'show', 'redrive', 'delete', 'purge'] as const;
+type Action = (typeof ACTIONS)[number];
+/** The options each action takes (the global ones aside). */
+const ACTION_OPTIONS: Record<Action, readonly string[]> = {
+  list: ['limit'],
+  show: ['id', 'limit'],
+  redrive: ['dry-run', 'id', 'endpoint', 'row', 'limit'],
+  delete: ['id', 'operator', 'reason', 'dry-run'],
+  purge: ['yes', 'operator', 'reason', 'dry-run'],
+};
 
 /** SQS dead-letter queues by kind, and the queue a redrive sends their messages back to. */
 const QUEUE_KINDS = {
@@ -62,6 +94,8 @@ const QUEUE_KINDS = {
 } as const;
 type QueueKind = keyof typeof QUEUE_KINDS;
 type Kind = QueueKind | 'quarantine';
+
+export const KINDS: readonly Kind[] = [...(Object.keys(QUEUE_KINDS) as QueueKind[]), 'quarantine'];
 
 function isKind(value: string | undefined): value is Kind {
   return value === 'quarantine' || (value !== undefined && Object.hasOwn(QUEUE_KINDS, value));
@@ -148,7 +182,8 @@ const COLUMNS: Record<QueueKind, string[]> = {
   bus: ['id', 'sent', 'event', 'tenant', 'type', 'detail'],
 };
 
-function quarantineRow(item: QuarantineItem): Record<string, unknown> {
+/** A quarantine entry as the CLI shows it (its id is what `--id` takes; no table keys). */
+export function quarantineView(item: QuarantineItem, withRecord = false): Record<string, unknown> {
   return {
     id: item.sk,
     quarantined: item.quarantinedAt,
@@ -157,34 +192,62 @@ function quarantineRow(item: QuarantineItem): Record<string, unknown> {
     event: item.eventId ?? '',
     tenant: item.tenantId ?? '',
     message: item.message,
+    ...(withRecord
+      ? { recordTruncated: item.recordTruncated, record: parseJson(item.record) ?? item.record }
+      : {}),
   };
 }
 const QUARANTINE_COLUMNS = ['id', 'quarantined', 'reason', 'source', 'event', 'tenant', 'message'];
 
+/** A DLQ message as the CLI shows it: the kind's columns, and the body with `show`. */
+function messageView(kind: QueueKind, message: DlqMessage, withBody: boolean): Record<string, unknown> {
+  return {
+    ...describeMessage(kind, message),
+    ...(withBody ? { body: parseJson(message.body) ?? message.body } : {}),
+  };
+}
+
 async function list(ctx: OpsContext, kind: Kind, limit: number, out: Output): Promise<number> {
   if (kind === 'quarantine') {
     const { items } = await getQuarantineRepository().list({ limit });
-    out.result({ kind, count: items.length, items });
+    const rows = items.map((item) => quarantineView(item));
+    out.result({ kind, count: rows.length, items: rows }, rows);
     out.line(`quarantine: ${items.length} entr${items.length === 1 ? 'y' : 'ies'} in the last 14 days`);
-    out.table(items.map(quarantineRow), QUARANTINE_COLUMNS);
+    out.table(rows, QUARANTINE_COLUMNS);
     return 0;
   }
   const url = ctx.require(QUEUE_KINDS[kind].dlq);
   const sqs = getSqsClient();
   const depth = await queueDepth(sqs, url);
   const messages = await peekMessages(sqs, url, limit);
-  out.result({
-    kind,
-    queueUrl: url,
-    depth,
-    messages: messages.map((m) => ({ ...describeMessage(kind, m), body: parseJson(m.body) ?? m.body })),
-  });
+  const rows = messages.map((m) => messageView(kind, m, false));
+  out.result({ kind, depth: depth.visible + depth.inFlight, count: rows.length, items: rows }, rows);
   out.line(`${kind} DLQ: ${depth.visible} message(s) waiting, ${depth.inFlight} in flight`);
-  out.table(
-    messages.map((m) => describeMessage(kind, m)),
-    COLUMNS[kind],
-  );
+  out.table(rows, COLUMNS[kind]);
   return 0;
+}
+
+/** Fields printed as pretty JSON under the table rather than as one very wide cell. */
+const LONG_FIELDS = new Set(['body', 'record']);
+
+/** One record as `field  value` lines, then its body or record as indented JSON. */
+function printRecord(out: Output, record: Record<string, unknown>): void {
+  out.table(
+    Object.entries(record)
+      .filter(([field]) => !LONG_FIELDS.has(field))
+      .map(([field, value]) => ({
+        field,
+        value: typeof value === 'object' && value !== null ? JSON.stringify(value) : value,
+      })),
+    ['field', 'value'],
+  );
+  for (const field of LONG_FIELDS) {
+    if (!(field in record)) continue;
+    const value = record[field];
+    const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+    out.line(`${field}:\n${text.replace(/^/gm, '  ')}`);
+  }
+  out.line('');
 }
 
 async function show(
@@ -200,9 +263,10 @@ async function show(
       ? [await repo.get(id)].flatMap((item) => (item ? [item] : []))
       : (await repo.list({ limit })).items;
     if (id && items.length === 0) throw new CliError(`no quarantine entry ${id}`);
-    const shown = items.map((item) => ({ ...item, record: parseJson(item.record) ?? item.record }));
-    out.result({ kind, items: shown });
-    for (const item of shown) out.line(JSON.stringify(item, null, 2));
+    const rows = items.map((item) => quarantineView(item, true));
+    out.result({ kind, count: rows.length, items: rows }, rows);
+    for (const row of rows) printRecord(out, row);
+    if (rows.length === 0) out.line('(none)');
     return 0;
   }
   const url = ctx.require(QUEUE_KINDS[kind].dlq);
@@ -210,14 +274,81 @@ async function show(
     (m) => !id || m.messageId === id,
   );
   if (id && messages.length === 0) throw new CliError(`no message ${id} in the ${kind} DLQ`);
-  const shown = messages.map((m) => ({ ...describeMessage(kind, m), body: parseJson(m.body) ?? m.body }));
-  out.result({ kind, messages: shown });
-  for (const message of shown) out.line(JSON.stringify(message, null, 2));
+  const rows = messages.map((m) => messageView(kind, m, true));
+  out.result({ kind, count: rows.length, items: rows }, rows);
+  for (const row of rows) printRecord(out, row);
+  if (rows.length === 0) out.line('(none)');
   return 0;
 }
 
-async function redrivePublisher(ctx: OpsContext, limit: number, out: Output): Promise<number> {
-  const url = ctx.require(QUEUE_KINDS.publisher.dlq);
+interface RedriveOptions {
+  readonly dryRun: boolean;
+  readonly id: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly row: string | undefined;
+  readonly limit: number | undefined;
+}
+
+/** Prints a bounded-redrive report; exit 1 when something meant to move is still in the DLQ. */
+function reportRedrive(
+  kind: string,
+  report: RedriveReport,
+  out: Output,
+  verbs: { done: string; would: string } = { done: 'redriven', would: 'would redrive' },
+): number {
+  const rename = (result: RedriveEntry['result']) =>
+    result === 'redriven' ? verbs.done : result === 'would redrive' ? verbs.would : result;
+  const shown = report.entries
+    .filter((e) => e.result !== 'not selected')
+    .map((e) => ({ id: e.messageId, result: rename(e.result), detail: e.detail }));
+  out.result({ kind, ...report, entries: shown }, shown);
+  out.table(shown, ['id', 'result', 'detail']);
+  const verb = report.dryRun ? verbs.would : verbs.done;
+  out.line(
+    `${report.handled} of ${report.depth} handled: ${report.redriven} ${verb}, ${report.skipped} left in the DLQ (see detail), ${report.failed} failed${report.notSelected > 0 ? `, ${report.notSelected} not selected` : ''}; stopped: ${report.stoppedBecause}${report.dryRun ? ' (dry run: nothing changed)' : ''}`,
+  );
+  return !report.dryRun && (report.failed > 0 || report.skipped > 0) ? 1 : 0;
+}
+
+const progressTo =
+  (out: Output, kind: string) =>
+  (handled: number, depth: number): void =>
+    out.progress(`${kind} DLQ: ${handled} of ${depth}`);
+
+/** The webhook DLQ redrive (`dlq redrive webhook` and `webhooks redrive`). */
+export async function redriveWebhooks(
+  ctx: OpsContext,
+  options: Pick<RedriveOptions, 'dryRun' | 'endpoint' | 'limit' | 'id'>,
+  out: Output,
+): Promise<number> {
+  const sqs = getSqsClient();
+  const deliveryQueueUrl = ctx.require(topology.queues.webhookDeliveryQueue.env);
+  const endpoints = getWebhookEndpointsRepository();
+  const decide = webhookRedriveDecider({
+    findEndpoint: (tenantId, endpointId) => endpoints.get(tenantId, endpointId),
+    sendDelivery: async (message) => {
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: deliveryQueueUrl, MessageBody: JSON.stringify(message) }),
+      );
+    },
+    endpointId: options.endpoint,
+  });
+  const report = await boundedRedrive(sqsDlqPort(sqs, ctx.require(QUEUE_KINDS.webhook.dlq)), {
+    dryRun: options.dryRun,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    decide: (message) =>
+      options.id !== undefined && message.messageId !== options.id
+        ? { action: 'skip', notSelected: true, reason: 'not the selected message' }
+        : decide(message),
+    onProgress: progressTo(out, 'webhook'),
+    ...(options.id !== undefined ? { stopWhen: foundOne } : {}),
+  });
+  return reportRedrive('webhook', report, out);
+}
+
+const foundOne = (entries: readonly RedriveEntry[]) => entries.some((e) => e.result !== 'not selected');
+
+async function redrivePublisher(ctx: OpsContext, options: RedriveOptions, out: Output): Promise<number> {
   const sqs = getSqsClient();
   const deps = {
     streams: new DynamoDBStreamsClient({}),
@@ -226,81 +357,79 @@ async function redrivePublisher(ctx: OpsContext, limit: number, out: Output): Pr
     trackedTables: parseTrackedTablesConfig(ctx.optional(TRACKED_TABLES_ENV)),
     eventBusName: ctx.require(topology.bus.env),
   };
-  let redriven = 0;
-  const results: Record<string, unknown>[] = [];
-  const keep: string[] = [];
-  while (redriven + keep.length < limit) {
-    const batch = await receiveBatch(sqs, url, 300);
-    if (batch.length === 0) break;
-    for (const raw of batch) {
-      const message = toDlqMessage(raw);
+  const report = await boundedRedrive(sqsDlqPort(sqs, ctx.require(QUEUE_KINDS.publisher.dlq)), {
+    dryRun: options.dryRun,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.id !== undefined ? { stopWhen: foundOne } : {}),
+    onProgress: progressTo(out, 'publisher'),
+    decide: (message) => {
+      if (options.id !== undefined && message.messageId !== options.id)
+        return { action: 'skip', notSelected: true, reason: 'not the selected message' };
       const failure = parseStreamBatchFailure(message.body);
-      const handle = raw.ReceiptHandle ?? '';
-      if (!failure) {
-        results.push({ id: message.messageId, result: 'kept: not an on-failure record' });
-        keep.push(handle);
-        continue;
-      }
-      try {
-        const outcome = await redrivePublisherFailure(failure, deps);
-        const counts: Record<string, number> = {};
-        for (const r of outcome.records) counts[r.status] = (counts[r.status] ?? 0) + 1;
-        const text =
-          Object.entries(counts)
-            .map(([s, n]) => `${n} ${s}`)
-            .join(', ') || 'no records';
-        if (outcome.complete) {
-          await deleteMessages(sqs, url, [handle]);
-          redriven += 1;
-          results.push({ id: message.messageId, result: `redriven: ${text}`, records: outcome.records });
-        } else {
-          keep.push(handle);
-          results.push({ id: message.messageId, result: `kept: ${text}`, records: outcome.records });
-        }
-      } catch (error) {
-        if (!(error instanceof StreamRangeUnavailableError)) throw error;
-        keep.push(handle);
-        results.push({ id: message.messageId, result: `kept: ${error.message}` });
-      }
-      out.progress(`publisher DLQ: ${redriven} redriven, ${keep.length} kept`);
-    }
-  }
-  await releaseMessages(sqs, url, keep);
-  out.result({ kind: 'publisher', redriven, kept: keep.length, results });
-  out.table(results, ['id', 'result']);
-  out.line(`${redriven} batch(es) redriven, ${keep.length} kept in the DLQ`);
-  return keep.length > 0 ? 1 : 0;
+      if (!failure) return { action: 'skip', reason: 'not an on-failure record' };
+      const info = failure.DDBStreamBatchInfo;
+      return {
+        action: 'redrive',
+        describe: `stream ${info.shardId} ${info.startSequenceNumber}..${info.endSequenceNumber} re-read and published`,
+        perform: async () => {
+          try {
+            const outcome = await redrivePublisherFailure(failure, deps);
+            const counts: Record<string, number> = {};
+            for (const r of outcome.records) counts[r.status] = (counts[r.status] ?? 0) + 1;
+            const text =
+              Object.entries(counts)
+                .map(([status, n]) => `${n} ${status}`)
+                .join(', ') || 'no records';
+            if (!outcome.complete) throw new Error(`not every record was published: ${text}`);
+          } catch (error) {
+            if (error instanceof StreamRangeUnavailableError)
+              throw new Error(error.message, { cause: error });
+            throw error;
+          }
+        },
+      };
+    },
+  });
+  deps.streams.destroy();
+  return reportRedrive('publisher', report, out);
 }
 
-async function redriveQuarantine(
-  ctx: OpsContext,
-  id: string | undefined,
-  rowFile: string | undefined,
-  out: Output,
-): Promise<number> {
+async function readFixedRow(rowFile: string): Promise<ReturnType<typeof validateOutboxRow>> {
+  const text = await readFile(rowFile, 'utf8').catch(() => {
+    throw new CliError(`cannot read ${rowFile}`);
+  });
+  try {
+    return validateOutboxRow(parseJson(text));
+  } catch (error) {
+    throw new CliError(
+      `the fixed row in ${rowFile} is still invalid: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+async function redriveQuarantine(ctx: OpsContext, options: RedriveOptions, out: Output): Promise<number> {
+  const { id, row: rowFile, dryRun } = options;
   if (!id)
-    throw new CliError('dlq redrive quarantine needs --id <quarantineId> (see dlq list quarantine)', 2);
+    throw new CliError(
+      'dlq redrive quarantine needs --id <quarantineId> (the id column of "dlq list quarantine")',
+      2,
+    );
   const repo = getQuarantineRepository();
   const item = await repo.get(id);
-  if (!item) throw new CliError(`no quarantine entry ${id}`);
+  if (!item) throw new CliError(`no quarantine entry ${id} (ids are listed by "dlq list quarantine")`);
   if (rowFile) {
     // The operator fixed the row: overwrite it in the outbox, so the publisher publishes it (MODIFY).
-    const text = await readFile(rowFile, 'utf8').catch(() => {
-      throw new CliError(`cannot read ${rowFile}`);
-    });
-    let row: ReturnType<typeof validateOutboxRow>;
-    try {
-      row = validateOutboxRow(parseJson(text));
-    } catch (error) {
-      throw new CliError(
-        `the fixed row in ${rowFile} is still invalid: ${error instanceof Error ? error.message : String(error)}`,
-      );
+    const row = await readFixedRow(rowFile);
+    if (dryRun) {
+      out.result({ kind: 'quarantine', id, dryRun, result: 'would append', eventId: row.eventId });
+      out.line(`Dry run: the row in ${rowFile} is valid; ${row.eventId} would be written to the outbox.`);
+      return 0;
     }
     await getDocumentClient().send(
       new PutCommand({ TableName: ctx.require(topology.tables.outbox.env), Item: row }),
     );
     await repo.delete(id);
-    out.result({ kind: 'quarantine', id, result: 'appended', eventId: row.eventId });
+    out.result({ kind: 'quarantine', id, dryRun, result: 'appended', eventId: row.eventId });
     out.line(
       `Row ${row.eventId} written to the outbox; the publisher will publish it. Quarantine entry ${id} removed.`,
     );
@@ -308,8 +437,13 @@ async function redriveQuarantine(
   }
   if (item.source !== 'publisher') {
     throw new CliError(
-      `entry ${id} came from the ${item.source} consumer (${item.reason}); only publisher entries can be re-published; pass --row with a fixed outbox row`,
+      `entry ${id} came from the ${item.source} consumer (${item.reason}); only publisher entries can be re-published. Write the corrected outbox row (fields eventId, tenantId, channel, type, data, occurredAt; see "dlq show quarantine --id ${id}") to a file and pass it with --row <file>`,
     );
+  }
+  if (dryRun) {
+    out.result({ kind: 'quarantine', id, dryRun, result: 'would publish', eventId: item.eventId ?? null });
+    out.line(`Dry run: the stored record of ${id} would be published again (${item.reason} last time).`);
+    return 0;
   }
   const record = toChangeRecord(parseJson(item.record), 0);
   const result = await publishChangeRecords(
@@ -333,7 +467,7 @@ async function redriveQuarantine(
   );
   const outcome = result.records[0];
   if (outcome?.status === 'published') await repo.delete(id);
-  out.result({ kind: 'quarantine', id, result: outcome });
+  out.result({ kind: 'quarantine', id, dryRun, result: outcome });
   if (outcome?.status === 'published') {
     out.line(`Event ${outcome.eventId ?? ''} published; quarantine entry ${id} removed.`);
     return 0;
@@ -344,70 +478,159 @@ async function redriveQuarantine(
   return 1;
 }
 
-async function redrive(
-  ctx: OpsContext,
+async function redrive(ctx: OpsContext, kind: Kind, options: RedriveOptions, out: Output): Promise<number> {
+  if (options.endpoint !== undefined && kind !== 'webhook')
+    throw new CliError('--endpoint applies only to dlq redrive webhook', 2);
+  if (options.row !== undefined && kind !== 'quarantine')
+    throw new CliError('--row applies only to dlq redrive quarantine', 2);
+  if (kind === 'quarantine') return redriveQuarantine(ctx, options, out);
+  if (kind === 'publisher') return redrivePublisher(ctx, options, out);
+  if (kind === 'webhook') return redriveWebhooks(ctx, options, out);
+  const sqs = getSqsClient();
+  const queueUrls = Object.fromEntries(
+    Object.entries(topology.queues).flatMap(([name, q]) => {
+      const url = ctx.optional(q.env);
+      return url ? [[name, url]] : [];
+    }),
+  );
+  const targetOf = (message: ReceivedDlqMessage): { url: string; name: string } | { reason: string } => {
+    if (kind !== 'bus') return { url: ctx.require(QUEUE_KINDS[kind].source), name: `the ${kind} queue` };
+    // EventBridge names the target it failed to reach; map its ARN to our queue by name.
+    const arn = message.attributes.TARGET_ARN ?? '';
+    const queueName = arn.split(':').at(-1) ?? '';
+    const found = Object.entries(queueUrls).find(
+      ([, url]) => queueName !== '' && url.endsWith(`/${queueName}`),
+    );
+    return found
+      ? { url: found[1], name: `the ${found[0]} queue` }
+      : { reason: `its target ${arn || '(none named)'} is not a queue of this stack` };
+  };
+  const report = await boundedRedrive(sqsDlqPort(sqs, ctx.require(QUEUE_KINDS[kind].dlq)), {
+    dryRun: options.dryRun,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.id !== undefined ? { stopWhen: foundOne } : {}),
+    onProgress: progressTo(out, kind),
+    decide: queueRedriveDecider({
+      targetOf,
+      send: async (queueUrl, body) => {
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      },
+      messageId: options.id,
+    }),
+  });
+  return reportRedrive(kind, report, out);
+}
+
+/** Who discards: `--operator`, else the OS user (the audit note names them). */
+function operatorName(flag: string | undefined): string {
+  if (flag) return flag;
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+/** The audit tenant used for a discarded message that names no tenant. */
+const NO_TENANT = '-';
+
+interface DiscardOptions {
+  readonly dryRun: boolean;
+  readonly operator: string;
+  readonly reason: string | undefined;
+}
+
+async function recordDiscard(
   kind: Kind,
-  options: { id: string | undefined; endpoint: string | undefined; row: string | undefined; limit: number },
+  id: string,
+  tenantId: string | undefined,
+  detail: Record<string, unknown>,
+  options: DiscardOptions,
+): Promise<void> {
+  await getAuditRepository().recordTenantNote(tenantId || NO_TENANT, {
+    code: DISCARD_NOTE_CODE,
+    message: `${options.operator} discarded ${kind} DLQ message ${id}${options.reason ? `: ${options.reason}` : ''}`,
+    details: { kind, id, operator: options.operator, reason: options.reason ?? null, ...detail },
+  });
+}
+
+/** What a discarded body keeps in the audit note (the audit item must stay far below 400 KB). */
+const DISCARD_BODY_CHARS = 16 * 1024;
+
+async function discardQueue(
+  ctx: OpsContext,
+  kind: QueueKind,
+  id: string | undefined,
+  options: DiscardOptions,
   out: Output,
 ): Promise<number> {
-  if (kind === 'quarantine') return redriveQuarantine(ctx, options.id, options.row, out);
-  if (kind === 'publisher') return redrivePublisher(ctx, options.limit, out);
   const sqs = getSqsClient();
-  const dlqUrl = ctx.require(QUEUE_KINDS[kind].dlq);
-  if (kind === 'webhook') {
-    const progress = await redriveWebhookDlq(sqs, {
-      dlqUrl,
-      deliveryQueueUrl: ctx.require(topology.queues.webhookDeliveryQueue.env),
-      limit: options.limit,
-      ...(options.endpoint ? { endpointId: options.endpoint } : {}),
-      onProgress: (p) => out.progress(`webhook DLQ: ${p.moved} moved`),
-    });
-    out.result({ kind, ...progress });
-    out.line(
-      `${progress.moved} delivery(ies) back on the delivery queue; ${progress.skipped} skipped, ${progress.unreadable} unreadable`,
-    );
-    return progress.unreadable > 0 ? 1 : 0;
-  }
-  const targetUrl = (message: DlqMessage): string | undefined => {
-    if (kind !== 'bus') return ctx.require(QUEUE_KINDS[kind].source);
-    // EventBridge names the target it failed to reach; map its ARN to our queue by name.
-    const arn = message.attributes.TARGET_ARN?.StringValue ?? '';
-    const name = arn.split(':').at(-1) ?? '';
-    return Object.values(topology.queues)
-      .map((q) => ctx.optional(q.env))
-      .find((url) => url !== undefined && name !== '' && url.endsWith(`/${name}`));
-  };
-  if (kind === 'bus') {
-    // Group by target: move each message to the queue it was meant for.
-    const messages = await peekMessages(sqs, dlqUrl, options.limit);
-    const targets = new Set(messages.map(targetUrl).filter((u): u is string => u !== undefined));
-    let moved = 0;
-    for (const target of targets) {
-      const result = await moveMessages(sqs, dlqUrl, target, {
-        max: options.limit,
-        select: (m) => targetUrl(m) === target,
-        onProgress: (n) => out.progress(`bus DLQ: ${moved + n} moved`),
-      });
-      moved += result.moved;
-    }
-    const left = messages.length - moved;
-    out.result({ kind, moved, left });
-    out.line(
-      `${moved} event(s) back on their target queues${left > 0 ? `; ${left} with an unknown target left in the DLQ` : ''}`,
-    );
-    return left > 0 ? 1 : 0;
-  }
-  const result = await moveMessages(sqs, dlqUrl, ctx.require(QUEUE_KINDS[kind].source), {
-    max: options.limit,
-    ...(options.id ? { select: (m: DlqMessage) => m.messageId === options.id } : {}),
-    onProgress: (n) => out.progress(`${kind} DLQ: ${n} moved`),
+  const report = await boundedRedrive(sqsDlqPort(sqs, ctx.require(QUEUE_KINDS[kind].dlq)), {
+    dryRun: options.dryRun,
+    ...(id !== undefined ? { stopWhen: foundOne } : {}),
+    onProgress: progressTo(out, kind),
+    decide: (message) => {
+      if (id !== undefined && message.messageId !== id)
+        return { action: 'skip', notSelected: true, reason: 'not the selected message' };
+      const view = describeMessage(kind, toDlqMessage({ MessageId: message.messageId, Body: message.body }));
+      const tenant = typeof view.tenant === 'string' ? view.tenant : undefined;
+      return {
+        action: 'redrive',
+        describe:
+          [
+            view.event ? `event ${String(view.event)}` : '',
+            view.endpoint ? `endpoint ${String(view.endpoint)}` : '',
+            tenant ? `tenant ${tenant}` : '',
+          ]
+            .filter(Boolean)
+            .join(', ') || 'message',
+        perform: () =>
+          recordDiscard(
+            kind,
+            message.messageId,
+            tenant,
+            { message: view, body: message.body.slice(0, DISCARD_BODY_CHARS) },
+            options,
+          ),
+      };
+    },
   });
-  out.result({ kind, ...result });
-  out.line(
-    `${result.moved} message(s) back on the ${kind} queue${result.failed > 0 ? `; ${result.failed} could not be sent` : ''}`,
-  );
-  return result.failed > 0 ? 1 : 0;
+  if (id !== undefined && report.entries.every((e) => e.result === 'not selected'))
+    throw new CliError(`no message ${id} in the ${kind} DLQ (ids are listed by "dlq list ${kind}")`);
+  return reportRedrive(kind, report, out, { done: 'deleted', would: 'would delete' });
 }
+
+async function discardQuarantine(
+  ids: readonly string[],
+  options: DiscardOptions,
+  out: Output,
+): Promise<number> {
+  const repo = getQuarantineRepository();
+  const entries: Record<string, unknown>[] = [];
+  for (const [index, id] of ids.entries()) {
+    const item = await repo.get(id);
+    if (!item) throw new CliError(`no quarantine entry ${id} (ids are listed by "dlq list quarantine")`);
+    if (!options.dryRun) {
+      await recordDiscard('quarantine', id, item.tenantId, { entry: quarantineView(item, false) }, options);
+      await repo.delete(id);
+    }
+    entries.push({
+      id,
+      result: options.dryRun ? 'would delete' : 'deleted',
+      detail: `${item.reason}: ${item.message}`,
+    });
+    out.progress(`quarantine: ${index + 1} of ${ids.length}`);
+  }
+  out.result({ kind: 'quarantine', dryRun: options.dryRun, count: entries.length, entries }, entries);
+  out.table(entries, ['id', 'result', 'detail']);
+  out.line(
+    `${entries.length} quarantine entr${entries.length === 1 ? 'y' : 'ies'} ${options.dryRun ? 'would be deleted (dry run: nothing changed)' : 'deleted'}`,
+  );
+  return 0;
+}
+
+/** How far back a quarantine purge looks (entries expire after their retention anyway). */
+const PURGE_QUARANTINE_DAYS = 31;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -415,17 +638,66 @@ export async function run(args: string[]): Promise<number> {
     endpoint: { type: 'string' },
     row: { type: 'string' },
     limit: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    yes: { type: 'boolean', default: false },
+    operator: { type: 'string' },
+    reason: { type: 'string' },
   });
   const [action, kind, extra] = positionals;
-  if (action !== 'list' && action !== 'show' && action !== 'redrive') {
-    throw new CliError(`unknown or missing action "${action ?? ''}"\n${USAGE}`, 2);
+  if (!ACTIONS.some((a) => a === action)) {
+    throw new CliError(
+      `unknown or missing action "${action ?? ''}"${didYouMean(action ?? '', ACTIONS)}; see "outbox-relay dlq --help"`,
+      2,
+    );
   }
-  if (!isKind(kind)) throw new CliError(`unknown or missing kind "${kind ?? ''}"\n${USAGE}`, 2);
-  if (extra !== undefined) throw new CliError(`unexpected argument "${extra}"\n${USAGE}`, 2);
-  const limit = positiveInt(values.limit, 'limit', action === 'redrive' ? 10_000 : 50, 10_000);
-  const out = createOutput(values.json);
+  const act = action as Action;
+  if (!isKind(kind))
+    throw new CliError(
+      `unknown or missing kind "${kind ?? ''}"${didYouMean(kind ?? '', KINDS)}; see "outbox-relay dlq --help"`,
+      2,
+    );
+  if (extra !== undefined)
+    throw new CliError(`unexpected argument "${extra}"; see "outbox-relay dlq --help"`, 2);
+  refuseInapplicable(values, ACTION_OPTIONS[act], `dlq ${act}`);
+  const out = createOutput(outputFormat(values));
+  const dryRun = values['dry-run'];
+  if (act === 'delete' && !values.id)
+    throw new CliError(
+      `dlq delete needs --id <id> (listed by "dlq list ${kind}"); to empty the DLQ use "dlq purge ${kind} --yes"`,
+      2,
+    );
+  if (act === 'purge' && !values.yes && !dryRun)
+    throw new CliError(
+      `dlq purge discards every message of the ${kind} DLQ: pass --yes (or --dry-run to see what it would discard)`,
+      2,
+    );
   const ctx = await openContext(values);
-  if (action === 'list') return list(ctx, kind, limit, out);
-  if (action === 'show') return show(ctx, kind, values.id, limit, out);
-  return redrive(ctx, kind, { id: values.id, endpoint: values.endpoint, row: values.row, limit }, out);
+  if (act === 'list') return list(ctx, kind, positiveInt(values.limit, 'limit', 50, 10_000), out);
+  if (act === 'show') return show(ctx, kind, values.id, positiveInt(values.limit, 'limit', 50, 10_000), out);
+  if (act === 'redrive') {
+    return redrive(
+      ctx,
+      kind,
+      {
+        dryRun,
+        id: values.id,
+        endpoint: values.endpoint,
+        row: values.row,
+        limit: values.limit === undefined ? undefined : positiveInt(values.limit, 'limit', 10_000, 1_000_000),
+      },
+      out,
+    );
+  }
+  const discard = { dryRun, operator: operatorName(values.operator), reason: values.reason };
+  if (kind === 'quarantine') {
+    if (act === 'delete') return discardQuarantine([values.id ?? ''], discard, out);
+    const since = new Date(Date.now() - PURGE_QUARANTINE_DAYS * 86_400_000);
+    const { items } = await getQuarantineRepository().list({ since, limit: 100_000 });
+    return discardQuarantine(
+      items.map((item) => item.sk),
+      discard,
+      out,
+    );
+  }
+  return discardQueue(ctx, kind, act === 'delete' ? values.id : undefined, discard, out);
 }

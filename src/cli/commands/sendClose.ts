@@ -1,7 +1,7 @@
 /**
- * `outbox-relay send-close [--tenant <id>] [--reason <text>] [--reconnect-after <ms>]`: post a
- * `close` frame to every connected client (of one tenant), asking it to reconnect later and
- * resume — before a deploy, for example. Gone connections are removed on the way.
+ * `outbox-relay send-close [--tenant <id> | --connection <id>] [--reason <text>]`: post a `close`
+ * frame to connected clients, asking them to reconnect later and resume — before a deploy, for
+ * example. Every tenant at once needs a confirmation (or `--yes`). Gone connections are removed.
  */
 
 import { createConnectionsApi } from '../../aws/connectionsApi.js';
@@ -9,31 +9,80 @@ import { getConnectionsRepository } from '../../aws/connectionsRepository.js';
 import { topology } from '../../contract/topology.js';
 import { sendCloseFrames } from '../../core/goingAway.js';
 import { CliError } from '../errors.js';
-import { nameArg, parseCommandArgs, positiveInt } from '../ops/args.js';
+import { nameArg, outputFormat, parseCommandArgs, positiveInt } from '../ops/args.js';
+import { confirm } from '../ops/confirm.js';
 import { openContext } from '../ops/context.js';
 import { createOutput } from '../ops/output.js';
 
 export const summary =
-  'send-close [--tenant <id>] [--reason <text>]: ask connected clients to reconnect later (e.g. before a deploy)';
+  'send-close [--tenant <id> | --connection <id> | --yes] [--dry-run]: ask clients to reconnect later';
+
+export const usage = `Usage: outbox-relay send-close (--tenant <id> | --connection <id> | --yes) [--reason <text>] [--reconnect-after <ms>] [--dry-run]
+Posts a "close" frame (reconnect after --reconnect-after ms, default 2000, and resume) to:
+  --tenant <id>       every connection of one tenant
+  --connection <id>   one connection (ids from "connections list")
+  (neither)           every connection of every tenant: asks for confirmation; --yes confirms in scripts
+--dry-run lists who would be told, and sends nothing.`;
+
+export const completion = {
+  words: [] as string[],
+  options: ['tenant', 'connection', 'reason', 'reconnect-after', 'yes', 'dry-run'],
+};
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     tenant: { type: 'string' },
+    connection: { type: 'string' },
     reason: { type: 'string', default: 'server maintenance' },
     'reconnect-after': { type: 'string' },
+    yes: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
   });
-  if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`, 2);
+  if (positionals.length > 0)
+    throw new CliError(`unexpected argument "${positionals[0]}"; see "outbox-relay send-close --help"`, 2);
+  if (values.tenant !== undefined && values.connection !== undefined)
+    throw new CliError('pass --tenant or --connection, not both', 2);
   const tenantId = nameArg('tenantId', values.tenant, '--tenant');
   const reconnectAfterMs = positiveInt(values['reconnect-after'], 'reconnect-after', 2_000, 3_600_000);
-  const out = createOutput(values.json);
+  const out = createOutput(outputFormat(values));
+  const dryRun = values['dry-run'];
   const ctx = await openContext(values);
+  if (values.tenant === undefined && values.connection === undefined && !dryRun) {
+    // Asked before anything is read or sent: a script without --yes stops here.
+    await confirm(`Send a close frame to every connection of every tenant on ${ctx.description}?`, {
+      yes: values.yes,
+      what: 'send-close to every tenant',
+    });
+  }
   const repo = getConnectionsRepository();
+
+  let ids: string[];
+  if (values.connection !== undefined) {
+    const record = await repo.getConnection(values.connection);
+    if (!record) throw new CliError(`no connection ${values.connection} (see "connections list")`);
+    ids = [record.connectionId];
+  } else {
+    ids = (await repo.listConnections(tenantId)).map((c) => c.connectionId);
+  }
+  const scope =
+    values.connection !== undefined
+      ? `connection ${values.connection}`
+      : values.tenant !== undefined
+        ? `tenant ${values.tenant}`
+        : 'every tenant';
+  if (dryRun) {
+    out.result(
+      { dryRun: true, scope, connections: ids.length, connectionIds: ids },
+      ids.map((id) => ({ connectionId: id })),
+    );
+    out.line(`Dry run: ${ids.length} connection(s) of ${scope} would be told to reconnect; nothing sent.`);
+    return 0;
+  }
   const api = createConnectionsApi(ctx.require(topology.webSocket.managementEndpointEnv));
-  out.progress(`sending close frames${values.tenant ? ` to tenant ${values.tenant}` : ''}…`);
+  out.progress(`sending close frames to ${scope}…`);
   const result = await sendCloseFrames(
     {
-      listConnectionIds: async (tenantId) =>
-        (await repo.listConnections(tenantId)).map((c) => c.connectionId),
+      listConnectionIds: async () => ids,
       post: (connectionId, body) => api.post(connectionId, body),
       deleteConnection: async (connectionId) => {
         await repo.deleteConnection(connectionId);
@@ -41,9 +90,9 @@ export async function run(args: string[]): Promise<number> {
     },
     { ...(tenantId ? { tenantId } : {}), reason: values.reason, reconnectAfterMs },
   );
-  out.result(result);
+  out.result({ dryRun: false, scope, ...result });
   out.line(
-    `${result.sent} of ${result.connections} connection(s) told to reconnect after ${reconnectAfterMs} ms; ${result.gone} already gone, ${result.failed.length} failed`,
+    `${result.sent} of ${result.connections} connection(s) of ${scope} told to reconnect after ${reconnectAfterMs} ms; ${result.gone} already gone, ${result.failed.length} failed`,
   );
   if (result.failed.length > 0) out.table(result.failed, ['connectionId', 'error']);
   return result.failed.length > 0 ? 1 : 0;

@@ -5,14 +5,11 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { getAuditRepository } from '../../aws/auditRepository.js';
-import { getSqsClient } from '../../aws/clients.js';
 import { getWebhookAdmin } from '../../aws/webhookAdmin.js';
 import {
   getWebhookEndpointsRepository,
   type WebhookEndpointsRepository,
 } from '../../aws/webhookEndpointsRepository.js';
-import { redriveWebhookDlq } from '../../aws/webhookQueues.js';
-import { topology } from '../../contract/topology.js';
 import { type AddressPolicy, addressPolicyFromEnv, checkResolvedAddress } from '../../core/addressPolicy.js';
 import type { Actor } from '../../core/webhookAdmin.js';
 import {
@@ -29,14 +26,17 @@ import {
   WebhookEndpointNotFoundError,
 } from '../../core/webhookErrors.js';
 import { CliError } from '../errors.js';
-import { nameArg, parseCommandArgs } from '../ops/args.js';
+import { nameArg, outputFormat, parseCommandArgs, positiveInt, refuseInapplicable } from '../ops/args.js';
 import { openContext } from '../ops/context.js';
 import { onlyTenantOfEvent } from '../ops/eventTenant.js';
 import { createOutput, type Output } from '../ops/output.js';
+import { didYouMean } from '../suggest.js';
+import { redriveWebhooks } from './dlq.js';
 
-export const summary = 'webhooks add|list|show|update|disable|enable|rotate-secret|remove|redrive|attempts';
+export const summary =
+  'webhooks add|list|show|update|disable|enable|rotate-secret|remove|redrive|test|attempts';
 
-const USAGE = `Usage:
+export const usage = `Usage:
   outbox-relay webhooks add --tenant <id> --url <https://…> [--types a.b,c.*] [--channels x,y]
                             [--content full|summary] [--timeout <s>] [--max-attempts <n>] [--description <text>]
   outbox-relay webhooks list [--tenant <id>]
@@ -46,10 +46,35 @@ const USAGE = `Usage:
   outbox-relay webhooks enable <endpointId>
   outbox-relay webhooks rotate-secret <endpointId> [--grace <24h|90m|3600s|0>]
   outbox-relay webhooks remove <endpointId>
-  outbox-relay webhooks redrive [--endpoint <endpointId>] [--limit <n>]
+  outbox-relay webhooks redrive [--endpoint <endpointId>] [--limit <n>] [--dry-run]
+  outbox-relay webhooks test <endpointId> [--timeout <s>]
   outbox-relay webhooks attempts <eventId> [--tenant <id>]
-Every command takes --json, and --stack <name> [--region] [--profile] to act on a deployed stack.
-Endpoint commands take --tenant <id> to skip the lookup by id.`;
+Every command takes --output table|json|jsonl (or --json), and --stack <name> [--region] [--profile]
+to act on a deployed stack. Endpoint commands take --tenant <id> to skip the lookup by id.
+redrive handles each DLQ message once per run and leaves (and reports) messages whose endpoint
+is disabled, removed or unknown; "test" queues one signed test event (type webhook.test) and
+waits for its attempt.`;
+
+/** The options each subcommand takes (the global ones aside); anything else is refused. */
+const SUBCOMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  add: ['tenant', 'url', 'types', 'channels', 'content', 'timeout', 'max-attempts', 'description'],
+  list: ['tenant'],
+  show: ['tenant', 'reveal'],
+  update: ['tenant', 'url', 'types', 'channels', 'content', 'timeout', 'max-attempts', 'description'],
+  disable: ['tenant', 'reason'],
+  enable: ['tenant'],
+  'rotate-secret': ['tenant', 'grace'],
+  remove: ['tenant'],
+  redrive: ['endpoint', 'limit', 'dry-run'],
+  test: ['tenant', 'timeout'],
+  attempts: ['tenant'],
+};
+export const SUBCOMMANDS = Object.keys(SUBCOMMAND_OPTIONS);
+
+export const completion = {
+  words: SUBCOMMANDS,
+  options: [...new Set(Object.values(SUBCOMMAND_OPTIONS).flat())],
+};
 
 const OPTIONS = {
   tenant: { type: 'string' },
@@ -65,7 +90,7 @@ const OPTIONS = {
   endpoint: { type: 'string' },
   limit: { type: 'string' },
   reveal: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
+  'dry-run': { type: 'boolean', default: false },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -79,11 +104,15 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
   nameArg('tenantId', values.tenant, '--tenant');
   const [sub, ...rest] = positionals;
-  if (values.help || sub === undefined) {
-    console.log(USAGE);
-    return sub === undefined && !values.help ? 2 : 0;
-  }
-  const out = createOutput(values.json);
+  if (sub === undefined) throw new CliError(`missing subcommand; see "outbox-relay webhooks --help"`, 2);
+  const allowed = SUBCOMMAND_OPTIONS[sub];
+  if (allowed === undefined)
+    throw new CliError(
+      `unknown subcommand "${sub}"${didYouMean(sub, SUBCOMMANDS)}; see "outbox-relay webhooks --help"`,
+      2,
+    );
+  refuseInapplicable(values, allowed, `webhooks ${sub}`);
+  const out = createOutput(outputFormat(values));
   const context = await openContext(values);
   const policy = addressPolicyFromEnv(process.env);
   try {
@@ -105,16 +134,24 @@ export async function run(args: string[]): Promise<number> {
       case 'remove':
         return await remove(one(rest, 'remove'), values, out);
       case 'redrive':
-        return await redrive(
-          values,
+        if (rest.length > 0)
+          throw new CliError(`webhooks redrive takes no arguments (use --endpoint <id>)`, 2);
+        return await redriveWebhooks(
+          context,
+          {
+            dryRun: values['dry-run'],
+            endpoint: values.endpoint,
+            limit: values.limit === undefined ? undefined : positiveInt(values.limit, 'limit', 1, 1_000_000),
+            id: undefined,
+          },
           out,
-          context.require(topology.queues.webhookDlq.env),
-          context.require(topology.queues.webhookDeliveryQueue.env),
         );
+      case 'test':
+        return await sendTest(one(rest, 'test'), values, out);
       case 'attempts':
         return await attempts(nameArg('eventId', one(rest, 'attempts'), 'event id'), values.tenant, out);
       default:
-        throw new CliError(`unknown subcommand "${sub}"\n\n${USAGE}`, 2);
+        throw new CliError(`unknown subcommand "${sub}"; see "outbox-relay webhooks --help"`, 2);
     }
   } catch (error) {
     if (error instanceof WebhookConfigurationError) throw new CliError(`invalid ${error.message}`, 2);
@@ -126,7 +163,7 @@ export async function run(args: string[]): Promise<number> {
 function one(rest: readonly string[], sub: string): string {
   const [id, extra] = rest;
   if (id === undefined || extra !== undefined)
-    throw new CliError(`webhooks ${sub} takes exactly one id\n\n${USAGE}`, 2);
+    throw new CliError(`webhooks ${sub} takes exactly one id; see "outbox-relay webhooks --help"`, 2);
   return id;
 }
 
@@ -259,7 +296,8 @@ async function list(values: Values, out: Output): Promise<number> {
   const repo = getWebhookEndpointsRepository();
   const endpoints = values.tenant ? await repo.listByTenant(values.tenant) : await repo.listAll();
   endpoints.sort((a, b) => a.tenantId.localeCompare(b.tenantId) || a.createdAt.localeCompare(b.createdAt));
-  out.result(endpoints.map((e) => publicView(e, false)));
+  const views = endpoints.map((e) => publicView(e, false));
+  out.result(views, views);
   out.table(
     endpoints.map((e) => row(e)),
     COLUMNS,
@@ -355,44 +393,49 @@ async function remove(id: string, values: Values, out: Output): Promise<number> 
   return 0;
 }
 
-async function redrive(
-  values: Values,
-  out: Output,
-  dlqUrl: string,
-  deliveryQueueUrl: string,
-): Promise<number> {
-  const limit = int(values.limit, 'limit');
-  if (limit !== undefined && limit < 1) throw new CliError('--limit must be at least 1', 2);
-  if (values.endpoint) {
-    const endpoint = await getWebhookEndpointsRepository().findById(values.endpoint);
-    if (!endpoint)
-      out.progress(`warning: endpoint ${values.endpoint} does not exist; its messages will be parked again`);
-    else if (!endpoint.enabled) {
-      out.progress(
-        `warning: endpoint ${endpoint.id} is disabled; run "webhooks enable ${endpoint.id}" first or the messages return to the DLQ`,
+/**
+ * One signed test event through the shared webhook service: it goes onto the delivery queue and is
+ * signed, attempted and audited like any delivery. The CLI then waits (up to --timeout) for the
+ * first attempt in the audit and reports its outcome.
+ */
+async function sendTest(id: string, values: Values, out: Output): Promise<number> {
+  const endpoint = await find(getWebhookEndpointsRepository(), id, values.tenant);
+  const admin = getWebhookAdmin();
+  const { eventId } = await admin.sendTest(operator(), endpoint.tenantId, endpoint.id);
+  const timeoutSeconds = positiveInt(values.timeout, 'timeout', 30, 3_600);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    // The audit keeps attempts under the event id even though a test event has no event record.
+    const { attempts: all } = await getAuditRepository().getEventWithAttempts(endpoint.tenantId, eventId);
+    const attempt = all.find((a) => a.path === 'webhook' && a.target === endpoint.id);
+    if (attempt || Date.now() > deadline) {
+      const ok = attempt?.outcome === 'delivered';
+      out.result({
+        endpoint: endpoint.id,
+        tenant: endpoint.tenantId,
+        url: endpoint.url,
+        eventId,
+        ok,
+        outcome: attempt?.outcome ?? null,
+        status: attempt?.statusCode ?? null,
+        error: attempt?.error ?? null,
+        durationMs: attempt ? Math.round(attempt.durationMs) : null,
+        enabled: endpoint.enabled,
+      });
+      out.line(
+        attempt
+          ? `Test event ${eventId} to ${endpoint.url}: ${attempt.outcome}${attempt.statusCode ? ` (HTTP ${attempt.statusCode})` : ''}${attempt.error ? `: ${attempt.error}` : ''}, ${Math.round(attempt.durationMs)} ms`
+          : `Test event ${eventId} queued, but no attempt was recorded within ${timeoutSeconds} s; follow it with "webhooks attempts ${eventId} --tenant ${endpoint.tenantId}"`,
       );
+      if (!endpoint.enabled)
+        out.line(
+          `Note: ${endpoint.id} is disabled; real events are not sent to it until "webhooks enable ${endpoint.id}".`,
+        );
+      return ok ? 0 : 1;
     }
+    out.progress(`waiting for the attempt of test event ${eventId}…`);
+    await new Promise((done) => setTimeout(done, 500));
   }
-  const progress = await redriveWebhookDlq(getSqsClient(), {
-    dlqUrl,
-    deliveryQueueUrl,
-    ...(values.endpoint ? { endpointId: values.endpoint } : {}),
-    ...(limit !== undefined ? { limit } : {}),
-    onProgress: (p) =>
-      out.progress(
-        `redrive: ${p.moved} moved, ${p.skipped} skipped (other endpoints), ${p.unreadable} unreadable`,
-      ),
-  });
-  out.result(progress);
-  out.line(
-    `Moved ${progress.moved} message${progress.moved === 1 ? '' : 's'} back to the delivery queue (attempt count reset).`,
-  );
-  if (progress.skipped > 0) out.line(`${progress.skipped} left in the DLQ for other endpoints.`);
-  if (progress.unreadable > 0)
-    out.line(
-      `${progress.unreadable} left in the DLQ: not delivery messages (inspect with "outbox-relay dlq").`,
-    );
-  return 0;
 }
 
 async function attempts(eventId: string, tenant: string | undefined, out: Output): Promise<number> {

@@ -2,29 +2,80 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { assertName, InvalidNameError, type NameKind } from '../../core/names.js';
 import { CliError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 
-/** Options every command accepts: where to act (`--stack/--region/--profile`) and `--json`. */
+/**
+ * Options every command accepts, in any position: where to act (`--stack/--region/--profile`),
+ * the output format (`--output`, `--json`) and `--help`.
+ */
 export const TARGET_OPTIONS = {
   stack: { type: 'string' },
   region: { type: 'string' },
   profile: { type: 'string' },
   json: { type: 'boolean', default: false },
+  output: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
+
+/** Names of the global options (for completion and "did you mean"). */
+export const GLOBAL_OPTION_NAMES: readonly string[] = Object.keys(TARGET_OPTIONS);
 
 export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig['options']>>(
   args: readonly string[],
   options: O,
 ) {
+  const all = { ...TARGET_OPTIONS, ...options };
   try {
-    return parseArgs({
-      args: [...args],
-      options: { ...TARGET_OPTIONS, ...options },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args: [...args], options: all, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error), 2);
+    const message = error instanceof Error ? error.message : String(error);
+    // node: "Unknown option '--limt'. To specify a positional argument starting with a '-', …"
+    const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(message);
+    if (unknown) {
+      throw new CliError(
+        `unknown option ${unknown[1]}${unknown[2]}${didYouMean(unknown[2] ?? '', Object.keys(all), '--')}`,
+        2,
+      );
+    }
+    throw new CliError(message.split('. ')[0] ?? message, 2);
   }
+}
+
+/**
+ * Refuse options the chosen subcommand does not use (parseArgs accepts every option of the
+ * command), so `webhooks list --url x` is an error rather than silently ignored.
+ */
+export function refuseInapplicable(
+  values: Readonly<Record<string, unknown>>,
+  allowed: readonly string[],
+  what: string,
+): void {
+  const defaults = new Set(['json', 'help', 'reveal', 'dry-run', 'yes', 'follow']);
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined || (value === false && defaults.has(name))) continue;
+    if (GLOBAL_OPTION_NAMES.includes(name) || allowed.includes(name)) continue;
+    throw new CliError(
+      `--${name} does not apply to ${what}${allowed.length > 0 ? ` (it takes ${allowed.map((a) => `--${a}`).join(', ')})` : ''}`,
+      2,
+    );
+  }
+}
+
+/** `--output table|json|jsonl`, with `--json` as a short form of `--output json`. */
+export function outputFormat(values: {
+  json?: boolean | undefined;
+  output?: string | undefined;
+}): OutputFormat {
+  if (values.output === undefined) return values.json ? 'json' : 'table';
+  const format = OUTPUT_FORMATS.find((f) => f === values.output);
+  if (!format)
+    throw new CliError(
+      `--output must be ${OUTPUT_FORMATS.join(', ')}; got "${values.output}"${didYouMean(values.output, OUTPUT_FORMATS)}`,
+      2,
+    );
+  if (values.json && format !== 'json') throw new CliError(`--json contradicts --output ${format}`, 2);
+  return format;
 }
 
 /** A positive integer option, or the default. */

@@ -12,6 +12,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { DlqPort } from './boundedRedrive.js';
 
 export interface DlqMessage {
   readonly messageId: string;
@@ -207,4 +208,38 @@ export async function deleteMessages(
       }),
     );
   }
+}
+
+/** Seconds a redrive holds what it received: longer than any run, released at the end. */
+const REDRIVE_HOLD_SECONDS = 900;
+
+/** The SQS side of `boundedRedrive` (and of `dlq delete|purge`). */
+export function sqsDlqPort(sqs: SQSClient, queueUrl: string): DlqPort {
+  return {
+    async depth() {
+      const { visible, inFlight } = await queueDepth(sqs, queueUrl);
+      return visible + inFlight;
+    },
+    async receive() {
+      const batch = await receiveBatch(sqs, queueUrl, REDRIVE_HOLD_SECONDS);
+      return batch.flatMap((message) =>
+        message.MessageId && message.ReceiptHandle
+          ? [
+              {
+                messageId: message.MessageId,
+                receiptHandle: message.ReceiptHandle,
+                body: message.Body ?? '',
+                attributes: Object.fromEntries(
+                  Object.entries(message.MessageAttributes ?? {}).flatMap(([name, value]) =>
+                    value.StringValue !== undefined ? [[name, value.StringValue]] : [],
+                  ),
+                ),
+              },
+            ]
+          : [],
+      );
+    },
+    delete: (handles) => deleteMessages(sqs, queueUrl, handles),
+    release: (handles) => releaseMessages(sqs, queueUrl, handles),
+  };
 }
