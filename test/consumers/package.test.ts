@@ -77,6 +77,8 @@ function jsonLines(child: ChildProcess, describe: () => string) {
   return async function next<T>(schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const failure = seen.find((value) => typeof value === 'object' && value !== null && 'error' in value);
+      if (failure) throw new Error(`the script failed: ${JSON.stringify(failure)}`);
       const index = seen.findIndex((value) => schema.safeParse(value).success);
       if (index >= 0) return schema.parse(seen.splice(index, 1)[0]);
       if (child.exitCode !== null) throw new Error(`script exited with ${child.exitCode}: ${describe()}`);
