@@ -5,12 +5,13 @@
  * The whole suite is sized to finish within 10 minutes on a 2-core machine.
  */
 import { fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import type { BenchResults, Scenario, ScenarioResult } from './lib/results.js';
+import { renderReport } from './report.js';
 import { SCENARIOS } from './scenarios/index.js';
 
 /** The suite's ceiling: the issue asks for under 10 minutes on a 2-core machine. */
@@ -27,6 +28,17 @@ function parse(argv: string[]): { only: string[] | undefined; quick: boolean; ou
     strict: true,
   });
   return { only: values.only?.split(',').map((s) => s.trim()), quick: values.quick, out: values.out };
+}
+
+/** The kept run the report compares bundle sizes and init against ("before"). */
+const BASELINE_RESULTS = join(import.meta.dirname, '..', 'docs', 'bench', 'results-2026-11-23.json');
+
+function readBaseline(): BenchResults | undefined {
+  try {
+    return JSON.parse(readFileSync(BASELINE_RESULTS, 'utf8')) as BenchResults;
+  } catch {
+    return undefined;
+  }
 }
 
 function formatValue(value: number): string {
@@ -163,6 +175,9 @@ async function main(): Promise<number> {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
   console.log(`Results written to ${out}`);
+  const report = `${out.replace(/\.json$/, '')}.html`;
+  writeFileSync(report, renderReport(results, readBaseline()));
+  console.log(`Report written to ${report}`);
   return scenarios.some((s) => s.status === 'failed') ? 1 : 0;
 }
 

@@ -69,6 +69,8 @@ export class OutboxRelay extends Construct {
       logRetention: config.logRetentionDays as logs.RetentionDays,
       removalPolicy,
       tracing: config.tracing,
+      xraySdk: config.xraySdk,
+      sourceMap: config.sourceMaps,
     };
     const batch = config.batchSizes;
     const concurrency = config.maxConcurrency;

@@ -28,8 +28,9 @@ import {
   topology,
 } from '../src/contract/topology.js';
 import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
+import { type BundleSettings, esbuildSettings } from './bundling.js';
 import { grantManageConnections, grantTable, MANAGEMENT_API_METHODS } from './grants.js';
-import { HANDLER_BUNDLE_FILE, prebuiltHandlerDir, REQUIRE_SHIM_BANNER } from './handlerBundle.js';
+import { HANDLER_BUNDLE_FILE, prebuiltHandlerDir } from './handlerBundle.js';
 import { acknowledge, nagArnToken, nagRefToken } from './nagSuppressions.js';
 
 /** Repository root: topology entries are relative to it. */
@@ -52,6 +53,13 @@ export interface FunctionSettings {
   readonly removalPolicy?: RemovalPolicy;
   /** X-Ray active tracing. @default true */
   readonly tracing?: boolean;
+  /**
+   * Bundle the Powertools tracer (X-Ray SDK) for handler and call subsegments; only with `tracing`.
+   * @default false
+   */
+  readonly xraySdk?: boolean;
+  /** Ship a source map in the zip (and run with `--enable-source-maps`). @default false */
+  readonly sourceMap?: boolean;
 }
 
 export interface TopologyFunctionProps extends FunctionSettings {
@@ -66,18 +74,22 @@ export interface TopologyFunctionProps extends FunctionSettings {
   readonly readableAttributes?: Partial<Record<TableName, readonly string[]>>;
 }
 
-/** Bundle as ESM for Node 22; `require` shim for CommonJS dependencies; the runtime provides SDK v3. */
-const BUNDLING: nodejs.BundlingOptions = {
-  format: nodejs.OutputFormat.ESM,
-  target: 'node22',
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  banner: REQUIRE_SHIM_BANNER,
-  externalModules: ['@aws-sdk/*'],
-  logLevel: nodejs.LogLevel.WARNING,
-};
+/** Bundle as lib/bundling.ts says (ESM for Node 22, `require` shim, the runtime provides SDK v3). */
+function bundlingOptions(settings: BundleSettings): nodejs.BundlingOptions {
+  const esbuild = esbuildSettings(settings);
+  return {
+    format: nodejs.OutputFormat.ESM,
+    target: esbuild.target,
+    minify: esbuild.minify,
+    sourceMap: esbuild.sourcemap,
+    sourcesContent: esbuild.sourcesContent,
+    mainFields: esbuild.mainFields,
+    banner: esbuild.banner,
+    externalModules: esbuild.external,
+    define: esbuild.define,
+    logLevel: nodejs.LogLevel.WARNING,
+  };
+}
 
 export class TopologyFunction extends Construct {
   /** A NodejsFunction inside this repository; a plain Function over the prebuilt bundle when installed. */
@@ -104,8 +116,12 @@ export class TopologyFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    const bundle: BundleSettings = {
+      xraySdk: props.tracing !== false && props.xraySdk === true,
+      sourceMap: props.sourceMap === true,
+    };
     const environment: Record<string, string> = {
-      NODE_OPTIONS: '--enable-source-maps',
+      ...(bundle.sourceMap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       POWERTOOLS_SERVICE_NAME: METRIC_SERVICE[props.name],
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       // Without active tracing there is no segment to add to: do not load the X-Ray SDK at all.
@@ -113,7 +129,7 @@ export class TopologyFunction extends Construct {
       ...props.environment,
     };
 
-    const prebuilt = prebuiltHandlerDir(props.name);
+    const prebuilt = prebuiltHandlerDir(props.name, bundle);
     const functionProps: lambda.FunctionOptions & { runtime: lambda.Runtime } = {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -138,7 +154,7 @@ export class TopologyFunction extends Construct {
           handler: 'handler',
           projectRoot: REPOSITORY_ROOT,
           depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
-          bundling: BUNDLING,
+          bundling: bundlingOptions(bundle),
         });
 
     this.applyTopology(props.name, def, props.resources, props.readableAttributes ?? {});

@@ -59,6 +59,36 @@ export function readEndpointsFile(dataDir: string): EndpointsFile | undefined {
   }
 }
 
+/**
+ * A clean stop removes the endpoints file (no runtime runs) but keeps its endpoints, without the
+ * secret, as `last-endpoints.json`: the next start reuses those ports, so clients, a CLI shell or a
+ * browser tab reconnect to the same address after a Ctrl-C as they do after a crash.
+ */
 export function removeEndpointsFile(dataDir: string): void {
+  const previous = readEndpointsFile(dataDir);
+  if (previous) {
+    writeFileSync(
+      lastEndpointsPath(dataDir),
+      `${JSON.stringify({ endpoints: previous.endpoints }, null, 2)}\n`,
+    );
+  }
   rmSync(endpointsFilePath(dataDir), { force: true });
+}
+
+function lastEndpointsPath(dataDir: string): string {
+  return join(dataDir, 'last-endpoints.json');
+}
+
+/** The endpoints of the running or the last run (crashed or stopped cleanly), for reusing its ports. */
+export function readLastEndpoints(dataDir: string): Readonly<Record<string, string>> | undefined {
+  const running = readEndpointsFile(dataDir);
+  if (running) return running.endpoints;
+  try {
+    const parsed = z
+      .object({ endpoints: z.record(z.string(), z.string()) })
+      .safeParse(JSON.parse(readFileSync(lastEndpointsPath(dataDir), 'utf8')));
+    return parsed.success ? parsed.data.endpoints : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { topology } from '../src/contract/topology.js';
 import { runDemo } from './demo.js';
-import { readEndpointsFile, removeEndpointsFile, writeEndpointsFile } from './endpointsFile.js';
+import { readLastEndpoints, removeEndpointsFile, writeEndpointsFile } from './endpointsFile.js';
 import { startCrashRecovery } from './faults/crashRecovery.js';
 import { FaultInjector, faultConfigAtStart, installFaults } from './faults.js';
 import { isPortFree } from './ports.js';
@@ -39,15 +39,15 @@ const dataDir = resolve(flags['data-dir']);
 
 /** Reuse the previous run's ports when free, so a CLI shell or browser tab keeps working across restarts. */
 async function previousPorts(): Promise<RuntimeOptions['ports']> {
-  const previous = readEndpointsFile(dataDir);
+  const previous = readLastEndpoints(dataDir);
   if (!previous) return {};
   const portOf = (url: string | undefined) => (url ? Number(new URL(url).port) || undefined : undefined);
   const candidates = {
-    dynamodb: portOf(previous.endpoints.dynamodb),
-    sqs: portOf(previous.endpoints.sqs),
-    eventBridge: portOf(previous.endpoints.eventBridge),
-    webSocket: portOf(previous.endpoints.webSocket),
-    console: portOf(previous.endpoints.console),
+    dynamodb: portOf(previous.dynamodb),
+    sqs: portOf(previous.sqs),
+    eventBridge: portOf(previous.eventBridge),
+    webSocket: portOf(previous.webSocket),
+    console: portOf(previous.console),
   };
   const ports: Record<string, number> = {};
   for (const [name, port] of Object.entries(candidates)) {

@@ -1,7 +1,10 @@
 /**
  * The `@connections` port: the only module that calls API Gateway's management API. Maps a 410
  * to `ConnectionGoneError` and every other failure to `PostToConnectionFailedError`, so the core
- * can branch on types.
+ * can branch on types. Posts (the fan-out's hot path) go through a lean SigV4-signed keep-alive
+ * client (`signedConnectionsPost.ts`) where the environment holds credentials, as Lambda's does;
+ * `CONNECTIONS_POST_CLIENT=sdk` or missing credentials keep the SDK client, which also serves
+ * every other call.
  */
 import {
   DeleteConnectionCommand,
@@ -12,6 +15,7 @@ import { topology } from '../contract/topology.js';
 import { ConnectionGoneError, PostToConnectionFailedError } from '../core/websocketErrors.js';
 import { getManagementClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { createSignedPost, credentialsFromEnv, type SignedPost } from './signedConnectionsPost.js';
 
 export interface ConnectionsApi {
   post(connectionId: string, body: string): Promise<void>;
@@ -30,11 +34,12 @@ function isGone(error: unknown): boolean {
   return error instanceof GoneException || statusOf(error) === 410;
 }
 
-export function createConnectionsApi(endpoint: string): ConnectionsApi {
+export function createConnectionsApi(endpoint: string, signedPost?: SignedPost): ConnectionsApi {
   const client = getManagementClient(endpoint);
   const encoder = new TextEncoder();
   return {
     async post(connectionId, body) {
+      if (signedPost) return signedPost(connectionId, body);
       try {
         await client.send(
           new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(body) }),
@@ -63,8 +68,16 @@ export function getConnectionsApi(): ConnectionsApi {
   const endpoint = requireEnv(topology.webSocket.managementEndpointEnv);
   let api = byEndpoint.get(endpoint);
   if (!api) {
-    api = createConnectionsApi(endpoint);
+    api = createConnectionsApi(endpoint, leanPost(endpoint));
     byEndpoint.set(endpoint, api);
   }
   return api;
+}
+
+/** The signed keep-alive post, unless opted out or the environment has no credentials or region. */
+function leanPost(endpoint: string): SignedPost | undefined {
+  const initial = credentialsFromEnv();
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (process.env.CONNECTIONS_POST_CLIENT === 'sdk' || !initial || !region) return undefined;
+  return createSignedPost({ endpoint, region, credentials: () => credentialsFromEnv() ?? initial });
 }

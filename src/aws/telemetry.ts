@@ -26,7 +26,8 @@
  * loaded. Loading it loads the X-Ray SDK, whose `cls-hooked` context installs an async hook that
  * tracks every promise in the process: measured on the fan-out bench, about a fifth of the CPU of
  * 10,000 `@connections` calls. In Lambda it loads on the first invocation unless
- * `POWERTOOLS_TRACE_ENABLED=false` (set by the stack when `tracing` is off).
+ * `POWERTOOLS_TRACE_ENABLED=false` (set by the stack when `tracing` is off), and only in bundles
+ * built with the tracer (`xraySdk`, lib/bundling.ts): the deployed default leaves it out (~107 KB).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -57,10 +58,22 @@ function inLambda(): boolean {
   return (process.env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda_');
 }
 
-/** X-Ray tracing through Powertools: only in Lambda, and not when `POWERTOOLS_TRACE_ENABLED=false`. */
+/**
+ * Whether this bundle carries the tracer. The stack's bundler replaces the expression by a
+ * constant (lib/bundling.ts, `xraySdk`); `"false"` makes every branch that imports the tracer dead
+ * code, which esbuild drops with the X-Ray SDK. Unbundled (tests, offline) the variable is unset.
+ */
+function tracerBundled(): boolean {
+  return process.env.OUTBOX_RELAY_XRAY_SDK !== 'false';
+}
+
+/**
+ * X-Ray subsegments through Powertools: only in Lambda, only where the bundle carries the tracer,
+ * and not when `POWERTOOLS_TRACE_ENABLED=false`.
+ */
 export function tracingEnabled(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   const inLambdaEnv = (env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda_');
-  return inLambdaEnv && (env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false';
+  return tracerBundled() && inLambdaEnv && (env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false';
 }
 
 function emitsMetrics(): boolean {
@@ -161,8 +174,9 @@ export function instrumentHandler<TEvent, TResult>(
   };
 }
 
-async function loadTracer(telemetry: Telemetry): Promise<Tracer> {
-  if (!telemetry.tracer) {
+async function loadTracer(telemetry: Telemetry): Promise<Tracer | undefined> {
+  // A constant in a bundle without the tracer: esbuild then drops this branch and the import in it.
+  if (process.env.OUTBOX_RELAY_XRAY_SDK !== 'false' && !telemetry.tracer) {
     const { Tracer } = await import('@aws-lambda-powertools/tracer');
     telemetry.tracer = new Tracer({
       serviceName: telemetry.service,
@@ -174,9 +188,10 @@ async function loadTracer(telemetry: Telemetry): Promise<Tracer> {
 
 /** The `## <service>` subsegment under Lambda's own segment, annotated like Powertools' middleware does. */
 function openHandlerSubsegment(
-  tracer: Tracer,
+  tracer: Tracer | undefined,
   service: string,
 ): { tracer: Tracer; close(): void } | undefined {
+  if (!tracer) return undefined;
   const segment = tracer.getSegment();
   if (!segment) return undefined;
   const subsegment = segment.addNewSubsegment(`## ${service}`);

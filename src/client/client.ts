@@ -574,7 +574,10 @@ export class OutboxRelayClient implements RelayClient {
 
   private startResumeTimer(state: ChannelState): void {
     clearTimeout(state.timer);
-    state.timer = setTimeout(() => this.failResume(state), this.o.resumeTimeoutMs);
+    // A slow replay is asked for again before the client gives up on it (a loaded or restarting server).
+    state.timer = setTimeout(() => {
+      if (!this.retryResume(state)) this.failResume(state);
+    }, this.o.resumeTimeoutMs);
   }
 
   /** Asks for the replay again a little later; false when the retries are used up. */
@@ -658,7 +661,11 @@ export class OutboxRelayClient implements RelayClient {
       toSeq,
       epoch: state.epoch,
     });
-    state.gapTimer = setTimeout(() => this.gapLost(state, toSeq, 'resume_failed'), this.o.resumeTimeoutMs);
+    // No answer is not a loss: only the server says a range is gone (`history_lost`). Ask again, later.
+    state.gapTimer = setTimeout(() => {
+      this.endFetch(state);
+      this.checkGap(state);
+    }, this.o.resumeTimeoutMs);
   }
 
   private endFetch(state: ChannelState): void {
@@ -696,7 +703,6 @@ export class OutboxRelayClient implements RelayClient {
       const state = this.channels.get(channel);
       if (!state) continue;
       const retry = code === 'INTERNAL' && state.retries < this.o.resumeRetries;
-      const retryFetch = code === 'INTERNAL' && state.fetches <= this.o.resumeRetries;
       if (action === 'subscribe') {
         clearTimeout(state.timer);
         if (code !== 'INTERNAL') state.status = 'refused';
@@ -711,7 +717,8 @@ export class OutboxRelayClient implements RelayClient {
       } else if (action === 'fetch') {
         this.endFetch(state);
         const range = state.missing();
-        if (retryFetch) this.checkGap(state);
+        // A server error is retried with a growing wait; a refusal (not subscribed, bad range) is final.
+        if (code === 'INTERNAL') this.checkGap(state);
         else if (range) this.gapLost(state, range[1], 'resume_failed');
       }
     }

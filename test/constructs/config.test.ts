@@ -38,6 +38,8 @@ describe('configuration', () => {
       fanout: { coalesce: true, maxEventsPerFrame: 50, batchingWindowSeconds: 1, chunkThreshold: 2000 },
       webhookCircuit: { openAfterFailures: 5, cooldownSeconds: 30 },
       tracing: true,
+      xraySdk: false,
+      sourceMaps: false,
     });
   });
 

@@ -240,7 +240,7 @@ describe('webhooks on the offline runtime', () => {
     healthy = true;
     const redriven = await cli(['redrive', '--endpoint', endpoint.id]);
     expect(redriven.code).toBe(0);
-    expect(JSON.parse(redriven.stdout)).toMatchObject({ moved: 1 });
+    expect(JSON.parse(redriven.stdout)).toMatchObject({ redriven: 1 });
 
     await until(() => broken.requests.length >= 4, 'the redriven delivery');
     await runtime.waitForIdle({ timeoutMs: 60_000 });

@@ -491,8 +491,8 @@ describe('client SDK', () => {
     await expect(c.ready()).resolves.toBeUndefined();
   });
 
-  it('tells the app to refresh when a resume gets no resumed frame in time', async () => {
-    const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeTimeoutMs: 2000 });
+  it('tells the app to refresh when a resume gets no resumed frame in time and no retry is left', async () => {
+    const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeTimeoutMs: 2000, resumeRetries: 0 });
     const refreshes: RefreshNotice[] = [];
     c.on('refresh', (notice) => refreshes.push(notice));
     c.subscribe('orders', () => {}, { since: 'evt-0001' });
@@ -505,6 +505,22 @@ describe('client SDK', () => {
     expect(refreshes).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(refreshes).toEqual([{ channel: 'orders', reason: 'resume_failed' }]);
+  });
+
+  it('asks for a slow replay again before giving up on it', async () => {
+    const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeTimeoutMs: 2000, resumeRetries: 1 });
+    const refreshes: RefreshNotice[] = [];
+    c.on('refresh', (notice) => refreshes.push(notice));
+    c.subscribe('orders', () => {}, { since: 'evt-0001' });
+    const socket = acceptConnection(['orders']);
+    const resumes = () => socket.sent.filter((m) => (m as { action?: string }).action === 'resume');
+    expect(resumes()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2000 + 1000);
+    expect(resumes()).toHaveLength(2);
+    expect(refreshes).toEqual([]);
+    socket.frame({ type: 'resumed', channel: 'orders', replayed: 0 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(refreshes).toEqual([]);
   });
 
   it('reports error frames and malformed frames without dropping the connection', async () => {

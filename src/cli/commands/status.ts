@@ -3,8 +3,8 @@
  * webhook endpoints that are disabled or have an open circuit, and the stream's iterator age where
  * the target exposes it. Exit 1 when anything needs attention, so scripts and CI can use it.
  */
-import { join } from 'node:path';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { checkpointFilePath } from '../../../local/pollers/checkpoints.js';
 import { getSqsClient } from '../../aws/clients.js';
 import { getQuarantineRepository } from '../../aws/quarantineRepository.js';
 import { getWebhookEndpointsRepository } from '../../aws/webhookEndpointsRepository.js';
@@ -108,7 +108,7 @@ export async function run(args: string[]): Promise<number> {
     endpoints,
     iteratorAge:
       ctx.kind === 'local' && ctx.target.localDir
-        ? await localIteratorAge(join(ctx.target.localDir, 'checkpoints.json'), now)
+        ? await localIteratorAge(checkpointFilePath(ctx.target.localDir), now)
         : {
             unavailable:
               'read the IteratorAge metric of the publisher function (CloudWatch, the stack dashboard, alarm publisher-iterator-age)',

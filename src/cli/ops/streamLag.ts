@@ -1,7 +1,7 @@
 /**
  * The publisher's iterator age on the local runtime: the age of the oldest stream record it has not
  * checkpointed yet, which is what Lambda's IteratorAge metric measures. The runtime keeps its
- * checkpoints in `<dataDir>/checkpoints.json` (the last sequence number done per shard), so the
+ * checkpoints in `<dataDir>/dynamodb/checkpoints.json` (the last sequence number done per shard), so the
  * CLI reads the record after each checkpoint and takes its creation time. Read-only.
  */
 import { readFile } from 'node:fs/promises';

@@ -1,0 +1,133 @@
+/**
+ * AWS Signature Version 4 for one request, with `node:crypto` only: the fan-out signs one
+ * `@connections` POST per message, and the SDK client's middleware stack costs several times the
+ * request itself (performance.md). The signing key is cached per day, region and service.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export interface RequestToSign {
+  readonly method: string;
+  /** Host header value (with the port when it is not the scheme's default). */
+  readonly host: string;
+  /** The path as sent on the wire (already percent-encoded). */
+  readonly path: string;
+  readonly body: Buffer | string;
+  /** Extra headers to sign (lower-case names). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface SigningScope {
+  readonly region: string;
+  readonly service: string;
+}
+
+/** RFC 3986 unreserved characters stay; everything else is %XX (upper case), as AWS expects. */
+function uriEscape(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * Canonical URI as the SDK's signer builds it for every service but S3: empty, `.` and `..`
+ * segments resolved first (as the SDK does), then each segment of the (already encoded) path
+ * escaped once more, so `%3D` in an id signs as `%253D`.
+ */
+export function canonicalPath(path: string): string {
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const leading = path.startsWith('/') ? '/' : '';
+  const trailing = segments.length > 0 && path.endsWith('/') ? '/' : '';
+  return `${leading}${segments.map((segment) => uriEscape(segment)).join('/')}${trailing}`;
+}
+
+function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function hmac(key: Buffer | string, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/** `20150830T123600Z` */
+export function amzDate(date: Date): string {
+  return date.toISOString().replace(/[:-]|\.\d{3}/g, '');
+}
+
+const signingKeys = new Map<string, Buffer>();
+
+function signingKey(secret: string, day: string, scope: SigningScope): Buffer {
+  const cacheKey = `${secret}\u0000${day}\u0000${scope.region}\u0000${scope.service}`;
+  let key = signingKeys.get(cacheKey);
+  if (!key) {
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), scope.region), scope.service), 'aws4_request');
+    if (signingKeys.size > 16) signingKeys.clear(); // rotated credentials: keep the map small
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+/**
+ * The headers to add to the request: `x-amz-date`, `x-amz-security-token` (temporary credentials)
+ * and `authorization`. Signs `host`, those and the given headers, and the body's SHA-256.
+ */
+export function signRequest(
+  request: RequestToSign,
+  credentials: Credentials,
+  scope: SigningScope,
+  now: Date = new Date(),
+): Record<string, string> {
+  const date = amzDate(now);
+  const day = date.slice(0, 8);
+  const headers: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    host: request.host,
+    'x-amz-date': date,
+    ...(credentials.sessionToken ? { 'x-amz-security-token': credentials.sessionToken } : {}),
+  };
+  const names = Object.keys(headers).sort();
+  const canonicalHeaders = names
+    .map((name) => `${name}:${(headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .join('');
+  const signedHeaders = names.join(';');
+  const [pathPart = '/', query = ''] = request.path.split('?', 2);
+  const canonicalQuery = query
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const [k = '', v = ''] = pair.split('=', 2);
+      return [uriEscape(decodeURIComponent(k)), uriEscape(decodeURIComponent(v))] as const;
+    })
+    .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const canonicalRequest = [
+    request.method.toUpperCase(),
+    canonicalPath(pathPart),
+    canonicalQuery,
+    canonicalHeaders,
+    signedHeaders,
+    sha256Hex(request.body),
+  ].join('\n');
+  const credentialScope = `${day}/${scope.region}/${scope.service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', date, credentialScope, sha256Hex(canonicalRequest)].join('\n');
+  const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, scope))
+    .update(stringToSign, 'utf8')
+    .digest('hex');
+  const { host: _host, ...added } = headers;
+  return {
+    ...added,
+    authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${credentialScope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+  };
+}

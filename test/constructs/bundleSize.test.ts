@@ -1,0 +1,113 @@
+/**
+ * What the default stack deploys per function, read from the synthesized assets (real esbuild
+ * bundling, as `cdk deploy` would upload them): every bundle within its size budget, without the
+ * X-Ray SDK and without a source map; `xraySdk` and `sourceMaps` put them back. Sizes are
+ * deterministic for a given lock file; times belong in the bench (bench/scenarios/coldStart.ts).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_BUNDLE_BYTES } from '../../lib/bundling.js';
+import type { OutboxRelayOptions } from '../../lib/config.js';
+import { OutboxRelayStack } from '../../lib/OutboxRelayStack.js';
+import { type FunctionName, topology } from '../../src/contract/topology.js';
+
+const KB = 1024;
+
+/**
+ * Interim ceilings for the bundles still above MAX_BUNDLE_BYTES (zod's classic API, ~95 KB with
+ * its JSON-schema support, and the Powertools logger/metrics, ~30 KB, are most of what is left).
+ * Each is the bundle's size when set plus ~5 KB. Lower them as bundles shrink.
+ */
+const INTERIM_CEILING_BYTES: Partial<Record<FunctionName, number>> = {
+  publisher: 172 * KB,
+  audit: 163 * KB,
+  wsAuthorizer: 155 * KB,
+  wsMessage: 182 * KB,
+  fanout: 177 * KB,
+  webhookDispatcher: 161 * KB,
+  webhookDelivery: 217 * KB,
+  webhookApi: 206 * KB,
+};
+
+interface Deployed {
+  /** Files of the function's asset (what goes into its zip), name → bytes. */
+  readonly files: Record<string, number>;
+  readonly bundle: string;
+  readonly environment: Record<string, string>;
+}
+
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Synthesize with bundling and map each topology function to its asset directory. */
+function deployedFunctions(options?: OutboxRelayOptions): Map<FunctionName, Deployed> {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'outbox-relay-bundles-'));
+  outdirs.push(outdir);
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': ['**'] } });
+  const stack = new OutboxRelayStack(app, 'OutboxRelayBundles', options ? { options } : {});
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const found = new Map<FunctionName, Deployed>();
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const environment =
+      (resource.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ??
+      {};
+    const name = Object.keys(topology.functions).find((fn) => environment.POWERTOOLS_SERVICE_NAME === fn) as
+      | FunctionName
+      | undefined;
+    if (!name) continue; // CDK's own helper functions
+    const key = (resource.Properties.Code as { S3Key?: unknown }).S3Key;
+    if (typeof key !== 'string') throw new Error(`${name}: no S3 key for its code`);
+    const directory = path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    const files: Record<string, number> = {};
+    for (const file of readdirSync(directory)) files[file] = statSync(path.join(directory, file)).size;
+    const bundle = readFileSync(path.join(directory, 'index.mjs'), 'utf8');
+    found.set(name, { files, bundle, environment });
+  }
+  return found;
+}
+
+describe('deployed bundles', () => {
+  const defaults = deployedFunctions();
+
+  it('bundles every topology function', () => {
+    expect([...defaults.keys()].sort()).toEqual(Object.keys(topology.functions).sort());
+  });
+
+  it.each(Object.keys(topology.functions) as FunctionName[])('%s stays within its size budget', (name) => {
+    const deployed = defaults.get(name);
+    if (!deployed) throw new Error(`${name} was not deployed`);
+    const bytes = deployed.files['index.mjs'] ?? 0;
+    expect(bytes).toBeGreaterThan(1000);
+    expect(bytes, `${name}: ${(bytes / KB).toFixed(1)} KB`).toBeLessThanOrEqual(
+      Math.max(MAX_BUNDLE_BYTES, INTERIM_CEILING_BYTES[name] ?? 0),
+    );
+  });
+
+  it('ships no X-Ray SDK and no source map by default', () => {
+    for (const [name, deployed] of defaults) {
+      expect(Object.keys(deployed.files), name).toEqual(['index.mjs']);
+      expect(deployed.bundle, name).not.toContain('AWS_XRAY_DAEMON_ADDRESS');
+      expect(deployed.bundle, name).not.toContain('sourceMappingURL');
+      expect(deployed.environment.NODE_OPTIONS ?? '', name).not.toContain('--enable-source-maps');
+    }
+  });
+
+  it('bundles the tracer with xraySdk and ships source maps with sourceMaps', () => {
+    const traced = deployedFunctions({ xraySdk: true, sourceMaps: true });
+    const fanout = traced.get('fanout');
+    if (!fanout) throw new Error('fanout was not deployed');
+    expect(fanout.bundle).toContain('AWS_XRAY_DAEMON_ADDRESS');
+    expect(Object.keys(fanout.files).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    expect(fanout.environment.NODE_OPTIONS).toContain('--enable-source-maps');
+    expect(fanout.files['index.mjs'] ?? 0).toBeGreaterThan(defaults.get('fanout')?.files['index.mjs'] ?? 0);
+  });
+});
