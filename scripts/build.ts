@@ -6,11 +6,16 @@
  * the package deploys prebuilt handlers and needs neither esbuild nor the sources.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { BUNDLE_VARIANTS, HANDLER_BUNDLE_FILE, handlerBundleOptions } from '../lib/handlerBundle.js';
+import {
+  BUNDLE_VARIANTS,
+  bundleVariant,
+  HANDLER_BUNDLE_FILE,
+  handlerBundleOptions,
+} from '../lib/handlerBundle.js';
 import { topology } from '../src/contract/topology.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -30,16 +35,39 @@ if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
 copyFileSync(join(ROOT, 'local/console/page.html'), join(DIST, 'local/console/page.html'));
 
-const bundles = Object.entries(BUNDLE_VARIANTS).flatMap(([variant, settings]) =>
-  Object.entries(topology.functions).map(([name, def]) => ({ variant, settings, name, entry: def.entry })),
-);
-for (const { variant, settings, name, entry } of bundles) {
-  const outdir = join(DIST, 'assets', variant, name);
-  mkdirSync(outdir, { recursive: true });
-  await build({
-    ...handlerBundleOptions(settings),
-    entryPoints: [join(ROOT, entry)],
-    outfile: join(outdir, HANDLER_BUNDLE_FILE),
-  });
+// Each function is bundled once per `xraySdk` setting with an external source map: the variant
+// without a map is that code; the one with a map is the same code with esbuild's linking comment
+// (what `sourcemap: true` writes) and the map beside it. Half the esbuild runs of four builds.
+let written = 0;
+for (const xraySdk of [false, true]) {
+  for (const [name, def] of Object.entries(topology.functions)) {
+    const result = await build({
+      ...handlerBundleOptions({ xraySdk, sourceMap: true }),
+      sourcemap: 'external',
+      entryPoints: [join(ROOT, def.entry)],
+      // Where the mapped variant lives: the map's source paths are relative to it.
+      outfile: join(DIST, 'assets', bundleVariant({ xraySdk, sourceMap: true }), name, HANDLER_BUNDLE_FILE),
+      write: false,
+    });
+    const code = result.outputFiles.find((file) => file.path.endsWith(HANDLER_BUNDLE_FILE));
+    const map = result.outputFiles.find((file) => file.path.endsWith(`${HANDLER_BUNDLE_FILE}.map`));
+    if (!code || !map) throw new Error(`esbuild gave no bundle or no source map for ${name}`);
+    for (const sourceMap of [false, true]) {
+      const outdir = join(DIST, 'assets', bundleVariant({ xraySdk, sourceMap }), name);
+      mkdirSync(outdir, { recursive: true });
+      if (!sourceMap) {
+        writeFileSync(join(outdir, HANDLER_BUNDLE_FILE), code.contents);
+        continue;
+      }
+      writeFileSync(
+        join(outdir, HANDLER_BUNDLE_FILE),
+        `${code.text}//# sourceMappingURL=${HANDLER_BUNDLE_FILE}.map\n`,
+      );
+      writeFileSync(join(outdir, `${HANDLER_BUNDLE_FILE}.map`), map.contents);
+    }
+    written += 2;
+  }
 }
-console.log(`dist/ built: ${bundles.length} handler bundles in dist/assets`);
+console.log(
+  `dist/ built: ${written} handler bundles in dist/assets (${Object.keys(BUNDLE_VARIANTS).length} variants)`,
+);
