@@ -9,8 +9,13 @@
  * const relay = new OutboxRelay(this, 'Relay', { options: { namePrefix: 'shop' } });
  * myFunction.addEnvironment('OUTBOX_TABLE', relay.outbox.table.tableName);
  * relay.outbox.table.grantWriteData(myFunction);
+ *
+ * // Bring your own outbox table (with a stream of new images) and event bus:
+ * new OutboxRelay(this, 'Relay', { existingOutboxTable: ordersOutbox, existingEventBus: bus });
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -37,6 +42,21 @@ export interface OutboxRelayProps {
    * @default everything from context, then the defaults in `config.ts`
    */
   readonly options?: OutboxRelayOptions;
+  /**
+   * Your outbox table, instead of a new one (Solutions Constructs' `existing…` convention): the
+   * publisher reads its stream and the functions are granted on it. It needs a stream with new
+   * images, string keys `pk` and `sk`, and TTL on `expiresAt`; import one with its stream ARN
+   * (`Table.fromTableAttributes({ tableName, tableStreamArn })`). A table without a stream is
+   * refused at synth (`ExistingResourceError`).
+   * @default a new table with the topology's keys, stream, TTL, PITR and deletion protection
+   */
+  readonly existingOutboxTable?: dynamodb.ITable;
+  /**
+   * Your event bus, instead of a new one: the routing rules, an archive of this pipeline's events
+   * and the publisher's `events:PutEvents` grant go on it; nothing else on the bus is touched.
+   * @default a new bus named `<namePrefix->stack-bus`
+   */
+  readonly existingEventBus?: events.IEventBus;
 }
 
 export class OutboxRelay extends Construct {
@@ -75,7 +95,11 @@ export class OutboxRelay extends Construct {
     const batch = config.batchSizes;
     const concurrency = config.maxConcurrency;
 
-    this.outbox = new OutboxTable(this, 'Outbox', { removalPolicy, trackedTables: config.trackedTables });
+    this.outbox = new OutboxTable(this, 'Outbox', {
+      removalPolicy,
+      trackedTables: config.trackedTables,
+      ...(props.existingOutboxTable ? { existingTable: props.existingOutboxTable } : {}),
+    });
     this.quarantine = new Quarantine(this, 'Quarantine', { removalPolicy });
     const quarantineTable = this.quarantine.table;
     this.sequences = new Sequences(this, 'Sequences', { removalPolicy });
@@ -150,6 +174,7 @@ export class OutboxRelay extends Construct {
     this.eventBus = new EventBus(this, 'EventBus', {
       namePrefix: config.namePrefix,
       archiveRetentionDays: config.archiveRetentionDays,
+      ...(props.existingEventBus ? { existingBus: props.existingEventBus } : {}),
       targetQueues: {
         auditQueue: this.auditLog.queue,
         fanoutQueue: this.webSocket.fanoutQueue,
