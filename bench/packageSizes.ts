@@ -15,6 +15,8 @@ export interface EntrySize {
   readonly gzipBytes: number;
   /** zod locale modules in the bundle (other than `en`). */
   readonly zodLocales: readonly string[];
+  /** npm packages that contributed bytes (the client's must be none). */
+  readonly packages: readonly string[];
 }
 
 async function measure(entry: string, platform: 'browser' | 'node'): Promise<EntrySize> {
@@ -41,11 +43,19 @@ async function measure(entry: string, platform: 'browser' | 'node'): Promise<Ent
   const zodLocales = included
     .filter((input) => /zod\/.*locales\/(?!en\.|index\.)/.test(input))
     .map((input) => input.replace(/.*locales\//, ''));
+  const packages = [
+    ...new Set(
+      included
+        .map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1])
+        .filter((name): name is string => name !== undefined),
+    ),
+  ].sort();
   return {
     entry,
     minifiedBytes: output.contents.byteLength,
     gzipBytes: gzipSync(output.contents).byteLength,
     zodLocales,
+    packages,
   };
 }
 
@@ -60,7 +70,11 @@ export function producerSize(): Promise<EntrySize> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const size of [await clientSize(), await producerSize()]) {
     console.log(
-      `${size.entry}: ${(size.minifiedBytes / 1024).toFixed(1)} KB minified, ${(size.gzipBytes / 1024).toFixed(1)} KB gzipped, zod locales: ${size.zodLocales.length === 0 ? 'none' : size.zodLocales.join(' ')}`,
+      `${size.entry}: ${size.minifiedBytes} B minified, ${size.gzipBytes} B gzipped, zod locales: ${size.zodLocales.length === 0 ? 'none' : size.zodLocales.join(' ')}`,
     );
   }
+  const client = await clientSize();
+  console.log(
+    `client budget: ${client.gzipBytes} of ${CLIENT_GZIP_BUDGET_BYTES} B gzipped (${CLIENT_GZIP_BUDGET_BYTES - client.gzipBytes} B left)`,
+  );
 }
