@@ -137,6 +137,14 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
     expect(harness.invocations).toEqual([['1', '2']]);
   });
 
+  it('checkpoints past records its filter drops, so an idle stream shows no lag', async () => {
+    const modified = (n: number): _Record => ({ ...record(n), eventName: 'MODIFY' });
+    shardWith([record(1), record(2), modified(3), modified(4)]);
+    const harness = start({ filterEventNames: ['INSERT'] }, () => ({ batchItemFailures: [] }));
+    await waitFor(() => drained(4)(harness), { timeoutMs: 10_000 });
+    expect(harness.invocations).toEqual([['1', '2']]);
+  });
+
   it('restarts a partially failed batch from the lowest failed sequence number', async () => {
     shardWith([1, 2, 3, 4, 5].map((n) => record(n)));
     const harness = start({}, (_event, call) =>
