@@ -9,7 +9,8 @@
  * Options: `--demo` writes demo events once started; `--data-dir <dir>` (default `.local`);
  * `--in-memory` keeps nothing between runs; `--quiet` prints only the summary.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { topology } from '../src/contract/topology.js';
 import { runDemo } from './demo.js';
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
 
+  // A data directory with no bus archive has never run: nothing can have been lost, so no recovery line.
+  const firstStart = !existsSync(join(dataDir, 'bus-archive.jsonl'));
   const runtime = await startRuntime({
     ...(flags['in-memory'] ? {} : { dataDir }),
     ports: await previousPorts(),
@@ -99,12 +102,14 @@ async function main(): Promise<void> {
     // A clean stop leaves every queued message in the snapshot (restored above). Anything else
     // (a crash, a SIGKILL, a stop whose snapshot failed, a data directory from an older version)
     // leaves only the bus archive: replay it from the idle mark. Duplicates are possible, losses not.
-    const replay = runtime.restoredQueues === undefined;
+    const replay = runtime.restoredQueues === undefined && !firstStart;
     const recovery = await startCrashRecovery(runtime, dataDir, replay, (line) => console.error(line));
     console.log(
-      runtime.restoredQueues
-        ? `recovered from the previous run's clean stop: ${Object.values(runtime.restoredQueues).reduce((a, b) => a + b, 0)} queued message(s) (${describeCounts(runtime.restoredQueues)})`
-        : `recovered from the bus archive: ${recovery.replayed} event(s) replayed${recovery.replayedFrom ? ` since ${recovery.replayedFrom}` : ''}`,
+      firstStart && !runtime.restoredQueues
+        ? 'first start in this data directory: nothing to recover'
+        : runtime.restoredQueues
+          ? `recovered from the previous run's clean stop: ${Object.values(runtime.restoredQueues).reduce((a, b) => a + b, 0)} queued message(s) (${describeCounts(runtime.restoredQueues)})`
+          : `recovered from the bus archive: ${recovery.replayed} event(s) replayed${recovery.replayedFrom ? ` since ${recovery.replayedFrom}` : ''}`,
     );
   }
 
