@@ -79,6 +79,12 @@ async function main(): Promise<void> {
   // Registered before the JVM starts, so a Ctrl-C during the start still stops cleanly.
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  // `kill <npm pid>` (a script's `kill $!`, a supervisor) ends npm and its shell, not this process:
+  // once re-parented, stop as on SIGTERM rather than leave the runtime and its JVM holding the ports.
+  const parentAtStart = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentAtStart) void shutdown('parent process exited', 0);
+  }, 1000).unref();
 
   // A data directory with no bus archive has never run: nothing can have been lost, so no recovery line.
   const firstStart = !existsSync(join(dataDir, 'bus-archive.jsonl'));
