@@ -24,17 +24,35 @@ import { type RuntimeOptions, startRuntime } from './runtime.js';
 // Lambda runs Node 22; on a Node 20 workstation the SDK's upgrade notice is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values: flags } = parseArgs({
-  options: {
-    demo: { type: 'boolean', default: false },
-    'data-dir': { type: 'string', default: '.local' },
-    'in-memory': { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-    // Fault injection (docs/reliability.md): JSON, or OUTBOX_RELAY_FAULTS; off by default.
-    faults: { type: 'string' },
-  },
-  strict: true,
-});
+const USAGE =
+  'Usage: npm start [-- --demo] [--data-dir <dir>] [--in-memory] [--quiet] [--faults <json>] (docs/local-runtime.md)';
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        demo: { type: 'boolean', default: false },
+        'data-dir': { type: 'string', default: '.local' },
+        'in-memory': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        // Fault injection (docs/reliability.md): JSON, or OUTBOX_RELAY_FAULTS; off by default.
+        faults: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    // A mistyped option is a usage error: one line and exit 2, not a stack trace.
+    console.error(`npm start: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const flags = parseFlags();
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const dataDir = resolve(flags['data-dir']);
 
