@@ -148,6 +148,12 @@ export const topology = {
           partitionKey: { name: 'seqKey', type: S },
           sortKey: { name: 'seq', type: 'N' },
         },
+        /** A subject's records (delivered, replayed, received, ...) in time order: `audit subject`. */
+        {
+          name: 'bySubject',
+          partitionKey: { name: 'subjectKey', type: S },
+          sortKey: { name: 'at', type: S },
+        },
       ],
     },
     /**
@@ -295,9 +301,10 @@ export const topology = {
       timeoutSeconds: 29,
       memoryMb: 512,
       // sequences: a channel's epoch for the heads (created when the channel has no counter yet).
+      // audit readWrite: resume replays and receipts (`ack`) are recorded per subject.
       tables: [
         { table: 'connections', access: 'readWrite' },
-        { table: 'audit', access: 'read' },
+        { table: 'audit', access: 'readWrite' },
         { table: 'sequences', access: 'readWrite' },
       ],
       queues: [],
@@ -450,6 +457,7 @@ export const topology = {
       { routeKey: 'resume', function: 'wsMessage' },
       { routeKey: 'ping', function: 'wsMessage' },
       { routeKey: 'fetch', function: 'wsMessage' },
+      { routeKey: 'ack', function: 'wsMessage' },
       { routeKey: '$default', function: 'wsMessage' },
     ],
     throttling: { rateLimit: 500, burstLimit: 1000 },
