@@ -7,6 +7,7 @@ import type { Envelope } from '../../src/core/envelope.js';
 import { MAX_ACK_IDS, serverFrameSchema } from '../../src/core/protocol.js';
 import { recordReceipts } from '../../src/core/receipts.js';
 import { DEFAULT_RESUME_SETTINGS } from '../../src/core/resume.js';
+import { foldSubjectRecords, isMissing } from '../../src/core/subjectHistory.js';
 import type { ConnectionIdentity } from '../../src/core/token.js';
 import { envelopeFactory } from './ws-factories.js';
 
@@ -149,5 +150,38 @@ describe('replays recorded per subject', () => {
     // The overlap re-sends nothing older than `since` here; r-2 and r-3 were missed.
     expect(replayed).toEqual(['r-2', 'r-3']);
     expect(recorded.every((r) => r.subject === 'agent-1' && r.connectionId === 'c1')).toBe(true);
+  });
+});
+
+describe('a subject’s history', () => {
+  const record = (eventId: string, outcome: SubjectRecord['outcome'], at: string, connectionId = 'c1') => ({
+    tenantId: 't1',
+    eventId,
+    subject: 'agent-2',
+    connectionId,
+    outcome,
+    channel: 'orders',
+    type: 'order.updated',
+    at,
+  });
+
+  it('folds records per event, keeps each outcome’s first time, and finds what was sent but never acknowledged', () => {
+    const histories = foldSubjectRecords([
+      record('b', 'replayed', '2026-01-01T00:00:03.000Z', 'c2'),
+      record('a', 'delivered', '2026-01-01T00:00:01.000Z'),
+      record('a', 'received', '2026-01-01T00:00:02.000Z'),
+      record('a', 'received', '2026-01-01T00:00:05.000Z'),
+      record('b', 'gone', '2026-01-01T00:00:00.500Z'),
+      record('c', 'gone', '2026-01-01T00:00:04.000Z'),
+      record('d', 'delivered', '2026-01-01T00:00:06.000Z'),
+    ]);
+    expect(histories.map((h) => h.eventId)).toEqual(['b', 'a', 'c', 'd']);
+    expect(histories[1]?.first).toEqual({
+      delivered: '2026-01-01T00:00:01.000Z',
+      received: '2026-01-01T00:00:02.000Z',
+    });
+    expect(histories[0]?.connections).toEqual(['c2', 'c1']);
+    // b was replayed and never acknowledged; c was never sent (gone only); d was delivered, not acknowledged.
+    expect(histories.filter(isMissing).map((h) => h.eventId)).toEqual(['b', 'd']);
   });
 });
