@@ -264,7 +264,8 @@ export const subjectRecordSchema = z.object({
   outcome: subjectOutcomeSchema,
   /** The event's channel and type (copied so a subject's history reads without the events). */
   channel: z.string().min(1),
-  type: z.string().min(1),
+  /** Absent on a targeted retry's record (the retry carries event ids and channels only). */
+  type: z.string().min(1).optional(),
   at: isoTime,
 });
 export type SubjectRecord = z.infer<typeof subjectRecordSchema>;

@@ -8,7 +8,8 @@ import type { SubjectOutcome, SubjectRecord } from './auditRecord.js';
 export interface SubjectEventHistory {
   readonly eventId: string;
   readonly channel: string;
-  readonly type: string;
+  /** Undefined only when every record came from a targeted retry (which does not carry the type). */
+  readonly type: string | undefined;
   /** The earliest time of each outcome recorded for this event and subject. */
   readonly first: Partial<Record<SubjectOutcome, string>>;
   /** The connections the records name, in the order first seen. */
@@ -32,7 +33,7 @@ export function foldSubjectRecords(records: readonly SubjectRecord[]): SubjectEv
     {
       eventId: string;
       channel: string;
-      type: string;
+      type: string | undefined;
       first: Partial<Record<SubjectOutcome, string>>;
       connections: string[];
       earliest: string;
@@ -54,6 +55,7 @@ export function foldSubjectRecords(records: readonly SubjectRecord[]): SubjectEv
     }
     const known = entry.first[record.outcome];
     if (known === undefined || at < known) entry.first[record.outcome] = at;
+    entry.type ??= record.type;
     if (at < entry.earliest) entry.earliest = at;
     if (!entry.connections.includes(record.connectionId)) entry.connections.push(record.connectionId);
   }

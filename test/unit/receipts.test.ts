@@ -4,6 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { SubjectRecord } from '../../src/core/auditRecord.js';
 import { type ClientMessagePorts, handleClientMessage } from '../../src/core/clientMessages.js';
 import type { Envelope } from '../../src/core/envelope.js';
+import type { FanoutResult } from '../../src/core/fanoutDelivery.js';
+import {
+  connectionsToName,
+  fanoutSubjectRecords,
+  subjectRecordsMode,
+} from '../../src/core/fanoutSubjects.js';
 import { MAX_ACK_IDS, serverFrameSchema } from '../../src/core/protocol.js';
 import { recordReceipts } from '../../src/core/receipts.js';
 import { DEFAULT_RESUME_SETTINGS } from '../../src/core/resume.js';
@@ -183,5 +189,62 @@ describe('a subject’s history', () => {
     expect(histories[0]?.connections).toEqual(['c2', 'c1']);
     // b was replayed and never acknowledged; c was never sent (gone only); d was delivered, not acknowledged.
     expect(histories.filter(isMissing).map((h) => h.eventId)).toEqual(['b', 'd']);
+  });
+});
+
+describe('fan-out records per subject', () => {
+  const events = [envelopeFactory({ id: 'f1' }), envelopeFactory({ id: 'f2' })];
+  const summary = (eventId: string, subscribers: number, shard?: number) => ({
+    eventId,
+    tenantId: 't1',
+    channel: 'orders',
+    subscribers,
+    delivered: 0,
+    gone: 0,
+    requeued: 0,
+    failed: 0,
+    refreshed: 0,
+    messages: 0,
+    ...(shard === undefined ? {} : { shard }),
+  });
+  const result = (subscribers: number, shard?: number): FanoutResult => ({
+    summaries: [summary('f1', subscribers, shard), summary('f2', subscribers, shard)],
+    posts: 0,
+    messagesDelivered: 0,
+    bytesDelivered: 0,
+    prunedConnections: [],
+    unqueuedEventKeys: new Set(),
+    chunksEnqueued: 0,
+    connectionOutcomes: [
+      { connectionId: 'c1', tenantId: 't1', outcome: 'delivered', eventIds: ['f1', 'f2'] },
+      { connectionId: 'c2', tenantId: 't1', outcome: 'gone', eventIds: ['f2'] },
+      { connectionId: 'c3', tenantId: 't1', outcome: 'delivered', eventIds: ['f1'] },
+    ],
+  });
+  const subjects = new Map([
+    ['c1', { tenantId: 't1', subject: 'agent-1' }],
+    ['c2', { tenantId: 't1', subject: 'agent-2' }],
+    // A record naming another tenant is never trusted with this tenant's events.
+    ['c3', { tenantId: 't2', subject: 'intruder' }],
+  ]);
+  const at = new Date('2026-01-01T00:00:00Z');
+
+  it('records each connection’s outcome under its subject, up to the subscriber limit', () => {
+    const records = fanoutSubjectRecords(result(3), events, subjects, 100, at);
+    expect(records.map((r) => `${r.eventId}:${r.subject}:${r.outcome}`)).toEqual([
+      'f1:agent-1:delivered',
+      'f2:agent-1:delivered',
+      'f2:agent-2:gone',
+    ]);
+    expect(connectionsToName(result(3), 100).sort()).toEqual(['c1', 'c2', 'c3']);
+  });
+
+  it('keeps the summary alone above the limit, for chunked fan-outs and when turned off', () => {
+    expect(fanoutSubjectRecords(result(101), events, subjects, 100, at)).toEqual([]);
+    expect(connectionsToName(result(101), 100)).toEqual([]);
+    expect(subjectRecordsMode(summary('f1', 100), 100)).toBe('per-subject');
+    expect(subjectRecordsMode(summary('f1', 101), 100)).toBe('summary-only');
+    expect(subjectRecordsMode(summary('f1', 3, 0), 100)).toBe('summary-only');
+    expect(subjectRecordsMode(summary('f1', 0), 0)).toBe('summary-only');
   });
 });

@@ -215,7 +215,7 @@ async function showSubject(
     histories.map((h) => ({
       id: h.eventId,
       channel: h.channel,
-      type: h.type,
+      type: h.type ?? '',
       delivered: h.first.delivered ?? '',
       replayed: h.first.replayed ?? '',
       received: h.first.received ?? '',
