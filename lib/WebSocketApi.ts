@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { type FunctionName, topology } from '../src/contract/topology.js';
 import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD } from '../src/core/fanoutSettings.js';
+import { DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS } from '../src/core/fanoutSubjects.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/core/quotas.js';
 import { DEFAULT_RESUME_MAX_EVENTS } from '../src/core/resume.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/core/token.js';
@@ -58,6 +59,8 @@ export interface WebSocketApiProps {
     readonly maxEventsPerFrame?: number;
     readonly chunkThreshold?: number;
     readonly batchingWindowSeconds?: number;
+    /** Per-subject audit records for events with at most this many subscribers; 0 = none. @default 100 */
+    readonly subjectRecordsMaxSubscribers?: number;
   };
   /** Fan-out messages per batch. @default the topology's */
   readonly fanoutBatchSize?: number;
@@ -146,6 +149,7 @@ export class WebSocketApi extends Construct {
       maxEventsPerFrame: DEFAULT_MAX_EVENTS_PER_FRAME,
       batchingWindowSeconds: 1,
       chunkThreshold: DEFAULT_FANOUT_CHUNK_THRESHOLD,
+      subjectRecordsMaxSubscribers: DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS,
       ...props.fanout,
     };
 
@@ -259,6 +263,7 @@ export class WebSocketApi extends Construct {
         [CONFIG_ENV.fanoutCoalesce]: String(fanout.coalesce),
         [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
         [CONFIG_ENV.fanoutChunkThreshold]: String(fanout.chunkThreshold),
+        [CONFIG_ENV.fanoutSubjectRecordsMax]: String(fanout.subjectRecordsMaxSubscribers),
       }),
     };
     this.handlers = handlers;

@@ -9,6 +9,7 @@ import { topology } from '../src/contract/topology.js';
 import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
 import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import { DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS } from '../src/core/fanoutSubjects.js';
 import { ALLOWED_ORIGINS_ENV } from '../src/core/originPolicy.js';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_TENANT,
@@ -239,6 +240,10 @@ export const configSchema = z
         maxEventsPerFrame: wholeNumber(1, 10_000, 'events').default(DEFAULT_MAX_EVENTS_PER_FRAME),
         /** Above this many subscribers per batch, split into shard chunks (FANOUT_CHUNK_THRESHOLD). */
         chunkThreshold: wholeNumber(1, 10_000_000, 'subscribers').default(DEFAULT_FANOUT_CHUNK_THRESHOLD),
+        /** Per-subject audit records for events with at most this many subscribers; 0 = none (FANOUT_SUBJECT_RECORDS_MAX). */
+        subjectRecordsMaxSubscribers: wholeNumber(0, 10_000, 'subscribers').default(
+          DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS,
+        ),
         /** How long the fan-out mapping gathers events before invoking (more coalescing, more latency). */
         batchingWindowSeconds: wholeNumber(0, MAX_BATCHING_WINDOW_SECONDS, 'seconds').default(
           Math.max(fanoutMapping?.maxBatchingWindowSeconds ?? 0, 1),
@@ -391,6 +396,7 @@ const OPTION_PATHS = [
   'fanout.coalesce',
   'fanout.maxEventsPerFrame',
   'fanout.chunkThreshold',
+  'fanout.subjectRecordsMaxSubscribers',
   'fanout.batchingWindowSeconds',
   'resumeLimit',
   'quotas',
@@ -460,6 +466,7 @@ export const CONFIG_ENV = {
   fanoutCoalesce: FANOUT_ENV.coalesce,
   fanoutMaxEventsPerFrame: FANOUT_ENV.maxEventsPerFrame,
   fanoutChunkThreshold: FANOUT_ENV.chunkThreshold,
+  fanoutSubjectRecordsMax: FANOUT_ENV.subjectRecordsMaxSubscribers,
   resumeMaxEvents: RESUME_ENV.maxEvents,
   allowedOrigins: ALLOWED_ORIGINS_ENV,
   jwtSecretArn: JWT_ENV.secretArn,

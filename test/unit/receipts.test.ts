@@ -248,3 +248,15 @@ describe('fan-out records per subject', () => {
     expect(subjectRecordsMode(summary('f1', 0), 0)).toBe('summary-only');
   });
 });
+
+describe('audit subject refusals', () => {
+  it('needs --tenant, and refuses --missing on another subcommand, with exit code 2', async () => {
+    const { run } = await import('../../src/cli/commands/audit.js');
+    await expect(run(['subject', 'agent-1'])).rejects.toMatchObject({
+      message: 'audit subject needs --tenant <tenantId>',
+      exitCode: 2,
+    });
+    await expect(run(['event', 'e1', '--missing'])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(run(['subject', 'a#b', '--tenant', 't1'])).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
