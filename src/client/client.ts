@@ -746,8 +746,11 @@ export class OutboxRelayClient implements RelayClient {
       // A receipt says the app's handlers returned; one that threw is not acknowledged.
       if (handled && this.options.receipts) {
         this.acks.push(event.id);
-        if (this.acks.length >= ACK_MAX_IDS) this.sendAcks();
-        else this.scheduleAcks();
+        // A full message goes at once and the second starts again: small ones only when the rate is low.
+        if (this.acks.length >= ACK_MAX_IDS) {
+          this.clearTimer('ack');
+          this.sendAcks();
+        } else this.scheduleAcks();
       }
     }
   }

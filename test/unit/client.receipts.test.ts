@@ -113,4 +113,22 @@ describe('client receipts', () => {
     expect(ackedIds(socket)).toEqual([]);
     expect(ackedIds(next)).toEqual([envelope(1).id]);
   });
+
+  it('at 200 events a second sends at most 0.02 ack messages per event (measured: 0.01)', async () => {
+    const socket = await open({ receipts: true });
+    client?.subscribe('orders', () => undefined);
+    accept(socket);
+    const seconds = 10;
+    // 200 events a second, in frames of 4 every 20 ms (as a coalescing fan-out delivers them).
+    let seq = 0;
+    for (let tick = 0; tick < seconds * 50; tick++) {
+      socket.frame({ type: 'events', events: Array.from({ length: 4 }, () => sequenced(++seq)) });
+      await vi.advanceTimersByTimeAsync(20);
+    }
+    await vi.advanceTimersByTimeAsync(1000);
+    const perEvent = socket.messages('ack').length / seq;
+    expect(new Set(ackedIds(socket)).size).toBe(seq);
+    expect(perEvent).toBeLessThanOrEqual(0.02);
+    expect(perEvent).toBeCloseTo(0.01, 3);
+  });
 });
