@@ -47,6 +47,10 @@ export interface WebSocketApiProps {
   readonly auditTable: dynamodb.ITable;
   /** The sequences table: subscribe and resume read each channel's epoch from it. */
   readonly sequencesTable: dynamodb.ITable;
+  /** The outbox table: connect and disconnect write `connection.opened`/`closed` to it when `connectionEvents` is on. */
+  readonly outboxTable: dynamodb.ITable;
+  /** Publish `connection.opened`/`connection.closed` events on the tenant's channel `connections`. @default false */
+  readonly connectionEvents?: boolean;
   /** Leading part of the API's name, before the stack name. @default none: `<stack>-websocket` */
   readonly namePrefix?: string;
   /** Token verification. @default { mode: 'hs256' } with a generated secret in Secrets Manager */
@@ -204,6 +208,7 @@ export class WebSocketApi extends Construct {
         connections: this.connectionsTable,
         audit: props.auditTable,
         sequences: props.sequencesTable,
+        outbox: props.outboxTable,
       },
       queues,
       webSocketStage: this.stage,
@@ -249,9 +254,12 @@ export class WebSocketApi extends Construct {
         [CONFIG_ENV.allowedOrigins]: allowedOrigins,
       }),
       wsConnect: make('wsConnect', {
+        [CONFIG_ENV.connectionEvents]: String(props.connectionEvents ?? false),
         [CONFIG_ENV.connectionsPerTenant]: String(props.maxConnectionsPerTenant ?? 0),
       }),
-      wsDisconnect: make('wsDisconnect'),
+      wsDisconnect: make('wsDisconnect', {
+        [CONFIG_ENV.connectionEvents]: String(props.connectionEvents ?? false),
+      }),
       wsMessage: make('wsMessage', {
         [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? DEFAULT_RESUME_MAX_EVENTS),
         [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),

@@ -7,6 +7,7 @@
 import * as z from 'zod';
 import { topology } from '../src/contract/topology.js';
 import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
+import { CONNECTION_EVENTS_ENV } from '../src/core/connectionEvents.js';
 import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
 import { DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS } from '../src/core/fanoutSubjects.js';
@@ -194,6 +195,8 @@ export const configSchema = z
     connectReservedConcurrency: wholeNumber(0, 1000, 'concurrent executions; 0 = none').default(
       topology.functions.wsAuthorizer.reservedConcurrency,
     ),
+    /** Publish `connection.opened`/`connection.closed` on each tenant's channel `connections` (CONNECTION_EVENTS). */
+    connectionEvents: z.boolean({ error: 'must be true or false' }).default(false),
     /** Days the webhook delivery queue keeps a message: the whole retry schedule must fit. */
     webhookDeliveryRetentionDays: wholeNumber(1, SQS_MAX_RETENTION_SECONDS / DAY_SECONDS, 'days').default(
       deliveryQueue.retentionDays,
@@ -397,6 +400,7 @@ const OPTION_PATHS = [
   'fanout.maxEventsPerFrame',
   'fanout.chunkThreshold',
   'fanout.subjectRecordsMaxSubscribers',
+  'connectionEvents',
   'fanout.batchingWindowSeconds',
   'resumeLimit',
   'quotas',
@@ -467,6 +471,7 @@ export const CONFIG_ENV = {
   fanoutMaxEventsPerFrame: FANOUT_ENV.maxEventsPerFrame,
   fanoutChunkThreshold: FANOUT_ENV.chunkThreshold,
   fanoutSubjectRecordsMax: FANOUT_ENV.subjectRecordsMaxSubscribers,
+  connectionEvents: CONNECTION_EVENTS_ENV,
   resumeMaxEvents: RESUME_ENV.maxEvents,
   allowedOrigins: ALLOWED_ORIGINS_ENV,
   jwtSecretArn: JWT_ENV.secretArn,

@@ -285,14 +285,22 @@ export const topology = {
       timeoutSeconds: 10,
       reservedConcurrency: 10,
       memoryMb: 256,
-      tables: [{ table: 'connections', access: 'write' }],
+      // outbox: `connection.opened` when connection events are on (src/core/connectionEvents.ts).
+      tables: [
+        { table: 'connections', access: 'write' },
+        { table: 'outbox', access: 'write' },
+      ],
       queues: [],
     },
     wsDisconnect: {
       entry: 'lambdas/ws-disconnect/handler.ts',
       timeoutSeconds: 10,
       memoryMb: 256,
-      tables: [{ table: 'connections', access: 'readWrite' }],
+      // outbox: `connection.closed` when connection events are on.
+      tables: [
+        { table: 'connections', access: 'readWrite' },
+        { table: 'outbox', access: 'write' },
+      ],
       queues: [],
     },
     wsMessage: {
