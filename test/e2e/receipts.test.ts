@@ -5,6 +5,7 @@
  * Afterwards the operator CLI answers "what was agent X sent, and what did it get?":
  * `audit subject agent-2 --missing` is empty, `audit event <one of the 50>` shows no live delivery
  * to agent 2 but `replayed` and `received`, and agent 3's `--missing` lists exactly its events.
+ * With connection events on, agent 2's leaving and return are events on the channel `connections`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -100,7 +101,8 @@ async function write(agent: Agent, count: number, clock: { now: number }): Promi
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'outbox-relay-receipts-'));
-  runtime = await startTestRuntime({ dataDir });
+  // Lifecycle events on: agent 2's leaving and return are published on the channel `connections`.
+  runtime = await startTestRuntime({ dataDir, env: { CONNECTION_EVENTS: 'true' } });
   writeEndpointsFile(dataDir, runtime);
   audit = createAuditRepository({
     client: documentClient(runtime),
@@ -225,6 +227,17 @@ describe('per-subject delivery records and receipts', () => {
         isMissing,
       ),
     ).toHaveLength(PER_AGENT);
+
+    // connection.closed then connection.opened for agent 2 (after its first connection.opened).
+    const lifecycle = await waitFor(
+      async () => {
+        const { events } = await audit.queryChannel(TENANT, 'connections', { limit: 100, ascending: true });
+        const mine = events.filter((e) => e.resourceId === 'agent-2').map((e) => e.type);
+        return mine.length >= 3 ? mine : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, description: 'agent 2’s lifecycle events' },
+    );
+    expect(lifecycle).toEqual(['connection.opened', 'connection.closed', 'connection.opened']);
 
     // Receipts are batched: 200 acknowledged events took far fewer messages than events.
     expect(acks.ids).toBeGreaterThanOrEqual(2 * PER_AGENT);

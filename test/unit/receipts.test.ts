@@ -1,7 +1,12 @@
 /** Receipts (`ack`) and replays recorded per subject: what counts, what is ignored, and that the reply never tells. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SubjectRecord } from '../../src/core/auditRecord.js';
+import {
+  SUBJECT_OUTCOMES,
+  type SubjectRecord,
+  subjectKeyOf,
+  subjectRecordSortKey,
+} from '../../src/core/auditRecord.js';
 import { type ClientMessagePorts, handleClientMessage } from '../../src/core/clientMessages.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import type { FanoutResult } from '../../src/core/fanoutDelivery.js';
@@ -10,6 +15,12 @@ import {
   fanoutSubjectRecords,
   subjectRecordsMode,
 } from '../../src/core/fanoutSubjects.js';
+import { decodeKey } from '../../src/core/keyCodec.js';
+import {
+  DYNAMODB_PARTITION_KEY_MAX_BYTES,
+  DYNAMODB_SORT_KEY_MAX_BYTES,
+  NAME_MAX_BYTES,
+} from '../../src/core/names.js';
 import { MAX_ACK_IDS, serverFrameSchema } from '../../src/core/protocol.js';
 import { recordReceipts } from '../../src/core/receipts.js';
 import { DEFAULT_RESUME_SETTINGS } from '../../src/core/resume.js';
@@ -258,5 +269,42 @@ describe('audit subject refusals', () => {
     });
     await expect(run(['event', 'e1', '--missing'])).rejects.toMatchObject({ exitCode: 2 });
     await expect(run(['subject', 'a#b', '--tenant', 't1'])).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe('subject record keys', () => {
+  const part = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 40 }),
+    fc.constantFrom('a#b', '%23', '%', '#', '\u0000', '🦄', 'received'),
+  );
+  it('decode back to their parts, whatever the names hold (property)', () => {
+    fc.assert(
+      fc.property(
+        part,
+        part,
+        part,
+        fc.constantFrom(...SUBJECT_OUTCOMES),
+        (tenant, subject, connection, outcome) => {
+          expect(decodeKey(subjectKeyOf(tenant, subject))).toEqual(['SUBJ', tenant, subject]);
+          const sk = decodeKey(subjectRecordSortKey({ subject, outcome, connectionId: connection }));
+          expect(sk).toEqual(
+            outcome === 'received'
+              ? ['SUBJECT', subject, outcome]
+              : ['SUBJECT', subject, outcome, connection],
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stay within DynamoDB’s key limits at the longest names', () => {
+    const tenant = '€'.repeat(NAME_MAX_BYTES.tenantId / 3);
+    const subject = '€'.repeat(Math.floor(NAME_MAX_BYTES.subject / 3));
+    const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+    expect(bytes(subjectKeyOf(tenant, subject))).toBeLessThanOrEqual(DYNAMODB_PARTITION_KEY_MAX_BYTES);
+    // API Gateway connection ids are short (about 16 characters); 128 bytes is generous.
+    const sk = subjectRecordSortKey({ subject, outcome: 'delivered', connectionId: 'c'.repeat(128) });
+    expect(bytes(sk)).toBeLessThanOrEqual(DYNAMODB_SORT_KEY_MAX_BYTES);
   });
 });
