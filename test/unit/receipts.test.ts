@@ -26,7 +26,7 @@ import { recordReceipts } from '../../src/core/receipts.js';
 import { DEFAULT_RESUME_SETTINGS } from '../../src/core/resume.js';
 import { foldSubjectRecords, isMissing } from '../../src/core/subjectHistory.js';
 import type { ConnectionIdentity } from '../../src/core/token.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 const identity: ConnectionIdentity = { tenantId: 't1', subject: 'agent-1', allowedChannels: ['orders'] };
 const ctx = { connectionId: 'c1', identity };
