@@ -5,6 +5,7 @@ import { coldStartScenario } from './coldStart.js';
 import { fanoutScenario } from './fanout.js';
 import { latencyScenario } from './latency.js';
 import { publisherScenario } from './publisher.js';
+import { sustainedScenario } from './sustained.js';
 import { webhooksScenario } from './webhooks.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -14,4 +15,5 @@ export const SCENARIOS: readonly Scenario[] = [
   webhooksScenario,
   coalescingScenario,
   fanoutScenario,
+  sustainedScenario,
 ];
