@@ -28,7 +28,10 @@ const sqsEventSchema = z.object({ Records: z.array(z.object({ body: z.string() }
 
 /** Wall time during which at least one call of a kind was running (overlapping calls count once). */
 class BusyClock {
-  private readonly state = new Map<string, { inFlight: number; since: number; total: number; calls: number }>();
+  private readonly state = new Map<
+    string,
+    { inFlight: number; since: number; total: number; calls: number }
+  >();
 
   async time<T>(kind: string, call: () => Promise<T>): Promise<T> {
     const s = this.state.get(kind) ?? { inFlight: 0, since: 0, total: 0, calls: 0 };
@@ -86,6 +89,7 @@ function instrumentFanout(runtime: Runtime, clock: BusyClock): void {
   const audit = getAuditRepository();
   wrap(audit, 'recordEvent', 'fanout.preRecordEvent');
   wrap(audit, 'recordAttempt', 'fanout.recordAttempt');
+  wrap(audit, 'recordAttempts', 'fanout.recordAttempts');
   wrap(getConnectionsRepository(), 'findSubscribers', 'fanout.findSubscribers');
   wrap(getConnectionsApi(), 'post', 'fanout.post');
 }
@@ -109,7 +113,8 @@ export const sustainedScenario: Scenario = {
       invocationInterceptor: (fn, event) => {
         hops.interceptor(fn, event);
         if (fn === 'publisher') {
-          const records = typeof event === 'object' && event !== null ? Reflect.get(event, 'Records') : undefined;
+          const records =
+            typeof event === 'object' && event !== null ? Reflect.get(event, 'Records') : undefined;
           publisherRecords.push(Array.isArray(records) ? records.length : 0);
         }
         if (fn !== 'audit' && fn !== 'fanout') return;
@@ -147,9 +152,16 @@ export const sustainedScenario: Scenario = {
 
       for (const subscribers of phases) {
         if (subscribers > connected) {
-          const more = await fleet.connect(runtime.endpoints.webSocket, token, CHANNEL, subscribers - connected, 50);
+          const more = await fleet.connect(
+            runtime.endpoints.webSocket,
+            token,
+            CHANNEL,
+            subscribers - connected,
+            50,
+          );
           connected = more.connected;
-          if (more.failed > 0) notes.push(`${more.failed} subscribers failed to connect: ${more.errors.join('; ')}`);
+          if (more.failed > 0)
+            notes.push(`${more.failed} subscribers failed to connect: ${more.errors.join('; ')}`);
         }
         await runtime.waitForIdle({ timeoutMs: 60_000 }).catch(() => undefined);
         await fleet.reset();
@@ -231,7 +243,9 @@ export const sustainedScenario: Scenario = {
           figures[`${p}.${kind}.calls`] = figure(calls, 'calls');
         }
         if (!complete)
-          notes.push(`${subscribers} subscriber(s): not every event reached every client within 120 s of the last write.`);
+          notes.push(
+            `${subscribers} subscriber(s): not every event reached every client within 120 s of the last write.`,
+          );
         if (written.failed > 0) notes.push(`${written.failed} writes failed: ${written.errors.join('; ')}`);
         context.progress(
           `${subscribers} subscriber(s): ${fanned}/${ids.length} fanned out, ${(fanned / ((lastReceipt - t0) / 1000)).toFixed(0)}/s, lag max ${percentile(lags, 100).toFixed(0)} ms (first tenth p95 ${percentile(early, 95).toFixed(0)}, last tenth ${percentile(late, 95).toFixed(0)})`,

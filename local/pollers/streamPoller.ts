@@ -376,10 +376,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         if (iterator === undefined) break;
         const issuedAt = Date.now();
         const limit = Math.min(GET_RECORDS_MAX, Math.max(1, mapping.batchSize - buffer.length));
-        const out = await client.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }),
-          { abortSignal: abort.signal },
-        );
+        const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }), {
+          abortSignal: abort.signal,
+        });
         const records = out.Records ?? [];
         // Lambda's filter criteria: a record of another kind never reaches the function.
         const wanted = mapping.filterEventNames;

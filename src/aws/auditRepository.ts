@@ -16,6 +16,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -54,6 +55,7 @@ import {
   toAuditEventItem,
   toAuditTenantNoteItem,
 } from '../core/auditRecord.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
 import { type Envelope, envelopeSchema } from '../core/envelope.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
 import { decodeKey, KeyDecodeError } from '../core/keyCodec.js';
@@ -137,6 +139,14 @@ export interface AuditRepository {
   recordEvent(envelope: Envelope, now?: Date): Promise<RecordEventResult>;
   /** Record one delivery attempt of a tenant's event. Re-recording the same attempt (same key) overwrites it. */
   recordAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
+  /**
+   * Record many attempts in BatchWrite requests of 25 (the fan-out's per-event summaries): one
+   * round trip for a batch instead of one per event. Same items and overwrite semantics as
+   * `recordAttempt`; throws if some could not be written after retrying the unprocessed ones.
+   */
+  recordAttempts(
+    attempts: readonly { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
+  ): Promise<void>;
   /** Record a webhook attempt under its endpoint too (`listEndpointAttempts`). */
   recordEndpointAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<void>;
   /** An endpoint's webhook attempts, newest first. */
@@ -314,6 +324,32 @@ export function createAuditRepository({
       return item;
     },
 
+    async recordAttempts(attempts) {
+      // One request may not name a key twice: the last attempt of a key wins, as with recordAttempt.
+      const byKey = new Map<string, AuditAttemptItem>();
+      for (const { tenantId, eventId, attempt } of attempts) {
+        const item = toAuditAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
+        byKey.set(JSON.stringify([item.pk, item.sk]), item);
+      }
+      const items = [...byKey.values()];
+      const chunks: AuditAttemptItem[][] = [];
+      for (let i = 0; i < items.length; i += BATCH_WRITE_MAX_ITEMS)
+        chunks.push(items.slice(i, i + BATCH_WRITE_MAX_ITEMS));
+      await mapWithConcurrency(chunks, 4, async (chunk) => {
+        let pending: Record<string, unknown>[] = chunk.map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt > 8)
+            throw new Error(
+              `BatchWrite on ${tableName}: ${pending.length} attempt records still unprocessed`,
+            );
+          if (attempt > 0)
+            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+          const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+          pending = result.UnprocessedItems?.[tableName] ?? [];
+        }
+      });
+    },
+
     async recordEndpointAttempt(tenantId, eventId, attempt) {
       const item = toAuditEndpointAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
       await client.send(new PutCommand({ TableName: tableName, Item: item }));
@@ -453,6 +489,9 @@ export function createAuditRepository({
     },
   };
 }
+
+/** DynamoDB's BatchWriteItem takes at most 25 requests. */
+const BATCH_WRITE_MAX_ITEMS = 25;
 
 let fromEnv: AuditRepository | undefined;
 
