@@ -36,6 +36,11 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
       fake.attempts.push({ tenantId, eventId, attempt });
       return attempt;
     },
+    recordAttempts: async (
+      attempts: readonly { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
+    ) => {
+      fake.attempts.push(...attempts);
+    },
   }),
 }));
 vi.mock('../../src/aws/connectionsRepository.js', () => ({
