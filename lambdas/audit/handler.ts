@@ -3,7 +3,7 @@
  * Adapter only: read the SQS batch, run `recordAuditMessages`, report failed messages.
  */
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
@@ -15,10 +15,10 @@ const audit = getAuditRepository();
 const quarantine = getQuarantineRepository();
 
 const sqsRecordSchema = z.looseObject({
-  messageId: z.string().min(1),
+  messageId: z.string().check(z.minLength(1)),
   body: z.string(),
-  eventSourceARN: z.string().default('unknown'),
-  attributes: z.looseObject({ SentTimestamp: z.string().optional() }).default({}),
+  eventSourceARN: z._default(z.string(), 'unknown'),
+  attributes: z._default(z.looseObject({ SentTimestamp: z.optional(z.string()) }), {}),
 });
 const sqsEventSchema = z.object({ Records: z.array(z.unknown()) });
 

@@ -4,7 +4,7 @@
  * its tenant (src/core/webhookDispatch.ts). A body that is not an event is quarantined with the
  * reason; a record whose deliveries could not all be sent is reported failed and comes back.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
@@ -21,14 +21,12 @@ const seen = new Set<string>();
 
 const sqsEventSchema = z.object({
   Records: z.array(
-    z
-      .object({
-        messageId: z.string(),
-        body: z.string(),
-        eventSourceARN: z.string().optional(),
-        attributes: z.object({ SentTimestamp: z.string().optional() }).loose().optional(),
-      })
-      .loose(),
+    z.looseObject({
+      messageId: z.string(),
+      body: z.string(),
+      eventSourceARN: z.optional(z.string()),
+      attributes: z.optional(z.looseObject({ SentTimestamp: z.optional(z.string()) })),
+    }),
   ),
 });
 

@@ -1,5 +1,5 @@
 /** `$disconnect`: remove the connection and its subscriptions (best effort in AWS too; TTL and 410 pruning back it up). */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { METRIC_SERVICE } from '../../src/core/metricNames.js';
@@ -7,7 +7,7 @@ import { METRIC_SERVICE } from '../../src/core/metricNames.js';
 const telemetry = getTelemetry(METRIC_SERVICE.wsDisconnect);
 
 const disconnectEventSchema = z.object({
-  requestContext: z.object({ connectionId: z.string().min(1) }).loose(),
+  requestContext: z.looseObject({ connectionId: z.string().check(z.minLength(1)) }),
 });
 
 export const handler = instrumentHandler(

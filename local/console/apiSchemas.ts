@@ -35,7 +35,7 @@ export const writeEventsRequestSchema = z.object({
 export const writeEventsResponseSchema = z.object({ eventIds: z.array(z.string()) });
 
 export const eventDetailsResponseSchema = z.object({
-  event: auditEventItemSchema.nullable(),
+  event: z.nullable(auditEventItemSchema),
   attempts: z.array(auditAttemptItemSchema),
 });
 export type EventDetails = z.infer<typeof eventDetailsResponseSchema>;

@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ulid } from 'ulid';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { topology } from '../contract/topology.js';
 import {
   AUDIT_ATTEMPT_SK_PREFIX,
@@ -181,7 +181,7 @@ export interface AuditRepositoryDeps {
   readonly onForeignItems?: ForeignItemsSink;
 }
 
-function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
+function parseItem<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>): T {
   const result = schema.safeParse(item);
   if (!result.success) throw new CorruptAuditItemError({ pk: item.pk, sk: item.sk }, result.error.issues);
   return result.data;

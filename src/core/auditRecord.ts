@@ -16,7 +16,7 @@
  * Event ids are scoped per tenant (docs/names.md): the same id in two tenants is two events.
  * Every key is built with the key codec (src/core/keyCodec.ts), so no name can forge another's.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import { encodeKey, keyPrefix } from './keyCodec.js';
 
@@ -59,14 +59,14 @@ export const auditEventItemSchema = z.object({
   kind: z.literal('event'),
   eventId: z.string(),
   /** The event's tenant (also in the envelope): the scope of `eventId`. */
-  tenantId: z.string().optional(),
+  tenantId: z.optional(z.string()),
   channelKey: z.string(),
   /** Absent when the event has no resourceId (a GSI key attribute cannot be null). */
-  resourceKey: z.string().optional(),
+  resourceKey: z.optional(z.string()),
   position: z.string(),
   /** Present when the event has a sequence number (index `bySeq`). */
-  seqKey: z.string().optional(),
-  seq: z.number().int().positive().optional(),
+  seqKey: z.optional(z.string()),
+  seq: z.optional(z.number().check(z.int(), z.positive())),
   envelope: envelopeSchema,
   /** When the audit consumer wrote the record (differs from `envelope.time`, when the change happened). */
   recordedAt: isoTime,
@@ -91,52 +91,52 @@ export type AttemptOutcome = z.infer<typeof attemptOutcomeSchema>;
 export const deliveryAttemptSchema = z.object({
   path: deliveryPathSchema,
   /** WebSocket connection id, or webhook endpoint id. */
-  target: z.string().min(1),
+  target: z.string().check(z.minLength(1)),
   /** Who the target belongs to, when known (the token's subject, the endpoint's URL). */
-  subject: z.string().optional(),
-  tenantId: z.string().optional(),
+  subject: z.optional(z.string()),
+  tenantId: z.optional(z.string()),
   outcome: attemptOutcomeSchema,
-  statusCode: z.number().int().optional(),
+  statusCode: z.optional(z.number().check(z.int())),
   /** Webhooks: the start of the receiver's response body (at most 1 KB, src/core/webhookEvidence.ts). */
-  responseBody: z.string().optional(),
-  responseBodyTruncated: z.literal(true).optional(),
-  error: z.string().optional(),
-  durationMs: z.number().nonnegative(),
+  responseBody: z.optional(z.string()),
+  responseBodyTruncated: z.optional(z.literal(true)),
+  error: z.optional(z.string()),
+  durationMs: z.number().check(z.nonnegative()),
   /** 1 for the first attempt. */
-  attempt: z.number().int().positive(),
+  attempt: z.number().check(z.int(), z.positive()),
   /** When the next attempt is scheduled (only for `failed` attempts that will be retried). */
-  nextAttemptAt: isoTime.optional(),
+  nextAttemptAt: z.optional(isoTime),
   /** When the attempt started. */
   at: isoTime,
   /** WebSocket fan-out only: the sums of one event's fan-out to all its subscribers (target `fanout`), or to one shard's when the fan-out was split into chunks (target `fanout/shard-<n>`). */
-  fanout: z
-    .object({
-      subscribers: z.number().int().nonnegative(),
-      delivered: z.number().int().nonnegative(),
-      gone: z.number().int().nonnegative(),
+  fanout: z.optional(
+    z.object({
+      subscribers: z.number().check(z.int(), z.nonnegative()),
+      delivered: z.number().check(z.int(), z.nonnegative()),
+      gone: z.number().check(z.int(), z.nonnegative()),
       /** Deliveries handed to a per-connection retry (targeted delivery message on the fan-out queue). */
-      requeued: z.number().int().nonnegative(),
+      requeued: z.number().check(z.int(), z.nonnegative()),
       /** Deliveries that could not even be re-queued. */
-      failed: z.number().int().nonnegative(),
-      refreshed: z.number().int().nonnegative(),
+      failed: z.number().check(z.int(), z.nonnegative()),
+      refreshed: z.number().check(z.int(), z.nonnegative()),
       /** WebSocket messages that carried this event (coalesced messages carry several events). */
-      messages: z.number().int().nonnegative(),
-    })
-    .optional(),
+      messages: z.number().check(z.int(), z.nonnegative()),
+    }),
+  ),
 });
 export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
 
-export const auditAttemptItemSchema = deliveryAttemptSchema.extend({
+export const auditAttemptItemSchema = z.extend(deliveryAttemptSchema, {
   pk: z.string(),
-  sk: z.string().startsWith(AUDIT_ATTEMPT_SK_PREFIX),
+  sk: z.string().check(z.startsWith(AUDIT_ATTEMPT_SK_PREFIX)),
   kind: z.literal('attempt'),
   eventId: z.string(),
 });
 export type AuditAttemptItem = z.infer<typeof auditAttemptItemSchema>;
 
-export const auditEndpointAttemptItemSchema = deliveryAttemptSchema.extend({
+export const auditEndpointAttemptItemSchema = z.extend(deliveryAttemptSchema, {
   pk: z.string(),
-  sk: z.string().startsWith(AUDIT_ATTEMPT_SK_PREFIX),
+  sk: z.string().check(z.startsWith(AUDIT_ATTEMPT_SK_PREFIX)),
   kind: z.literal('endpointAttempt'),
   eventId: z.string(),
 });
@@ -158,15 +158,15 @@ export function toAuditEndpointAttemptItem(
 
 /** A note about a tenant for operators (e.g. a webhook endpoint disabled after repeated failures). */
 export const tenantNoteSchema = z.object({
-  code: z.string().min(1),
-  message: z.string().min(1),
-  details: z.record(z.string(), z.unknown()).optional(),
+  code: z.string().check(z.minLength(1)),
+  message: z.string().check(z.minLength(1)),
+  details: z.optional(z.record(z.string(), z.unknown())),
 });
 export type TenantNote = z.infer<typeof tenantNoteSchema>;
 
-export const auditTenantNoteItemSchema = tenantNoteSchema.extend({
+export const auditTenantNoteItemSchema = z.extend(tenantNoteSchema, {
   pk: z.string(),
-  sk: z.string().startsWith(AUDIT_NOTE_SK_PREFIX),
+  sk: z.string().check(z.startsWith(AUDIT_NOTE_SK_PREFIX)),
   kind: z.literal('note'),
   tenantId: z.string(),
   at: isoTime,
