@@ -4,6 +4,7 @@ import { coalescingScenario } from './coalescing.js';
 import { coldStartScenario } from './coldStart.js';
 import { fanoutScenario } from './fanout.js';
 import { latencyScenario } from './latency.js';
+import { latencyWindow0Scenario, latencyWindow1sScenario } from './latencyDefaults.js';
 import { publisherScenario } from './publisher.js';
 import { sustainedScenario } from './sustained.js';
 import { webhooksScenario } from './webhooks.js';
@@ -16,4 +17,6 @@ export const SCENARIOS: readonly Scenario[] = [
   coalescingScenario,
   fanoutScenario,
   sustainedScenario,
+  latencyWindow0Scenario,
+  latencyWindow1sScenario,
 ];
