@@ -15,7 +15,7 @@ import {
   type StreamPoller,
   startStreamPoller,
 } from '../../local/pollers/streamPoller.js';
-import { waitFor } from '../e2e/helpers/waitFor.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/outbox/stream/2026-01-01T00:00:00.000';
 const SHARD = 'shardId-0001';

@@ -3,7 +3,7 @@ import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
 import { sendCloseFrames } from '../../src/core/goingAway.js';
 import { TARGETED_DELIVERY_KIND } from '../../src/core/targetedDelivery.js';
 import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 describe('fan-out queue messages', () => {
   it('reads an EventBridge event’s envelope', () => {
