@@ -235,11 +235,9 @@ describe('audit repository: many attempts at once', () => {
   it('throws when items stay unprocessed', async () => {
     vi.useFakeTimers();
     try {
-      dynamo
-        .on(BatchWriteCommand)
-        .callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
-          UnprocessedItems: input.RequestItems,
-        }));
+      dynamo.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+        UnprocessedItems: input.RequestItems,
+      }));
       const result = repo.recordAttempts([attemptOf('e1')]);
       const assertion = expect(result).rejects.toThrow(/still unprocessed/);
       await vi.runAllTimersAsync();
