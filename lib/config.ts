@@ -231,7 +231,7 @@ export const configSchema = z
     /** Origins allowed to open a WebSocket (browser `Origin` header); empty = any origin. */
     allowedOrigins: z.array(origin, { error: 'must be a list of origins' }).max(50).default([]),
     /** Existing tables whose streams also feed the publisher (see src/core/trackedTables.ts). */
-    trackedTables: trackedTablesSchema.default([]),
+    trackedTables: z._default(trackedTablesSchema, []),
     /** Address subscribed (by e-mail) to the alarm topic; absent = no topic subscription. */
     alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
     /** Fan-out: message coalescing (API Gateway bills per message) and its batching window. */

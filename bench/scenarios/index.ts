@@ -4,7 +4,9 @@ import { coalescingScenario } from './coalescing.js';
 import { coldStartScenario } from './coldStart.js';
 import { fanoutScenario } from './fanout.js';
 import { latencyScenario } from './latency.js';
+import { latencyWindow0Scenario, latencyWindow1sScenario } from './latencyDefaults.js';
 import { publisherScenario } from './publisher.js';
+import { sustainedScenario } from './sustained.js';
 import { webhooksScenario } from './webhooks.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -14,4 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   webhooksScenario,
   coalescingScenario,
   fanoutScenario,
+  sustainedScenario,
+  latencyWindow0Scenario,
+  latencyWindow1sScenario,
 ];

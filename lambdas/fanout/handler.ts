@@ -122,17 +122,21 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       const durationMs = Date.now() - startedAt.getTime();
       const maxSubjects = settings.subjectRecordsMaxSubscribers ?? DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS;
       await recordSubjects(result, events, maxSubjects, startedAt);
-      await mapWithConcurrency(result.summaries, 10, (summary) =>
-        audit
-          .recordAttempt(
-            summary.tenantId,
-            summary.eventId,
-            summaryAttempt(summary, startedAt, durationMs, subjectRecordsMode(summary, maxSubjects)),
-          )
-          .catch((error: unknown) => {
-            logger.error('could not record fan-out attempt', { eventId: summary.eventId, error });
-          }),
-      );
+      // One BatchWrite per 25 summaries: per-event puts were a third of a fan-out's time per event.
+      await audit
+        .recordAttempts(
+          result.summaries.map((summary) => ({
+            tenantId: summary.tenantId,
+            eventId: summary.eventId,
+            attempt: summaryAttempt(summary, startedAt, durationMs, subjectRecordsMode(summary, maxSubjects)),
+          })),
+        )
+        .catch((error: unknown) => {
+          logger.error('could not record fan-out attempts', {
+            eventIds: result.summaries.map((summary) => summary.eventId),
+            error,
+          });
+        });
       return result.unqueuedEventKeys;
     } catch (error) {
       // Subscribers could not be read or chunks not enqueued: nothing was posted, so every event is retried.
@@ -146,7 +150,9 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     // audit table even if the audit consumer lags, so subscribe-then-replay has no gap. An event
     // that could not be recorded is not delivered now (its message is retried): delivering it
     // unrecorded could reach a client that then resumes past it while the audit lacks it.
-    const recorded = await mapWithConcurrency(envelopes, 10, (envelope) =>
+    // Conditional puts (idempotent per event) cannot be batched; 25 at a time keeps a batch of
+    // 100 at four round trips.
+    const recorded = await mapWithConcurrency(envelopes, 25, (envelope) =>
       audit.recordEvent(envelope).then(
         () => true,
         (error: unknown) => {

@@ -4,7 +4,7 @@
  * Invalid records go to the quarantine table and do not fail the batch.
  */
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getDocumentClient, getEventBridgeClient } from '../../src/aws/clients.js';
 import { optionalEnv, requireEnv } from '../../src/aws/env.js';
 import { putEntries } from '../../src/aws/eventBus.js';

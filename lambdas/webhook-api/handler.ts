@@ -4,7 +4,7 @@
  * parse the event → `handleWebhookApi` (src/core/webhookApi.ts: token, route, operation) → map
  * the response. The token is the WebSocket's JWT, verified the same way (src/aws/jwtSecret.ts).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { getWebhookAdmin } from '../../src/aws/webhookAdmin.js';
@@ -16,11 +16,11 @@ const verify = getTokenVerifier();
 
 const httpApiEventSchema = z.object({
   rawPath: z.string(),
-  headers: z.record(z.string(), z.string().optional()).nullish(),
-  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().optional(),
-  requestContext: z.object({ http: z.object({ method: z.string() }).loose() }).loose(),
+  headers: z.nullish(z.record(z.string(), z.optional(z.string()))),
+  queryStringParameters: z.nullish(z.record(z.string(), z.optional(z.string()))),
+  body: z.nullish(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
+  requestContext: z.looseObject({ http: z.looseObject({ method: z.string() }) }),
 });
 
 export interface HttpApiResult {

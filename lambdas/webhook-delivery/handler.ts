@@ -10,7 +10,7 @@
  * (src/core/webhookCircuit.ts) its messages are deferred the same way.
  */
 import type { SQSBatchResponse } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
@@ -39,9 +39,9 @@ import { deliveryMessageSchema } from '../../src/core/webhookMessages.js';
 const telemetry = getTelemetry(METRIC_SERVICE.webhookDelivery);
 
 // A retry's attempt number is counted from SQS's receive count, so this handler needs it.
-const deliveryRecordSchema = sqsRecordSchema.extend({
+const deliveryRecordSchema = z.extend(sqsRecordSchema, {
   receiptHandle: z.string(),
-  attributes: z.looseObject({ ApproximateReceiveCount: z.coerce.number().int().min(1) }),
+  attributes: z.looseObject({ ApproximateReceiveCount: z.coerce.number().check(z.int(), z.gte(1)) }),
 });
 
 // Created on first use (the offline runtime sets the environment before invoking).

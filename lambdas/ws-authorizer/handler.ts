@@ -6,7 +6,7 @@
  * another issuer or audience, or a browser page from an origin outside `WEBSOCKET_ALLOWED_ORIGINS`,
  * gets a Deny policy (403). Either way `$connect` never runs, so no record.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { toAuthorizerContext } from '../../src/core/authorizerContext.js';
@@ -24,9 +24,9 @@ const verify = getTokenVerifier();
 
 const requestAuthorizerEventSchema = z.object({
   methodArn: z.string(),
-  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
-  headers: z.record(z.string(), z.string().optional()).nullish(),
-  requestContext: z.object({ connectionId: z.string().optional() }).loose().optional(),
+  queryStringParameters: z.nullish(z.record(z.string(), z.optional(z.string()))),
+  headers: z.nullish(z.record(z.string(), z.optional(z.string()))),
+  requestContext: z.optional(z.looseObject({ connectionId: z.optional(z.string()) })),
 });
 
 export interface AuthorizerResult {

@@ -1,5 +1,5 @@
 /** `$connect`: the authorizer has verified the token; store the connection with a TTL past the 2-hour limit. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { publishConnectionEvent } from '../../src/aws/connectionEvents.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
@@ -10,13 +10,11 @@ import { quotasFromEnv, tenantConnectionQuotaReached } from '../../src/core/quot
 const telemetry = getTelemetry(METRIC_SERVICE.wsConnect);
 
 const connectEventSchema = z.object({
-  requestContext: z
-    .object({
-      connectionId: z.string().min(1),
-      connectedAt: z.number().optional(),
-      authorizer: z.unknown().optional(),
-    })
-    .loose(),
+  requestContext: z.looseObject({
+    connectionId: z.string().check(z.minLength(1)),
+    connectedAt: z.optional(z.number()),
+    authorizer: z.optional(z.unknown()),
+  }),
 });
 
 export const handler = instrumentHandler(

@@ -2,7 +2,7 @@
  * `$disconnect`: remove the connection and its subscriptions (best effort in AWS too; TTL and 410
  * pruning back it up), and publish `connection.closed` when connection events are on.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { publishConnectionEvent } from '../../src/aws/connectionEvents.js';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
@@ -12,7 +12,10 @@ import { METRIC_SERVICE } from '../../src/core/metricNames.js';
 const telemetry = getTelemetry(METRIC_SERVICE.wsDisconnect);
 
 const disconnectEventSchema = z.object({
-  requestContext: z.object({ connectionId: z.string().min(1), authorizer: z.unknown().optional() }).loose(),
+  requestContext: z.looseObject({
+    connectionId: z.string().check(z.minLength(1)),
+    authorizer: z.optional(z.unknown()),
+  }),
 });
 
 export const handler = instrumentHandler(

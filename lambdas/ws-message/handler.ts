@@ -3,7 +3,7 @@
  * core decide, and post the reply frames through the `@connections` API (as in AWS, where a
  * route's return value is not sent to the client unless a route response is configured).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
@@ -22,16 +22,14 @@ import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
 const telemetry = getTelemetry(METRIC_SERVICE.wsMessage);
 
 const messageEventSchema = z.object({
-  requestContext: z
-    .object({
-      connectionId: z.string().min(1),
-      routeKey: z.string().optional(),
-      connectedAt: z.number().optional(),
-      authorizer: z.unknown().optional(),
-    })
-    .loose(),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.looseObject({
+    connectionId: z.string().check(z.minLength(1)),
+    routeKey: z.optional(z.string()),
+    connectedAt: z.optional(z.number()),
+    authorizer: z.optional(z.unknown()),
+  }),
+  body: z.nullish(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
 });
 
 export const handler = instrumentHandler(

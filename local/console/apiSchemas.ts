@@ -39,7 +39,7 @@ export const writeEventsRequestSchema = z.object({
 export const writeEventsResponseSchema = z.object({ eventIds: z.array(z.string()) });
 
 export const eventDetailsResponseSchema = z.object({
-  event: auditEventItemSchema.nullable(),
+  event: z.nullable(auditEventItemSchema),
   attempts: z.array(auditAttemptItemSchema),
   /** Per-subject records: delivered, replayed, received (receipts), ... */
   subjects: z.array(auditSubjectItemSchema).default([]),

@@ -68,7 +68,8 @@ const jsonBody = z.unknown();
 
 function toRequestError(error: unknown): ConsoleRequestError {
   if (error instanceof ConsoleRequestError) return error;
-  if (error instanceof z.ZodError) {
+  // The core class: errors of zod/mini schemas (src/core) are not classic ZodErrors.
+  if (error instanceof z.core.$ZodError) {
     const detail = error.issues
       .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
       .join('; ');

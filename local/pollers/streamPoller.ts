@@ -375,13 +375,10 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         iterator ??= await iteratorFor(worker.shardId, firstSeen);
         if (iterator === undefined) break;
         const issuedAt = Date.now();
-        const out = await client.send(
-          new GetRecordsCommand({
-            ShardIterator: iterator,
-            Limit: Math.min(GET_RECORDS_MAX, Math.max(1, mapping.batchSize - buffer.length)),
-          }),
-          { abortSignal: abort.signal },
-        );
+        const limit = Math.min(GET_RECORDS_MAX, Math.max(1, mapping.batchSize - buffer.length));
+        const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }), {
+          abortSignal: abort.signal,
+        });
         const records = out.Records ?? [];
         // Lambda's filter criteria: a record of another kind never reaches the function.
         const wanted = mapping.filterEventNames;
@@ -414,7 +411,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         }
         iterator = out.NextShardIterator;
         worker.lastQuietRead = records.length === 0 && buffer.length === 0 ? issuedAt : undefined;
-        if (records.length < GET_RECORDS_MAX || buffer.length > 0) await sleep(pollIntervalMs);
+        // A full read means a backlog: read on at once, as Lambda does, instead of waiting a poll
+        // interval after every batch (which capped a shard at one batch per interval).
+        if (records.length < limit || buffer.length > 0) await sleep(pollIntervalMs);
       } catch (error) {
         if (abort.signal.aborted) return;
         // An expired iterator or a transient error: re-read from the last checkpoint.

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ulid } from 'ulid';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { topology } from '../contract/topology.js';
 import {
   AUDIT_ATTEMPT_SK_PREFIX,
@@ -166,6 +166,14 @@ export interface AuditRepository {
   recordEvent(envelope: Envelope, now?: Date): Promise<RecordEventResult>;
   /** Record one delivery attempt of a tenant's event. Re-recording the same attempt (same key) overwrites it. */
   recordAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
+  /**
+   * Record many attempts in BatchWrite requests of 25 (the fan-out's per-event summaries): one
+   * round trip for a batch instead of one per event. Same items and overwrite semantics as
+   * `recordAttempt`; throws if some could not be written after retrying the unprocessed ones.
+   */
+  recordAttempts(
+    attempts: readonly { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
+  ): Promise<void>;
   /** Record a webhook attempt under its endpoint too (`listEndpointAttempts`). */
   recordEndpointAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<void>;
   /** An endpoint's webhook attempts, newest first. */
@@ -211,7 +219,7 @@ export interface AuditRepositoryDeps {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
+function parseItem<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>): T {
   const result = schema.safeParse(item);
   if (!result.success) throw new CorruptAuditItemError({ pk: item.pk, sk: item.sk }, result.error.issues);
   return result.data;
@@ -368,6 +376,32 @@ export function createAuditRepository({
       const item = toAuditAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
       await client.send(new PutCommand({ TableName: tableName, Item: item }));
       return item;
+    },
+
+    async recordAttempts(attempts) {
+      // One request may not name a key twice: the last attempt of a key wins, as with recordAttempt.
+      const byKey = new Map<string, AuditAttemptItem>();
+      for (const { tenantId, eventId, attempt } of attempts) {
+        const item = toAuditAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
+        byKey.set(JSON.stringify([item.pk, item.sk]), item);
+      }
+      const items = [...byKey.values()];
+      const chunks: AuditAttemptItem[][] = [];
+      for (let i = 0; i < items.length; i += BATCH_WRITE_MAX_ITEMS)
+        chunks.push(items.slice(i, i + BATCH_WRITE_MAX_ITEMS));
+      await mapWithConcurrency(chunks, 4, async (chunk) => {
+        let pending: Record<string, unknown>[] = chunk.map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt > 8)
+            throw new Error(
+              `BatchWrite on ${tableName}: ${pending.length} attempt records still unprocessed`,
+            );
+          if (attempt > 0)
+            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+          const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+          pending = result.UnprocessedItems?.[tableName] ?? [];
+        }
+      });
     },
 
     async recordEndpointAttempt(tenantId, eventId, attempt) {
@@ -601,6 +635,9 @@ export function createAuditRepository({
     },
   };
 }
+
+/** DynamoDB's BatchWriteItem takes at most 25 requests. */
+const BATCH_WRITE_MAX_ITEMS = 25;
 
 let fromEnv: AuditRepository | undefined;
 

@@ -26,7 +26,7 @@ import {
   ScanCommand,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { topology } from '../contract/topology.js';
 import { mapWithConcurrency } from '../core/concurrency.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
@@ -52,9 +52,9 @@ export const connectionRecordSchema = z.object({
   tenantId: z.string(),
   subject: z.string(),
   /** Channels the token allows; absent = any channel of the tenant. */
-  allowedChannels: z.array(z.string()).optional(),
+  allowedChannels: z.optional(z.array(z.string())),
   connectedAt: z.string(),
-  expiresAt: z.number().int(),
+  expiresAt: z.number().check(z.int()),
 });
 export type ConnectionRecord = z.infer<typeof connectionRecordSchema>;
 

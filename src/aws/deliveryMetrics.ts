@@ -5,7 +5,7 @@
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Envelope } from '../core/envelope.js';
 import type { EventFanoutSummary } from '../core/fanoutDelivery.js';
 import { eventKeyOf } from '../core/fanoutPlan.js';

@@ -17,7 +17,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { createRemoteJWKSet } from 'jose';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   type ConnectionIdentity,
   JWT_ENV,
@@ -41,7 +41,7 @@ let secretsClient: SecretsManagerClient | undefined;
 /** A warm authorizer re-reads the secret after a signature mismatch at most this often. */
 export const SECRET_RELOAD_INTERVAL_MS = 60_000;
 
-const secretJsonSchema = z.object({ secret: z.string().min(1) });
+const secretJsonSchema = z.object({ secret: z.string().check(z.minLength(1)) });
 
 function secretOf(value: string): string {
   try {

@@ -16,7 +16,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { topology } from '../contract/topology.js';
 import {
   type ChannelCounter,
@@ -40,11 +40,14 @@ export interface SequencesRepositoryDeps {
   readonly tableName: string;
 }
 
-const counterSchema = z.object({ last: z.number().int().nonnegative(), epoch: z.string().min(1) });
+const counterSchema = z.object({
+  last: z.number().check(z.int(), z.nonnegative()),
+  epoch: z.string().check(z.minLength(1)),
+});
 const assignmentSchema = z.object({
   pk: z.string(),
-  seq: z.number().int().positive(),
-  epoch: z.string().min(1),
+  seq: z.number().check(z.int(), z.positive()),
+  epoch: z.string().check(z.minLength(1)),
 });
 
 /** An item of the sequences table that does not match its schema. */
@@ -52,7 +55,7 @@ export class CorruptSequenceItemError extends Error {
   override readonly name = 'CorruptSequenceItemError';
 }
 
-function parse<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
+function parse<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>): T {
   const parsed = schema.safeParse(item);
   if (!parsed.success) {
     throw new CorruptSequenceItemError(

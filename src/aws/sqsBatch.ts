@@ -4,20 +4,20 @@
  * and the send time with its fallback.
  */
 import type { SQSBatchResponse } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** The fields of an SQS record the handlers use; everything else is kept (`loose`). */
 export const sqsRecordSchema = z.looseObject({
-  messageId: z.string().min(1),
+  messageId: z.string().check(z.minLength(1)),
   body: z.string(),
-  receiptHandle: z.string().optional(),
-  eventSourceARN: z.string().optional(),
-  attributes: z
-    .looseObject({
-      SentTimestamp: z.string().optional(),
-      ApproximateReceiveCount: z.string().optional(),
-    })
-    .optional(),
+  receiptHandle: z.optional(z.string()),
+  eventSourceARN: z.optional(z.string()),
+  attributes: z.optional(
+    z.looseObject({
+      SentTimestamp: z.optional(z.string()),
+      ApproximateReceiveCount: z.optional(z.string()),
+    }),
+  ),
 });
 export type SqsRecord = z.infer<typeof sqsRecordSchema>;
 
@@ -25,7 +25,7 @@ export type SqsRecord = z.infer<typeof sqsRecordSchema>;
 export const sqsEventSchema = z.object({ Records: z.array(z.unknown()) });
 
 /** Parses every record with `schema`; a record that does not fit fails the whole batch (it cannot be reported alone). */
-export function parseSqsRecords<T>(event: unknown, schema: z.ZodType<T>): T[] {
+export function parseSqsRecords<T>(event: unknown, schema: z.ZodMiniType<T>): T[] {
   return sqsEventSchema.parse(event).Records.map((record) => schema.parse(record));
 }
 

@@ -17,7 +17,7 @@
  * Event ids are scoped per tenant (docs/names.md): the same id in two tenants is two events.
  * Every key is built with the key codec (src/core/keyCodec.ts), so no name can forge another's.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import { encodeKey, keyPrefix } from './keyCodec.js';
 
@@ -60,14 +60,14 @@ export const auditEventItemSchema = z.object({
   kind: z.literal('event'),
   eventId: z.string(),
   /** The event's tenant (also in the envelope): the scope of `eventId`. */
-  tenantId: z.string().optional(),
+  tenantId: z.optional(z.string()),
   channelKey: z.string(),
   /** Absent when the event has no resourceId (a GSI key attribute cannot be null). */
-  resourceKey: z.string().optional(),
+  resourceKey: z.optional(z.string()),
   position: z.string(),
   /** Present when the event has a sequence number (index `bySeq`). */
-  seqKey: z.string().optional(),
-  seq: z.number().int().positive().optional(),
+  seqKey: z.optional(z.string()),
+  seq: z.optional(z.number().check(z.int(), z.positive())),
   envelope: envelopeSchema,
   /** When the audit consumer wrote the record (differs from `envelope.time`, when the change happened). */
   recordedAt: isoTime,
@@ -92,58 +92,58 @@ export type AttemptOutcome = z.infer<typeof attemptOutcomeSchema>;
 export const deliveryAttemptSchema = z.object({
   path: deliveryPathSchema,
   /** WebSocket connection id, or webhook endpoint id. */
-  target: z.string().min(1),
+  target: z.string().check(z.minLength(1)),
   /** Who the target belongs to, when known (the token's subject, the endpoint's URL). */
-  subject: z.string().optional(),
-  tenantId: z.string().optional(),
+  subject: z.optional(z.string()),
+  tenantId: z.optional(z.string()),
   outcome: attemptOutcomeSchema,
-  statusCode: z.number().int().optional(),
+  statusCode: z.optional(z.number().check(z.int())),
   /** Webhooks: the start of the receiver's response body (at most 1 KB, src/core/webhookEvidence.ts). */
-  responseBody: z.string().optional(),
-  responseBodyTruncated: z.literal(true).optional(),
-  error: z.string().optional(),
-  durationMs: z.number().nonnegative(),
+  responseBody: z.optional(z.string()),
+  responseBodyTruncated: z.optional(z.literal(true)),
+  error: z.optional(z.string()),
+  durationMs: z.number().check(z.nonnegative()),
   /** 1 for the first attempt. */
-  attempt: z.number().int().positive(),
+  attempt: z.number().check(z.int(), z.positive()),
   /** When the next attempt is scheduled (only for `failed` attempts that will be retried). */
-  nextAttemptAt: isoTime.optional(),
+  nextAttemptAt: z.optional(isoTime),
   /** When the attempt started. */
   at: isoTime,
   /** WebSocket fan-out only: the sums of one event's fan-out to all its subscribers (target `fanout`), or to one shard's when the fan-out was split into chunks (target `fanout/shard-<n>`). */
-  fanout: z
-    .object({
-      subscribers: z.number().int().nonnegative(),
-      delivered: z.number().int().nonnegative(),
-      gone: z.number().int().nonnegative(),
+  fanout: z.optional(
+    z.object({
+      subscribers: z.number().check(z.int(), z.nonnegative()),
+      delivered: z.number().check(z.int(), z.nonnegative()),
+      gone: z.number().check(z.int(), z.nonnegative()),
       /** Deliveries handed to a per-connection retry (targeted delivery message on the fan-out queue). */
-      requeued: z.number().int().nonnegative(),
+      requeued: z.number().check(z.int(), z.nonnegative()),
       /** Deliveries that could not even be re-queued. */
-      failed: z.number().int().nonnegative(),
-      refreshed: z.number().int().nonnegative(),
+      failed: z.number().check(z.int(), z.nonnegative()),
+      refreshed: z.number().check(z.int(), z.nonnegative()),
       /** WebSocket messages that carried this event (coalesced messages carry several events). */
-      messages: z.number().int().nonnegative(),
+      messages: z.number().check(z.int(), z.nonnegative()),
       /**
        * Whether each subscriber also has a subject record of this event (`per-subject`), or the
        * channel had more subscribers than the per-subject limit and this summary is all there is
        * (`summary-only`). Absent on records written before subject records existed.
        */
-      subjectRecords: z.enum(['per-subject', 'summary-only']).optional(),
-    })
-    .optional(),
+      subjectRecords: z.optional(z.enum(['per-subject', 'summary-only'])),
+    }),
+  ),
 });
 export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
 
-export const auditAttemptItemSchema = deliveryAttemptSchema.extend({
+export const auditAttemptItemSchema = z.extend(deliveryAttemptSchema, {
   pk: z.string(),
-  sk: z.string().startsWith(AUDIT_ATTEMPT_SK_PREFIX),
+  sk: z.string().check(z.startsWith(AUDIT_ATTEMPT_SK_PREFIX)),
   kind: z.literal('attempt'),
   eventId: z.string(),
 });
 export type AuditAttemptItem = z.infer<typeof auditAttemptItemSchema>;
 
-export const auditEndpointAttemptItemSchema = deliveryAttemptSchema.extend({
+export const auditEndpointAttemptItemSchema = z.extend(deliveryAttemptSchema, {
   pk: z.string(),
-  sk: z.string().startsWith(AUDIT_ATTEMPT_SK_PREFIX),
+  sk: z.string().check(z.startsWith(AUDIT_ATTEMPT_SK_PREFIX)),
   kind: z.literal('endpointAttempt'),
   eventId: z.string(),
 });
@@ -165,15 +165,15 @@ export function toAuditEndpointAttemptItem(
 
 /** A note about a tenant for operators (e.g. a webhook endpoint disabled after repeated failures). */
 export const tenantNoteSchema = z.object({
-  code: z.string().min(1),
-  message: z.string().min(1),
-  details: z.record(z.string(), z.unknown()).optional(),
+  code: z.string().check(z.minLength(1)),
+  message: z.string().check(z.minLength(1)),
+  details: z.optional(z.record(z.string(), z.unknown())),
 });
 export type TenantNote = z.infer<typeof tenantNoteSchema>;
 
-export const auditTenantNoteItemSchema = tenantNoteSchema.extend({
+export const auditTenantNoteItemSchema = z.extend(tenantNoteSchema, {
   pk: z.string(),
-  sk: z.string().startsWith(AUDIT_NOTE_SK_PREFIX),
+  sk: z.string().check(z.startsWith(AUDIT_NOTE_SK_PREFIX)),
   kind: z.literal('note'),
   tenantId: z.string(),
   at: isoTime,
@@ -257,15 +257,15 @@ export const AUDIT_SUBJECT_SK_PREFIX = keyPrefix(['SUBJECT']);
 
 /** What a caller records for one subject and one event. */
 export const subjectRecordSchema = z.object({
-  tenantId: z.string().min(1),
-  eventId: z.string().min(1),
-  subject: z.string().min(1),
-  connectionId: z.string().min(1),
+  tenantId: z.string().check(z.minLength(1)),
+  eventId: z.string().check(z.minLength(1)),
+  subject: z.string().check(z.minLength(1)),
+  connectionId: z.string().check(z.minLength(1)),
   outcome: subjectOutcomeSchema,
   /** The event's channel and type (copied so a subject's history reads without the events). */
-  channel: z.string().min(1),
+  channel: z.string().check(z.minLength(1)),
   /** Absent on a targeted retry's record (the retry carries event ids and channels only). */
-  type: z.string().min(1).optional(),
+  type: z.optional(z.string().check(z.minLength(1))),
   at: isoTime,
 });
 export type SubjectRecord = z.infer<typeof subjectRecordSchema>;
@@ -287,9 +287,9 @@ export function subjectRecordSortKey(
     : encodeKey(['SUBJECT', record.subject, record.outcome, record.connectionId]);
 }
 
-export const auditSubjectItemSchema = subjectRecordSchema.extend({
+export const auditSubjectItemSchema = z.extend(subjectRecordSchema, {
   pk: z.string(),
-  sk: z.string().startsWith(AUDIT_SUBJECT_SK_PREFIX),
+  sk: z.string().check(z.startsWith(AUDIT_SUBJECT_SK_PREFIX)),
   kind: z.literal('subject'),
   subjectKey: z.string(),
 });

@@ -3,7 +3,7 @@
  * of the connection as `requestContext.authorizer`. Context values must be strings, numbers or
  * booleans, so the channel list travels as a JSON string (`""` = any channel of the tenant).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { subjectSchema, tenantIdSchema } from './names.js';
 import type { ConnectionIdentity } from './token.js';
 
@@ -22,23 +22,30 @@ export function toAuthorizerContext(identity: ConnectionIdentity): AuthorizerCon
   };
 }
 
-const channelsJson = z.string().transform((text, ctx) => {
-  if (text === '') return undefined;
-  try {
-    const parsed = z.array(z.string()).safeParse(JSON.parse(text));
-    if (parsed.success) return parsed.data;
-  } catch {
-    // fall through
-  }
-  ctx.addIssue({ code: 'custom', message: 'channels must be a JSON array of strings or ""' });
-  return z.NEVER;
-});
+const channelsJson = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    if (text === '') return undefined;
+    try {
+      const parsed = z.array(z.string()).safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // fall through
+    }
+    ctx.issues.push({
+      code: 'custom',
+      message: 'channels must be a JSON array of strings or ""',
+      input: text,
+    });
+    return z.NEVER;
+  }),
+);
 
 /** Checked again on every route (names: docs/names.md), so no route trusts a name it did not check. */
 export const authorizerContextSchema = z.object({
   tenantId: tenantIdSchema,
   sub: subjectSchema,
-  channels: channelsJson.optional(),
+  channels: z.optional(channelsJson),
 });
 
 /** The identity from `requestContext.authorizer`, or undefined when it is absent or malformed. */

@@ -2,7 +2,7 @@
  * The body of a message that a bus rule put on an SQS queue: the whole EventBridge event as JSON,
  * whose `detail` is our envelope. Pure: body text → envelope, or why it is not one.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Envelope, envelopeSchema } from './envelope.js';
 
 const busEventSchema = z.looseObject({ 'detail-type': z.string(), source: z.string(), detail: z.unknown() });

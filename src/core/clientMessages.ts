@@ -3,7 +3,7 @@
  * parse it defensively and return the frames to send back, in order. Never throws on bad input:
  * every refusal is an `error` frame with a code and a sentence.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { mapWithConcurrency } from './concurrency.js';
 import type { Envelope } from './envelope.js';
 import { errorFrame, serializeFrame } from './frames.js';

@@ -3,24 +3,24 @@
  * Pure and total: a record that cannot be read still becomes a `ChangeRecord` with `readError`,
  * so it is quarantined (with the record) instead of failing the batch or vanishing.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { imageToJson } from './attributeValue.js';
 import type { ChangeRecord } from './changeRecord.js';
 
 const imageSchema = z.record(z.string(), z.unknown());
 
 const lambdaStreamRecordSchema = z.object({
-  eventID: z.string().min(1),
+  eventID: z.string().check(z.minLength(1)),
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
-  eventSourceARN: z.string().min(1),
-  userIdentity: z.object({ type: z.string(), principalId: z.string() }).optional(),
+  eventSourceARN: z.string().check(z.minLength(1)),
+  userIdentity: z.optional(z.object({ type: z.string(), principalId: z.string() })),
   dynamodb: z.object({
     // Lambda sends epoch seconds; accept a Date or ISO text too (emulators, SDK-shaped records).
-    ApproximateCreationDateTime: z.union([z.number(), z.date(), z.string()]).optional(),
-    Keys: imageSchema.optional(),
-    NewImage: imageSchema.optional(),
-    OldImage: imageSchema.optional(),
-    SequenceNumber: z.string().min(1),
+    ApproximateCreationDateTime: z.optional(z.union([z.number(), z.date(), z.string()])),
+    Keys: z.optional(imageSchema),
+    NewImage: z.optional(imageSchema),
+    OldImage: z.optional(imageSchema),
+    SequenceNumber: z.string().check(z.minLength(1)),
   }),
 });
 

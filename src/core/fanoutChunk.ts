@@ -6,7 +6,7 @@
  * chunks of ~12,500). A connection's shard is a hash of its id, the same for every channel, so
  * a chunk plans exactly the frames that connection would have got from the whole fan-out.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import { SQS_MAX_MESSAGE_BYTES } from './limits.js';
 import { SUBSCRIPTION_SHARDS } from './subscriptions.js';
@@ -15,12 +15,8 @@ export const FANOUT_CHUNK_KIND = 'outbox-relay.fanout-chunk';
 
 export const fanoutChunkSchema = z.object({
   kind: z.literal(FANOUT_CHUNK_KIND),
-  shard: z
-    .number()
-    .int()
-    .min(0)
-    .max(SUBSCRIPTION_SHARDS - 1),
-  events: z.array(envelopeSchema).min(1),
+  shard: z.number().check(z.int(), z.gte(0), z.lte(SUBSCRIPTION_SHARDS - 1)),
+  events: z.array(envelopeSchema).check(z.minLength(1)),
 });
 export type FanoutChunk = z.infer<typeof fanoutChunkSchema>;
 

@@ -3,7 +3,7 @@
  * the envelope), a targeted delivery (a per-connection retry), a shard chunk of a wide fan-out,
  * or poison (with the reason).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import { FANOUT_CHUNK_KIND, type FanoutChunk, fanoutChunkSchema } from './fanoutChunk.js';
 import { TARGETED_DELIVERY_KIND, type TargetedDelivery, targetedDeliverySchema } from './targetedDelivery.js';
@@ -21,9 +21,11 @@ export type FanoutMessage =
   | { readonly kind: 'chunk'; readonly chunk: FanoutChunk }
   | { readonly kind: 'poison'; readonly reason: PoisonReason; readonly detail: string };
 
-const eventBridgeEventSchema = z
-  .object({ 'detail-type': z.string(), source: z.string(), detail: z.unknown() })
-  .loose();
+const eventBridgeEventSchema = z.looseObject({
+  'detail-type': z.string(),
+  source: z.string(),
+  detail: z.unknown(),
+});
 
 export function parseFanoutMessage(body: string): FanoutMessage {
   let json: unknown;

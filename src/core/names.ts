@@ -15,7 +15,8 @@
  * 1024 bytes): the longest key, a subscription's `SUB#<tenant>#<channel>#<shard>`, is at most
  * 4 + 128 + 1 + 256 + 2 bytes; `test/unit/names.test.ts` checks every key builder at the limits.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodLocale.js';
 
 export const NAME_KINDS = ['tenantId', 'channel', 'subject', 'eventId'] as const;
 export type NameKind = (typeof NAME_KINDS)[number];
@@ -139,16 +140,18 @@ export function assertName(kind: NameKind, value: unknown): string {
  * (the publisher's quarantine, the WebSocket error frame) can say exactly what was wrong.
  */
 export function nameSchema(kind: NameKind) {
-  return z.string().superRefine((value, ctx) => {
-    const refusal = nameRefusal(kind, value);
-    if (refusal !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: describeNameRefusal(kind, refusal),
-        params: { nameKind: kind, refusal },
-      });
-    }
-  });
+  return z.string().check(
+    z.superRefine((value, ctx) => {
+      const refusal = nameRefusal(kind, value);
+      if (refusal !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: describeNameRefusal(kind, refusal),
+          params: { nameKind: kind, refusal },
+        });
+      }
+    }),
+  );
 }
 
 export const tenantIdSchema = nameSchema('tenantId');
@@ -157,19 +160,21 @@ export const subjectSchema = nameSchema('subject');
 export const eventIdSchema = nameSchema('eventId');
 
 /** A resource id: 1–1024 bytes, no control characters (it is a key part, escaped by the codec). */
-export const resourceIdSchema = z.string().superRefine((value, ctx) => {
-  if (
-    value.length === 0 ||
-    utf8Bytes(value) > RESOURCE_ID_MAX_BYTES ||
-    CONTROL.test(value) ||
-    SURROGATE.test(value)
-  ) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `The resource id must be 1–${RESOURCE_ID_MAX_BYTES} bytes of UTF-8 without control characters`,
-    });
-  }
-});
+export const resourceIdSchema = z.string().check(
+  z.superRefine((value, ctx) => {
+    if (
+      value.length === 0 ||
+      utf8Bytes(value) > RESOURCE_ID_MAX_BYTES ||
+      CONTROL.test(value) ||
+      SURROGATE.test(value)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `The resource id must be 1–${RESOURCE_ID_MAX_BYTES} bytes of UTF-8 without control characters`,
+      });
+    }
+  }),
+);
 
 /** The first name refusal among zod issues (from `nameSchema`), if any. */
 export function nameRefusalOfIssues(

@@ -2,7 +2,7 @@
  * The outbox row: what an application writes, in its own transaction, for each event.
  * Pure module: schema, key derivation and row → envelope. No AWS imports.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ENVELOPE_VERSION, type Envelope, normaliseTime, positionOf } from './envelope.js';
 import { encodeKey } from './keyCodec.js';
 import { channelSchema, eventIdSchema, resourceIdSchema, tenantIdSchema } from './names.js';
@@ -15,18 +15,18 @@ export const outboxRowInputSchema = z.object({
   eventId: eventIdSchema,
   tenantId: tenantIdSchema,
   channel: channelSchema,
-  type: z.string().min(1).max(256),
-  resourceId: resourceIdSchema.optional(),
+  type: z.string().check(z.minLength(1), z.maxLength(256)),
+  resourceId: z.optional(resourceIdSchema),
   data: z.record(z.string(), z.unknown()),
   occurredAt: z.iso.datetime({ offset: true }),
 });
 export type OutboxRowInput = z.infer<typeof outboxRowInputSchema>;
 
 /** The stored row: the input plus the table's keys and TTL attribute. */
-export const outboxRowSchema = outboxRowInputSchema.extend({
+export const outboxRowSchema = z.extend(outboxRowInputSchema, {
   pk: z.string(),
   sk: z.string(),
-  expiresAt: z.number().int().positive(),
+  expiresAt: z.number().check(z.int(), z.positive()),
 });
 export type OutboxRow = z.infer<typeof outboxRowSchema>;
 

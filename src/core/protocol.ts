@@ -3,7 +3,7 @@
  * `type`. Shared by the handlers, the local gateway, the client SDK and the console page.
  * Pure module: zod schemas and the types derived from them.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { envelopeSchema } from './envelope.js';
 import { channelSchema, eventIdSchema } from './names.js';
 
@@ -12,17 +12,17 @@ const channelName = channelSchema;
 
 export const subscribeMessageSchema = z.object({
   action: z.literal('subscribe'),
-  channels: z.array(channelName).min(1).max(100),
+  channels: z.array(channelName).check(z.minLength(1), z.maxLength(100)),
 });
 export const unsubscribeMessageSchema = z.object({
   action: z.literal('unsubscribe'),
-  channels: z.array(channelName).min(1).max(100),
+  channels: z.array(channelName).check(z.minLength(1), z.maxLength(100)),
 });
-const seqNumber = z.number().int().max(Number.MAX_SAFE_INTEGER);
-const epochName = z.string().min(1).max(64);
+const seqNumber = z.number().check(z.int(), z.lte(Number.MAX_SAFE_INTEGER));
+const epochName = z.string().check(z.minLength(1), z.maxLength(64));
 
 /** A channel's sequence head: the last resumable number (0 if none) and the sequence history it belongs to. */
-export const headSchema = z.object({ seq: seqNumber.nonnegative(), epoch: epochName });
+export const headSchema = z.object({ seq: seqNumber.check(z.nonnegative()), epoch: epochName });
 export type Head = z.infer<typeof headSchema>;
 
 /**
@@ -36,15 +36,17 @@ export const resumeMessageSchema = z.object({
     .array(
       z.object({
         channel: channelName,
-        since: eventIdSchema.optional(),
-        afterSeq: seqNumber.nonnegative().optional(),
-        epoch: epochName.optional(),
+        since: z.optional(eventIdSchema),
+        afterSeq: z.optional(seqNumber.check(z.nonnegative())),
+        epoch: z.optional(epochName),
       }),
     )
-    .min(1)
-    .max(100),
+    .check(z.minLength(1), z.maxLength(100)),
 });
-export const pingMessageSchema = z.object({ action: z.literal('ping'), id: z.string().max(128).optional() });
+export const pingMessageSchema = z.object({
+  action: z.literal('ping'),
+  id: z.optional(z.string().check(z.maxLength(128))),
+});
 /**
  * Ask again for a range of a subscribed channel's sequence (a gap that outlived the client's
  * wait). `toSeq - fromSeq` must stay below the resume limit; `epoch` (optional) as in `resume`.
@@ -53,14 +55,16 @@ export const fetchMessageSchema = z
   .object({
     action: z.literal('fetch'),
     channel: channelName,
-    fromSeq: seqNumber.min(1),
-    toSeq: seqNumber.min(1),
-    epoch: epochName.optional(),
+    fromSeq: seqNumber.check(z.gte(1)),
+    toSeq: seqNumber.check(z.gte(1)),
+    epoch: z.optional(epochName),
   })
-  .refine((m) => m.fromSeq <= m.toSeq, {
-    message: 'fromSeq must not be greater than toSeq',
-    path: ['toSeq'],
-  });
+  .check(
+    z.refine((m) => m.fromSeq <= m.toSeq, {
+      message: 'fromSeq must not be greater than toSeq',
+      path: ['toSeq'],
+    }),
+  );
 
 /** Ids one `ack` message may carry (the client SDK batches up to this many). */
 export const MAX_ACK_IDS = 100;
@@ -70,7 +74,7 @@ export const MAX_ACK_IDS = 100;
  */
 export const ackMessageSchema = z.object({
   action: z.literal('ack'),
-  ids: z.array(eventIdSchema).min(1).max(MAX_ACK_IDS),
+  ids: z.array(eventIdSchema).check(z.minLength(1), z.maxLength(MAX_ACK_IDS)),
 });
 
 export const clientMessageSchema = z.discriminatedUnion('action', [
@@ -113,51 +117,51 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   /** One event. */
   z.object({ type: z.literal('event'), event: envelopeSchema }),
   /** Several events for this connection, in each channel's order, in one message (coalescing). */
-  z.object({ type: z.literal('events'), events: z.array(envelopeSchema).min(1) }),
+  z.object({ type: z.literal('events'), events: z.array(envelopeSchema).check(z.minLength(1)) }),
   z.object({
     type: z.literal('subscribed'),
     channels: z.array(channelName),
     /** One per channel subscribed, read after the subscription was stored. */
-    heads: z
-      .array(z.object({ channel: channelName, seq: seqNumber.nonnegative(), epoch: epochName }))
-      .optional(),
+    heads: z.optional(
+      z.array(z.object({ channel: channelName, seq: seqNumber.check(z.nonnegative()), epoch: epochName })),
+    ),
   }),
   z.object({ type: z.literal('unsubscribed'), channels: z.array(channelName) }),
   /** Sent after the replayed events of a channel: live events follow. */
   z.object({
     type: z.literal('resumed'),
     channel: channelName,
-    replayed: z.number().int().nonnegative(),
-    head: headSchema.optional(),
+    replayed: z.number().check(z.int(), z.nonnegative()),
+    head: z.optional(headSchema),
   }),
   /** Sent after the events of a `fetch` (those still in flight are missing from `count` and arrive live). */
   z.object({
     type: z.literal('fetched'),
     channel: channelName,
-    fromSeq: seqNumber.min(1),
-    toSeq: seqNumber.min(1),
-    count: z.number().int().nonnegative(),
+    fromSeq: seqNumber.check(z.gte(1)),
+    toSeq: seqNumber.check(z.gte(1)),
+    count: z.number().check(z.int(), z.nonnegative()),
   }),
-  z.object({ type: z.literal('pong'), id: z.string().optional() }),
+  z.object({ type: z.literal('pong'), id: z.optional(z.string()) }),
   /** The client must reload its state for this channel: too much was missed, or a payload was too large to send. */
   z.object({
     type: z.literal('refresh'),
     channel: channelName,
     reason: z.enum(REFRESH_REASONS),
-    eventId: z.string().optional(),
-    head: headSchema.optional(),
+    eventId: z.optional(z.string()),
+    head: z.optional(headSchema),
   }),
   /** The server is going away (deploy, 2-hour limit, shutdown): reconnect after the delay and resume. */
   z.object({
     type: z.literal('close'),
     reason: z.string(),
-    reconnectAfterMs: z.number().int().nonnegative(),
+    reconnectAfterMs: z.number().check(z.int(), z.nonnegative()),
   }),
   z.object({
     type: z.literal('error'),
     code: z.enum(ERROR_CODES),
     message: z.string(),
-    action: z.string().optional(),
+    action: z.optional(z.string()),
   }),
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;

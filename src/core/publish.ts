@@ -95,9 +95,9 @@ export async function publishChangeRecords(
   const classified: RecordClassification[] = records.map((record) =>
     classifyChangeRecord(record, classifyOptions),
   );
-  const sequenceFailures = sequencing
+  const { failures: sequenceFailures, writeBacks } = sequencing
     ? await numberEvents(records, classified, ports, options)
-    : new Map<number, string>();
+    : { failures: new Map<number, string>(), writeBacks: Promise.resolve([]) };
 
   const eventIndexes: number[] = [];
   classified.forEach((c, index) => {
@@ -110,6 +110,8 @@ export async function publishChangeRecords(
       return c.entry;
     }),
   );
+  // The rows' copies of their numbers were written while the events went out (they gate nothing).
+  for (const settled of await writeBacks) if (settled.status === 'rejected') throw settled.reason;
   const outcomeByRecord = new Map<number, PutOutcome>();
   eventIndexes.forEach((recordIndex, position) => {
     const outcome = outcomes[position];
@@ -215,17 +217,18 @@ export async function publishChangeRecords(
 /**
  * Give every event its sequence number (one assigner call per tenant+channel, in record order),
  * replacing its classification's envelope and entry in place; write outbox rows' numbers back.
- * Returns the failure text of each record whose number could not be assigned.
+ * Returns the failure text of each record whose number could not be assigned, and the write-backs
+ * still running (settled, never rejecting: the caller overlaps them with PutEvents).
  */
 async function numberEvents(
   records: readonly ChangeRecord[],
   classified: RecordClassification[],
   ports: PublishPorts,
   options: ClassifyOptions,
-): Promise<Map<number, string>> {
+): Promise<{ failures: Map<number, string>; writeBacks: Promise<PromiseSettledResult<void>[]> }> {
   const assign = ports.assignSequences;
   const failures = new Map<number, string>();
-  if (assign === undefined) return failures;
+  if (assign === undefined) return { failures, writeBacks: Promise.resolve([]) };
   const groups = new Map<string, { tenantId: string; channel: string; indexes: number[] }>();
   classified.forEach((c, index) => {
     if (c.kind !== 'event') return;
@@ -271,6 +274,5 @@ async function numberEvents(
       }
     }),
   );
-  await Promise.all(writeBacks);
-  return failures;
+  return { failures, writeBacks: Promise.allSettled(writeBacks) };
 }

@@ -8,7 +8,7 @@
  * `pk = Q#<YYYY-MM-DD>` (one partition per day of the record's time), `sk = <time>#<source>#<recordId>`.
  * The sort key is the entry's id for `get`/`delete`; its first ten characters name the day.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { itemSizeBytes, truncateUtf8, utf8Bytes } from './itemSize.js';
 import { DYNAMODB_MAX_ITEM_BYTES } from './limits.js';
 
@@ -77,13 +77,13 @@ export const quarantineItemSchema = z.object({
    * When `record` is truncated: where the whole record still is (for the publisher, the source
    * table and the row's keys: the outbox row stays until its TTL).
    */
-  recordRef: z.string().optional(),
-  origin: z.string().optional(),
-  eventId: z.string().optional(),
-  tenantId: z.string().optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
+  recordRef: z.optional(z.string()),
+  origin: z.optional(z.string()),
+  eventId: z.optional(z.string()),
+  tenantId: z.optional(z.string()),
+  details: z.optional(z.record(z.string(), z.unknown())),
   quarantinedAt: z.string(),
-  expiresAt: z.number().int().positive(),
+  expiresAt: z.number().check(z.int(), z.positive()),
 });
 export type QuarantineItem = z.infer<typeof quarantineItemSchema>;
 

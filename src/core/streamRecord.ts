@@ -6,7 +6,7 @@
  * records (the publisher writing the sequence number back, or a row overwritten) are ignored: the
  * event was published, and numbered, when the row was inserted.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { type BusEntry, entrySizeBytes, envelopeToBusEntry } from './busEntry.js';
 import type { ChangeRecord } from './changeRecord.js';
 import { type Envelope, envelopeSchema } from './envelope.js';

@@ -3,25 +3,25 @@
  * failed, re-enqueued on the fan-out queue so that retrying it never re-sends anybody else's
  * deliveries. The fan-out handler tells it from an EventBridge event by `kind`.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SQS_MAX_MESSAGE_BYTES } from './limits.js';
 
 export const TARGETED_DELIVERY_KIND = 'outbox-relay.targeted-delivery';
 
 export const plannedMessageSchema = z.object({
   kind: z.enum(['event', 'events', 'refresh']),
-  body: z.string().min(1),
-  bytes: z.number().int().nonnegative(),
+  body: z.string().check(z.minLength(1)),
+  bytes: z.number().check(z.int(), z.nonnegative()),
   eventIds: z.array(z.string()),
   refreshedEventIds: z.array(z.string()),
 });
 
 export const targetedDeliverySchema = z.object({
   kind: z.literal(TARGETED_DELIVERY_KIND),
-  connectionId: z.string().min(1),
+  connectionId: z.string().check(z.minLength(1)),
   /** Attempts already made for these messages (the first fan-out counts as 1). */
-  attempt: z.number().int().positive(),
-  messages: z.array(plannedMessageSchema).min(1),
+  attempt: z.number().check(z.int(), z.positive()),
+  messages: z.array(plannedMessageSchema).check(z.minLength(1)),
   /** The events the messages carry, for the audit record of the retry. */
   events: z.array(z.object({ id: z.string(), tenantId: z.string(), channel: z.string() })),
 });

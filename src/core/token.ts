@@ -5,7 +5,7 @@
  * HS256 secret, or an OIDC issuer's JWKS (see src/aws/jwtSecret.ts).
  */
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Env, readWholeNumber } from './envSettings.js';
 import {
   describeNameRefusal,
@@ -17,20 +17,20 @@ import {
 import { TokenRejectedError } from './websocketErrors.js';
 
 /** A `channels` entry: a channel name, or a channel-name prefix followed by `*` (`*` alone: any). */
-const channelPatternSchema = z
-  .string()
-  .refine(
+const channelPatternSchema = z.string().check(
+  z.refine(
     (entry) => entry === '*' || isValidName('channel', entry.endsWith('*') ? entry.slice(0, -1) : entry),
     {
       message: 'must be a channel name (docs/names.md), optionally followed by *',
     },
-  );
+  ),
+);
 
 /** `sub` and `tenant` follow the name rules of `names.ts` (docs/names.md). */
 export const tokenClaimsSchema = z.object({
   sub: subjectSchema,
   tenant: tenantIdSchema,
-  channels: z.array(channelPatternSchema).max(100).optional(),
+  channels: z.optional(z.array(channelPatternSchema).check(z.maxLength(100))),
 });
 
 /** Who a connection belongs to, as the authorizer hands it to every route. */

@@ -5,7 +5,7 @@
  * `TRACKED_TABLES` environment variable; the publisher parses that variable with the same schema.
  * Pure module: no AWS imports.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { channelSchema } from './names.js';
 
 /** Environment variable holding `JSON.stringify(TrackedTableMapping[])`. */
@@ -16,49 +16,58 @@ const tableNamePattern = /^[a-zA-Z0-9_.-]{3,255}$/;
 /** `arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>`. */
 export const STREAM_ARN_PATTERN =
   /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([a-zA-Z0-9_.-]{3,255})\/stream\/.+$/;
-const attributeName = z.string().min(1).max(255);
-const eventType = z.string().min(1).max(256);
+const attributeName = z.string().check(z.minLength(1), z.maxLength(255));
+const eventType = z.string().check(z.minLength(1), z.maxLength(256));
 
 export const trackedTableMappingSchema = z
-  .object({
+  .strictObject({
     /** The application table's name (must match the stream ARN's table). */
     tableName: z
       .string()
-      .regex(tableNamePattern, { error: 'must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)' }),
+      .check(
+        z.regex(tableNamePattern, { error: 'must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)' }),
+      ),
     /** Its stream ARN; the stream must include new images (NEW_IMAGE or NEW_AND_OLD_IMAGES). */
-    streamArn: z.string().regex(STREAM_ARN_PATTERN, {
-      error:
-        'must be a DynamoDB stream ARN (arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>)',
-    }),
+    streamArn: z.string().check(
+      z.regex(STREAM_ARN_PATTERN, {
+        error:
+          'must be a DynamoDB stream ARN (arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>)',
+      }),
+    ),
     /** Attribute holding the tenant id (a string). */
     tenantAttribute: attributeName,
     /** The channel of every event from this table, e.g. `patch_operations`... */
-    channel: channelSchema.optional(),
+    channel: z.optional(channelSchema),
     /** ...or the attribute holding the channel (one of the two). */
-    channelAttribute: attributeName.optional(),
+    channelAttribute: z.optional(attributeName),
     /** Attribute holding the resource id; absent = the table's partition key value. */
-    resourceIdAttribute: attributeName.optional(),
+    resourceIdAttribute: z.optional(attributeName),
     /** Event type prefix: INSERT → `<prefix>.created`, MODIFY → `.updated`, REMOVE → `.deleted`. */
     typePrefix: eventType,
     /** Per-change overrides of the derived types; a change whose type is `null` is not published. */
-    eventTypes: z
-      .object({ INSERT: eventType.nullable(), MODIFY: eventType.nullable(), REMOVE: eventType.nullable() })
-      .partial()
-      .strict()
-      .optional(),
+    eventTypes: z.optional(
+      z.partial(
+        z.strictObject({
+          INSERT: z.nullable(eventType),
+          MODIFY: z.nullable(eventType),
+          REMOVE: z.nullable(eventType),
+        }),
+      ),
+    ),
   })
-  .strict()
-  .refine((m) => (m.channel === undefined) !== (m.channelAttribute === undefined), {
-    error: 'needs exactly one of channel or channelAttribute',
-  })
-  .refine((m) => STREAM_ARN_PATTERN.exec(m.streamArn)?.[1] === m.tableName, {
-    error: 'must belong to the table named by tableName',
-    path: ['streamArn'],
-  });
+  .check(
+    z.refine((m) => (m.channel === undefined) !== (m.channelAttribute === undefined), {
+      error: 'needs exactly one of channel or channelAttribute',
+    }),
+    z.refine((m) => STREAM_ARN_PATTERN.exec(m.streamArn)?.[1] === m.tableName, {
+      error: 'must belong to the table named by tableName',
+      path: ['streamArn'],
+    }),
+  );
 
 export type TrackedTableMapping = z.infer<typeof trackedTableMappingSchema>;
 
-export const trackedTablesSchema = z.array(trackedTableMappingSchema).max(20);
+export const trackedTablesSchema = z.array(trackedTableMappingSchema).check(z.maxLength(20));
 
 export type StreamChange = 'INSERT' | 'MODIFY' | 'REMOVE';
 

@@ -5,7 +5,7 @@
  * acts on the token's tenant only; another tenant's endpoint or event is a 404, exactly like an
  * unknown one. `lambdas/webhook-api` (API Gateway HTTP API) and the offline runtime serve it.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ConnectionIdentity } from './token.js';
 import { type Actor, endpointView, type WebhookAdmin } from './webhookAdmin.js';
 import type { EndpointSettings, EndpointSettingsInput, EndpointSettingsPatch } from './webhookEndpoint.js';
@@ -67,33 +67,27 @@ const settingsFields = {
   maxAttempts: z.number(),
   maxInFlight: z.number(),
   rateLimitPerSecond: z.number(),
-} satisfies Record<keyof EndpointSettings, z.ZodType>;
-const createSchema = z.object(settingsFields).partial().required({ url: true }).strict();
-const patchSchema = z
-  .object({
+} satisfies Record<keyof EndpointSettings, z.ZodMiniType>;
+const createSchema = z.required(z.partial(z.strictObject(settingsFields)), { url: true });
+const patchSchema = z.partial(
+  z.strictObject({
     ...settingsFields,
-    description: z.string().nullable(),
-    maxInFlight: z.number().nullable(),
-    rateLimitPerSecond: z.number().nullable(),
-  })
-  .partial()
-  .strict();
-const disableSchema = z.object({ reason: z.string().min(1).max(256).optional() }).strict();
-const rotateSchema = z
-  .object({
-    graceSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(7 * 24 * 3600)
-      .optional(),
-  })
-  .strict();
-const recoverSchema = z.object({ since: z.iso.datetime({ offset: true }) }).strict();
-const resendSchema = z.object({ eventId: z.string().min(1).max(128) }).strict();
-const limitSchema = z.coerce.number().int().min(1).max(1000).optional();
+    description: z.nullable(z.string()),
+    maxInFlight: z.nullable(z.number()),
+    rateLimitPerSecond: z.nullable(z.number()),
+  }),
+);
+const disableSchema = z.strictObject({
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+});
+const rotateSchema = z.strictObject({
+  graceSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(7 * 24 * 3600))),
+});
+const recoverSchema = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+const resendSchema = z.strictObject({ eventId: z.string().check(z.minLength(1), z.maxLength(128)) });
+const limitSchema = z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)));
 
-function parseBody<T>(schema: z.ZodType<T>, body: string | undefined): T {
+function parseBody<T>(schema: z.ZodMiniType<T>, body: string | undefined): T {
   let json: unknown = {};
   if (body !== undefined && body.trim() !== '') {
     try {
@@ -185,7 +179,7 @@ const ROUTES: readonly { method: string; pattern: RegExp; run: Route }[] = [
     method: 'POST',
     pattern: new RegExp(`^/webhooks/endpoints/${ID}/enable$`),
     run: async (m, r, actor, tenantId, admin) => {
-      parseBody(z.object({}).strict(), r.body);
+      parseBody(z.strictObject({}), r.body);
       const endpoint = await admin.setEnabled(actor, tenantId, m[1] ?? '', true);
       return { status: 200, body: { endpoint: endpointView(endpoint) } };
     },
@@ -231,7 +225,7 @@ const ROUTES: readonly { method: string; pattern: RegExp; run: Route }[] = [
     method: 'POST',
     pattern: new RegExp(`^/webhooks/endpoints/${ID}/test$`),
     run: async (m, r, actor, tenantId, admin) => {
-      parseBody(z.object({}).strict(), r.body);
+      parseBody(z.strictObject({}), r.body);
       return { status: 202, body: await admin.sendTest(actor, tenantId, m[1] ?? '') };
     },
   },

@@ -3,7 +3,7 @@
  * filters match, so every endpoint retries on its own and a slow one never holds up another.
  * Pure core with ports; `lambdas/webhook-dispatcher` adapts SQS to it.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import type { LogPort } from './log.js';
 import { consoleLog } from './log.js';

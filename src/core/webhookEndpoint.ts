@@ -3,7 +3,7 @@
  * rotation. Pure apart from random secret generation.
  */
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type AddressPolicy, checkWebhookUrl } from './addressPolicy.js';
 import { describeNameRefusal, isValidName, nameRefusal, tenantIdSchema } from './names.js';
 import { MAX_ATTEMPTS_LIMIT } from './retrySchedule.js';
@@ -24,53 +24,58 @@ export const SECRET_PREFIX = 'whsec_';
 const isoTime = z.iso.datetime({ offset: true });
 const filterSchema = z
   .string()
-  .refine(isValidFilter, { message: 'must be "*", an exact name, or a prefix pattern such as "order.*"' });
+  .check(
+    z.refine(isValidFilter, { message: 'must be "*", an exact name, or a prefix pattern such as "order.*"' }),
+  );
 /** A channel filter's name part must be a valid channel name (docs/names.md). */
-const channelFilterSchema = filterSchema.refine(
-  (filter) => filter === '*' || isValidName('channel', filter.endsWith('.*') ? filter.slice(0, -1) : filter),
-  {
-    message:
-      'must name a valid channel (docs/names.md): no "#", whitespace or control characters, at most 256 bytes',
-  },
+const channelFilterSchema = filterSchema.check(
+  z.refine(
+    (filter) =>
+      filter === '*' || isValidName('channel', filter.endsWith('.*') ? filter.slice(0, -1) : filter),
+    {
+      message:
+        'must name a valid channel (docs/names.md): no "#", whitespace or control characters, at most 256 bytes',
+    },
+  ),
 );
 
 export const endpointSecretSchema = z.object({
-  secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64'),
+  secret: z.string().check(z.regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64')),
   createdAt: isoTime,
   /** Set on the previous secret by a rotation: it signs until then. */
-  expiresAt: isoTime.optional(),
+  expiresAt: z.optional(isoTime),
 });
 export type EndpointSecret = z.infer<typeof endpointSecretSchema>;
 
 /** The settings an operator chooses (add / update). */
 export const endpointSettingsSchema = z.object({
-  url: z.string().min(1).max(2048),
-  description: z.string().max(256).optional(),
-  eventTypes: z.array(filterSchema).max(100),
-  channels: z.array(channelFilterSchema).max(100),
+  url: z.string().check(z.minLength(1), z.maxLength(2048)),
+  description: z.optional(z.string().check(z.maxLength(256))),
+  eventTypes: z.array(filterSchema).check(z.maxLength(100)),
+  channels: z.array(channelFilterSchema).check(z.maxLength(100)),
   content: z.enum(WEBHOOK_CONTENT),
-  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS),
-  maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT),
+  timeoutSeconds: z.number().check(z.int(), z.gte(1), z.lte(MAX_TIMEOUT_SECONDS)),
+  maxAttempts: z.number().check(z.int(), z.gte(1), z.lte(MAX_ATTEMPTS_LIMIT)),
   /** Requests in flight at once while the endpoint is fast (src/core/webhookFlow.ts). @default 10 */
-  maxInFlight: z.number().int().min(1).max(MAX_IN_FLIGHT_LIMIT).optional(),
+  maxInFlight: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_IN_FLIGHT_LIMIT))),
   /** Requests per second at most; absent = no limit. */
-  rateLimitPerSecond: z.number().int().min(1).max(MAX_RATE_LIMIT_PER_SECOND).optional(),
+  rateLimitPerSecond: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_RATE_LIMIT_PER_SECOND))),
 });
 export type EndpointSettings = z.infer<typeof endpointSettingsSchema>;
 
-export const webhookEndpointSchema = endpointSettingsSchema.extend({
-  id: z.string().min(1).max(64),
+export const webhookEndpointSchema = z.extend(endpointSettingsSchema, {
+  id: z.string().check(z.minLength(1), z.maxLength(64)),
   tenantId: tenantIdSchema,
   /** Newest first; more than one only during a rotation's grace period. */
-  secrets: z.array(endpointSecretSchema).min(1),
+  secrets: z.array(endpointSecretSchema).check(z.minLength(1)),
   enabled: z.boolean(),
   /** Consecutive failed attempts across events; reset by any success. */
-  failureStreak: z.number().int().min(0),
+  failureStreak: z.number().check(z.int(), z.gte(0)),
   /** When the current failure streak began. */
-  failingSince: isoTime.optional(),
+  failingSince: z.optional(isoTime),
   /** The latest failed attempt (the circuit breaker's clock, src/core/webhookCircuit.ts). */
-  lastFailureAt: isoTime.optional(),
-  disabledReason: z.string().optional(),
+  lastFailureAt: z.optional(isoTime),
+  disabledReason: z.optional(z.string()),
   createdAt: isoTime,
   updatedAt: isoTime,
 });
@@ -80,7 +85,7 @@ export type WebhookEndpoint = z.infer<typeof webhookEndpointSchema>;
  * An endpoint without its signing secrets: what dispatch needs to route an event. The dispatcher
  * reads only these attributes, and its role may read no other (the secrets stay with delivery).
  */
-export const webhookRoutingSchema = webhookEndpointSchema.omit({ secrets: true });
+export const webhookRoutingSchema = z.omit(webhookEndpointSchema, { secrets: true });
 export type WebhookRouting = z.infer<typeof webhookRoutingSchema>;
 /** The stored attributes of a routing read: the item's keys and every field but `secrets`. */
 export const WEBHOOK_ROUTING_ATTRIBUTES: readonly string[] = [
@@ -98,7 +103,7 @@ export function newEndpointId(): string {
   return `ep_${randomBytes(10).toString('hex')}`;
 }
 
-function configurationError(error: z.ZodError): WebhookConfigurationError {
+function configurationError(error: z.core.$ZodError): WebhookConfigurationError {
   const issue = error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'endpoint';
   return new WebhookConfigurationError(field, issue?.message ?? 'invalid value');

@@ -16,22 +16,6 @@ import { type FunctionName, topology } from '../../src/contract/topology.js';
 
 const KB = 1024;
 
-/**
- * Interim ceilings for the bundles still above MAX_BUNDLE_BYTES (zod's classic API, ~95 KB with
- * its JSON-schema support, and the Powertools logger/metrics, ~30 KB, are most of what is left).
- * Each is the bundle's size when set plus ~5 KB. Lower them as bundles shrink.
- */
-const INTERIM_CEILING_BYTES: Partial<Record<FunctionName, number>> = {
-  publisher: 172 * KB,
-  audit: 163 * KB,
-  wsAuthorizer: 155 * KB,
-  wsMessage: 182 * KB,
-  fanout: 177 * KB,
-  webhookDispatcher: 161 * KB,
-  webhookDelivery: 217 * KB,
-  webhookApi: 206 * KB,
-};
-
 interface Deployed {
   /** Files of the function's asset (what goes into its zip), name → bytes. */
   readonly files: Record<string, number>;
@@ -87,9 +71,7 @@ describe('deployed bundles', () => {
     if (!deployed) throw new Error(`${name} was not deployed`);
     const bytes = deployed.files['index.mjs'] ?? 0;
     expect(bytes).toBeGreaterThan(1000);
-    expect(bytes, `${name}: ${(bytes / KB).toFixed(1)} KB`).toBeLessThanOrEqual(
-      Math.max(MAX_BUNDLE_BYTES, INTERIM_CEILING_BYTES[name] ?? 0),
-    );
+    expect(bytes, `${name}: ${(bytes / KB).toFixed(1)} KB`).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
   });
 
   it('ships no X-Ray SDK and no source map by default', () => {

@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -180,6 +186,65 @@ describe('audit repository', () => {
       tenantId: 't1',
       kind: 'attempt',
     });
+  });
+});
+
+describe('audit repository: many attempts at once', () => {
+  const repo = createAuditRepository({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    tableName: 't',
+  });
+  const attemptOf = (eventId: string) => ({
+    tenantId: 't1',
+    eventId,
+    attempt: {
+      path: 'websocket' as const,
+      target: 'fanout',
+      outcome: 'delivered' as const,
+      durationMs: 3,
+      attempt: 1,
+      at: '2026-11-20T10:00:00.000Z',
+    },
+  });
+
+  it('writes 60 attempts in requests of at most 25, re-sending what the store left unprocessed', async () => {
+    let calls = 0;
+    dynamo.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+      calls += 1;
+      const requests = input.RequestItems.t ?? [];
+      // The first request comes back with its last item unprocessed.
+      return calls === 1 ? { UnprocessedItems: { t: requests.slice(-1) } } : {};
+    });
+    await repo.recordAttempts(Array.from({ length: 60 }, (_, i) => attemptOf(`e${i}`)));
+    const sent = dynamo.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.t ?? []);
+    expect(sent.every((requests) => requests.length <= 25)).toBe(true);
+    const keys = sent.flat().map((r) => (r as { PutRequest: { Item: { pk: string } } }).PutRequest.Item.pk);
+    expect(new Set(keys).size).toBe(60);
+    expect(keys).toHaveLength(61); // the unprocessed one, twice
+  });
+
+  it('sends one item per key when the same attempt is given twice (a request may not name a key twice)', async () => {
+    dynamo.on(BatchWriteCommand).resolves({});
+    await repo.recordAttempts([attemptOf('e1'), attemptOf('e1'), attemptOf('e2')]);
+    const [requests] = dynamo
+      .commandCalls(BatchWriteCommand)
+      .map((c) => c.args[0].input.RequestItems?.t ?? []);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('throws when items stay unprocessed', async () => {
+    vi.useFakeTimers();
+    try {
+      dynamo.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+        UnprocessedItems: input.RequestItems,
+      }));
+      const result = repo.recordAttempts([attemptOf('e1')]);
+      const assertion = expect(result).rejects.toThrow(/still unprocessed/);
+      await vi.runAllTimersAsync();
+      await assertion;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

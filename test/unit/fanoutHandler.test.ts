@@ -37,6 +37,11 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
       fake.attempts.push({ tenantId, eventId, attempt });
       return attempt;
     },
+    recordAttempts: async (
+      attempts: readonly { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
+    ) => {
+      fake.attempts.push(...attempts);
+    },
     recordSubjects: async (
       records: { eventId: string; subject: string; outcome: string; connectionId: string }[],
     ) => {

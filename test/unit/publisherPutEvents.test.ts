@@ -91,6 +91,28 @@ describe('putEntries', () => {
     expect(outcomes.every((o) => o.status === 'published')).toBe(true);
   });
 
+  it('keeps at most `concurrency` requests in flight, each entry sent once', async () => {
+    for (const concurrency of [1, 3]) {
+      eventBridge.reset();
+      let inFlight = 0;
+      let peak = 0;
+      const seen: string[] = [];
+      eventBridge.on(PutEventsCommand).callsFake(async (input: { Entries: PutEventsRequestEntry[] }) => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight -= 1;
+        seen.push(...input.Entries.map(idOf));
+        return { FailedEntryCount: 0, Entries: input.Entries.map((e) => ({ EventId: `eb-${idOf(e)}` })) };
+      });
+      const batch = entries(55);
+      const outcomes = await putEntries(client, batch, { ...options, concurrency });
+      expect(peak).toBe(concurrency);
+      expect(outcomes.every((o) => o.status === 'published')).toBe(true);
+      expect(seen.sort()).toEqual(batch.map((e) => JSON.parse(e.Detail).id as string).sort());
+    }
+  });
+
   it('re-sends only the failed entries whose error code is retryable', async () => {
     const batch = entries(10);
     const ids = batch.map((e) => JSON.parse(e.Detail).id as string);

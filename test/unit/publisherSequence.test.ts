@@ -53,6 +53,36 @@ function fakePorts(failChannel?: string) {
 const record = (raw: Record<string, unknown>, index: number) => toChangeRecord(raw, index);
 
 describe('publisher: sequence numbers', () => {
+  it('puts the events on the bus while the numbers are written back, and waits for both', async () => {
+    const rows = [outboxRowInputFactory({ channel: 'orders' }), outboxRowInputFactory({ channel: 'orders' })];
+    const { ports, put } = fakePorts();
+    let releaseWriteBacks: () => void = () => {};
+    const writeBacksGate = new Promise<void>((resolve) => {
+      releaseWriteBacks = resolve;
+    });
+    let writeBacksDone = 0;
+    const overlapping: PublishPorts = {
+      ...ports,
+      // A write-back that waits for PutEvents: had the publisher awaited write-backs first, this would hang.
+      writeBackSequence: async () => {
+        await writeBacksGate;
+        writeBacksDone += 1;
+      },
+      putEntries: async (entries) => {
+        releaseWriteBacks();
+        return ports.putEntries(entries);
+      },
+    };
+    const result = await publishChangeRecords(
+      rows.map((row, i) => record(streamRecordFactory({ newImage: row }), i)),
+      overlapping,
+      options,
+    );
+    expect(put).toHaveLength(2);
+    expect(writeBacksDone).toBe(2);
+    expect(result.failedSequenceNumbers).toEqual([]);
+  });
+
   it('numbers each channel’s events in stream order, one assigner call per channel, and writes outbox numbers back', async () => {
     const rows = [
       outboxRowInputFactory({ channel: 'orders' }),

@@ -11,8 +11,8 @@ describe('SQS batch adapter', () => {
   });
 
   it('fails the whole batch on a record it cannot report alone', () => {
-    expect(() => parseSqsRecords({ Records: [{ body: 'x' }] }, sqsRecordSchema)).toThrow(z.ZodError);
-    expect(() => parseSqsRecords({}, sqsRecordSchema)).toThrow(z.ZodError);
+    expect(() => parseSqsRecords({ Records: [{ body: 'x' }] }, sqsRecordSchema)).toThrow(z.core.$ZodError);
+    expect(() => parseSqsRecords({}, sqsRecordSchema)).toThrow(z.core.$ZodError);
   });
 
   it('reports each failed message once, and none as an empty list', () => {

@@ -145,6 +145,43 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
     expect(harness.invocations).toEqual([['1', '2']]);
   });
 
+  it('reads on at once after a full read (a backlog) instead of waiting a poll interval per batch', async () => {
+    shardWith([]);
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-start' })
+      .resolves({ Records: [record(1), record(2)], NextShardIterator: 'it-2' });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'it-2' })
+      .resolves({ Records: [record(3)], NextShardIterator: 'it-next' });
+    const harness: Harness = { invocations: [], onFailure: [], checkpoints: createMemoryCheckpointStore() };
+    poller = startStreamPoller({
+      mappingId: MAPPING_ID,
+      mapping: {
+        function: 'publisher',
+        batchSize: 2,
+        maxBatchingWindowSeconds: 0,
+        bisectBatchOnError: false,
+        maxRetryAttempts: 3,
+        maxRecordAgeSeconds: -1,
+        startingPosition: 'TRIM_HORIZON',
+      },
+      streamArn: STREAM_ARN,
+      client: new DynamoDBStreamsClient({ region: 'us-east-1' }),
+      invoke: async (_name, event) => {
+        harness.invocations.push(event.Records.map((r) => String(Number(r.dynamodb?.SequenceNumber))));
+        return undefined;
+      },
+      checkpoints: harness.checkpoints,
+      sendToOnFailure: async () => {},
+      functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:publisher',
+      // Far longer than the wait below: the second batch can only come from reading on at once.
+      pollIntervalMs: 60_000,
+      retryDelayMs: () => 0,
+    });
+    await waitFor(() => drained(3)(harness), { timeoutMs: 10_000 });
+    expect(harness.invocations).toEqual([['1', '2'], ['3']]);
+  });
+
   it('restarts a partially failed batch from the lowest failed sequence number', async () => {
     shardWith([1, 2, 3, 4, 5].map((n) => record(n)));
     const harness = start({}, (_event, call) =>

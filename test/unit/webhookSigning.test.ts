@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { activeSecrets, generateSecret, rotateSecret } from '../../src/core/webhookEndpoint.js';
@@ -19,6 +20,23 @@ describe('Standard Webhooks signing', () => {
       id: 'evt_sig',
       data: { total: 42 },
     });
+  });
+
+  it('signs exactly as the standardwebhooks library does, for any id, time and body (multi-byte, NUL)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 64 }),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        (id, ms, body, key) => {
+          const secret = `whsec_${Buffer.from(key).toString('base64')}`;
+          const timestamp = new Date(ms);
+          const signed = signWebhook({ id, timestamp, body, secrets: [secret] });
+          expect(signed['webhook-signature']).toBe(new Webhook(secret).sign(id, timestamp, body));
+        },
+      ),
+    );
   });
 
   it('generates whsec_ secrets of 32 random bytes', () => {
