@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { readIdleMark } from '../../local/faults/crashRecovery.js';
@@ -151,6 +151,33 @@ async function waitFor(
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(250);
+  }
+}
+
+/** Messages per consumed queue (visible + in flight + delayed), e.g. `webhookDeliveryQueue 812 (3 in flight)`. */
+async function queueDepths(file: RuntimeEndpointsFile): Promise<string> {
+  const sqs = new SQSClient({
+    endpoint: file.endpoints.sqs,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const parts: string[] = [];
+    for (const { queue } of topology.queueMappings) {
+      const url = file.env[topology.queues[queue]?.env ?? ''];
+      if (!url) continue;
+      const { Attributes: a = {} } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+      );
+      const visible = Number(a.ApproximateNumberOfMessages ?? 0);
+      const inFlight = Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+      const delayed = Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+      if (visible + inFlight + delayed > 0)
+        parts.push(`${queue} ${visible + inFlight + delayed} (${inFlight} in flight, ${delayed} delayed)`);
+    }
+    return parts.join(', ') || 'every consumed queue empty';
+  } finally {
+    sqs.destroy();
   }
 }
 
@@ -406,9 +433,18 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
       `[checker] every event written (${((lastWrite - started) / 1000).toFixed(1)} s); waiting for quiescence…`,
     );
     const settle = options.settleTimeoutMs ?? 300_000;
+    let reportedAt = Date.now();
     await waitFor(
       'the runtime to be idle after the last write',
-      () => (readIdleMark(dataDir)?.getTime() ?? 0) > lastWrite,
+      async () => {
+        if ((readIdleMark(dataDir)?.getTime() ?? 0) > lastWrite) return true;
+        if (Date.now() - reportedAt >= 60_000) {
+          // Where the work still is, so a slow settle can be told from a stuck one.
+          reportedAt = Date.now();
+          log(`[checker] not idle yet: ${await queueDepths(file).catch((error: unknown) => String(error))}`);
+        }
+        return false;
+      },
       settle,
     );
     log(`[checker] runtime idle after ${((Date.now() - lastWrite) / 1000).toFixed(1)} s`);
