@@ -3,55 +3,49 @@
  * responses). One invocation coalesces its batch's events per connection (src/core/fanoutPlan.ts),
  * retries per connection, prunes gone connections and writes one audit attempt per event; a wide
  * fan-out is split into subscription-shard chunks that other invocations deliver in parallel
- * (src/core/fanoutChunk.ts), each auditing its shard.
+ * (src/core/fanoutChunk.ts), each auditing its shard. The retry limit and back-off of a targeted
+ * delivery are src/core/targetedRetry.ts; what each audit record says is src/core/fanoutAttempts.ts.
  */
-import * as z from 'zod';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { recordFanoutMetrics } from '../../src/aws/deliveryMetrics.js';
 import { getFanoutQueue } from '../../src/aws/fanoutQueue.js';
+import { batchResponse, parseSqsRecords, sqsRecordSchema } from '../../src/aws/sqsBatch.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
-import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
 import { mapWithConcurrency } from '../../src/core/concurrency.js';
 import type { Envelope } from '../../src/core/envelope.js';
+import { errorText, summaryAttempt, targetedAttempt } from '../../src/core/fanoutAttempts.js';
 import type { FanoutChunk } from '../../src/core/fanoutChunk.js';
-import { deliverTargeted, type EventFanoutSummary, fanOut } from '../../src/core/fanoutDelivery.js';
+import { deliverTargeted, fanOut } from '../../src/core/fanoutDelivery.js';
 import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
 import { eventKeyOf } from '../../src/core/fanoutPlan.js';
 import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
+import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
+import { targetedRetryDecision } from '../../src/core/targetedRetry.js';
 
 // One `@connections` call per subscriber: tracing each as a subsegment would dwarf the trace.
-const telemetry = getTelemetry('fanout', { traceHttpCalls: false });
-
-/** A targeted delivery still failing after this many attempts is dead-lettered (and audited). */
-export const MAX_TARGETED_ATTEMPTS = 5;
-
-const sqsEventSchema = z.object({
-  Records: z.array(z.object({ messageId: z.string(), body: z.string() }).loose()),
-});
-
-interface BatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
+const telemetry = getTelemetry(METRIC_SERVICE.fanout, { traceHttpCalls: false });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<BatchResponse> => {
-  const { Records } = sqsEventSchema.parse(event);
+export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<SQSBatchResponse> => {
+  const records = parseSqsRecords(event, sqsRecordSchema);
   const settings = fanoutSettingsFromEnv(process.env);
   const queue = getFanoutQueue();
   const audit = getAuditRepository();
   const connections = getConnectionsRepository();
   const api = getConnectionsApi();
+  const { metrics, logger } = telemetry;
   const failures = new Set<string>();
 
   const envelopes: Envelope[] = [];
   const recordsByEvent = new Map<string, string[]>();
   const targeted: { messageId: string; delivery: TargetedDelivery }[] = [];
   const chunks: { messageId: string; chunk: FanoutChunk }[] = [];
-  for (const record of Records) {
+  for (const record of records) {
     const message = parseFanoutMessage(record.body);
     if (message.kind === 'event') {
       envelopes.push(message.envelope);
@@ -62,11 +56,8 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     } else if (message.kind === 'chunk') {
       chunks.push({ messageId: record.messageId, chunk: message.chunk });
     } else {
-      telemetry.logger.warn('poison message quarantined', {
-        messageId: record.messageId,
-        reason: message.reason,
-      });
-      telemetry.metrics.addMetric('FanoutQuarantined', MetricUnit.Count, 1);
+      logger.warn('poison message quarantined', { messageId: record.messageId, reason: message.reason });
+      metrics.addMetric(METRIC.fanoutQuarantined, MetricUnit.Count, 1);
       await queue
         .quarantine(record.body, message.reason, message.detail)
         .catch(() => failures.add(record.messageId));
@@ -93,29 +84,24 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     const startedAt = new Date();
     try {
       const result = await fanOut(events, ports, settings, scope);
-      telemetry.metrics.addMetric('FanoutMessages', MetricUnit.Count, result.messagesDelivered);
-      telemetry.metrics.addMetric('FanoutPosts', MetricUnit.Count, result.posts);
-      telemetry.metrics.addMetric('FanoutGone', MetricUnit.Count, result.prunedConnections.length);
+      metrics.addMetric(METRIC.fanoutMessages, MetricUnit.Count, result.messagesDelivered);
+      metrics.addMetric(METRIC.fanoutPosts, MetricUnit.Count, result.posts);
+      metrics.addMetric(METRIC.fanoutGone, MetricUnit.Count, result.prunedConnections.length);
       if (result.chunksEnqueued > 0)
-        telemetry.metrics.addMetric('FanoutChunks', MetricUnit.Count, result.chunksEnqueued);
-      recordFanoutMetrics(telemetry.metrics, result.summaries, [...events]);
+        metrics.addMetric(METRIC.fanoutChunks, MetricUnit.Count, result.chunksEnqueued);
+      recordFanoutMetrics(metrics, result.summaries, [...events]);
       const durationMs = Date.now() - startedAt.getTime();
       await mapWithConcurrency(result.summaries, 10, (summary) =>
         audit
           .recordAttempt(summary.tenantId, summary.eventId, summaryAttempt(summary, startedAt, durationMs))
           .catch((error: unknown) => {
-            telemetry.logger.error('could not record fan-out attempt', {
-              eventId: summary.eventId,
-              error: String(error),
-            });
+            logger.error('could not record fan-out attempt', { eventId: summary.eventId, error });
           }),
       );
       return result.unqueuedEventKeys;
     } catch (error) {
       // Subscribers could not be read or chunks not enqueued: nothing was posted, so every event is retried.
-      telemetry.logger.error('fan-out failed', {
-        error: error instanceof Error ? error.message : String(error),
-      });
+      logger.error('fan-out failed', { error });
       return events.map(eventKeyOf);
     }
   };
@@ -129,17 +115,14 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       audit.recordEvent(envelope).then(
         () => true,
         (error: unknown) => {
-          telemetry.logger.warn('could not pre-record event; its delivery is retried', {
-            eventId: envelope.id,
-            error,
-          });
+          logger.warn('could not pre-record event; its delivery is retried', { eventId: envelope.id, error });
           return false;
         },
       ),
     );
     const deliverable = envelopes.filter((envelope, i) => {
       if (recorded[i]) return true;
-      for (const messageId of recordsByEvent.get(envelope.id) ?? []) failures.add(messageId);
+      for (const messageId of recordsByEvent.get(eventKeyOf(envelope)) ?? []) failures.add(messageId);
       return false;
     });
     if (deliverable.length > 0)
@@ -156,63 +139,29 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   await mapWithConcurrency(targeted, settings.concurrency, async ({ messageId, delivery }) => {
     const startedAt = new Date();
     const outcome = await deliverTargeted(delivery, ports, settings);
-    const base = {
-      path: 'websocket' as const,
-      target: delivery.connectionId,
-      attempt: delivery.attempt + 1,
-      at: startedAt.toISOString(),
-      durationMs: Date.now() - startedAt.getTime(),
-    };
-    let attempt: DeliveryAttempt;
+    const durationMs = Date.now() - startedAt.getTime();
+    let disposition: 'retried' | 'dead-lettered' | undefined;
     if (outcome.kind === 'failed') {
-      const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      const decision = targetedRetryDecision(outcome.remaining.attempt);
       try {
-        if (outcome.remaining.attempt >= MAX_TARGETED_ATTEMPTS) {
-          await queue.quarantine(JSON.stringify(outcome.remaining), 'delivery_exhausted', error);
-          attempt = { ...base, outcome: 'dead-lettered', error };
+        if (decision.kind === 'dead-letter') {
+          const detail = errorText(outcome.error);
+          await queue.quarantine(JSON.stringify(outcome.remaining), 'delivery_exhausted', detail);
+          disposition = 'dead-lettered';
         } else {
-          await queue.enqueueTargeted(outcome.remaining, Math.min(900, 2 ** outcome.remaining.attempt));
-          attempt = { ...base, outcome: 'failed', error };
+          await queue.enqueueTargeted(outcome.remaining, decision.delaySeconds);
+          disposition = 'retried';
         }
       } catch {
         failures.add(messageId); // SQS redelivers the targeted delivery as it was
         return;
       }
-    } else {
-      attempt = { ...base, outcome: outcome.kind };
     }
+    const attempt = targetedAttempt(delivery, outcome, disposition, startedAt, durationMs);
     await mapWithConcurrency(delivery.events, 10, (e) =>
       audit.recordAttempt(e.tenantId, e.id, { ...attempt, tenantId: e.tenantId }).catch(() => undefined),
     );
   });
 
-  return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
+  return batchResponse(failures);
 });
-
-function summaryAttempt(summary: EventFanoutSummary, startedAt: Date, durationMs: number): DeliveryAttempt {
-  const outcome =
-    summary.failed > 0 || summary.requeued > 0
-      ? 'failed'
-      : summary.refreshed > 0 && summary.delivered === 0
-        ? 'refused'
-        : 'delivered';
-  return {
-    path: 'websocket',
-    // One summary per event, or per event and shard when a wide fan-out was split into chunks.
-    target: summary.shard === undefined ? 'fanout' : `fanout/shard-${summary.shard}`,
-    tenantId: summary.tenantId,
-    outcome,
-    durationMs,
-    attempt: 1,
-    at: startedAt.toISOString(),
-    fanout: {
-      subscribers: summary.subscribers,
-      delivered: summary.delivered,
-      gone: summary.gone,
-      requeued: summary.requeued,
-      failed: summary.failed,
-      refreshed: summary.refreshed,
-      messages: summary.messages,
-    },
-  };
-}

@@ -9,44 +9,40 @@
  * ApproximateReceiveCount (see src/core/webhookMessages.ts). While an endpoint's circuit is open
  * (src/core/webhookCircuit.ts) its messages are deferred the same way.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
+import { batchResponse, parseSqsRecords, sqsRecordSchema } from '../../src/aws/sqsBatch.js';
 import { getTelemetry, instrumentHandler, MetricUnit, setCorrelationId } from '../../src/aws/telemetry.js';
 import { createWebhookHttpClient, type WebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { getWebhookFlowControl } from '../../src/aws/webhookFlowControl.js';
-import { deferDelivery, scheduleRetry, sendDeadLetter } from '../../src/aws/webhookQueues.js';
+import {
+  deferDelivery,
+  parkInvalidDelivery,
+  scheduleRetry,
+  sendDeadLetter,
+} from '../../src/aws/webhookQueues.js';
 import { topology } from '../../src/contract/topology.js';
 import { addressPolicyFromEnv } from '../../src/core/addressPolicy.js';
 import { streakPolicyFromEnv } from '../../src/core/deliveryOutcome.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { parseRetrySchedule, RETRY_SCHEDULE_ENV } from '../../src/core/retrySchedule.js';
 import { circuitPolicyFromEnv } from '../../src/core/webhookCircuit.js';
+import { decisionMetrics, deferredMessage } from '../../src/core/webhookDecision.js';
 import { type DeliveryConfig, type DeliveryPorts, deliverMessage } from '../../src/core/webhookDeliver.js';
 import { flowPolicyFromEnv, LocalFlow } from '../../src/core/webhookFlow.js';
 import { deliveryMessageSchema } from '../../src/core/webhookMessages.js';
 
 const telemetry = getTelemetry(METRIC_SERVICE.webhookDelivery);
 
-const sqsEventSchema = z.object({
-  Records: z.array(
-    z
-      .object({
-        messageId: z.string(),
-        receiptHandle: z.string(),
-        body: z.string(),
-        attributes: z.object({ ApproximateReceiveCount: z.coerce.number().int().min(1) }).loose(),
-      })
-      .loose(),
-  ),
+// A retry's attempt number is counted from SQS's receive count, so this handler needs it.
+const deliveryRecordSchema = sqsRecordSchema.extend({
+  receiptHandle: z.string(),
+  attributes: z.looseObject({ ApproximateReceiveCount: z.coerce.number().int().min(1) }),
 });
-
-interface BatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
 
 // Created on first use (the offline runtime sets the environment before invoking).
 let http: { key: string; client: WebhookHttpClient } | undefined;
@@ -69,8 +65,8 @@ function configFromEnv(): DeliveryConfig {
   };
 }
 
-export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<BatchResponse> => {
-  const { Records } = sqsEventSchema.parse(event);
+export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<SQSBatchResponse> => {
+  const records = parseSqsRecords(event, deliveryRecordSchema);
   const config = configFromEnv();
   const sqs = getSqsClient();
   const queueUrl = requireEnv(topology.queues.webhookDeliveryQueue.env);
@@ -109,7 +105,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
 
   const failures: string[] = [];
   await Promise.all(
-    Records.map(async (record) => {
+    records.map(async (record) => {
       let json: unknown;
       try {
         json = JSON.parse(record.body);
@@ -124,17 +120,11 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
           issues: parsed.error.issues.slice(0, 3),
         });
         try {
-          await sqs.send(
-            new SendMessageCommand({
-              QueueUrl: dlqUrl,
-              MessageBody: record.body === '' ? '(empty body)' : record.body,
-              MessageAttributes: { reason: { DataType: 'String', StringValue: 'invalid_message' } },
-            }),
-          );
+          await parkInvalidDelivery(sqs, dlqUrl, record.body);
         } catch (error) {
           logger.error('could not park invalid delivery message', {
             messageId: record.messageId,
-            error: String(error),
+            error,
           });
           failures.push(record.messageId);
         }
@@ -149,63 +139,36 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
           ports,
           config,
         );
+        for (const name of decisionMetrics(decision)) metrics.addMetric(name, MetricUnit.Count, 1);
         if (decision.kind === 'retry') {
-          metrics.addMetric(METRIC.webhookFailed, MetricUnit.Count, 1);
-          metrics.addMetric(METRIC.webhookRetried, MetricUnit.Count, 1);
           failures.push(record.messageId);
           await scheduleRetry(sqs, queueUrl, record.receiptHandle, decision.delaySeconds).catch(
             (error: unknown) => {
               // The message still returns, after the queue's own visibility timeout.
-              logger.error('could not schedule webhook retry', {
-                messageId: record.messageId,
-                error: String(error),
-              });
+              logger.error('could not schedule webhook retry', { messageId: record.messageId, error });
             },
           );
-          return;
-        }
-        if (decision.kind === 'defer') {
-          metrics.addMetric(METRIC.webhookDeferred, MetricUnit.Count, 1);
-          try {
-            const { reservedAt: _previous, ...unreserved } = message;
-            await deferDelivery(
-              sqs,
-              queueUrl,
-              {
-                ...unreserved,
-                attempt: decision.attempt,
-                ...(decision.reservedAt !== undefined ? { reservedAt: decision.reservedAt } : {}),
-              },
-              decision.delaySeconds,
-            );
-          } catch (error) {
-            // Not re-sent: the received message returns after its visibility timeout instead.
-            logger.error('could not defer webhook delivery', {
-              messageId: record.messageId,
-              error: String(error),
-            });
-            failures.push(record.messageId);
-          }
-          return;
-        }
-        if (decision.outcome === 'delivered') {
-          metrics.addMetric(METRIC.webhookDelivered, MetricUnit.Count, 1);
+        } else if (decision.kind === 'defer') {
+          await deferDelivery(sqs, queueUrl, deferredMessage(message, decision), decision.delaySeconds).catch(
+            (error: unknown) => {
+              // Not re-sent: the received message returns after its visibility timeout instead.
+              logger.error('could not defer webhook delivery', { messageId: record.messageId, error });
+              failures.push(record.messageId);
+            },
+          );
+        } else if (decision.outcome === 'delivered') {
           const lag = Date.now() - Date.parse(message.envelope.time);
           if (Number.isFinite(lag) && lag >= 0)
             metrics.addMetric(METRIC.endToEndLag, MetricUnit.Milliseconds, lag);
-        } else {
-          if (decision.attempted) metrics.addMetric(METRIC.webhookFailed, MetricUnit.Count, 1);
-          metrics.addMetric(METRIC.webhookDeadLettered, MetricUnit.Count, 1);
         }
-        if (decision.endpointDisabled) metrics.addMetric(METRIC.webhookEndpointDisabled, MetricUnit.Count, 1);
       } catch (error) {
         logger.error('webhook delivery failed unexpectedly', {
           messageId: record.messageId,
-          error: String(error),
+          error,
         });
         failures.push(record.messageId);
       }
     }),
   );
-  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  return batchResponse(failures);
 });

@@ -126,6 +126,20 @@ export async function sendDeadLetter(client: SQSClient, dlqUrl: string, letter: 
   );
 }
 
+/**
+ * Parks a delivery-queue message that is not a delivery message (only our dispatcher writes that
+ * queue) in the webhook DLQ as it came, with the reason as an attribute, rather than drop it.
+ */
+export async function parkInvalidDelivery(client: SQSClient, dlqUrl: string, body: string): Promise<void> {
+  await client.send(
+    new SendMessageCommand({
+      QueueUrl: dlqUrl,
+      MessageBody: body === '' ? '(empty body)' : body,
+      MessageAttributes: { reason: { DataType: 'String', StringValue: 'invalid_message' } },
+    }),
+  );
+}
+
 export interface RedriveProgress {
   /** Messages moved back to the delivery queue. */
   moved: number;

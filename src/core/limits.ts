@@ -40,6 +40,8 @@ export const WEBSOCKET_IDLE_TIMEOUT_SECONDS = 10 * 60;
 /** SQS message size limit (1 MiB since 2026) and the visibility-timeout ceiling (12 h). */
 export const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 60 * 60;
+/** SQS caps a message's `DelaySeconds` (and so any back-off done by delaying a new message) at 15 minutes. */
+export const SQS_MAX_DELAY_SECONDS = 900;
 
 /** DynamoDB item size limit: an outbox row can never reach the bus limit by itself. */
 export const DYNAMODB_MAX_ITEM_BYTES = 400 * 1024;

@@ -53,6 +53,14 @@ export const METRIC = {
   fanoutFailed: 'FanoutFailed',
   /** Count: events replaced by a `refresh` frame (too large). */
   fanoutRefreshed: 'FanoutRefreshed',
+  /** Count: WebSocket messages posted (a coalesced message carries several events). */
+  fanoutMessages: 'FanoutMessages',
+  /** Count: `@connections` calls made, in-process retries included. */
+  fanoutPosts: 'FanoutPosts',
+  /** Count: shard chunks of a wide fan-out put on the fan-out queue for other invocations. */
+  fanoutChunks: 'FanoutChunks',
+  /** Count: fan-out queue messages that are not a fan-out message, parked in the fan-out DLQ. */
+  fanoutQuarantined: 'FanoutQuarantined',
   // resume (wsMessage)
   /** Count: resume requests. */
   resumeRequests: 'ResumeRequests',

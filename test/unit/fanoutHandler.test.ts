@@ -1,0 +1,263 @@
+/**
+ * The fan-out handler as an adapter: SQS records in → core → batch item failures out, with fakes
+ * of its ports (audit, connections table, `@connections`, fan-out queue).
+ */
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
+import type { Envelope } from '../../src/core/envelope.js';
+import { TARGETED_DELIVERY_KIND, type TargetedDelivery } from '../../src/core/targetedDelivery.js';
+import { MAX_TARGETED_ATTEMPTS } from '../../src/core/targetedRetry.js';
+import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
+import { busEventBody, envelopeFactory, sqsRecordFactory } from '../helpers/envelopes.js';
+
+const fake = vi.hoisted(() => ({
+  recorded: [] as string[],
+  attempts: [] as { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
+  recordEvent: async (_envelope: unknown): Promise<void> => {},
+  subscribers: new Map<string, string[]>(),
+  findSubscribers: undefined as undefined | (() => Promise<string[]>),
+  deleted: [] as string[],
+  posts: [] as { connectionId: string; body: string }[],
+  post: async (_connectionId: string, _body: string): Promise<void> => {},
+  enqueued: [] as { delivery: unknown; delaySeconds: number | undefined }[],
+  enqueueTargeted: async (): Promise<void> => {},
+  quarantined: [] as { body: string; reason: string; detail: string }[],
+  quarantine: async (): Promise<void> => {},
+}));
+
+vi.mock('../../src/aws/auditRepository.js', () => ({
+  getAuditRepository: () => ({
+    recordEvent: async (envelope: { id: string }) => {
+      await fake.recordEvent(envelope);
+      fake.recorded.push(envelope.id);
+      return { recorded: true };
+    },
+    recordAttempt: async (tenantId: string, eventId: string, attempt: DeliveryAttempt) => {
+      fake.attempts.push({ tenantId, eventId, attempt });
+      return attempt;
+    },
+  }),
+}));
+vi.mock('../../src/aws/connectionsRepository.js', () => ({
+  getConnectionsRepository: () => ({
+    findSubscribers: async (tenantId: string, channel: string) =>
+      fake.findSubscribers ? fake.findSubscribers() : (fake.subscribers.get(`${tenantId}/${channel}`) ?? []),
+    deleteConnection: async (connectionId: string) => {
+      fake.deleted.push(connectionId);
+      return 1;
+    },
+  }),
+}));
+vi.mock('../../src/aws/connectionsApi.js', () => ({
+  getConnectionsApi: () => ({
+    post: async (connectionId: string, body: string) => {
+      await fake.post(connectionId, body);
+      fake.posts.push({ connectionId, body });
+    },
+    disconnect: async () => {},
+  }),
+}));
+vi.mock('../../src/aws/fanoutQueue.js', () => ({
+  getFanoutQueue: () => ({
+    enqueueTargeted: async (delivery: unknown, delaySeconds?: number) => {
+      await fake.enqueueTargeted();
+      fake.enqueued.push({ delivery, delaySeconds });
+    },
+    enqueueChunk: async () => {},
+    quarantine: async (body: string, reason: string, detail: string) => {
+      await fake.quarantine();
+      fake.quarantined.push({ body, reason, detail });
+    },
+  }),
+}));
+
+type Handler = (event: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+let handler: Handler;
+
+beforeAll(async () => {
+  // No waiting between the in-process retries of a failed post.
+  vi.stubEnv('FANOUT_RETRY_DELAYS_MS', '0');
+  ({ handler } = await import('../../lambdas/fanout/handler.js'));
+});
+
+beforeEach(() => {
+  fake.recorded.length = 0;
+  fake.attempts.length = 0;
+  fake.deleted.length = 0;
+  fake.posts.length = 0;
+  fake.enqueued.length = 0;
+  fake.quarantined.length = 0;
+  fake.subscribers.clear();
+  fake.findSubscribers = undefined;
+  fake.recordEvent = async () => {};
+  fake.post = async () => {};
+  fake.enqueueTargeted = async () => {};
+  fake.quarantine = async () => {};
+});
+
+const sqsEvent = (...records: [string, string][]) => ({
+  Records: records.map(([body, messageId]) => sqsRecordFactory(body, messageId)),
+});
+
+function targetedDelivery(envelope: Envelope, attempt: number): TargetedDelivery {
+  const body = JSON.stringify({ type: 'event', event: envelope });
+  return {
+    kind: TARGETED_DELIVERY_KIND,
+    connectionId: 'conn-slow',
+    attempt,
+    messages: [{ kind: 'event', body, bytes: body.length, eventIds: [envelope.id], refreshedEventIds: [] }],
+    events: [{ id: envelope.id, tenantId: envelope.tenantId, channel: envelope.channel }],
+  };
+}
+
+describe('fan-out handler', () => {
+  it('records the event, posts it to every subscriber, prunes a gone one and audits one summary', async () => {
+    const envelope = envelopeFactory();
+    fake.subscribers.set('t1/orders', ['conn-a', 'conn-b', 'conn-gone']);
+    fake.post = async (connectionId) => {
+      if (connectionId === 'conn-gone') throw new ConnectionGoneError(connectionId);
+    };
+
+    const result = await handler(sqsEvent([busEventBody(envelope), 'm1']));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(fake.recorded).toEqual([envelope.id]);
+    expect(fake.posts.map((p) => p.connectionId).sort()).toEqual(['conn-a', 'conn-b']);
+    expect(fake.deleted).toEqual(['conn-gone']);
+    expect(fake.attempts).toHaveLength(1);
+    expect(fake.attempts[0]).toMatchObject({
+      tenantId: 't1',
+      eventId: envelope.id,
+      attempt: {
+        path: 'websocket',
+        target: 'fanout',
+        outcome: 'delivered',
+        fanout: { subscribers: 3, delivered: 2, gone: 1, requeued: 0, failed: 0 },
+      },
+    });
+  });
+
+  it('does not deliver an event it could not pre-record, and reports its message failed', async () => {
+    const ok = envelopeFactory();
+    const unrecorded = envelopeFactory();
+    fake.subscribers.set('t1/orders', ['conn-a']);
+    fake.recordEvent = async (envelope) => {
+      if ((envelope as Envelope).id === unrecorded.id) throw new Error('throttled');
+    };
+
+    const result = await handler(sqsEvent([busEventBody(ok), 'm-ok'], [busEventBody(unrecorded), 'm-bad']));
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
+    const posted = fake.posts.map((p) => p.body).join('\n');
+    expect(posted).toContain(ok.id);
+    expect(posted).not.toContain(unrecorded.id);
+  });
+
+  it('reports every event message failed when the subscribers cannot be read', async () => {
+    fake.findSubscribers = async () => {
+      throw new Error('table unavailable');
+    };
+    const result = await handler(sqsEvent([busEventBody(envelopeFactory()), 'm1']));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(fake.posts).toEqual([]);
+  });
+
+  it('hands a connection whose posts keep failing to a targeted retry and audits the event failed', async () => {
+    const envelope = envelopeFactory();
+    fake.subscribers.set('t1/orders', ['conn-a', 'conn-slow']);
+    fake.post = async (connectionId) => {
+      if (connectionId === 'conn-slow') throw new Error('503');
+    };
+
+    const result = await handler(sqsEvent([busEventBody(envelope), 'm1']));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    // The first fan-out counts as attempt 1; the retry comes a second later.
+    expect(fake.enqueued).toEqual([
+      { delivery: expect.objectContaining({ connectionId: 'conn-slow', attempt: 1 }), delaySeconds: 1 },
+    ]);
+    expect(fake.attempts[0]?.attempt).toMatchObject({ outcome: 'failed', fanout: { requeued: 1 } });
+  });
+
+  it('quarantines a poison message, and reports it failed only when the quarantine write fails', async () => {
+    expect(await handler(sqsEvent(['not json', 'm1']))).toEqual({ batchItemFailures: [] });
+    expect(fake.quarantined).toEqual([expect.objectContaining({ body: 'not json', reason: 'invalid_json' })]);
+
+    fake.quarantine = async () => {
+      throw new Error('DLQ unavailable');
+    };
+    expect(await handler(sqsEvent(['not json', 'm2']))).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm2' }],
+    });
+  });
+
+  it('re-enqueues a failing targeted delivery with the next attempt and its back-off, and audits it failed', async () => {
+    const envelope = envelopeFactory();
+    fake.post = async () => {
+      throw new Error('503');
+    };
+
+    const result = await handler(sqsEvent([JSON.stringify(targetedDelivery(envelope, 2)), 't1']));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(fake.enqueued).toEqual([
+      { delivery: expect.objectContaining({ connectionId: 'conn-slow', attempt: 3 }), delaySeconds: 2 ** 3 },
+    ]);
+    expect(fake.attempts).toEqual([
+      {
+        tenantId: 't1',
+        eventId: envelope.id,
+        attempt: expect.objectContaining({
+          target: 'conn-slow',
+          attempt: 3,
+          outcome: 'failed',
+          error: '503',
+        }),
+      },
+    ]);
+  });
+
+  it('dead-letters a targeted delivery at its last attempt and audits it dead-lettered', async () => {
+    const envelope = envelopeFactory();
+    fake.post = async () => {
+      throw new Error('503');
+    };
+
+    const result = await handler(
+      sqsEvent([JSON.stringify(targetedDelivery(envelope, MAX_TARGETED_ATTEMPTS - 1)), 't1']),
+    );
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(fake.enqueued).toEqual([]);
+    expect(fake.quarantined).toEqual([
+      expect.objectContaining({ reason: 'delivery_exhausted', detail: '503' }),
+    ]);
+    expect(fake.attempts[0]?.attempt).toMatchObject({ outcome: 'dead-lettered', error: '503' });
+  });
+
+  it('reports a targeted delivery failed, unaudited, when it can be neither re-enqueued nor dead-lettered', async () => {
+    fake.post = async () => {
+      throw new Error('503');
+    };
+    fake.enqueueTargeted = async () => {
+      throw new Error('queue unavailable');
+    };
+
+    const result = await handler(sqsEvent([JSON.stringify(targetedDelivery(envelopeFactory(), 1)), 't1']));
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 't1' }] });
+    expect(fake.attempts).toEqual([]);
+  });
+
+  it('audits a targeted delivery that reaches its connection as delivered', async () => {
+    const envelope = envelopeFactory();
+    const result = await handler(sqsEvent([JSON.stringify(targetedDelivery(envelope, 1)), 't1']));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(fake.posts.map((p) => p.connectionId)).toEqual(['conn-slow']);
+    expect(fake.attempts[0]?.attempt).toMatchObject({
+      target: 'conn-slow',
+      attempt: 2,
+      outcome: 'delivered',
+    });
+  });
+});
