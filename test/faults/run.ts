@@ -57,6 +57,8 @@ export interface CheckerOptions {
   readonly slowReceiverMs?: number;
   /** Overall deadline for quiescence after the last write. */
   readonly settleTimeoutMs?: number;
+  /** Give up earlier when the queued work has not gone down for this long (default: settleTimeoutMs). */
+  readonly settleStallMs?: number;
 }
 
 export interface CheckerReport {
@@ -154,8 +156,8 @@ async function waitFor(
   }
 }
 
-/** Messages per consumed queue (visible + in flight + delayed), e.g. `webhookDeliveryQueue 812 (3 in flight)`. */
-async function queueDepths(file: RuntimeEndpointsFile): Promise<string> {
+/** Messages per consumed queue (visible + in flight + delayed), e.g. `webhookDeliveryQueue 812 (3 in flight, 0 delayed)`. */
+export async function queueDepths(file: RuntimeEndpointsFile): Promise<{ text: string; total: number }> {
   const sqs = new SQSClient({
     endpoint: file.endpoints.sqs,
     region: 'us-east-1',
@@ -163,6 +165,7 @@ async function queueDepths(file: RuntimeEndpointsFile): Promise<string> {
   });
   try {
     const parts: string[] = [];
+    let total = 0;
     for (const { queue } of topology.queueMappings) {
       const url = file.env[topology.queues[queue]?.env ?? ''];
       if (!url) continue;
@@ -172,10 +175,11 @@ async function queueDepths(file: RuntimeEndpointsFile): Promise<string> {
       const visible = Number(a.ApproximateNumberOfMessages ?? 0);
       const inFlight = Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
       const delayed = Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+      total += visible + inFlight + delayed;
       if (visible + inFlight + delayed > 0)
         parts.push(`${queue} ${visible + inFlight + delayed} (${inFlight} in flight, ${delayed} delayed)`);
     }
-    return parts.join(', ') || 'every consumed queue empty';
+    return { text: parts.join(', ') || 'every consumed queue empty', total };
   } finally {
     sqs.destroy();
   }
@@ -434,6 +438,11 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
     );
     const settle = options.settleTimeoutMs ?? 300_000;
     let reportedAt = Date.now();
+    // A backlog that keeps shrinking is slow, not stuck: the wait ends early only when the queued
+    // work stops going down for `stallMs` (the cap is `settle`).
+    let fewest = Number.POSITIVE_INFINITY;
+    let progressAt = Date.now();
+    const stallMs = options.settleStallMs ?? settle;
     await waitFor(
       'the runtime to be idle after the last write',
       async () => {
@@ -441,7 +450,16 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
         if (Date.now() - reportedAt >= 60_000) {
           // Where the work still is, so a slow settle can be told from a stuck one.
           reportedAt = Date.now();
-          log(`[checker] not idle yet: ${await queueDepths(file).catch((error: unknown) => String(error))}`);
+          const depths = await queueDepths(file).catch(() => undefined);
+          log(`[checker] not idle yet: ${depths?.text ?? 'queue depths not readable'}`);
+          if (depths && depths.total < fewest) {
+            fewest = depths.total;
+            progressAt = Date.now();
+          }
+          if (Date.now() - progressAt > stallMs)
+            throw new Error(
+              `the runtime made no progress for ${Math.round(stallMs / 1000)} s after the last write: ${depths?.text ?? ''}`,
+            );
         }
         return false;
       },
