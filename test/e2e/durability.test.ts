@@ -272,8 +272,11 @@ describe('the offline runtime keeps what it accepted', () => {
     await writing;
     await waitFor(() => events.every((id) => receiver.delivered.has(id)), {
       timeoutMs: 300_000,
-      description: `all ${events.length} webhooks delivered after the JVM restart`,
-    });
+    }).catch(() => undefined);
+    const undelivered = events.filter((id) => !receiver.delivered.has(id));
+    // Where the rest is (a batch hidden for the delivery queue's visibility timeout was the cause once).
+    const queued = undelivered.length > 0 ? (await queueDepths(file)).text : '';
+    expect({ undelivered, queued }).toEqual({ undelivered: [], queued: '' });
     const health = await fetch(`${file.endpoints.control.replace(/\/control$/, '')}/health`);
     expect(health.status).toBe(200);
     expect(process_.jvmPid()).not.toBe(jvm);
