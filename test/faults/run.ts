@@ -244,6 +244,11 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
       WEBHOOK_RETRY_SCHEDULE,
       OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true',
       WEBHOOK_CIRCUIT_FAILURES: process.env.OUTBOX_RELAY_FAULTS_CIRCUIT === 'on' ? '5' : '0',
+      // On a loaded machine the local receivers' measured latency passes the 2 s "slow" threshold
+      // (a 300 ms receiver measured 1.4 s), which caps every endpoint at one request in flight and
+      // the webhook backlog then drains at a few dozen a minute; 10 s keeps "slow" for really slow
+      // receivers. OUTBOX_RELAY_FAULTS_SLOW_AFTER_MS=2000 runs it as deployed.
+      WEBHOOK_SLOW_AFTER_MS: process.env.OUTBOX_RELAY_FAULTS_SLOW_AFTER_MS ?? '10000',
     },
     logFile: join(dataDir, 'runtime.log'),
   });
