@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { closest } from '../src/cli/suggest.js';
+import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import {
   achievableEventsPerMessage,
   type CostReport,
@@ -20,10 +21,9 @@ import { PRICES } from './prices.js';
 /**
  * "With coalescing" when no --coalesce-events-per-message is given: what a deployed fan-out gathers
  * per connection with a 1 s batching window (event source mapping windows are whole seconds) and
- * the default cap of 50 events per frame (src/core/fanoutSettings.ts).
+ * the default cap of events per frame.
  */
 const DEFAULT_WINDOW_SECONDS = 1;
-const DEFAULT_MAX_EVENTS_PER_FRAME = 50;
 
 function defaultCoalescing(workload: Workload): number {
   const clients = Math.max(1, workload.connectedClients ?? workload.connectionsPerEvent);

@@ -8,6 +8,7 @@
  *   const report = estimateMonthlyCost({ eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 }, PRICES);
  *   report.totalUsd; // ≈ $3,413: messages $2,635 (volume tier applied), data transfer $358, DynamoDB $258
  */
+import { WEBSOCKET_MAX_MESSAGE_BYTES } from '../src/core/limits.js';
 
 /** A price that falls with volume: `upTo` is the cumulative quantity (in units) at which the tier ends. */
 export interface PriceTier {
@@ -253,8 +254,6 @@ export interface CostReport {
   readonly effectiveEventsPerMessage: number;
 }
 
-/** API Gateway WebSocket message limit (see src/core/limits.ts; repeated here to keep this module self-contained and pure). */
-const WEBSOCKET_MAX_MESSAGE_BYTES = 128 * 1024;
 const KB = 1024;
 const GB = 1024 ** 3;
 const MILLION = 1_000_000;

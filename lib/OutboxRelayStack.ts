@@ -89,15 +89,7 @@ export class OutboxRelayStack extends Stack {
       auditTable: this.auditLog.table,
       sequencesTable: this.sequences.table,
       namePrefix: config.namePrefix,
-      auth:
-        config.auth.mode === 'oidc' && config.auth.issuer !== undefined && config.auth.audience !== undefined
-          ? {
-              mode: 'oidc',
-              issuer: config.auth.issuer,
-              audience: config.auth.audience,
-              ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}),
-            }
-          : { mode: 'hs256' },
+      auth: config.auth,
       allowedOrigins: config.allowedOrigins,
       fanout: config.fanout,
       ...(batch.fanout !== undefined ? { fanoutBatchSize: batch.fanout } : {}),

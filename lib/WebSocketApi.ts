@@ -18,8 +18,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionName, topology } from '../src/contract/topology.js';
+import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD } from '../src/core/fanoutSettings.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/core/quotas.js';
+import { DEFAULT_RESUME_MAX_EVENTS } from '../src/core/resume.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/core/token.js';
 import { CONFIG_ENV } from './config.js';
 import {
@@ -141,7 +143,7 @@ export class WebSocketApi extends Construct {
     const auth = props.auth ?? { mode: 'hs256' };
     const fanout = {
       coalesce: true,
-      maxEventsPerFrame: 50,
+      maxEventsPerFrame: DEFAULT_MAX_EVENTS_PER_FRAME,
       batchingWindowSeconds: 1,
       chunkThreshold: DEFAULT_FANOUT_CHUNK_THRESHOLD,
       ...props.fanout,
@@ -247,7 +249,7 @@ export class WebSocketApi extends Construct {
       }),
       wsDisconnect: make('wsDisconnect'),
       wsMessage: make('wsMessage', {
-        [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? 1000),
+        [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? DEFAULT_RESUME_MAX_EVENTS),
         [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
         [CONFIG_ENV.subscriptionsPerConnection]: String(
           props.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,

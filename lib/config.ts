@@ -7,21 +7,23 @@
 import * as z from 'zod';
 import { topology } from '../src/contract/topology.js';
 import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
+import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import { ALLOWED_ORIGINS_ENV } from '../src/core/originPolicy.js';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_TENANT,
   DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
   MAX_SUBSCRIPTIONS_PER_CONNECTION_LIMIT,
   QUOTA_ENV,
 } from '../src/core/quotas.js';
-import { RESUME_ENV } from '../src/core/resume.js';
+import { DEFAULT_RESUME_MAX_EVENTS, RESUME_ENV } from '../src/core/resume.js';
 import {
   DEFAULT_RETRY_SCHEDULE_SECONDS,
   MAX_ATTEMPTS_LIMIT,
   MAX_RETRY_DELAY_SECONDS,
   RETRY_SCHEDULE_ENV,
 } from '../src/core/retrySchedule.js';
-import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, MAX_TOKEN_LIFETIME_ENV } from '../src/core/token.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, JWT_ENV, MAX_TOKEN_LIFETIME_ENV } from '../src/core/token.js';
 import { trackedTablesSchema } from '../src/core/trackedTables.js';
 import {
   CIRCUIT_COOLDOWN_ENV,
@@ -96,13 +98,36 @@ const authSchema = z
     ),
   })
   .strict()
-  .superRefine((auth, ctx) => {
-    if (auth.mode !== 'oidc') return;
-    if (auth.issuer === undefined)
-      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when auth.mode is "oidc"' });
-    if (auth.audience === undefined)
-      ctx.addIssue({ code: 'custom', path: ['audience'], message: 'is required when auth.mode is "oidc"' });
+  // Validated as one object (so every error names its option), then narrowed once into the union.
+  .transform((auth, ctx): AuthConfig => {
+    const { mode, issuer, audience, jwksUrl, maxTokenLifetimeSeconds } = auth;
+    if (mode === 'hs256') return { mode, maxTokenLifetimeSeconds };
+    for (const [field, value] of [
+      ['issuer', issuer],
+      ['audience', audience],
+    ] as const)
+      if (value === undefined)
+        ctx.issues.push({
+          code: 'custom',
+          path: [field],
+          message: 'is required when auth.mode is "oidc"',
+          input: auth,
+        });
+    if (issuer === undefined || audience === undefined) return z.NEVER;
+    return { mode, issuer, audience, ...(jwksUrl !== undefined ? { jwksUrl } : {}), maxTokenLifetimeSeconds };
   });
+
+/** How WebSocket tokens are verified: a generated HS256 secret, or an OIDC issuer's keys. */
+export type AuthConfig =
+  | { readonly mode: 'hs256'; readonly maxTokenLifetimeSeconds: number }
+  | {
+      readonly mode: 'oidc';
+      readonly issuer: string;
+      readonly audience: string;
+      /** @default `<issuer>/.well-known/jwks.json` */
+      readonly jwksUrl?: string;
+      readonly maxTokenLifetimeSeconds: number;
+    };
 
 const batchSizesSchema = z
   .object(
@@ -211,7 +236,7 @@ export const configSchema = z
         /** Several events for one connection in one `events` message (FANOUT_COALESCE). */
         coalesce: z.boolean({ error: 'must be true or false' }).default(true),
         /** Cap on events in one `events` message (FANOUT_MAX_EVENTS_PER_FRAME). */
-        maxEventsPerFrame: wholeNumber(1, 10_000, 'events').default(50),
+        maxEventsPerFrame: wholeNumber(1, 10_000, 'events').default(DEFAULT_MAX_EVENTS_PER_FRAME),
         /** Above this many subscribers per batch, split into shard chunks (FANOUT_CHUNK_THRESHOLD). */
         chunkThreshold: wholeNumber(1, 10_000_000, 'subscribers').default(DEFAULT_FANOUT_CHUNK_THRESHOLD),
         /** How long the fan-out mapping gathers events before invoking (more coalescing, more latency). */
@@ -238,7 +263,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /** More missed events than this on resume → `refresh` (RESUME_MAX_EVENTS). */
-    resumeLimit: wholeNumber(1, 100_000, 'events').default(1000),
+    resumeLimit: wholeNumber(1, 100_000, 'events').default(DEFAULT_RESUME_MAX_EVENTS),
     /**
      * Create the account-level role API Gateway needs to write access logs (AWS::ApiGateway::Account,
      * one per account and region; kept on stack deletion). Turn off when the account already has one.
@@ -427,11 +452,7 @@ export function resolveConfig(input: {
   return parseConfig(merged);
 }
 
-/**
- * Environment variables (beyond the topology's) that carry the options to the handlers. The JWT
- * names equal `JWT_ENV` in src/aws/jwtSecret.ts (not imported: it pulls in the SDK); a construct
- * test checks they agree.
- */
+/** Environment variables (beyond the topology's) that carry the options to the handlers. */
 export const CONFIG_ENV = {
   webhookRetrySchedule: RETRY_SCHEDULE_ENV,
   webhookCircuitFailures: CIRCUIT_FAILURES_ENV,
@@ -440,11 +461,11 @@ export const CONFIG_ENV = {
   fanoutMaxEventsPerFrame: FANOUT_ENV.maxEventsPerFrame,
   fanoutChunkThreshold: FANOUT_ENV.chunkThreshold,
   resumeMaxEvents: RESUME_ENV.maxEvents,
-  allowedOrigins: 'WEBSOCKET_ALLOWED_ORIGINS',
-  jwtSecretArn: 'JWT_SECRET_ARN',
-  jwtIssuer: 'JWT_ISSUER',
-  jwtAudience: 'JWT_AUDIENCE',
-  jwksUrl: 'JWT_JWKS_URL',
+  allowedOrigins: ALLOWED_ORIGINS_ENV,
+  jwtSecretArn: JWT_ENV.secretArn,
+  jwtIssuer: JWT_ENV.issuer,
+  jwtAudience: JWT_ENV.audience,
+  jwksUrl: JWT_ENV.jwksUrl,
   maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_ENV,
   subscriptionsPerConnection: QUOTA_ENV.subscriptionsPerConnection,
   connectionsPerTenant: QUOTA_ENV.connectionsPerTenant,

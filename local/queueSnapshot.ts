@@ -11,12 +11,11 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type MessageAttributeValue, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
+import { SQS_MAX_DELAY_SECONDS } from '../src/core/limits.js';
 import type { LocalQueues } from './queues.js';
 
 /** Message attribute carrying the receives a message had before it was restored. */
 export const PRIOR_RECEIVES_ATTRIBUTE = 'OutboxRelayPriorReceives';
-/** SQS caps `DelaySeconds` at 15 minutes. */
-const MAX_DELAY_SECONDS = 900;
 const SEND_BATCH = 10;
 
 const attributeSchema = z.object({
@@ -129,7 +128,7 @@ export async function restoreQueueSnapshot(
 /** Seconds until a message becomes visible again, within SQS's `DelaySeconds` range. */
 export function restoredDelaySeconds(visibleAt: number, now: number): number {
   if (visibleAt <= now) return 0;
-  return Math.min(MAX_DELAY_SECONDS, Math.ceil((visibleAt - now) / 1000));
+  return Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil((visibleAt - now) / 1000));
 }
 
 function restoredAttributes(

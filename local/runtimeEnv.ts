@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { topology } from '../src/contract/topology.js';
+import { ALLOW_PRIVATE_WEBHOOKS_ENV } from '../src/core/addressPolicy.js';
+import { JWT_ENV } from '../src/core/token.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './constants.js';
 import type { LocalQueue } from './queues.js';
 import type { LocalTable } from './tables.js';
@@ -44,9 +46,9 @@ export function runtimeEnv(input: {
     AWS_ENDPOINT_URL_EVENTBRIDGE: input.eventBridgeEndpoint,
     [topology.bus.env]: input.busName,
     [topology.webSocket.managementEndpointEnv]: input.managementEndpoint,
-    OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true',
-    JWT_SECRET: input.jwtSecret,
-    ...(input.jwtPreviousSecret ? { JWT_SECRET_PREVIOUS: input.jwtPreviousSecret } : {}),
+    [ALLOW_PRIVATE_WEBHOOKS_ENV]: 'true',
+    [JWT_ENV.secret]: input.jwtSecret,
+    ...(input.jwtPreviousSecret ? { [JWT_ENV.previousSecret]: input.jwtPreviousSecret } : {}),
   };
   for (const [key, def] of Object.entries(topology.tables)) {
     const table = input.tables[key];

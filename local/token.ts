@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import {
+  JWT_ENV,
   MAX_TOKEN_LIFETIME_ENV,
   maxTokenLifetimeFromEnv,
   mintConnectionToken,
@@ -17,11 +18,11 @@ import {
 const endpointsFileSchema = z.object({ env: z.record(z.string(), z.string()).optional() }).loose();
 
 function resolveSecret(): string | undefined {
-  if (process.env.JWT_SECRET) return process.env.JWT_SECRET;
+  if (process.env[JWT_ENV.secret]) return process.env[JWT_ENV.secret];
   for (const file of ['.local/endpoints.json']) {
     if (!existsSync(file)) continue;
     const parsed = endpointsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    const secret = parsed.success ? parsed.data.env?.JWT_SECRET : undefined;
+    const secret = parsed.success ? parsed.data.env?.[JWT_ENV.secret] : undefined;
     if (secret) return secret;
   }
   if (existsSync('.local/jwt-secret')) return readFileSync('.local/jwt-secret', 'utf8').trim() || undefined;

@@ -8,9 +8,9 @@ import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { type QueueMessage, recordAuditMessages } from '../../src/core/auditConsume.js';
-import { METRIC } from '../../src/core/metricNames.js';
+import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 
-const telemetry = getTelemetry('audit');
+const telemetry = getTelemetry(METRIC_SERVICE.audit);
 const audit = getAuditRepository();
 const quarantine = getQuarantineRepository();
 

@@ -14,16 +14,18 @@ import { getSequencesRepository } from '../../src/aws/sequencesRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { topology } from '../../src/contract/topology.js';
 import { toChangeRecord } from '../../src/core/dynamoStreamRecord.js';
-import { METRIC } from '../../src/core/metricNames.js';
+import { putEventsMaxRequestBytes } from '../../src/core/limits.js';
+import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { publishChangeRecords } from '../../src/core/publish.js';
 import { assignSequences } from '../../src/core/sequence.js';
 import { parseTrackedTablesConfig } from '../../src/core/trackedTable.js';
 import { TRACKED_TABLES_ENV } from '../../src/core/trackedTables.js';
 
-const telemetry = getTelemetry('publisher');
+const telemetry = getTelemetry(METRIC_SERVICE.publisher);
 // Read at cold start so a bad configuration fails loudly before any record is touched.
 const trackedTables = parseTrackedTablesConfig(optionalEnv(TRACKED_TABLES_ENV));
 const eventBusName = requireEnv(topology.bus.env);
+const maxEntryBytes = putEventsMaxRequestBytes(process.env);
 const quarantine = getQuarantineRepository();
 const sequences = getSequencesRepository();
 const timeoutMs = topology.functions.publisher.timeoutSeconds * 1000;
@@ -63,7 +65,7 @@ export const handler = instrumentHandler(
           }
         },
       },
-      { trackedTables, eventBusName, now: new Date() },
+      { trackedTables, eventBusName, maxEntryBytes, now: new Date() },
     );
 
     const count = (status: string) => result.records.filter((r) => r.status === status).length;

@@ -10,10 +10,16 @@ import * as z from 'zod';
 import { getTokenVerifier } from '../../src/aws/jwtSecret.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { toAuthorizerContext } from '../../src/core/authorizerContext.js';
-import { originAllowed, originHeader, parseAllowedOrigins } from '../../src/core/originPolicy.js';
+import { METRIC_SERVICE } from '../../src/core/metricNames.js';
+import {
+  ALLOWED_ORIGINS_ENV,
+  originAllowed,
+  originHeader,
+  parseAllowedOrigins,
+} from '../../src/core/originPolicy.js';
 import { type TokenRefusal, TokenRejectedError } from '../../src/core/websocketErrors.js';
 
-const telemetry = getTelemetry('wsAuthorizer');
+const telemetry = getTelemetry(METRIC_SERVICE.wsAuthorizer);
 const verify = getTokenVerifier();
 
 const requestAuthorizerEventSchema = z.object({
@@ -65,7 +71,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const { methodArn, queryStringParameters, headers } = parsed.data;
   const origin = originHeader(headers);
   // Read per call (the offline runtime may change it); a bad value throws, refusing rather than allowing all.
-  if (!originAllowed(origin, parseAllowedOrigins(process.env.WEBSOCKET_ALLOWED_ORIGINS))) {
+  if (!originAllowed(origin, parseAllowedOrigins(process.env[ALLOWED_ORIGINS_ENV]))) {
     telemetry.logger.info('origin refused', { origin });
     return policy('anonymous', 'Deny', methodArn);
   }

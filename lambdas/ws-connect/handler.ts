@@ -3,9 +3,10 @@ import * as z from 'zod';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
+import { METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { quotasFromEnv, tenantConnectionQuotaReached } from '../../src/core/quotas.js';
 
-const telemetry = getTelemetry('wsConnect');
+const telemetry = getTelemetry(METRIC_SERVICE.wsConnect);
 
 const connectEventSchema = z.object({
   requestContext: z

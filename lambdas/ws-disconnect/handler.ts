@@ -2,8 +2,9 @@
 import * as z from 'zod';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
+import { METRIC_SERVICE } from '../../src/core/metricNames.js';
 
-const telemetry = getTelemetry('wsDisconnect');
+const telemetry = getTelemetry(METRIC_SERVICE.wsDisconnect);
 
 const disconnectEventSchema = z.object({
   requestContext: z.object({ connectionId: z.string().min(1) }).loose(),

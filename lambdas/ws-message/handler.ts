@@ -14,11 +14,12 @@ import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
 import { handleClientMessage } from '../../src/core/clientMessages.js';
 import { errorFrame, serializeFrame } from '../../src/core/frames.js';
+import { METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { quotasFromEnv } from '../../src/core/quotas.js';
 import { resumeSettingsFromEnv } from '../../src/core/resume.js';
 import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
 
-const telemetry = getTelemetry('wsMessage');
+const telemetry = getTelemetry(METRIC_SERVICE.wsMessage);
 
 const messageEventSchema = z.object({
   requestContext: z

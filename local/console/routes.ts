@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AuditRepository, createAuditRepository } from '../../src/aws/auditRepository.js';
 import { topology } from '../../src/contract/topology.js';
-import { mintConnectionToken, secretKey } from '../../src/core/token.js';
+import { JWT_ENV, mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
 import {
   type ConsoleConfig,
@@ -71,7 +71,7 @@ export function createConsoleRoutes(ctx: ConsoleContext): ConsoleRoutes {
 
     async mintToken(body) {
       const request = tokenRequestSchema.parse(body);
-      const secret = requireSetting(ctx, 'JWT_SECRET');
+      const secret = requireSetting(ctx, JWT_ENV.secret);
       const token = await mintConnectionToken(
         {
           tenantId: request.tenantId,

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { entrySizeBytes } from '../../src/core/busEntry.js';
 import { matchesEventPattern } from '../../src/core/eventPattern.js';
-import { PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES } from '../../src/core/limits.js';
+import { PUT_EVENTS_MAX_ENTRIES, putEventsMaxRequestBytes } from '../../src/core/limits.js';
 import type { BusArchive } from './archive.js';
 import type { BusEvent } from './busEvent.js';
 import { BusRequestError, type EntryErrorCode } from './errors.js';
@@ -82,7 +82,7 @@ export interface LocalBus {
 
 export function createLocalBus(options: LocalBusOptions): LocalBus {
   const maxEntries = options.maxEntries ?? PUT_EVENTS_MAX_ENTRIES;
-  const maxRequestBytes = options.maxRequestBytes ?? PUT_EVENTS_MAX_REQUEST_BYTES;
+  const maxRequestBytes = options.maxRequestBytes ?? putEventsMaxRequestBytes(process.env);
   const busArn = `arn:aws:events:${options.region}:${options.account}:event-bus/${options.busName}`;
   let interceptor = options.interceptor;
   let inFlight = 0;

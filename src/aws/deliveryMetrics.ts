@@ -1,6 +1,6 @@
 /**
  * Delivery metrics the fan-out and resume handlers emit (names from `src/core/metricNames.ts`),
- * kept here so each handler adds one line: subscribers per event, delivered / failed per event,
+ * kept here so each handler adds one line: subscribers per event, delivered / failed / refreshed per event,
  * end-to-end lag (event time → delivered), resume requests and replayed counts.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -24,6 +24,7 @@ export function recordFanoutMetrics(
     metrics.addMetric(METRIC.fanoutSubscribers, MetricUnit.Count, summary.subscribers);
     metrics.addMetric(METRIC.fanoutDelivered, MetricUnit.Count, summary.delivered);
     metrics.addMetric(METRIC.fanoutFailed, MetricUnit.Count, summary.failed);
+    metrics.addMetric(METRIC.fanoutRefreshed, MetricUnit.Count, summary.refreshed);
     const time = timeByKey.get(eventKeyOf({ tenantId: summary.tenantId, id: summary.eventId }));
     if (summary.delivered > 0 && time !== undefined) {
       metrics.addMetric(METRIC.endToEndLag, MetricUnit.Milliseconds, Math.max(0, now - time));

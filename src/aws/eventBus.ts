@@ -17,7 +17,7 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import type { BusEntry } from '../core/busEntry.js';
-import { PUT_EVENTS_RETRYABLE_ERROR_CODES } from '../core/limits.js';
+import { PUT_EVENTS_RETRYABLE_ERROR_CODES, putEventsMaxRequestBytes } from '../core/limits.js';
 import {
   DEFAULT_PUT_EVENTS_LIMITS,
   type PutEventsLimits,
@@ -79,7 +79,10 @@ export async function putEntries(
   entries: readonly BusEntry[],
   options: PutEntriesOptions,
 ): Promise<PutOutcome[]> {
-  const limits = options.limits ?? DEFAULT_PUT_EVENTS_LIMITS;
+  const limits = options.limits ?? {
+    ...DEFAULT_PUT_EVENTS_LIMITS,
+    maxRequestBytes: putEventsMaxRequestBytes(process.env),
+  };
   const backoff = options.backoff ?? DEFAULT_PUT_BACKOFF;
   const maxAttempts = options.maxAttempts ?? 8;
   const reserveMs = options.reserveMs ?? 5000;

@@ -20,6 +20,7 @@ import { createRemoteJWKSet } from 'jose';
 import * as z from 'zod';
 import {
   type ConnectionIdentity,
+  JWT_ENV,
   maxTokenLifetimeFromEnv,
   secretKey,
   type TokenKeys,
@@ -28,14 +29,7 @@ import {
 import { TokenRejectedError } from '../core/websocketErrors.js';
 import { MissingConfigurationError, optionalEnv } from './env.js';
 
-export const JWT_ENV = {
-  secret: 'JWT_SECRET',
-  previousSecret: 'JWT_SECRET_PREVIOUS',
-  secretArn: 'JWT_SECRET_ARN',
-  issuer: 'JWT_ISSUER',
-  audience: 'JWT_AUDIENCE',
-  jwksUrl: 'JWT_JWKS_URL',
-} as const;
+export { JWT_ENV } from '../core/token.js';
 
 export type TokenVerifier = (token: string | undefined) => Promise<ConnectionIdentity>;
 

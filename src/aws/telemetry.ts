@@ -6,10 +6,11 @@
  *
  * ```ts
  * import { getTelemetry, instrumentHandler, setCorrelationId, MetricUnit } from '../../src/aws/telemetry.js';
- * const telemetry = getTelemetry('publisher');
+ * import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
+ * const telemetry = getTelemetry(METRIC_SERVICE.publisher);
  * export const handler = instrumentHandler(telemetry, async (event) => {
  *   setCorrelationId(telemetry, envelope.id); // every following log line carries correlation_id
- *   telemetry.metrics.addMetric('EventsPublished', MetricUnit.Count, 3);
+ *   telemetry.metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, 3);
  *   telemetry.logger.info('published', { count: 3 });
  *   return result;
  * });

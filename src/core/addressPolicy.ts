@@ -9,6 +9,7 @@
  * Pure: no I/O.
  */
 import { BlockList, isIP } from 'node:net';
+import { InvalidSettingError } from './envSettings.js';
 import { type AddressRefusalCode, AddressRefusedError } from './webhookErrors.js';
 
 export const ALLOW_PRIVATE_WEBHOOKS_ENV = 'OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS';
@@ -57,7 +58,7 @@ export function parseAllowedPorts(raw: string | undefined): readonly number[] | 
   return raw.split(',').map((part) => {
     const port = Number(part.trim());
     if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-      throw new RangeError(`${WEBHOOK_ALLOWED_PORTS_ENV} must list ports 1-65535, got "${part.trim()}"`);
+      throw new InvalidSettingError(WEBHOOK_ALLOWED_PORTS_ENV, raw, 'comma-separated ports from 1 to 65535');
     }
     return port;
   });

@@ -3,6 +3,7 @@
  * DLQ, with the reason), and whether the endpoint must be disabled. Pure.
  */
 
+import { type Env, readWholeNumber } from './envSettings.js';
 import { parseRetryAfter, retryDelaySeconds } from './retrySchedule.js';
 import type { DeadLetterReasonCode } from './webhookMessages.js';
 
@@ -119,18 +120,17 @@ export const STREAK_SECONDS_ENV = 'WEBHOOK_DISABLE_AFTER_SECONDS';
  */
 export const DEFAULT_STREAK_POLICY: StreakPolicy = { minFailures: 100, minSeconds: 5 * 24 * 60 * 60 };
 
-export function streakPolicyFromEnv(env: Readonly<Record<string, string | undefined>>): StreakPolicy {
-  const read = (name: string, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0)
-      throw new Error(`${name} must be a whole number ≥ 0, got "${raw}"`);
-    return value;
-  };
+export function streakPolicyFromEnv(env: Env): StreakPolicy {
   return {
-    minFailures: Math.max(1, read(STREAK_FAILURES_ENV, DEFAULT_STREAK_POLICY.minFailures)),
-    minSeconds: read(STREAK_SECONDS_ENV, DEFAULT_STREAK_POLICY.minSeconds),
+    minFailures: Math.max(
+      1,
+      readWholeNumber(env, STREAK_FAILURES_ENV, { fallback: DEFAULT_STREAK_POLICY.minFailures, min: 0 }),
+    ),
+    minSeconds: readWholeNumber(env, STREAK_SECONDS_ENV, {
+      fallback: DEFAULT_STREAK_POLICY.minSeconds,
+      min: 0,
+      unit: 'seconds',
+    }),
   };
 }
 

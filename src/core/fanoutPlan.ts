@@ -32,9 +32,16 @@ export interface FanoutPlanOptions {
   readonly maxMessageBytes: number;
 }
 
+/**
+ * Events in one `events` message unless configured (`fanout.maxEventsPerFrame`,
+ * `FANOUT_MAX_EVENTS_PER_FRAME`); the one source of this default for the stack, the handlers,
+ * resume and the cost model.
+ */
+export const DEFAULT_MAX_EVENTS_PER_FRAME = 50;
+
 export const DEFAULT_FANOUT_PLAN_OPTIONS: FanoutPlanOptions = {
   coalesce: true,
-  maxEventsPerFrame: 50,
+  maxEventsPerFrame: DEFAULT_MAX_EVENTS_PER_FRAME,
   maxMessageBytes: WEBSOCKET_MAX_MESSAGE_BYTES,
 };
 

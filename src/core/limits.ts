@@ -1,28 +1,30 @@
 /**
  * AWS limits the pipeline is sized against, one named constant each, with the documented value.
- * Pure module: no AWS imports. Values that differ per account or region can be overridden
- * by environment variables so the deployed handlers and the local runtime agree.
+ * Pure module: no AWS imports, no `process.env`. A value that differs per account or region has
+ * an environment variable that the edges (handlers, producer, local bus) read through the
+ * function beside it, so the deployed handlers and the local runtime agree.
  */
-
-function fromEnv(name: string, fallback: number): number {
-  const raw = typeof process !== 'undefined' ? process.env[name] : undefined;
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
-}
+import { type Env, readWholeNumber } from './envSettings.js';
 
 /** PutEvents accepts at most 10 entries per request. */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 
 /**
  * PutEvents request size limit. Raised from 256 KB to 1 MB on 2026-01-29; kept configurable
- * (OUTBOX_RELAY_BUS_MAX_BYTES) because an account or region may differ. The local bus enforces
- * the same constant.
+ * (`BUS_MAX_BYTES_ENV`, read by `putEventsMaxRequestBytes`) because an account or region may
+ * differ. The local bus enforces the same value.
  */
-export const PUT_EVENTS_MAX_REQUEST_BYTES = fromEnv('OUTBOX_RELAY_BUS_MAX_BYTES', 1024 * 1024);
+export const PUT_EVENTS_MAX_REQUEST_BYTES = 1024 * 1024;
+export const BUS_MAX_BYTES_ENV = 'OUTBOX_RELAY_BUS_MAX_BYTES';
+
+/** The PutEvents request size limit in force: `OUTBOX_RELAY_BUS_MAX_BYTES`, or the documented one. */
+export function putEventsMaxRequestBytes(env: Env): number {
+  return readWholeNumber(env, BUS_MAX_BYTES_ENV, {
+    fallback: PUT_EVENTS_MAX_REQUEST_BYTES,
+    min: 1,
+    unit: 'bytes',
+  });
+}
 
 /** AWS sizes an entry as 14 bytes for Time plus the UTF-8 bytes of Source, DetailType, Detail, Resources. */
 export const PUT_EVENTS_TIME_BYTES = 14;

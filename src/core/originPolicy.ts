@@ -5,11 +5,19 @@
  * using a visitor's token, it is not authentication (the token is).
  */
 
-export class InvalidAllowedOriginsError extends Error {
+import { InvalidSettingError } from './envSettings.js';
+
+/** The variable the stack's `allowedOrigins` reaches the authorizer in. */
+export const ALLOWED_ORIGINS_ENV = 'WEBSOCKET_ALLOWED_ORIGINS';
+
+export class InvalidAllowedOriginsError extends InvalidSettingError {
   override readonly name = 'InvalidAllowedOriginsError';
   constructor(value: string) {
     super(
-      `WEBSOCKET_ALLOWED_ORIGINS contains "${value}", which is not an origin like https://app.example.com`,
+      ALLOWED_ORIGINS_ENV,
+      value,
+      'origins like https://app.example.com',
+      `${ALLOWED_ORIGINS_ENV} contains "${value}", which is not an origin like https://app.example.com`,
     );
   }
 }

@@ -3,6 +3,7 @@
  * subscription costs a connections-table item and one index entry fan-out reads for every event,
  * so one client must not be able to subscribe to an unbounded number of channels. Pure.
  */
+import { type Env, readWholeNumber } from './envSettings.js';
 
 /** Channels one connection may hold at once (`quotas.subscriptionsPerConnection` in the stack config). */
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
@@ -29,23 +30,16 @@ export const DEFAULT_QUOTAS: ConnectionQuotas = {
 };
 
 /** Quotas from the handler's environment; a value that is not a whole number throws (a typo must not lift the limit). */
-export function quotasFromEnv(env: Readonly<Record<string, string | undefined>>): ConnectionQuotas {
-  const read = (name: string, fallback: number, min: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) {
-      throw new RangeError(`${name} must be a whole number ≥ ${min}, got "${raw}"`);
-    }
-    return value;
-  };
+export function quotasFromEnv(env: Env): ConnectionQuotas {
   return {
-    maxSubscriptionsPerConnection: read(
-      QUOTA_ENV.subscriptionsPerConnection,
-      DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
-      1,
-    ),
-    maxConnectionsPerTenant: read(QUOTA_ENV.connectionsPerTenant, DEFAULT_MAX_CONNECTIONS_PER_TENANT, 0),
+    maxSubscriptionsPerConnection: readWholeNumber(env, QUOTA_ENV.subscriptionsPerConnection, {
+      fallback: DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      min: 1,
+    }),
+    maxConnectionsPerTenant: readWholeNumber(env, QUOTA_ENV.connectionsPerTenant, {
+      fallback: DEFAULT_MAX_CONNECTIONS_PER_TENANT,
+      min: 0,
+    }),
   };
 }
 

@@ -15,9 +15,11 @@
  * so the replay starts `overlapMs` before `since`'s time; repeats are dropped by `id`.
  */
 import type { Envelope } from './envelope.js';
-import { type FanoutPlanOptions, planMessages } from './fanoutPlan.js';
+import { type Env, readWholeNumber } from './envSettings.js';
+import { DEFAULT_MAX_EVENTS_PER_FRAME, type FanoutPlanOptions, planMessages } from './fanoutPlan.js';
 import { type ForeignItemsSink, keepOwnItems } from './foreignItems.js';
 import { refreshFrame, serializeEnvelope, serializeFrame } from './frames.js';
+import { WEBSOCKET_MAX_MESSAGE_BYTES } from './limits.js';
 import type { Head, RefreshReason } from './protocol.js';
 
 /** An audited event as the sequence index returns it. */
@@ -68,12 +70,15 @@ export interface ResumeSettings extends Pick<FanoutPlanOptions, 'maxEventsPerFra
   readonly now?: () => number;
 }
 
+/** More missed events than this on resume → `refresh` (the stack's `resumeLimit`, `RESUME_MAX_EVENTS`). */
+export const DEFAULT_RESUME_MAX_EVENTS = 1000;
+
 export const DEFAULT_RESUME_SETTINGS: ResumeSettings = {
-  maxEvents: 1000,
+  maxEvents: DEFAULT_RESUME_MAX_EVENTS,
   overlapMs: 2000,
   holeGraceMs: 5 * 60 * 1000,
-  maxEventsPerFrame: 50,
-  maxMessageBytes: 128 * 1024,
+  maxEventsPerFrame: DEFAULT_MAX_EVENTS_PER_FRAME,
+  maxMessageBytes: WEBSOCKET_MAX_MESSAGE_BYTES,
 };
 
 export interface ResumeOutcome {
@@ -141,22 +146,28 @@ export const RESUME_ENV = {
   holeGraceMs: 'RESUME_HOLE_GRACE_MS',
 } as const;
 
-/** Resume settings from the environment (`RESUME_MAX_EVENTS`, `RESUME_OVERLAP_MS`, `RESUME_HOLE_GRACE_MS`); bad values fall back to defaults. */
+/** Resume settings from the environment (`RESUME_MAX_EVENTS`, `RESUME_OVERLAP_MS`, `RESUME_HOLE_GRACE_MS`); a bad value throws `InvalidSettingError`. */
 export function resumeSettingsFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
   base: ResumeSettings = DEFAULT_RESUME_SETTINGS,
 ): ResumeSettings {
-  const read = (name: string, fallback: number, min: number): number => {
-    const value = Number(env[name]);
-    return env[name] !== undefined && env[name] !== '' && Number.isInteger(value) && value >= min
-      ? value
-      : fallback;
-  };
   return {
     ...base,
-    maxEvents: read(RESUME_ENV.maxEvents, base.maxEvents, 1),
-    overlapMs: read(RESUME_ENV.overlapMs, base.overlapMs, 0),
-    holeGraceMs: read(RESUME_ENV.holeGraceMs, base.holeGraceMs, 0),
+    maxEvents: readWholeNumber(env, RESUME_ENV.maxEvents, {
+      fallback: base.maxEvents,
+      min: 1,
+      unit: 'events',
+    }),
+    overlapMs: readWholeNumber(env, RESUME_ENV.overlapMs, {
+      fallback: base.overlapMs,
+      min: 0,
+      unit: 'milliseconds',
+    }),
+    holeGraceMs: readWholeNumber(env, RESUME_ENV.holeGraceMs, {
+      fallback: base.holeGraceMs,
+      min: 0,
+      unit: 'milliseconds',
+    }),
   };
 }
 

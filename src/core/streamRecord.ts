@@ -41,7 +41,7 @@ export type RecordClassification =
 export interface ClassifyOptions {
   readonly trackedTables: TrackedTablesConfig;
   readonly eventBusName?: string;
-  /** @default PUT_EVENTS_MAX_REQUEST_BYTES */
+  /** The bus's request size limit in force (`putEventsMaxRequestBytes`). @default PUT_EVENTS_MAX_REQUEST_BYTES */
   readonly maxEntryBytes?: number;
   readonly now: Date;
 }

@@ -6,6 +6,7 @@
  */
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
+import { type Env, readWholeNumber } from './envSettings.js';
 import {
   describeNameRefusal,
   isValidName,
@@ -50,6 +51,16 @@ export type TokenKeys = TokenKey | readonly Uint8Array[];
 /** Tokens may live at most a day by default: a leaked token must not stay useful for long. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 /** The authorizer's setting (`auth.maxTokenLifetimeSeconds` in the stack config). */
+/** Where the token verifier's configuration comes from (src/aws/jwtSecret.ts); the stack sets them. */
+export const JWT_ENV = {
+  secret: 'JWT_SECRET',
+  previousSecret: 'JWT_SECRET_PREVIOUS',
+  secretArn: 'JWT_SECRET_ARN',
+  issuer: 'JWT_ISSUER',
+  audience: 'JWT_AUDIENCE',
+  jwksUrl: 'JWT_JWKS_URL',
+} as const;
+
 export const MAX_TOKEN_LIFETIME_ENV = 'JWT_MAX_LIFETIME_SECONDS';
 
 export interface TokenVerifyOptions {
@@ -62,14 +73,12 @@ export interface TokenVerifyOptions {
 }
 
 /** `JWT_MAX_LIFETIME_SECONDS` as a whole number of seconds ≥ 1; absent = the default; anything else throws. */
-export function maxTokenLifetimeFromEnv(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env[MAX_TOKEN_LIFETIME_ENV]?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${MAX_TOKEN_LIFETIME_ENV} must be a whole number of seconds ≥ 1, got "${raw}"`);
-  }
-  return value;
+export function maxTokenLifetimeFromEnv(env: Env): number {
+  return readWholeNumber(env, MAX_TOKEN_LIFETIME_ENV, {
+    fallback: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    min: 1,
+    unit: 'seconds',
+  });
 }
 
 /** Verify a token and return the identity it names; throws `TokenRejectedError` with the refusal. */

@@ -9,6 +9,8 @@
  * The state is the endpoint's own record (`failureStreak`, `lastFailureAt`), so every delivery
  * invocation sees it, not just the one that met the failures.
  */
+import { type Env, readWholeNumber } from './envSettings.js';
+import { SQS_MAX_DELAY_SECONDS } from './limits.js';
 import type { WebhookEndpoint } from './webhookEndpoint.js';
 
 export interface CircuitPolicy {
@@ -25,24 +27,21 @@ export const DEFAULT_CIRCUIT_POLICY: CircuitPolicy = { openAfterFailures: 5, coo
 /** What the stack deploys by default (the same). */
 export const RECOMMENDED_CIRCUIT_POLICY: CircuitPolicy = DEFAULT_CIRCUIT_POLICY;
 /** SQS's longest message delay: a deferral is a new message delayed by at most this. */
-export const MAX_CIRCUIT_COOLDOWN_SECONDS = 900;
+export const MAX_CIRCUIT_COOLDOWN_SECONDS = SQS_MAX_DELAY_SECONDS;
 
-export function circuitPolicyFromEnv(env: Readonly<Record<string, string | undefined>>): CircuitPolicy {
-  const read = (name: string, fallback: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0 || value > max)
-      throw new Error(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
-    return value;
-  };
+export function circuitPolicyFromEnv(env: Env): CircuitPolicy {
   return {
-    openAfterFailures: read(CIRCUIT_FAILURES_ENV, DEFAULT_CIRCUIT_POLICY.openAfterFailures, 1_000),
-    cooldownSeconds: read(
-      CIRCUIT_COOLDOWN_ENV,
-      DEFAULT_CIRCUIT_POLICY.cooldownSeconds,
-      MAX_CIRCUIT_COOLDOWN_SECONDS,
-    ),
+    openAfterFailures: readWholeNumber(env, CIRCUIT_FAILURES_ENV, {
+      fallback: DEFAULT_CIRCUIT_POLICY.openAfterFailures,
+      min: 0,
+      max: 1_000,
+    }),
+    cooldownSeconds: readWholeNumber(env, CIRCUIT_COOLDOWN_ENV, {
+      fallback: DEFAULT_CIRCUIT_POLICY.cooldownSeconds,
+      min: 0,
+      max: MAX_CIRCUIT_COOLDOWN_SECONDS,
+      unit: 'seconds',
+    }),
   };
 }
 

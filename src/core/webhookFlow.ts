@@ -19,6 +19,8 @@
  *   `waitBudgetMs` away is deferred to that slot and keeps it (`reservedAt`), so nothing is dropped
  *   and the rate holds across invocations.
  */
+import { type Env, readWholeNumber } from './envSettings.js';
+import { SQS_MAX_DELAY_SECONDS } from './limits.js';
 import type { WebhookEndpoint } from './webhookEndpoint.js';
 
 export interface FlowPolicy {
@@ -47,18 +49,20 @@ export const SLOW_MAX_IN_FLIGHT = 1;
 /** Longest delay of a deferral for a saturated endpoint (it is retried well before its lease could expire). */
 export const MAX_SATURATED_DELAY_SECONDS = 60;
 
-export function flowPolicyFromEnv(env: Readonly<Record<string, string | undefined>>): FlowPolicy {
-  const read = (name: string, fallback: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0 || value > max)
-      throw new Error(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
-    return value;
-  };
+export function flowPolicyFromEnv(env: Env): FlowPolicy {
   return {
-    slowAfterMs: read(FLOW_SLOW_AFTER_ENV, DEFAULT_FLOW_POLICY.slowAfterMs, 60_000),
-    waitBudgetMs: read(FLOW_WAIT_BUDGET_ENV, DEFAULT_FLOW_POLICY.waitBudgetMs, 10_000),
+    slowAfterMs: readWholeNumber(env, FLOW_SLOW_AFTER_ENV, {
+      fallback: DEFAULT_FLOW_POLICY.slowAfterMs,
+      min: 0,
+      max: 60_000,
+      unit: 'milliseconds',
+    }),
+    waitBudgetMs: readWholeNumber(env, FLOW_WAIT_BUDGET_ENV, {
+      fallback: DEFAULT_FLOW_POLICY.waitBudgetMs,
+      min: 0,
+      max: 10_000,
+      unit: 'milliseconds',
+    }),
     leaseMarginMs: DEFAULT_FLOW_POLICY.leaseMarginMs,
   };
 }
@@ -138,7 +142,7 @@ export function rateIntervalMs(rateLimitPerSecond: number): number {
 
 /** Seconds until a reserved slot (a deferral's delay; SQS counts whole seconds). */
 export function secondsUntil(slot: Date, now: Date): number {
-  return Math.min(Math.max(Math.ceil((slot.getTime() - now.getTime()) / 1000), 1), 900);
+  return Math.min(Math.max(Math.ceil((slot.getTime() - now.getTime()) / 1000), 1), SQS_MAX_DELAY_SECONDS);
 }
 
 /**

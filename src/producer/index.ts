@@ -28,7 +28,7 @@ const ulid = monotonicFactory();
 
 import { entrySizeBytes, envelopeToBusEntry } from '../core/busEntry.js';
 import { itemSizeBytes } from '../core/itemSize.js';
-import { DYNAMODB_MAX_ITEM_BYTES, PUT_EVENTS_MAX_REQUEST_BYTES } from '../core/limits.js';
+import { DYNAMODB_MAX_ITEM_BYTES, putEventsMaxRequestBytes } from '../core/limits.js';
 import { nameRefusalOfIssues } from '../core/names.js';
 import {
   DEFAULT_OUTBOX_TTL_SECONDS,
@@ -108,8 +108,10 @@ export function validateOutboxRow(
     throw new InvalidOutboxRowError(parsed.error.issues);
   }
   const size = entrySizeBytes(envelopeToBusEntry(outboxRowToEnvelope(parsed.data)));
-  if (size > PUT_EVENTS_MAX_REQUEST_BYTES) {
-    throw new OutboxEventTooLargeError(parsed.data.eventId, size, PUT_EVENTS_MAX_REQUEST_BYTES);
+  // The producer runs in the application's process: the edge that reads the bus limit's override.
+  const limit = putEventsMaxRequestBytes(typeof process === 'undefined' ? {} : process.env);
+  if (size > limit) {
+    throw new OutboxEventTooLargeError(parsed.data.eventId, size, limit);
   }
   const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const row = toOutboxRow(parsed.data, nowSeconds, options.ttlSeconds ?? DEFAULT_OUTBOX_TTL_SECONDS);

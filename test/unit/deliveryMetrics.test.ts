@@ -12,7 +12,7 @@ function stored(metrics: Metrics): Record<string, unknown> {
 }
 
 describe('delivery metrics', () => {
-  it('records subscribers, delivered, failed and the lag of delivered events', () => {
+  it('records subscribers, delivered, failed, refreshed and the lag of delivered events', () => {
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'fanout' });
     const time = '2026-11-23T10:00:00.000Z';
     recordFanoutMetrics(
@@ -27,7 +27,7 @@ describe('delivery metrics', () => {
           gone: 0,
           requeued: 0,
           failed: 1,
-          refreshed: 0,
+          refreshed: 1,
           messages: 2,
         },
         {
@@ -63,6 +63,7 @@ describe('delivery metrics', () => {
       [METRIC.fanoutSubscribers]: [3, 0],
       [METRIC.fanoutDelivered]: [2, 0],
       [METRIC.fanoutFailed]: [1, 0],
+      [METRIC.fanoutRefreshed]: [1, 0],
       [METRIC.endToEndLag]: 250,
     });
   });
