@@ -57,7 +57,7 @@ export interface CheckerOptions {
   readonly slowReceiverMs?: number;
   /** Overall deadline for quiescence after the last write. */
   readonly settleTimeoutMs?: number;
-  /** Give up earlier when the queued work has not gone down for this long (default: settleTimeoutMs). */
+  /** Give up earlier when the queued work has not changed for this long (default: settleTimeoutMs). */
   readonly settleStallMs?: number;
 }
 
@@ -443,9 +443,10 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
     );
     const settle = options.settleTimeoutMs ?? 300_000;
     let reportedAt = Date.now();
-    // A backlog that keeps shrinking is slow, not stuck: the wait ends early only when the queued
-    // work stops going down for `stallMs` (the cap is `settle`).
-    let fewest = Number.POSITIVE_INFINITY;
+    // A backlog that keeps moving is slow, not stuck: the wait ends early only when the queued
+    // work has not changed for `stallMs` (the cap is `settle`). Growth counts as movement: the
+    // dispatcher turns each event into a delivery per endpoint.
+    let lastQueued = -1;
     let progressAt = Date.now();
     const stallMs = options.settleStallMs ?? settle;
     await waitFor(
@@ -457,13 +458,13 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
           reportedAt = Date.now();
           const depths = await queueDepths(file).catch(() => undefined);
           log(`[checker] not idle yet: ${depths?.text ?? 'queue depths not readable'}`);
-          if (depths && depths.total < fewest) {
-            fewest = depths.total;
+          if (depths && depths.total !== lastQueued) {
+            lastQueued = depths.total;
             progressAt = Date.now();
           }
           if (Date.now() - progressAt > stallMs)
             throw new Error(
-              `the runtime made no progress for ${Math.round(stallMs / 1000)} s after the last write: ${depths?.text ?? ''}`,
+              `the runtime's queued work did not change for ${Math.round(stallMs / 1000)} s after the last write: ${depths?.text ?? ''}`,
             );
         }
         return false;
