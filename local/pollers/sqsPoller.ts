@@ -49,7 +49,7 @@ export interface SqsPoller {
    * visibility timeout: after an outage of a part (DynamoDB Local restarted) they failed for a
    * reason that is gone. Resolves with how many were released. For a minute afterwards, and for
    * the batches still running then (received before or during the outage), a failure is retried
-   * after 2 s: an invocation that met the outage can end after it (a request to the dead JVM
+   * after 2 s (once per message; a second failure waits for the visibility timeout): an invocation that met the outage can end after it (a request to the dead JVM
    * waiting out the function's timeout), and a pooled connection to the dead JVM can fail a
    * request just after the restart; their messages would otherwise wait out the queue's
    * visibility timeout (4–7 minutes) — long enough for a backlog to look lost.
@@ -76,6 +76,8 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   let failed: { receiptHandle: string; at: number }[] = [];
   /** Batches received before this moment (ms) that fail are made visible again at once (see retryFailedSince). */
   let outageEndedAt = 0;
+  /** Messages already retried soon after the last outage (each is, once). */
+  let retriedSoon = new Set<string>();
 
   const makeVisible = async (receiptHandles: readonly string[], afterSeconds = 0): Promise<number> => {
     let released = 0;
@@ -138,16 +140,25 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     }
     const deleted = new Set(toDelete.map((r) => r.receiptHandle));
     const now = Date.now();
-    const failedHandles = records.map((r) => r.receiptHandle).filter((handle) => !deleted.has(handle));
-    if (failedHandles.length > 0 && (receivedAt <= outageEndedAt || now - outageEndedAt < RECOVERY_MS)) {
-      // This batch met an outage that is over, or failed while the part was just back (a pooled
-      // connection to the dead JVM): retry its failures soon, not after the visibility timeout.
-      const released = await makeVisible(failedHandles, RECOVERY_RETRY_SECONDS).catch(() => 0);
+    const failedRecords = records.filter((r) => !deleted.has(r.receiptHandle));
+    // A batch that met an outage which is over, or a failure while the part was just back (a
+    // pooled connection to the dead JVM): retried soon, not after the visibility timeout — once
+    // per message, so a message that keeps failing cannot burn its receives into the DLQ.
+    const soon =
+      receivedAt <= outageEndedAt || now - outageEndedAt < RECOVERY_MS
+        ? failedRecords.filter((r) => !retriedSoon.has(r.messageId))
+        : [];
+    for (const record of soon) retriedSoon.add(record.messageId);
+    const later = failedRecords.filter((r) => !soon.includes(r));
+    if (soon.length > 0) {
+      const released = await makeVisible(
+        soon.map((r) => r.receiptHandle),
+        RECOVERY_RETRY_SECONDS,
+      ).catch(() => 0);
       if (released > 0) options.onRetriedAfterOutage?.(released);
-    } else {
-      for (const receiptHandle of failedHandles) failed.push({ receiptHandle, at: now });
-      if (failed.length > FAILED_MEMORY) failed = failed.slice(-FAILED_MEMORY);
     }
+    for (const record of later) failed.push({ receiptHandle: record.receiptHandle, at: now });
+    if (failed.length > FAILED_MEMORY) failed = failed.slice(-FAILED_MEMORY);
     for (let i = 0; i < toDelete.length; i += SQS_MAX_RECEIVE) {
       const chunk = toDelete.slice(i, i + SQS_MAX_RECEIVE);
       await options.client.send(
@@ -187,6 +198,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     },
     async retryFailedSince(since) {
       outageEndedAt = Date.now();
+      retriedSoon = new Set();
       const release = failed.filter((f) => f.at >= since);
       failed = failed.filter((f) => f.at < since);
       return makeVisible(release.map((f) => f.receiptHandle));
