@@ -28,6 +28,16 @@ export default defineConfig({
         },
       },
       {
+        // The packed package installed into a temporary app: builds dist/, installs from the npm cache.
+        test: {
+          name: 'consumers',
+          include: ['test/consumers/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: e2eInclude,

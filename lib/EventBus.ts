@@ -33,6 +33,13 @@ export interface EventBusProps {
   readonly targetRetryAttempts?: number;
   /** How long EventBridge keeps trying. @default 24 hours (EventBridge's maximum) */
   readonly targetMaxEventAge?: Duration;
+  /**
+   * A bus the app already has (Solutions Constructs' `existing…` convention): no bus is created;
+   * the rules, the archive of this pipeline's events (`source` outbox-relay only) and the
+   * publisher's `events:PutEvents` grant go on this one. `namePrefix` does not rename it.
+   * @default a new bus `<prefix->stack-bus`
+   */
+  readonly existingBus?: events.IEventBus;
 }
 
 /** `detail-type` → `detailType`: the L2 `EventPattern` spells wire keys in camelCase. */
@@ -46,7 +53,7 @@ function toL2Pattern(pattern: EventPattern): events.EventPattern {
 }
 
 export class EventBus extends Construct {
-  readonly bus: events.EventBus;
+  readonly bus: events.IEventBus;
   readonly archive: events.Archive;
   readonly rules: Record<RuleName, events.Rule>;
   /** Events a rule could not deliver to its queue. */
@@ -56,19 +63,25 @@ export class EventBus extends Construct {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
     const prefix = props.namePrefix;
-    this.bus = new events.EventBus(this, 'Bus', {
-      eventBusName: stackScopedName(stackName, 'bus', { prefix }),
-    });
+    this.bus =
+      props.existingBus ??
+      new events.EventBus(this, 'Bus', {
+        eventBusName: stackScopedName(stackName, 'bus', { prefix }),
+      });
 
     const retentionDays = props.archiveRetentionDays ?? topology.bus.archiveRetentionDays;
-    this.archive = this.bus.archive('Archive', {
+    const archiveProps: events.BaseArchiveProps = {
       // EventBridge caps archive names at 48 characters.
       archiveName: stackScopedName(stackName, 'archive', { prefix, maxLength: 48 }),
       description:
         'Every event the publisher put on the bus (replay does not keep order: resume uses the audit table)',
       eventPattern: { source: [EVENT_SOURCE] },
       retention: Duration.days(retentionDays),
-    });
+    };
+    // A given bus may live in another stack: its archive of our events belongs to this one.
+    this.archive = props.existingBus
+      ? new events.Archive(this, 'Archive', { ...archiveProps, sourceEventBus: props.existingBus })
+      : this.bus.archive('Archive', archiveProps);
     // Without a key CDK writes `KmsKeyIdentifier: ""`, which some regions refuse at deploy: drop it
     // (the archive then uses an AWS-owned key, as when the property is absent).
     (this.archive.node.defaultChild as events.CfnArchive).addPropertyDeletionOverride('KmsKeyIdentifier');

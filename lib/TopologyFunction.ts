@@ -30,6 +30,7 @@ import {
 import { METRIC_SERVICE, METRICS_NAMESPACE } from '../src/core/metricNames.js';
 import { type BundleSettings, esbuildSettings } from './bundling.js';
 import { grantManageConnections, grantTable, MANAGEMENT_API_METHODS } from './grants.js';
+import { HANDLER_BUNDLE_FILE, prebuiltHandlerDir } from './handlerBundle.js';
 import { acknowledge, nagArnToken, nagRefToken } from './nagSuppressions.js';
 
 /** Repository root: topology entries are relative to it. */
@@ -91,7 +92,8 @@ function bundlingOptions(settings: BundleSettings): nodejs.BundlingOptions {
 }
 
 export class TopologyFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  /** A NodejsFunction inside this repository; a plain Function over the prebuilt bundle when installed. */
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly definition: FunctionDef;
@@ -127,9 +129,8 @@ export class TopologyFunction extends Construct {
       ...props.environment,
     };
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(REPOSITORY_ROOT, def.entry),
-      handler: 'handler',
+    const prebuilt = prebuiltHandlerDir(props.name, bundle);
+    const functionProps: lambda.FunctionOptions & { runtime: lambda.Runtime } = {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: def.memoryMb,
@@ -137,12 +138,24 @@ export class TopologyFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
-      projectRoot: REPOSITORY_ROOT,
-      depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
-      bundling: bundlingOptions(bundle),
       environment,
       ...(reservedConcurrency > 0 ? { reservedConcurrentExecutions: reservedConcurrency } : {}),
-    });
+    };
+    // Installed package: deploy the bundle `npm run build` made (no esbuild, no sources needed).
+    this.function = prebuilt
+      ? new lambda.Function(this, 'Function', {
+          ...functionProps,
+          code: lambda.Code.fromAsset(prebuilt),
+          handler: `${HANDLER_BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`,
+        })
+      : new nodejs.NodejsFunction(this, 'Function', {
+          ...functionProps,
+          entry: path.join(REPOSITORY_ROOT, def.entry),
+          handler: 'handler',
+          projectRoot: REPOSITORY_ROOT,
+          depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
+          bundling: bundlingOptions(bundle),
+        });
 
     this.applyTopology(props.name, def, props.resources, props.readableAttributes ?? {});
     acknowledge(this.function, 'AwsSolutions-L1', 'nodeRuntime');

@@ -13,6 +13,7 @@ import { currentTargetDescription } from './ops/context.js';
 import { endProgress } from './ops/output.js';
 import { COMMANDS, type CommandName, loaders } from './registry.js';
 import { didYouMean } from './suggest.js';
+import { LOCAL_DIR_ENV, takeDataDirFlag } from './target.js';
 
 /** Global options that take a value (the others are flags). */
 const GLOBAL_WITH_VALUE = new Set(['--stack', '--region', '--profile', '--output']);
@@ -42,6 +43,7 @@ async function usage(): Promise<string> {
     'Global options (anywhere on the line):',
     '  --stack <name>   act on a deployed stack (default: $OUTBOX_RELAY_STACK, else the local runtime)',
     '  --region <r>, --profile <p>   AWS region and profile for --stack',
+    '  --data-dir <dir> the local runtime whose endpoints.json is in <dir> (default: .local/)',
     '  --output table|json|jsonl     (--json is --output json)',
     '  --help, -h       help for a command (also: outbox-relay help <command>)',
     '  --version        the CLI version',
@@ -73,9 +75,13 @@ export function findCommand(argv: readonly string[]): { name: string | undefined
 
 const wantsHelp = (args: readonly string[]) => args.some((a) => a === '--help' || a === '-h');
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(rawArgs: string[]): Promise<number> {
   let name: string | undefined;
   try {
+    const taken = takeDataDirFlag(rawArgs);
+    const argv = taken.args;
+    // Every lookup of the local runtime reads this variable.
+    if (taken.dataDir !== undefined) process.env[LOCAL_DIR_ENV] = taken.dataDir;
     const found = findCommand(argv);
     name = found.name;
     const rest = found.rest;

@@ -43,6 +43,30 @@ export const LOCAL_ENDPOINTS_FILE = '.local/endpoints.json';
 /** Overrides the directory holding `endpoints.json` (tests, or a runtime started elsewhere). */
 export const LOCAL_DIR_ENV = 'OUTBOX_RELAY_LOCAL_DIR';
 
+/**
+ * `--data-dir <dir>` (anywhere in the arguments): the offline runtime whose `endpoints.json` is in
+ * `<dir>` (a runtime started with `startOfflineRuntime({ dataDir })` or `npm start` elsewhere).
+ * Returns the other arguments and the directory, if given.
+ */
+export function takeDataDirFlag(args: readonly string[]): { args: string[]; dataDir?: string } {
+  const rest: string[] = [];
+  let dataDir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--data-dir') {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith('--'))
+        throw new CliError('--data-dir needs a directory', 2);
+      dataDir = value;
+      i++;
+    } else if (arg.startsWith('--data-dir=')) {
+      dataDir = arg.slice('--data-dir='.length);
+      if (dataDir === '') throw new CliError('--data-dir needs a directory', 2);
+    } else rest.push(arg);
+  }
+  return dataDir === undefined ? { args: rest } : { args: rest, dataDir };
+}
+
 const endpointsFileSchema = z.object({
   region: z.string().optional(),
   endpoints: z.record(z.string(), z.unknown()).optional(),

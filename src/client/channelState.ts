@@ -28,12 +28,12 @@ export class ChannelState {
   readonly listeners = new Set<(event: WireEnvelope) => void>();
   status: SubscriptionStatus = 'pending';
   /** Highest contiguous seq delivered; undefined until a head or a first event says where we are. */
-  seq: number | undefined;
-  epoch: string | undefined;
+  declare seq: number | undefined;
+  declare epoch: string | undefined;
   /** Highest seq seen or announced: the gap is everything between `seq` and it not in `early`. */
   top = 0;
-  lastId: string | undefined;
-  private lastPosition: string | undefined;
+  declare lastId: string | undefined;
+  #lastPosition: string | undefined;
   /** True from the (re)subscription until `resumed` (or its refresh/failure). */
   resuming = false;
   /** Retries used by the current resume or subscription. */
@@ -41,20 +41,22 @@ export class ChannelState {
   /** Fetches sent for the current gap: each waits twice as long as the one before. */
   fetches = 0;
   /** The resume/retry timer and the gap timer (wait, then the fetch's deadline). */
-  timer: Timer | undefined;
-  gapTimer: Timer | undefined;
-  private readonly early = new Map<number, WireEnvelope>();
-  private held: WireEnvelope[] = [];
-  private readonly recent: RecentIds;
+  declare timer: Timer | undefined;
+  declare gapTimer: Timer | undefined;
+  readonly #early = new Map<number, WireEnvelope>();
+  #held: WireEnvelope[] = [];
+  readonly #recent: RecentIds;
+  readonly #maxHeld: number;
 
   constructor(
     readonly channel: string,
-    private readonly maxHeld: number,
+    maxHeld: number,
     dedupeCapacity: number,
     dedupeWindowMs: number,
     from: ChannelPosition = {},
   ) {
-    this.recent = new RecentIds(dedupeCapacity, dedupeWindowMs);
+    this.#maxHeld = maxHeld;
+    this.#recent = new RecentIds(dedupeCapacity, dedupeWindowMs);
     this.lastId = from.id;
     if (from.seq !== undefined && from.epoch !== undefined) this.moveTo(from as Head);
   }
@@ -65,7 +67,7 @@ export class ChannelState {
 
   /** Events held or waiting for a gap (bounded by `maxHeld`). */
   get heldCount(): number {
-    return this.held.length + this.early.size;
+    return this.#held.length + this.#early.size;
   }
 
   /** The events to deliver now for `event`, in order (none for a duplicate or while it waits). */
@@ -74,21 +76,21 @@ export class ChannelState {
     // Held during a resume: events without seq, and any while the channel has no seq yet (a
     // live event must not become the baseline before the replay of what came before it).
     if (this.resuming && (seq === undefined || this.seq === undefined)) {
-      this.held.push(event);
+      this.#held.push(event);
       return [];
     }
-    if (seq === undefined) return this.take(event) ? [event] : [];
+    if (seq === undefined) return this.#take(event) ? [event] : [];
     // A channel with no position yet starts at its first event.
     if (this.seq === undefined) this.moveTo({ seq: seq - 1, epoch: event.epoch ?? '' });
-    if (seq <= (this.seq ?? 0) || this.early.has(seq)) return [];
+    if (seq <= (this.seq ?? 0) || this.#early.has(seq)) return [];
     if (seq > this.top) this.top = seq;
     if (seq !== (this.seq ?? 0) + 1) {
       // Beyond the cap the event is dropped but `top` remembers it: the gap's fetch brings it back.
-      if (this.early.size < this.maxHeld) this.early.set(seq, event);
+      if (this.#early.size < this.#maxHeld) this.#early.set(seq, event);
       return [];
     }
-    this.advance(event);
-    return [event, ...this.drain()];
+    this.#advance(event);
+    return [event, ...this.#drain()];
   }
 
   /** The missing range `[from, to]`, if any. */
@@ -96,7 +98,7 @@ export class ChannelState {
     const seq = this.seq;
     if (seq === undefined || this.top <= seq) return undefined;
     let to = this.top;
-    for (const key of this.early.keys()) if (key <= to) to = key - 1;
+    for (const key of this.#early.keys()) if (key <= to) to = key - 1;
     return to > seq ? [seq + 1, to] : undefined;
   }
 
@@ -105,8 +107,8 @@ export class ChannelState {
     if (this.seq === undefined || to <= this.seq) return [];
     this.seq = to;
     if (to > this.top) this.top = to;
-    for (const key of this.early.keys()) if (key <= to) this.early.delete(key);
-    return this.drain();
+    for (const key of this.#early.keys()) if (key <= to) this.#early.delete(key);
+    return this.#drain();
   }
 
   /** Takes the server's head as the position (a refresh, a restored checkpoint, a new channel). */
@@ -115,7 +117,7 @@ export class ChannelState {
       this.epoch = head.epoch;
       this.seq = head.seq;
       this.top = head.seq;
-      this.early.clear();
+      this.#early.clear();
       return [];
     }
     return this.skipTo(head.seq);
@@ -134,7 +136,7 @@ export class ChannelState {
 
   /** Starts a resume; false when there is no position to resume from. */
   beginResume(): boolean {
-    this.held = [];
+    this.#held = [];
     this.retries = 0;
     this.resuming = this.seq !== undefined || this.lastId !== undefined;
     return this.resuming;
@@ -154,8 +156,8 @@ export class ChannelState {
   /** Ends the resume: the held events (replayed and live), in seq or position order, without duplicates. */
   endResume(): WireEnvelope[] {
     this.resuming = false;
-    const held = this.held;
-    this.held = [];
+    const held = this.#held;
+    this.#held = [];
     // Stable sort: events with the same position (the same id) keep their arrival order.
     held.sort((a, b) =>
       a.seq && b.seq ? a.seq - b.seq : a.position < b.position ? -1 : a.position > b.position ? 1 : 0,
@@ -169,40 +171,40 @@ export class ChannelState {
    */
   abandonResume(): void {
     this.resuming = false;
-    this.held = [];
+    this.#held = [];
     clearTimeout(this.timer);
     clearTimeout(this.gapTimer);
     this.timer = this.gapTimer = undefined;
   }
 
-  private drain(): WireEnvelope[] {
+  #drain(): WireEnvelope[] {
     const out: WireEnvelope[] = [];
-    for (let next = this.early.get((this.seq ?? 0) + 1); next; next = this.early.get((this.seq ?? 0) + 1)) {
-      this.early.delete(next.seq ?? 0);
-      this.advance(next);
+    for (let next = this.#early.get((this.seq ?? 0) + 1); next; next = this.#early.get((this.seq ?? 0) + 1)) {
+      this.#early.delete(next.seq ?? 0);
+      this.#advance(next);
       out.push(next);
     }
     return out;
   }
 
-  private advance(event: WireEnvelope): void {
+  #advance(event: WireEnvelope): void {
     this.seq = event.seq;
     this.lastId = event.id;
-    this.lastPosition = event.position;
+    this.#lastPosition = event.position;
   }
 
   /**
    * Without sequences: an id seen is a duplicate; an unseen event behind the furthest position is
    * a straggler inside the remembered window (delivered) or a duplicate older than it (dropped).
    */
-  private take(event: WireEnvelope): boolean {
+  #take(event: WireEnvelope): boolean {
     const time = Date.parse(event.time);
-    if (this.recent.has(event.id)) return false;
-    const behind = this.lastPosition !== undefined && event.position <= this.lastPosition;
-    if (behind && !this.recent.covers(time)) return false;
-    this.recent.add(event.id, time);
+    if (this.#recent.has(event.id)) return false;
+    const behind = this.#lastPosition !== undefined && event.position <= this.#lastPosition;
+    if (behind && !this.#recent.covers(time)) return false;
+    this.#recent.add(event.id, time);
     if (!behind) {
-      this.lastPosition = event.position;
+      this.#lastPosition = event.position;
       this.lastId = event.id;
     }
     return true;

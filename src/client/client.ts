@@ -62,6 +62,7 @@ export const CLIENT_DEFAULTS = {
 type Settings = typeof CLIENT_DEFAULTS;
 
 type Timer = ReturnType<typeof setTimeout>;
+type TimerName = 'reconnect' | 'connect' | 'ping' | 'pong' | 'stable' | 'age';
 type Listeners = { [TName in keyof ClientEvents]: Set<(value: ClientEvents[TName]) => void> };
 type Halt = 'disconnected' | 'failed' | 'closed';
 
@@ -78,59 +79,50 @@ function withToken(url: string, token: string): string {
 }
 
 export class OutboxRelayClient implements RelayClient {
-  private currentState: ConnectionState = 'connecting';
-  private socket: ClientSocket | undefined;
-  private socketOpen = false;
+  #currentState: ConnectionState = 'connecting';
+  #socket: ClientSocket | undefined;
+  #socketOpen = false;
   /** Bumped for every attempt; callbacks of an older one are ignored. */
-  private generation = 0;
-  private attempt = 0;
-  private authFailures = 0;
-  private halted: Halt | undefined;
-  private failure: Error | undefined;
-  private reconnectAfterMs: number | undefined;
-  private readonly timers: Record<
-    'reconnect' | 'connect' | 'ping' | 'pong' | 'stable' | 'age',
-    Timer | undefined
-  > = {
-    reconnect: undefined,
-    connect: undefined,
-    ping: undefined,
-    pong: undefined,
-    stable: undefined,
-    age: undefined,
-  };
+  #generation = 0;
+  #attempt = 0;
+  #authFailures = 0;
+  #halted: Halt | undefined;
+  #failure: Error | undefined;
+  #reconnectAfterMs: number | undefined;
+  /** Running timers by name; `teardown` clears every name set so far. */
+  readonly #timers: Partial<Record<TimerName, Timer>> = {};
   /** Requests awaiting their answer, oldest first: an `error` frame belongs to the oldest of its action. */
-  private inflight: { action: string; channels: string[] }[] = [];
-  private readonly channels = new Map<string, ChannelState>();
-  private readonly listeners: Listeners = { state: new Set(), refresh: new Set(), error: new Set() };
-  private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  private readonly getToken: () => string | null | Promise<string | null>;
-  private readonly staticToken: boolean;
-  private readonly backoff: BackoffOptions;
-  private readonly socketFactory: SocketFactory;
-  private readonly random: () => number;
-  private readonly lifecycle: Lifecycle;
-  private readonly unlisten: () => void;
-  private readonly o: Settings;
+  #inflight: { action: string; channels: string[] }[] = [];
+  readonly #channels = new Map<string, ChannelState>();
+  readonly #listeners: Listeners = { state: new Set(), refresh: new Set(), error: new Set() };
+  #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  readonly #getToken: () => string | null | Promise<string | null>;
+  readonly #staticToken: boolean;
+  readonly #backoff: BackoffOptions;
+  readonly #socketFactory: SocketFactory;
+  readonly #random: () => number;
+  readonly #lifecycle: Lifecycle;
+  readonly #unlisten: () => void;
+  readonly #o: Settings;
 
   constructor(private readonly options: ConnectOptions) {
-    this.staticToken = !('getToken' in options);
-    this.getToken = 'getToken' in options ? options.getToken : () => options.token;
-    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-    this.socketFactory = options.socketFactory ?? defaultSocketFactory;
-    this.random = options.random ?? Math.random;
+    this.#staticToken = !('getToken' in options);
+    this.#getToken = 'getToken' in options ? options.getToken : () => options.token;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.#socketFactory = options.socketFactory ?? defaultSocketFactory;
+    this.#random = options.random ?? Math.random;
     const o: Settings = { ...CLIENT_DEFAULTS };
     for (const key of Object.keys(o) as (keyof Settings)[]) o[key] = options[key] ?? o[key];
-    this.o = o;
+    this.#o = o;
     new URL(options.url); // fail fast on a malformed URL, before any timer exists
-    this.lifecycle = options.lifecycle ?? hostLifecycle();
-    this.unlisten = this.lifecycle.listen(() => this.wake());
+    this.#lifecycle = options.lifecycle ?? hostLifecycle();
+    this.#unlisten = this.#lifecycle.listen(() => this.#wake());
     // After the caller's own statements, so listeners added right after connect() hear everything.
-    void Promise.resolve().then(() => this.openSocket());
+    void Promise.resolve().then(() => this.#openSocket());
   }
 
   get state(): ConnectionState {
-    return this.currentState;
+    return this.#currentState;
   }
 
   subscribe<TData extends EventData = EventData>(
@@ -138,7 +130,7 @@ export class OutboxRelayClient implements RelayClient {
     handler: EventHandler<TData>,
     options: SubscribeOptions<TData> = {},
   ): Subscription {
-    if (this.halted === 'closed') throw new ClientClosedError();
+    if (this.#halted === 'closed') throw new ClientClosedError();
     const { parse } = options;
     // Without `parse`, `TData` is the app's word for the channel's payload (bivariant handler type).
     const unchecked: EventHandler = handler;
@@ -146,9 +138,9 @@ export class OutboxRelayClient implements RelayClient {
       if (parse) handler({ ...event, data: parse(event.data) });
       else unchecked(event);
     };
-    let state = this.channels.get(channel);
+    let state = this.#channels.get(channel);
     if (!state) {
-      const o = this.o;
+      const o = this.#o;
       state = new ChannelState(
         channel,
         o.maxHeldEvents,
@@ -156,10 +148,10 @@ export class OutboxRelayClient implements RelayClient {
         o.dedupeWindowMs,
         options.position ?? { id: options.since },
       );
-      this.channels.set(channel, state);
-      if (this.socketOpen) {
+      this.#channels.set(channel, state);
+      if (this.#socketOpen) {
         state.beginResume();
-        this.subscribeChannels([channel]);
+        this.#subscribeChannels([channel]);
       }
     }
     state.listeners.add(listener);
@@ -171,7 +163,7 @@ export class OutboxRelayClient implements RelayClient {
       },
       remove: () => {
         owner.listeners.delete(listener);
-        if (owner.listeners.size === 0 && this.channels.get(channel) === owner) this.unsubscribe(channel);
+        if (owner.listeners.size === 0 && this.#channels.get(channel) === owner) this.unsubscribe(channel);
       },
     };
   }
@@ -220,239 +212,239 @@ export class OutboxRelayClient implements RelayClient {
   }
 
   unsubscribe(channel: string): void {
-    const state = this.channels.get(channel);
+    const state = this.#channels.get(channel);
     if (!state) return;
-    this.channels.delete(channel);
+    this.#channels.delete(channel);
     state.abandonResume();
-    if (this.socketOpen) this.send({ action: 'unsubscribe', channels: [channel] });
-    this.settle();
+    if (this.#socketOpen) this.#send({ action: 'unsubscribe', channels: [channel] });
+    this.#settle();
   }
 
   on<TName extends keyof ClientEvents>(
     name: TName,
     listener: (value: ClientEvents[TName]) => void,
   ): () => void {
-    const set: Set<(value: ClientEvents[TName]) => void> = this.listeners[name];
+    const set: Set<(value: ClientEvents[TName]) => void> = this.#listeners[name];
     set.add(listener);
     return () => set.delete(listener);
   }
 
   ready(): Promise<void> {
-    if (this.halted) return Promise.reject(this.haltError());
-    if (this.isSettled()) return Promise.resolve();
-    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    if (this.#halted) return Promise.reject(this.#haltError());
+    if (this.#isSettled()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
 
   disconnect(): void {
-    this.halt('disconnected');
+    this.#halt('disconnected');
   }
 
   connect(): void {
-    if (this.halted === 'closed') throw new ClientClosedError();
-    if (!this.halted) return;
-    this.halted = this.failure = undefined;
-    this.attempt = this.authFailures = 0;
-    this.setState('connecting');
-    void this.openSocket();
+    if (this.#halted === 'closed') throw new ClientClosedError();
+    if (!this.#halted) return;
+    this.#halted = this.#failure = undefined;
+    this.#attempt = this.#authFailures = 0;
+    this.#setState('connecting');
+    void this.#openSocket();
   }
 
   close(): void {
-    this.halt('closed');
-    this.unlisten();
+    this.#halt('closed');
+    this.#unlisten();
   }
 
   // ── connection lifecycle ────────────────────────────────────────────────
 
-  private haltError(): Error {
-    return this.halted === 'closed'
+  #haltError(): Error {
+    return this.#halted === 'closed'
       ? new ClientClosedError()
-      : (this.failure ?? new ConnectionError('Disconnected; call connect()'));
+      : (this.#failure ?? new ConnectionError('Disconnected; call connect()'));
   }
 
   /** Stops for good (`closed`), until `connect()` (`disconnected`, `failed`). */
-  private halt(why: Halt, failure?: Error): void {
-    if (this.halted === 'closed') return;
-    this.halted = why;
-    this.failure = failure;
-    this.teardown();
-    this.setState(why);
-    const waiters = this.readyWaiters;
-    this.readyWaiters = [];
-    for (const waiter of waiters) waiter.reject(this.haltError());
+  #halt(why: Halt, failure?: Error): void {
+    if (this.#halted === 'closed') return;
+    this.#halted = why;
+    this.#failure = failure;
+    this.#teardown();
+    this.#setState(why);
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const waiter of waiters) waiter.reject(this.#haltError());
   }
 
-  private isCurrent(generation: number): boolean {
-    return !this.halted && generation === this.generation;
+  #isCurrent(generation: number): boolean {
+    return !this.#halted && generation === this.#generation;
   }
 
-  private async openSocket(): Promise<void> {
-    const generation = ++this.generation;
-    this.clearTimer('reconnect');
+  async #openSocket(): Promise<void> {
+    const generation = ++this.#generation;
+    this.#clearTimer('reconnect');
     // Offline, an attempt can only fail: the host's `online` event starts the next one (the
     // timer only looks again, in case the host flips back without telling).
-    if (!this.lifecycle.online()) {
-      this.scheduleReconnect();
+    if (!this.#lifecycle.online()) {
+      this.#scheduleReconnect();
       return;
     }
-    this.timers.connect = setTimeout(() => {
-      this.emit('error', new ConnectionError(`No confirmation within ${this.o.connectTimeoutMs} ms`));
-      this.drop(1000, ''); // reported above; 1000 + '' is not reported again
-    }, this.o.connectTimeoutMs);
+    this.#timers.connect = setTimeout(() => {
+      this.#emit('error', new ConnectionError(`No confirmation within ${this.#o.connectTimeoutMs} ms`));
+      this.#drop(1000, ''); // reported above; 1000 + '' is not reported again
+    }, this.#o.connectTimeoutMs);
     let token: string | null;
     try {
-      token = await this.getToken();
+      token = await this.#getToken();
       if (token === null) throw new AuthError(undefined, 'getToken asked to stop');
       if (typeof token !== 'string' || token === '') throw new TokenError('Empty token');
     } catch (error) {
-      if (!this.isCurrent(generation)) return;
-      if (error instanceof AuthError) return this.halt('failed', error);
-      this.emit(
+      if (!this.#isCurrent(generation)) return;
+      if (error instanceof AuthError) return this.#halt('failed', error);
+      this.#emit(
         'error',
         error instanceof TokenError ? error : new TokenError('getToken failed', { cause: error }),
       );
-      return this.drop(1000, '');
+      return this.#drop(1000, '');
     }
-    if (!this.isCurrent(generation)) return;
+    if (!this.#isCurrent(generation)) return;
     const live =
       <TArgs extends unknown[]>(fn: (...args: TArgs) => void) =>
       (...args: TArgs) => {
-        if (this.isCurrent(generation)) fn(...args);
+        if (this.#isCurrent(generation)) fn(...args);
       };
     try {
-      const socket = await this.socketFactory(withToken(this.options.url, token), {
-        onOpen: live(() => this.handleOpen()),
-        onMessage: live((text: string) => this.handleMessage(text)),
-        onClose: live((code: number, reason: string, status?: number) => this.drop(code, reason, status)),
-        onError: live((error: Error) => this.emit('error', error)),
+      const socket = await this.#socketFactory(withToken(this.options.url, token), {
+        onOpen: live(() => this.#handleOpen()),
+        onMessage: live((text: string) => this.#handleMessage(text)),
+        onClose: live((code: number, reason: string, status?: number) => this.#drop(code, reason, status)),
+        onError: live((error: Error) => this.#emit('error', error)),
       });
-      if (this.isCurrent(generation)) this.socket = socket;
+      if (this.#isCurrent(generation)) this.#socket = socket;
       else socket.close(1000, 'superseded');
     } catch (error) {
-      if (!this.isCurrent(generation)) return;
-      this.emit('error', new ConnectionError('Open failed', { cause: error }));
-      this.drop(1000, '');
+      if (!this.#isCurrent(generation)) return;
+      this.#emit('error', new ConnectionError('Open failed', { cause: error }));
+      this.#drop(1000, '');
     }
   }
 
-  private handleOpen(): void {
-    this.socketOpen = true;
-    this.authFailures = 0;
-    this.inflight = [];
-    const channels = [...this.channels.values()];
+  #handleOpen(): void {
+    this.#socketOpen = true;
+    this.#authFailures = 0;
+    this.#inflight = [];
+    const channels = [...this.#channels.values()];
     for (const state of channels) {
       state.status = 'pending';
       state.beginResume();
     }
-    this.setState('open');
+    this.#setState('open');
     for (const group of chunks(
       channels.map((state) => state.channel),
       MAX_CHANNELS_PER_MESSAGE,
     )) {
-      this.subscribeChannels(group);
+      this.#subscribeChannels(group);
     }
-    if (channels.length === 0) this.confirmed();
-    this.timers.age = setTimeout(() => this.drop(1000, '', undefined, true), this.o.maxConnectionMs);
-    this.schedulePing();
-    this.settle();
+    if (channels.length === 0) this.#confirmed();
+    this.#timers.age = setTimeout(() => this.#drop(1000, '', undefined, true), this.#o.maxConnectionMs);
+    this.#schedulePing();
+    this.#settle();
   }
 
   /** The first confirmation: the attempt succeeded; the back-off starts over once it has lasted. */
-  private confirmed(): void {
-    if (this.timers.connect === undefined) return;
-    this.clearTimer('connect');
-    this.timers.stable = setTimeout(() => {
-      this.attempt = 0;
-    }, this.o.stableAfterMs);
+  #confirmed(): void {
+    if (this.#timers.connect === undefined) return;
+    this.#clearTimer('connect');
+    this.#timers.stable = setTimeout(() => {
+      this.#attempt = 0;
+    }, this.#o.stableAfterMs);
   }
 
   /**
    * The socket closed or was given up on: clean up and decide by the close policy. `now`
    * reconnects without delay (the proactive replacement before the 2-hour cut).
    */
-  private drop(code: number, reason: string, status?: number, now = false): void {
-    if (this.halted) return;
-    this.generation += 1;
-    this.teardown();
+  #drop(code: number, reason: string, status?: number, now = false): void {
+    if (this.#halted) return;
+    this.#generation += 1;
+    this.#teardown();
     const action = closeAction(code, status);
     const message = `Connection closed (${code} ${reason})`;
     if (action === 'stop') {
-      this.halt('failed', new ConnectionError(message));
+      this.#halt('failed', new ConnectionError(message));
       return;
     }
     if (action === 'auth') {
       const error = new AuthError(status ?? code);
-      this.emit('error', error);
-      this.authFailures += 1;
-      if (this.staticToken && this.authFailures >= this.o.maxAuthFailures) {
-        this.halt('failed', error);
+      this.#emit('error', error);
+      this.#authFailures += 1;
+      if (this.#staticToken && this.#authFailures >= this.#o.maxAuthFailures) {
+        this.#halt('failed', error);
         return;
       }
     } else if (code !== 1000 || reason !== '') {
-      this.emit('error', new ConnectionError(message));
+      this.#emit('error', new ConnectionError(message));
     }
-    if (this.currentState !== 'connecting') this.setState('reconnecting');
-    if (now) void this.openSocket();
-    else this.scheduleReconnect();
+    if (this.#currentState !== 'connecting') this.#setState('reconnecting');
+    if (now) void this.#openSocket();
+    else this.#scheduleReconnect();
   }
 
   /** Closes the socket and clears every timer and per-connection state. */
-  private teardown(): void {
-    const socket = this.socket;
-    this.socket = undefined;
-    this.socketOpen = false;
+  #teardown(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#socketOpen = false;
     socket?.close(1000, 'client closed');
-    for (const name of Object.keys(this.timers) as (keyof typeof this.timers)[]) this.clearTimer(name);
-    for (const state of this.channels.values()) {
+    for (const name of Object.keys(this.#timers) as TimerName[]) this.#clearTimer(name);
+    for (const state of this.#channels.values()) {
       state.abandonResume();
       state.status = 'pending';
     }
   }
 
-  private clearTimer(name: keyof typeof this.timers): void {
-    clearTimeout(this.timers[name]);
-    this.timers[name] = undefined;
+  #clearTimer(name: TimerName): void {
+    clearTimeout(this.#timers[name]);
+    this.#timers[name] = undefined;
   }
 
-  private scheduleReconnect(): void {
-    if (this.halted || this.timers.reconnect !== undefined) return;
-    const jitter = backoffDelayMs(this.attempt, this.backoff, this.random);
+  #scheduleReconnect(): void {
+    if (this.#halted || this.#timers.reconnect !== undefined) return;
+    const jitter = backoffDelayMs(this.#attempt, this.#backoff, this.#random);
     // A `close` frame names when to come back; jitter on top spreads the clients it went to.
-    const delay = (this.reconnectAfterMs ?? 0) + jitter;
-    this.reconnectAfterMs = undefined;
-    this.attempt += 1;
-    this.timers.reconnect = setTimeout(() => void this.openSocket(), delay);
+    const delay = (this.#reconnectAfterMs ?? 0) + jitter;
+    this.#reconnectAfterMs = undefined;
+    this.#attempt += 1;
+    this.#timers.reconnect = setTimeout(() => void this.#openSocket(), delay);
   }
 
   /** The host says now is a good time (online, visible, restored): check or reconnect at once. */
-  private wake(): void {
-    if (this.halted || !this.lifecycle.online()) return;
-    this.attempt = 0;
-    if (this.socketOpen) this.ping();
-    else if (this.timers.connect === undefined) void this.openSocket();
+  #wake(): void {
+    if (this.#halted || !this.#lifecycle.online()) return;
+    this.#attempt = 0;
+    if (this.#socketOpen) this.#ping();
+    else if (this.#timers.connect === undefined) void this.#openSocket();
   }
 
-  private schedulePing(): void {
-    this.timers.ping = setTimeout(() => {
-      this.ping();
-      this.schedulePing();
-    }, this.o.pingIntervalMs);
+  #schedulePing(): void {
+    this.#timers.ping = setTimeout(() => {
+      this.#ping();
+      this.#schedulePing();
+    }, this.#o.pingIntervalMs);
   }
 
-  private ping(): void {
-    this.send({ action: 'ping' });
-    this.timers.pong ??= setTimeout(() => {
+  #ping(): void {
+    this.#send({ action: 'ping' });
+    this.#timers.pong ??= setTimeout(() => {
       // A half-open TCP connection can take minutes to report its close: give up on it now.
-      this.emit('error', new ConnectionError(`No answer to a ping within ${this.o.pongTimeoutMs} ms`));
-      this.drop(1000, '');
-    }, this.o.pongTimeoutMs);
+      this.#emit('error', new ConnectionError(`No answer to a ping within ${this.#o.pongTimeoutMs} ms`));
+      this.#drop(1000, '');
+    }, this.#o.pongTimeoutMs);
   }
 
-  private send(message: WireMessage): void {
-    if (!this.socket || !this.socketOpen) return;
+  #send(message: WireMessage): void {
+    if (!this.#socket || !this.#socketOpen) return;
     try {
-      this.socket.send(JSON.stringify(message));
+      this.#socket.send(JSON.stringify(message));
     } catch (error) {
-      this.emit('error', new ConnectionError('Send failed', { cause: error }));
+      this.#emit('error', new ConnectionError('Send failed', { cause: error }));
     }
   }
 
@@ -460,74 +452,74 @@ export class OutboxRelayClient implements RelayClient {
    * Subscribes; a channel still unconfirmed after `resumeTimeoutMs` is asked again (API Gateway
    * answers a failed route with a frame outside the protocol, which names no request).
    */
-  private subscribeChannels(channels: string[]): void {
-    this.request('subscribe', channels, { action: 'subscribe', channels });
+  #subscribeChannels(channels: string[]): void {
+    this.#request('subscribe', channels, { action: 'subscribe', channels });
     for (const channel of channels) {
-      const state = this.channels.get(channel);
+      const state = this.#channels.get(channel);
       if (!state) continue;
       clearTimeout(state.timer);
       state.timer = setTimeout(() => {
-        if (state.status === 'pending' && this.channels.get(channel) === state)
-          this.subscribeChannels([channel]);
-      }, this.o.resumeTimeoutMs);
+        if (state.status === 'pending' && this.#channels.get(channel) === state)
+          this.#subscribeChannels([channel]);
+      }, this.#o.resumeTimeoutMs);
     }
   }
 
-  private request(action: string, channels: string[], message: WireMessage): void {
-    this.inflight.push({ action, channels });
-    this.send(message);
+  #request(action: string, channels: string[], message: WireMessage): void {
+    this.#inflight.push({ action, channels });
+    this.#send(message);
   }
 
   /** `channel`'s answer to `action` arrived. */
-  private answered(action: string, channel: string): void {
-    for (const entry of this.inflight)
+  #answered(action: string, channel: string): void {
+    for (const entry of this.#inflight)
       if (entry.action === action) entry.channels = entry.channels.filter((c) => c !== channel);
-    this.inflight = this.inflight.filter((entry) => entry.channels.length > 0);
+    this.#inflight = this.#inflight.filter((entry) => entry.channels.length > 0);
   }
 
   // ── frames ───────────────────────────────────────────────────────────────
 
-  private handleMessage(text: string): void {
+  #handleMessage(text: string): void {
     // Any frame proves the connection is alive.
-    this.clearTimer('pong');
+    this.#clearTimer('pong');
     const frame = parseServerFrame(text);
-    if (frame) this.handleFrame(frame);
-    else this.emit('error', new MalformedFrameError(text));
+    if (frame) this.#handleFrame(frame);
+    else this.#emit('error', new MalformedFrameError(text));
   }
 
-  private handleFrame(frame: WireFrame): void {
+  #handleFrame(frame: WireFrame): void {
     switch (frame.type) {
       case 'event':
-        this.receive([frame.event]);
+        this.#receive([frame.event]);
         break;
       case 'events':
-        this.receive(frame.events);
+        this.#receive(frame.events);
         break;
       case 'subscribed':
-        this.confirm(frame.channels, frame.heads ?? []);
+        this.#confirm(frame.channels, frame.heads ?? []);
         break;
       case 'resumed':
-        this.finishResume(frame.channel, frame.head);
+        this.#finishResume(frame.channel, frame.head);
         break;
       case 'fetched':
-        this.fetched(frame.channel, frame.toSeq);
+        this.#fetched(frame.channel, frame.toSeq);
         break;
       case 'refresh':
-        this.refreshed(frame.channel, frame.reason, frame.eventId, frame.head);
+        this.#refreshed(frame.channel, frame.reason, frame.eventId, frame.head);
         break;
       case 'close':
-        this.reconnectAfterMs = frame.reconnectAfterMs;
-        this.drop(1000, frame.reason);
+        this.#reconnectAfterMs = frame.reconnectAfterMs;
+        this.#drop(1000, frame.reason);
         break;
       case 'error':
-        this.serverError(frame.code, frame.message, frame.action);
+        this.#serverError(frame.code, frame.message, frame.action);
         break;
     }
   }
 
-  private receive(events: readonly WireEnvelope[]): void {
+  #receive(events: readonly WireEnvelope[]): void {
     for (const event of events) {
-      const state = this.channels.get(event.channel);
+      const state = this.#channels.get(event.channel);
       if (!state) continue;
       if (
         event.epoch !== undefined &&
@@ -537,19 +529,19 @@ export class OutboxRelayClient implements RelayClient {
       ) {
         // The channel's history restarted: what came before the new epoch cannot be fetched.
         state.moveTo({ seq: event.seq - 1, epoch: event.epoch });
-        this.emit('refresh', { channel: state.channel, reason: 'epoch_changed' });
+        this.#emit('refresh', { channel: state.channel, reason: 'epoch_changed' });
       }
-      this.deliver(state, state.accept(event));
-      if (state.heldCount > this.o.maxHeldEvents) this.failResume(state);
-      this.checkGap(state);
+      this.#deliver(state, state.accept(event));
+      if (state.heldCount > this.#o.maxHeldEvents) this.#failResume(state);
+      this.#checkGap(state);
     }
   }
 
-  private confirm(channels: readonly string[], heads: readonly (Head & { channel: string })[]): void {
+  #confirm(channels: readonly string[], heads: readonly (Head & { channel: string })[]): void {
     const resumes = [];
     for (const channel of channels) {
-      const state = this.channels.get(channel);
-      this.answered('subscribe', channel);
+      const state = this.#channels.get(channel);
+      this.#answered('subscribe', channel);
       if (!state || state.status === 'confirmed') continue;
       state.status = 'confirmed';
       clearTimeout(state.timer);
@@ -559,78 +551,78 @@ export class OutboxRelayClient implements RelayClient {
       if (head && (!state.resuming || state.seq !== undefined)) state.announce(head);
       if (!state.resuming) continue;
       resumes.push(state.resumeItem());
-      this.startResumeTimer(state);
+      this.#startResumeTimer(state);
     }
     // The subscription exists before the replay is read, so no event falls between the two.
     for (const group of chunks(resumes, MAX_CHANNELS_PER_MESSAGE))
-      this.request(
+      this.#request(
         'resume',
         group.map((item) => item.channel),
         { action: 'resume', channels: group },
       );
-    this.confirmed();
-    this.settle();
+    this.#confirmed();
+    this.#settle();
   }
 
-  private startResumeTimer(state: ChannelState): void {
+  #startResumeTimer(state: ChannelState): void {
     clearTimeout(state.timer);
     // A slow replay is asked for again before the client gives up on it (a loaded or restarting server).
     state.timer = setTimeout(() => {
-      if (!this.retryResume(state)) this.failResume(state);
-    }, this.o.resumeTimeoutMs);
+      if (!this.#retryResume(state)) this.#failResume(state);
+    }, this.#o.resumeTimeoutMs);
   }
 
   /** Asks for the replay again a little later; false when the retries are used up. */
-  private retryResume(state: ChannelState | undefined): boolean {
-    if (!state?.resuming || state.status !== 'confirmed' || state.retries >= this.o.resumeRetries)
+  #retryResume(state: ChannelState | undefined): boolean {
+    if (!state?.resuming || state.status !== 'confirmed' || state.retries >= this.#o.resumeRetries)
       return false;
     state.retries += 1;
     clearTimeout(state.timer);
     state.timer = setTimeout(() => {
-      if (!state.resuming || this.channels.get(state.channel) !== state) return;
-      this.request('resume', [state.channel], { action: 'resume', channels: [state.resumeItem()] });
-      this.startResumeTimer(state);
+      if (!state.resuming || this.#channels.get(state.channel) !== state) return;
+      this.#request('resume', [state.channel], { action: 'resume', channels: [state.resumeItem()] });
+      this.#startResumeTimer(state);
     }, RETRY_STEP_MS * state.retries);
     return true;
   }
 
   /** The replay is complete; `head` (after the held events went out) says whether a gap remains. */
-  private finishResume(channel: string, head?: Head): void {
-    const state = this.channels.get(channel);
-    this.answered('resume', channel);
+  #finishResume(channel: string, head?: Head): void {
+    const state = this.#channels.get(channel);
+    this.#answered('resume', channel);
     if (!state?.resuming) return;
     clearTimeout(state.timer);
-    this.deliver(state, state.endResume());
+    this.#deliver(state, state.endResume());
     if (head) state.announce(head);
-    this.checkGap(state);
-    this.settle();
+    this.#checkGap(state);
+    this.#settle();
   }
 
   /** The replay did not complete: deliver what arrived and tell the app to reload the channel. */
-  private failResume(state: ChannelState): void {
+  #failResume(state: ChannelState): void {
     if (!state.resuming) return;
-    this.finishResume(state.channel);
-    this.emit('refresh', { channel: state.channel, reason: 'resume_failed' });
+    this.#finishResume(state.channel);
+    this.#emit('refresh', { channel: state.channel, reason: 'resume_failed' });
   }
 
-  private refreshed(
+  #refreshed(
     channel: string,
     reason: RefreshNotice['reason'],
     eventId: string | undefined,
     head: Head | undefined,
   ): void {
-    const state = this.channels.get(channel);
-    if (reason === 'unknown_since' && this.retryResume(state)) return;
+    const state = this.#channels.get(channel);
+    if (reason === 'unknown_since' && this.#retryResume(state)) return;
     if (state) {
       // The refresh moves the resume point: a quiet channel is not told to refresh again next time.
-      if (head) this.deliver(state, state.moveTo(head));
-      else if (reason === 'history_lost') this.deliver(state, state.skipTo(state.missing()?.[1] ?? 0));
+      if (head) this.#deliver(state, state.moveTo(head));
+      else if (reason === 'history_lost') this.#deliver(state, state.skipTo(state.missing()?.[1] ?? 0));
       else if (reason !== 'payload_too_large') state.forget();
-      if (reason === 'history_lost') this.endFetch(state);
+      if (reason === 'history_lost') this.#endFetch(state);
     }
     // After these reasons no replay follows; a too-large payload is one event, not the resume.
-    if (reason !== 'payload_too_large') this.finishResume(channel);
-    this.emit('refresh', eventId === undefined ? { channel, reason } : { channel, reason, eventId });
+    if (reason !== 'payload_too_large') this.#finishResume(channel);
+    this.#emit('refresh', eventId === undefined ? { channel, reason } : { channel, reason, eventId });
   }
 
   // ── gaps ─────────────────────────────────────────────────────────────────
@@ -639,22 +631,22 @@ export class OutboxRelayClient implements RelayClient {
    * A gap waits `gapWaitMs` for the stream to fill it, then is fetched, one fetch at a time; while
    * it stays open the wait doubles (up to the back-off ceiling).
    */
-  private checkGap(state: ChannelState): void {
+  #checkGap(state: ChannelState): void {
     if (!state.missing()) state.fetches = 0;
-    else if (!state.resuming && state.gapTimer === undefined && this.socketOpen)
+    else if (!state.resuming && state.gapTimer === undefined && this.#socketOpen)
       state.gapTimer = setTimeout(
-        () => this.fetchGap(state),
-        Math.min(this.o.gapWaitMs * 2 ** state.fetches, this.backoff.maxMs),
+        () => this.#fetchGap(state),
+        Math.min(this.#o.gapWaitMs * 2 ** state.fetches, this.#backoff.maxMs),
       );
   }
 
-  private fetchGap(state: ChannelState): void {
+  #fetchGap(state: ChannelState): void {
     const range = state.missing();
     state.gapTimer = undefined;
-    if (!range || this.channels.get(state.channel) !== state) return;
+    if (!range || this.#channels.get(state.channel) !== state) return;
     const [fromSeq, toSeq] = range;
     state.fetches += 1;
-    this.request('fetch', [state.channel], {
+    this.#request('fetch', [state.channel], {
       action: 'fetch',
       channel: state.channel,
       fromSeq,
@@ -663,75 +655,75 @@ export class OutboxRelayClient implements RelayClient {
     });
     // No answer is not a loss: only the server says a range is gone (`history_lost`). Ask again, later.
     state.gapTimer = setTimeout(() => {
-      this.endFetch(state);
-      this.checkGap(state);
-    }, this.o.resumeTimeoutMs);
+      this.#endFetch(state);
+      this.#checkGap(state);
+    }, this.#o.resumeTimeoutMs);
   }
 
-  private endFetch(state: ChannelState): void {
-    this.answered('fetch', state.channel);
+  #endFetch(state: ChannelState): void {
+    this.#answered('fetch', state.channel);
     clearTimeout(state.gapTimer);
     state.gapTimer = undefined;
   }
 
   /** Numbers still missing after `fetched` are in flight (a lost one is answered with a refresh): wait again. */
-  private fetched(channel: string, toSeq: number): void {
-    const state = this.channels.get(channel);
+  #fetched(channel: string, toSeq: number): void {
+    const state = this.#channels.get(channel);
     if (!state) return;
-    this.endFetch(state);
+    this.#endFetch(state);
     // The range was filled: a later gap starts with the short wait again.
     if ((state.seq ?? 0) >= toSeq) state.fetches = 0;
-    this.checkGap(state);
+    this.#checkGap(state);
   }
 
-  private gapLost(state: ChannelState, toSeq: number, reason: RefreshNotice['reason']): void {
-    this.endFetch(state);
-    this.deliver(state, state.skipTo(toSeq));
-    this.emit('refresh', { channel: state.channel, reason });
-    this.checkGap(state);
+  #gapLost(state: ChannelState, toSeq: number, reason: RefreshNotice['reason']): void {
+    this.#endFetch(state);
+    this.#deliver(state, state.skipTo(toSeq));
+    this.#emit('refresh', { channel: state.channel, reason });
+    this.#checkGap(state);
   }
 
   // ── errors ───────────────────────────────────────────────────────────────
 
   /** An `error` frame answers the oldest request of its action; only that request's channels are affected. */
-  private serverError(code: string, message: string, action: string | undefined): void {
-    this.emit('error', new ServerError(code, message, action));
-    const index = this.inflight.findIndex((entry) => entry.action === action);
+  #serverError(code: string, message: string, action: string | undefined): void {
+    this.#emit('error', new ServerError(code, message, action));
+    const index = this.#inflight.findIndex((entry) => entry.action === action);
     if (index < 0) return;
-    const [entry] = this.inflight.splice(index, 1);
+    const [entry] = this.#inflight.splice(index, 1);
     for (const channel of entry?.channels ?? []) {
-      const state = this.channels.get(channel);
+      const state = this.#channels.get(channel);
       if (!state) continue;
-      const retry = code === 'INTERNAL' && state.retries < this.o.resumeRetries;
+      const retry = code === 'INTERNAL' && state.retries < this.#o.resumeRetries;
       if (action === 'subscribe') {
         clearTimeout(state.timer);
         if (code !== 'INTERNAL') state.status = 'refused';
         // A failed subscription stays pending (ready() waits) and is asked again with back-off.
         else
           state.timer = setTimeout(
-            () => this.subscribeChannels([channel]),
-            backoffDelayMs(state.retries++, this.backoff, this.random),
+            () => this.#subscribeChannels([channel]),
+            backoffDelayMs(state.retries++, this.#backoff, this.#random),
           );
       } else if (action === 'resume') {
-        if (!(retry && this.retryResume(state))) this.failResume(state);
+        if (!(retry && this.#retryResume(state))) this.#failResume(state);
       } else if (action === 'fetch') {
-        this.endFetch(state);
+        this.#endFetch(state);
         const range = state.missing();
         // A server error is retried with a growing wait; a refusal (not subscribed, bad range) is final.
-        if (code === 'INTERNAL') this.checkGap(state);
-        else if (range) this.gapLost(state, range[1], 'resume_failed');
+        if (code === 'INTERNAL') this.#checkGap(state);
+        else if (range) this.#gapLost(state, range[1], 'resume_failed');
       }
     }
-    this.settle();
+    this.#settle();
   }
 
-  private deliver(state: ChannelState, events: readonly WireEnvelope[]): void {
+  #deliver(state: ChannelState, events: readonly WireEnvelope[]): void {
     for (const event of events) {
       for (const listener of [...state.listeners]) {
         try {
           listener(event);
         } catch (error) {
-          this.emit('error', new HandlerError(state.channel, event.id, { cause: error }));
+          this.#emit('error', new HandlerError(state.channel, event.id, { cause: error }));
         }
       }
     }
@@ -739,29 +731,29 @@ export class OutboxRelayClient implements RelayClient {
 
   // ── state and listeners ──────────────────────────────────────────────────
 
-  private isSettled(): boolean {
-    if (!this.socketOpen) return false;
-    for (const state of this.channels.values()) {
+  #isSettled(): boolean {
+    if (!this.#socketOpen) return false;
+    for (const state of this.#channels.values()) {
       if (state.status === 'pending' || (state.status === 'confirmed' && state.resuming)) return false;
     }
     return true;
   }
 
-  private settle(): void {
-    if (!this.isSettled() || this.readyWaiters.length === 0) return;
-    const waiters = this.readyWaiters;
-    this.readyWaiters = [];
+  #settle(): void {
+    if (!this.#isSettled() || this.#readyWaiters.length === 0) return;
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
     for (const waiter of waiters) waiter.resolve();
   }
 
-  private setState(next: ConnectionState): void {
-    if (this.currentState === next) return;
-    this.currentState = next;
-    this.emit('state', next);
+  #setState(next: ConnectionState): void {
+    if (this.#currentState === next) return;
+    this.#currentState = next;
+    this.#emit('state', next);
   }
 
-  private emit<TName extends keyof ClientEvents>(name: TName, value: ClientEvents[TName]): void {
-    const set: Set<(value: ClientEvents[TName]) => void> = this.listeners[name];
+  #emit<TName extends keyof ClientEvents>(name: TName, value: ClientEvents[TName]): void {
+    const set: Set<(value: ClientEvents[TName]) => void> = this.#listeners[name];
     for (const listener of [...set]) {
       try {
         listener(value);

@@ -60,11 +60,6 @@ function isRefreshReason(value: unknown): value is Extract<WireFrame, { type: 'r
   return REFRESH_REASON_VALUES.some((reason) => reason === value);
 }
 
-// Error codes are not checked against the list: a newer server's code is still an error to report.
-function isErrorCode(value: unknown): value is Extract<WireFrame, { type: 'error' }>['code'] {
-  return typeof value === 'string';
-}
-
 function isOptionalString(value: unknown): value is string | undefined {
   return value === undefined || typeof value === 'string';
 }
@@ -113,7 +108,10 @@ export function isServerFrame(value: unknown): value is WireFrame {
         value.reconnectAfterMs >= 0
       );
     case 'error':
-      return isErrorCode(value.code) && typeof value.message === 'string' && isOptionalString(value.action);
+      // The code is not checked against the list: a newer server's code is still an error to report.
+      return (
+        typeof value.code === 'string' && typeof value.message === 'string' && isOptionalString(value.action)
+      );
     default:
       return false;
   }

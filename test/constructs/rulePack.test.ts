@@ -161,19 +161,22 @@ describe('OutboxRelay rule pack on deliberately wrong settings', () => {
 
   const found = findings(stack);
   const expectations: Record<string, { path: string; says: RegExp }> = {
-    SqsVisibility: { path: 'Broken/AuditLog/Audit/Function/SqsEventSource', says: /needs 6 × 30 s/ },
-    RetentionCoversRetries: { path: 'Broken/Webhooks/WebhookDeliveryQueue/', says: /WEBHOOK_RETRY_SCHEDULE/ },
-    DlqRetention: { path: 'Broken/WebSocket/FanoutQueue/', says: /FanoutDlq/ },
-    IntegrationTimeout: { path: 'Broken/WebSocket/Api/', says: /runs up to 30 s/ },
+    SqsVisibility: { path: 'Broken/Default/AuditLog/Audit/Function/SqsEventSource', says: /needs 6 × 30 s/ },
+    RetentionCoversRetries: {
+      path: 'Broken/Default/Webhooks/WebhookDeliveryQueue/',
+      says: /WEBHOOK_RETRY_SCHEDULE/,
+    },
+    DlqRetention: { path: 'Broken/Default/WebSocket/FanoutQueue/', says: /FanoutDlq/ },
+    IntegrationTimeout: { path: 'Broken/Default/WebSocket/Api/', says: /runs up to 30 s/ },
     SqsMaxConcurrency: {
-      path: 'Broken/Webhooks/Dispatcher/Function/SqsEventSource',
+      path: 'Broken/Default/Webhooks/Dispatcher/Function/SqsEventSource',
       says: /MaximumConcurrency/,
     },
-    ConnectReservedConcurrency: { path: 'Broken/WebSocket/WsConnect/Function/', says: /\$connect/ },
+    ConnectReservedConcurrency: { path: 'Broken/Default/WebSocket/WsConnect/Function/', says: /\$connect/ },
     QueueAlarmed: { path: 'Broken/Unwatched', says: /without an Approximate/ },
     AlarmAction: { path: 'Broken/Silent/', says: /no AlarmActions/ },
     StackScopedNames: { path: 'Broken/FixedBus/', says: /does not contain the stack name/ },
-    LeastPrivilegeActions: { path: 'Broken/AuditLog/Audit/Role/', says: /dynamodb:Scan/ },
+    LeastPrivilegeActions: { path: 'Broken/Default/AuditLog/Audit/Role/', says: /dynamodb:Scan/ },
   };
 
   it('covers every rule of the pack', () => {
