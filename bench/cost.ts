@@ -1,6 +1,7 @@
 /**
  * `npm run cost -- --events-per-day N --connections-per-event C --webhooks-per-event W
- *   [--payload-kb K] [--coalesce-events-per-message E] [--connected-clients M] [--json]`
+ *   [--payload-kb K] [--coalesce-events-per-message E] [--connected-clients M]
+ *   [--receipts-share 0..1] [--subject-records-max N] [--json]`
  *
  * Prints the monthly AWS bill of the pipeline by service, one explained line each, then the same
  * load with and without coalescing beside AppSync Events' and Ably's list prices. Without options
@@ -32,7 +33,8 @@ function defaultCoalescing(workload: Workload): number {
 }
 
 const USAGE = `Usage: npm run cost -- --events-per-day N --connections-per-event C --webhooks-per-event W
-         [--payload-kb K] [--coalesce-events-per-message E] [--connected-clients M] [--json]
+         [--payload-kb K] [--coalesce-events-per-message E] [--connected-clients M]
+         [--receipts-share 0..1] [--subject-records-max N] [--json]
 Without options: the reference load (1,000,000 events/day, 100 subscribers each, no webhooks, 1 KB).`;
 
 function usd(n: number): string {
@@ -64,6 +66,8 @@ const OPTIONS = {
   'payload-kb': { type: 'string' },
   'coalesce-events-per-message': { type: 'string' },
   'connected-clients': { type: 'string' },
+  'receipts-share': { type: 'string' },
+  'subject-records-max': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -104,6 +108,12 @@ function parseWorkload(argv: string[]): { workload: Workload; json: boolean } {
     coalesceEventsPerMessage: number('coalesce-events-per-message', values['coalesce-events-per-message'], 1),
     ...(values['connected-clients'] !== undefined
       ? { connectedClients: number('connected-clients', values['connected-clients']) }
+      : {}),
+    ...(values['receipts-share'] !== undefined
+      ? { receiptsShare: number('receipts-share', values['receipts-share']) }
+      : {}),
+    ...(values['subject-records-max'] !== undefined
+      ? { subjectRecordsMaxSubscribers: number('subject-records-max', values['subject-records-max']) }
       : {}),
   };
   return { workload, json: values.json };

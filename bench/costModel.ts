@@ -8,7 +8,10 @@
  *   const report = estimateMonthlyCost({ eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 }, PRICES);
  *   report.totalUsd; // ≈ $3,413: messages $2,635 (volume tier applied), data transfer $358, DynamoDB $258
  */
+
+import { DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS } from '../src/core/fanoutSubjects.js';
 import { WEBSOCKET_MAX_MESSAGE_BYTES } from '../src/core/limits.js';
+import { MAX_ACK_IDS } from '../src/core/protocol.js';
 
 /** A price that falls with volume: `upTo` is the cumulative quantity (in units) at which the tier ends. */
 export interface PriceTier {
@@ -64,6 +67,13 @@ export interface Workload {
   readonly coalesceEventsPerMessage?: number;
   /** Clients connected all month (connection-minutes, reconnects, pings). @default connectionsPerEvent */
   readonly connectedClients?: number;
+  /**
+   * Per-subject audit records up to this many subscribers per event (`fanout.subjectRecordsMaxSubscribers`);
+   * above it the per-event summary only. @default 100
+   */
+  readonly subjectRecordsMaxSubscribers?: number;
+  /** Share of subscribers that send receipts (`receipts: true`), 0–1. @default 0 */
+  readonly receiptsShare?: number;
 }
 
 /**
@@ -132,6 +142,8 @@ export interface PipelineAssumptions {
   /** Outbox rows live this long (TTL deletes are free); audit items this long. */
   readonly outboxRetentionDays: number;
   readonly auditRetentionDays: number;
+  /** One per-subject audit record (subject, connection, outcome, channel, type, keys). */
+  readonly subjectRecordItemBytes: number;
   /** A client reconnects at API Gateway's 2-hour limit, subscribes once, and pings every 5 minutes (ping + pong). */
   readonly connectionLifetimeMinutes: number;
   readonly pingIntervalMinutes: number;
@@ -198,6 +210,7 @@ export const DEFAULT_PIPELINE_ASSUMPTIONS: PipelineAssumptions = {
   sequenceAssignmentRetentionDays: 30,
   outboxRetentionDays: 7,
   auditRetentionDays: 30,
+  subjectRecordItemBytes: 300,
   connectionLifetimeMinutes: 120,
   pingIntervalMinutes: 5,
   publisherMs: { perInvocation: 25, perRecord: 0.5, memoryMb: 512 },
@@ -327,11 +340,16 @@ function normaliseWorkload(w: Workload): Required<Workload> {
     payloadKb: w.payloadKb ?? 1,
     coalesceEventsPerMessage: w.coalesceEventsPerMessage ?? 1,
     connectedClients: w.connectedClients ?? w.connectionsPerEvent,
+    subjectRecordsMaxSubscribers: w.subjectRecordsMaxSubscribers ?? DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS,
+    receiptsShare: w.receiptsShare ?? 0,
   };
   for (const [key, value] of Object.entries(full)) {
     if (!Number.isFinite(value) || value < 0) {
       throw new InvalidWorkloadError(`${key} must be a finite number ≥ 0, got ${value}`);
     }
+  }
+  if (full.receiptsShare > 1) {
+    throw new InvalidWorkloadError(`receiptsShare must be from 0 to 1, got ${full.receiptsShare}`);
   }
   if (full.coalesceEventsPerMessage < 1) {
     throw new InvalidWorkloadError(
@@ -685,6 +703,9 @@ export function estimateMonthlyCost(
     explanation: `${millions(eventMessages)} frames × ${fmt(frameBytes)} B + ${millions(deliveries)} webhook requests × ${fmt(envelopeBytes + 600)} B.`,
   });
 
+  // ---- Per-subject records and receipts (docs/audit.md) ------------------------------------------
+  for (const line of subjectRecordLines(w, events, clients, prices, a)) add(line);
+
   const byService: Record<CostService, number> = {
     'API Gateway WebSocket': 0,
     Lambda: 0,
@@ -730,4 +751,80 @@ export function estimateMonthlyCost(
     alternatives,
     effectiveEventsPerMessage: E,
   };
+}
+
+/** Receipts messages a second from one connection that acknowledges `rate` events a second. */
+export function receiptMessagesPerSecond(rate: number): number {
+  if (rate <= 0) return 0;
+  // One `ack` a second at most, holding up to 100 ids; a full one goes at once.
+  return Math.max(Math.min(rate, 1), rate / MAX_ACK_IDS);
+}
+
+/**
+ * The two modes of the audit's per-subject records, and receipts: one line each. Per-subject: one
+ * subject item per event per subscriber (table + `bySubject` index, projection ALL) and the
+ * subjects read once per fan-out batch; summary-only: nothing beyond the per-event summary.
+ * Receipts: inbound `ack` messages, one `received` item per acknowledged event, one batch read
+ * of the acknowledged events.
+ */
+function subjectRecordLines(
+  w: Required<Workload>,
+  events: number,
+  clients: number,
+  prices: PriceTable,
+  a: PipelineAssumptions,
+): CostLine[] {
+  const C = w.connectionsPerEvent;
+  const ddb = prices.dynamoDb;
+  const wru = Math.max(1, Math.ceil(a.subjectRecordItemBytes / KB));
+  const perSubject = C > 0 && C <= w.subjectRecordsMaxSubscribers;
+  const out: CostLine[] = [];
+  const recordWrus = perSubject ? events * C * 2 * wru : 0;
+  out.push({
+    service: 'DynamoDB',
+    item: perSubject ? 'audit subject records (per-subject)' : 'audit subject records (summary-only)',
+    quantity: recordWrus,
+    unit: 'WRU',
+    price: usdOfMillions(ddb.usdPerWriteRequestUnit),
+    usd: recordWrus * ddb.usdPerWriteRequestUnit,
+    explanation: perSubject
+      ? `${fmt(C)} subscribers ≤ ${fmt(w.subjectRecordsMaxSubscribers)}: one subject record per event per subscriber ` +
+        `(${a.subjectRecordItemBytes} B: ${wru} WRU, × 2 with the bySubject index) = ${millions(recordWrus)}; the subjects ` +
+        'are read once per fan-out batch (0.5 RRU per connection, not counted). Off with subjectRecordsMaxSubscribers 0.'
+      : `${fmt(C)} subscribers > ${fmt(w.subjectRecordsMaxSubscribers)} (or none): the per-event summary alone, marked ` +
+        'summary-only; no per-subject writes.',
+  });
+  if (w.receiptsShare > 0 && C > 0) {
+    const acking = clients * w.receiptsShare;
+    const ratePerConnection = clients === 0 ? 0 : (events / (a.hoursPerMonth * 3600)) * (C / clients);
+    const messages = acking * receiptMessagesPerSecond(ratePerConnection) * a.hoursPerMonth * 3600;
+    const ws = prices.apiGatewayWebSocket;
+    out.push({
+      service: 'API Gateway WebSocket',
+      item: 'receipts (inbound ack messages)',
+      quantity: messages,
+      unit: 'messages',
+      price: describeTiers(ws.messageTiers),
+      usd: tieredCost(messages, ws.messageTiers),
+      explanation:
+        `${fmt(acking)} connections with receipts at ${fmt(ratePerConnection, 2)} events/s each send ` +
+        `${fmt(receiptMessagesPerSecond(ratePerConnection), 2)} ack/s (one a second at most, 100 ids each) = ` +
+        `${fmt(ratePerConnection === 0 ? 0 : receiptMessagesPerSecond(ratePerConnection) / ratePerConnection, 3)} inbound ` +
+        'messages per event per connection (priced at the first tier).',
+    });
+    const acked = events * C * w.receiptsShare;
+    const receiptWrus = acked * 2 * wru;
+    out.push({
+      service: 'DynamoDB',
+      item: 'receipts (received records, reads)',
+      quantity: receiptWrus,
+      unit: 'WRU',
+      price: usdOfMillions(ddb.usdPerWriteRequestUnit),
+      usd: receiptWrus * ddb.usdPerWriteRequestUnit + acked * 0.5 * ddb.usdPerReadRequestUnit,
+      explanation:
+        `${millions(acked)} acknowledged events × ${wru} WRU × 2 (bySubject index) = ${millions(receiptWrus)}; ` +
+        `plus ${millions(acked * 0.5)} RRU to look the acknowledged events up (batch reads, 0.5 RRU each, in the USD).`,
+    });
+  }
+  return out;
 }

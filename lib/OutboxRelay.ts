@@ -113,6 +113,8 @@ export class OutboxRelay extends Construct {
     this.webSocket = new WebSocketApi(this, 'WebSocket', {
       auditTable: this.auditLog.table,
       sequencesTable: this.sequences.table,
+      outboxTable: this.outbox.table,
+      connectionEvents: config.connectionEvents,
       namePrefix: config.namePrefix,
       auth: config.auth,
       allowedOrigins: config.allowedOrigins,

@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { type FunctionName, topology } from '../src/contract/topology.js';
 import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD } from '../src/core/fanoutSettings.js';
+import { DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS } from '../src/core/fanoutSubjects.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/core/quotas.js';
 import { DEFAULT_RESUME_MAX_EVENTS } from '../src/core/resume.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/core/token.js';
@@ -46,6 +47,10 @@ export interface WebSocketApiProps {
   readonly auditTable: dynamodb.ITable;
   /** The sequences table: subscribe and resume read each channel's epoch from it. */
   readonly sequencesTable: dynamodb.ITable;
+  /** The outbox table: connect and disconnect write `connection.opened`/`closed` to it when `connectionEvents` is on. */
+  readonly outboxTable: dynamodb.ITable;
+  /** Publish `connection.opened`/`connection.closed` events on the tenant's channel `connections`. @default false */
+  readonly connectionEvents?: boolean;
   /** Leading part of the API's name, before the stack name. @default none: `<stack>-websocket` */
   readonly namePrefix?: string;
   /** Token verification. @default { mode: 'hs256' } with a generated secret in Secrets Manager */
@@ -58,6 +63,8 @@ export interface WebSocketApiProps {
     readonly maxEventsPerFrame?: number;
     readonly chunkThreshold?: number;
     readonly batchingWindowSeconds?: number;
+    /** Per-subject audit records for events with at most this many subscribers; 0 = none. @default 100 */
+    readonly subjectRecordsMaxSubscribers?: number;
   };
   /** Fan-out messages per batch. @default the topology's */
   readonly fanoutBatchSize?: number;
@@ -146,6 +153,7 @@ export class WebSocketApi extends Construct {
       maxEventsPerFrame: DEFAULT_MAX_EVENTS_PER_FRAME,
       batchingWindowSeconds: 1,
       chunkThreshold: DEFAULT_FANOUT_CHUNK_THRESHOLD,
+      subjectRecordsMaxSubscribers: DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS,
       ...props.fanout,
     };
 
@@ -200,6 +208,7 @@ export class WebSocketApi extends Construct {
         connections: this.connectionsTable,
         audit: props.auditTable,
         sequences: props.sequencesTable,
+        outbox: props.outboxTable,
       },
       queues,
       webSocketStage: this.stage,
@@ -245,9 +254,12 @@ export class WebSocketApi extends Construct {
         [CONFIG_ENV.allowedOrigins]: allowedOrigins,
       }),
       wsConnect: make('wsConnect', {
+        [CONFIG_ENV.connectionEvents]: String(props.connectionEvents ?? false),
         [CONFIG_ENV.connectionsPerTenant]: String(props.maxConnectionsPerTenant ?? 0),
       }),
-      wsDisconnect: make('wsDisconnect'),
+      wsDisconnect: make('wsDisconnect', {
+        [CONFIG_ENV.connectionEvents]: String(props.connectionEvents ?? false),
+      }),
       wsMessage: make('wsMessage', {
         [CONFIG_ENV.resumeMaxEvents]: String(props.resumeLimit ?? DEFAULT_RESUME_MAX_EVENTS),
         [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
@@ -259,6 +271,7 @@ export class WebSocketApi extends Construct {
         [CONFIG_ENV.fanoutCoalesce]: String(fanout.coalesce),
         [CONFIG_ENV.fanoutMaxEventsPerFrame]: String(fanout.maxEventsPerFrame),
         [CONFIG_ENV.fanoutChunkThreshold]: String(fanout.chunkThreshold),
+        [CONFIG_ENV.fanoutSubjectRecordsMax]: String(fanout.subjectRecordsMaxSubscribers),
       }),
     };
     this.handlers = handlers;

@@ -7,8 +7,10 @@
 import * as z from 'zod';
 import { topology } from '../src/contract/topology.js';
 import { DEFAULT_WEBHOOK_PORTS, WEBHOOK_ALLOWED_PORTS_ENV } from '../src/core/addressPolicy.js';
+import { CONNECTION_EVENTS_ENV } from '../src/core/connectionEvents.js';
 import { DEFAULT_MAX_EVENTS_PER_FRAME } from '../src/core/fanoutPlan.js';
 import { DEFAULT_FANOUT_CHUNK_THRESHOLD, FANOUT_ENV } from '../src/core/fanoutSettings.js';
+import { DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS } from '../src/core/fanoutSubjects.js';
 import { ALLOWED_ORIGINS_ENV } from '../src/core/originPolicy.js';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_TENANT,
@@ -193,6 +195,8 @@ export const configSchema = z
     connectReservedConcurrency: wholeNumber(0, 1000, 'concurrent executions; 0 = none').default(
       topology.functions.wsAuthorizer.reservedConcurrency,
     ),
+    /** Publish `connection.opened`/`connection.closed` on each tenant's channel `connections` (CONNECTION_EVENTS). */
+    connectionEvents: z.boolean({ error: 'must be true or false' }).default(false),
     /** Days the webhook delivery queue keeps a message: the whole retry schedule must fit. */
     webhookDeliveryRetentionDays: wholeNumber(1, SQS_MAX_RETENTION_SECONDS / DAY_SECONDS, 'days').default(
       deliveryQueue.retentionDays,
@@ -239,6 +243,10 @@ export const configSchema = z
         maxEventsPerFrame: wholeNumber(1, 10_000, 'events').default(DEFAULT_MAX_EVENTS_PER_FRAME),
         /** Above this many subscribers per batch, split into shard chunks (FANOUT_CHUNK_THRESHOLD). */
         chunkThreshold: wholeNumber(1, 10_000_000, 'subscribers').default(DEFAULT_FANOUT_CHUNK_THRESHOLD),
+        /** Per-subject audit records for events with at most this many subscribers; 0 = none (FANOUT_SUBJECT_RECORDS_MAX). */
+        subjectRecordsMaxSubscribers: wholeNumber(0, 10_000, 'subscribers').default(
+          DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS,
+        ),
         /** How long the fan-out mapping gathers events before invoking (more coalescing, more latency). */
         batchingWindowSeconds: wholeNumber(0, MAX_BATCHING_WINDOW_SECONDS, 'seconds').default(
           Math.max(fanoutMapping?.maxBatchingWindowSeconds ?? 0, 1),
@@ -391,6 +399,8 @@ const OPTION_PATHS = [
   'fanout.coalesce',
   'fanout.maxEventsPerFrame',
   'fanout.chunkThreshold',
+  'fanout.subjectRecordsMaxSubscribers',
+  'connectionEvents',
   'fanout.batchingWindowSeconds',
   'resumeLimit',
   'quotas',
@@ -460,6 +470,8 @@ export const CONFIG_ENV = {
   fanoutCoalesce: FANOUT_ENV.coalesce,
   fanoutMaxEventsPerFrame: FANOUT_ENV.maxEventsPerFrame,
   fanoutChunkThreshold: FANOUT_ENV.chunkThreshold,
+  fanoutSubjectRecordsMax: FANOUT_ENV.subjectRecordsMaxSubscribers,
+  connectionEvents: CONNECTION_EVENTS_ENV,
   resumeMaxEvents: RESUME_ENV.maxEvents,
   allowedOrigins: ALLOWED_ORIGINS_ENV,
   jwtSecretArn: JWT_ENV.secretArn,

@@ -9,7 +9,8 @@
  * Options: `--demo` writes demo events once started; `--data-dir <dir>` (default `.local`);
  * `--in-memory` keeps nothing between runs; `--quiet` prints only the summary.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { topology } from '../src/contract/topology.js';
 import { runDemo } from './demo.js';
@@ -23,17 +24,35 @@ import { type RuntimeOptions, startRuntime } from './runtime.js';
 // Lambda runs Node 22; on a Node 20 workstation the SDK's upgrade notice is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values: flags } = parseArgs({
-  options: {
-    demo: { type: 'boolean', default: false },
-    'data-dir': { type: 'string', default: '.local' },
-    'in-memory': { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-    // Fault injection (docs/reliability.md): JSON, or OUTBOX_RELAY_FAULTS; off by default.
-    faults: { type: 'string' },
-  },
-  strict: true,
-});
+const USAGE =
+  'Usage: npm start [-- --demo] [--data-dir <dir>] [--in-memory] [--quiet] [--faults <json>] (docs/local-runtime.md)';
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        demo: { type: 'boolean', default: false },
+        'data-dir': { type: 'string', default: '.local' },
+        'in-memory': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        // Fault injection (docs/reliability.md): JSON, or OUTBOX_RELAY_FAULTS; off by default.
+        faults: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    // A mistyped option is a usage error: one line and exit 2, not a stack trace.
+    console.error(`npm start: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const flags = parseFlags();
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const dataDir = resolve(flags['data-dir']);
 
@@ -78,7 +97,15 @@ async function main(): Promise<void> {
   // Registered before the JVM starts, so a Ctrl-C during the start still stops cleanly.
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  // `kill <npm pid>` (a script's `kill $!`, a supervisor) ends npm and its shell, not this process:
+  // once re-parented, stop as on SIGTERM rather than leave the runtime and its JVM holding the ports.
+  const parentAtStart = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentAtStart) void shutdown('parent process exited', 0);
+  }, 1000).unref();
 
+  // A data directory with no bus archive has never run: nothing can have been lost, so no recovery line.
+  const firstStart = !existsSync(join(dataDir, 'bus-archive.jsonl'));
   const runtime = await startRuntime({
     ...(flags['in-memory'] ? {} : { dataDir }),
     ports: await previousPorts(),
@@ -99,12 +126,14 @@ async function main(): Promise<void> {
     // A clean stop leaves every queued message in the snapshot (restored above). Anything else
     // (a crash, a SIGKILL, a stop whose snapshot failed, a data directory from an older version)
     // leaves only the bus archive: replay it from the idle mark. Duplicates are possible, losses not.
-    const replay = runtime.restoredQueues === undefined;
+    const replay = runtime.restoredQueues === undefined && !firstStart;
     const recovery = await startCrashRecovery(runtime, dataDir, replay, (line) => console.error(line));
     console.log(
-      runtime.restoredQueues
-        ? `recovered from the previous run's clean stop: ${Object.values(runtime.restoredQueues).reduce((a, b) => a + b, 0)} queued message(s) (${describeCounts(runtime.restoredQueues)})`
-        : `recovered from the bus archive: ${recovery.replayed} event(s) replayed${recovery.replayedFrom ? ` since ${recovery.replayedFrom}` : ''}`,
+      firstStart && !runtime.restoredQueues
+        ? 'first start in this data directory: nothing to recover'
+        : runtime.restoredQueues
+          ? `recovered from the previous run's clean stop: ${Object.values(runtime.restoredQueues).reduce((a, b) => a + b, 0)} queued message(s) (${describeCounts(runtime.restoredQueues)})`
+          : `recovered from the bus archive: ${recovery.replayed} event(s) replayed${recovery.replayedFrom ? ` since ${recovery.replayedFrom}` : ''}`,
     );
   }
 

@@ -1,6 +1,7 @@
 /**
  * Creates every table of `topology.tables` in DynamoDB Local, idempotently (a persisted run finds
  * them already there): keys, GSIs (with the topology's projection, as deployed), the stream, and TTL.
+ * An index the topology gained since a persisted run created the table is added to it.
  */
 import {
   type AttributeDefinition,
@@ -9,6 +10,7 @@ import {
   type DynamoDBClient,
   type Projection,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type IndexDef, type TableDef, topology } from '../src/contract/topology.js';
@@ -79,7 +81,34 @@ async function createTable(client: DynamoDBClient, key: string, def: TableDef): 
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   if (def.ttlAttribute) await enableTtl(client, name, def.ttlAttribute);
-  const described = await client.send(new DescribeTableCommand({ TableName: name }));
+  let described = await client.send(new DescribeTableCommand({ TableName: name }));
+  // A table persisted by an older version lacks the indexes added since: add them (one per update, as DynamoDB asks).
+  const present = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const missing = (def.indexes ?? []).filter((index) => !present.has(index.name));
+  for (const index of missing) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: name,
+        AttributeDefinitions: [index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])].map((k) => ({
+          AttributeName: k.name,
+          AttributeType: k.type,
+        })),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.name,
+              KeySchema: [
+                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+                ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }] : []),
+              ],
+              Projection: projectionOf(index),
+            },
+          },
+        ],
+      }),
+    );
+  }
+  if (missing.length > 0) described = await client.send(new DescribeTableCommand({ TableName: name }));
   const streamArn = described.Table?.LatestStreamArn;
   return { key, name, ...(streamArn ? { streamArn } : {}) };
 }

@@ -30,19 +30,26 @@ function resolveSecret(): string | undefined {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      tenant: { type: 'string' },
-      sub: { type: 'string' },
-      channels: { type: 'string' },
-      ttl: { type: 'string', default: '3600' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const usage =
+    'Usage: npm run token -- --tenant <tenantId> --sub <subject> [--channels a,b] [--ttl seconds]';
+  let values: { tenant?: string; sub?: string; channels?: string; ttl: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        tenant: { type: 'string' },
+        sub: { type: 'string' },
+        channels: { type: 'string' },
+        ttl: { type: 'string', default: '3600' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // An unknown option or a missing value is a usage error (exit 2), like every other one here.
+    console.error(`token: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return 2;
+  }
   if (values.help || !values.tenant || !values.sub) {
-    console.error(
-      'Usage: npm run token -- --tenant <tenantId> --sub <subject> [--channels a,b] [--ttl seconds]',
-    );
+    console.error(usage);
     return values.help ? 0 : 2;
   }
   const secret = resolveSecret();

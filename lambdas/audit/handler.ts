@@ -3,9 +3,9 @@
  * Adapter only: read the SQS batch, run `recordAuditMessages`, report failed messages.
  */
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import * as z from 'zod';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
+import { batchResponse, sentAt, sqsEventSchema, sqsRecordSchema } from '../../src/aws/sqsBatch.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { type QueueMessage, recordAuditMessages } from '../../src/core/auditConsume.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
@@ -14,23 +14,14 @@ const telemetry = getTelemetry(METRIC_SERVICE.audit);
 const audit = getAuditRepository();
 const quarantine = getQuarantineRepository();
 
-const sqsRecordSchema = z.looseObject({
-  messageId: z.string().min(1),
-  body: z.string(),
-  eventSourceARN: z.string().default('unknown'),
-  attributes: z.looseObject({ SentTimestamp: z.string().optional() }).default({}),
-});
-const sqsEventSchema = z.object({ Records: z.array(z.unknown()) });
-
 function toQueueMessage(raw: unknown): QueueMessage | { invalid: unknown } {
   const parsed = sqsRecordSchema.safeParse(raw);
   if (!parsed.success) return { invalid: raw };
-  const sent = Number(parsed.data.attributes.SentTimestamp);
   return {
     messageId: parsed.data.messageId,
     body: parsed.data.body,
-    sentAt: new Date(Number.isFinite(sent) ? sent : Date.now()).toISOString(),
-    origin: parsed.data.eventSourceARN,
+    sentAt: sentAt(parsed.data).toISOString(),
+    origin: parsed.data.eventSourceARN ?? 'unknown',
     raw,
   };
 }
@@ -61,10 +52,6 @@ export const handler = instrumentHandler(
       if (r.status === 'failed')
         telemetry.logger.error('audit message failed; SQS will redeliver it', { ...r });
     }
-    return {
-      batchItemFailures: results
-        .filter((r) => r.status === 'failed')
-        .map((r) => ({ itemIdentifier: r.messageId })),
-    };
+    return batchResponse(results.filter((r) => r.status === 'failed').map((r) => r.messageId));
   },
 );

@@ -18,10 +18,17 @@ import { mapWithConcurrency } from '../../src/core/concurrency.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import { errorText, summaryAttempt, targetedAttempt } from '../../src/core/fanoutAttempts.js';
 import type { FanoutChunk } from '../../src/core/fanoutChunk.js';
-import { deliverTargeted, fanOut } from '../../src/core/fanoutDelivery.js';
+import { deliverTargeted, type FanoutResult, fanOut } from '../../src/core/fanoutDelivery.js';
 import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
 import { eventKeyOf } from '../../src/core/fanoutPlan.js';
 import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
+import {
+  connectionsToName,
+  DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS,
+  fanoutSubjectRecords,
+  subjectRecordsMode,
+  targetedSubjectRecords,
+} from '../../src/core/fanoutSubjects.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { targetedRetryDecision } from '../../src/core/targetedRetry.js';
@@ -64,16 +71,38 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     }
   }
 
+  const goneSubjects = new Map<string, { tenantId: string; subject: string }>();
   const ports = {
     findSubscribers: (tenantId: string, channel: string, shard?: number) =>
       connections.findSubscribers(tenantId, channel, shard),
     post: (connectionId: string, body: string) => api.post(connectionId, body),
     deleteConnection: async (connectionId: string) => {
+      // Keep the subject of a gone connection for its per-subject `gone` record.
+      const record = await connections.getConnection(connectionId).catch(() => undefined);
+      if (record) goneSubjects.set(connectionId, { tenantId: record.tenantId, subject: record.subject });
       await connections.deleteConnection(connectionId);
     },
     enqueueRetry: (delivery: TargetedDelivery) => queue.enqueueTargeted(delivery, 1),
     enqueueChunk: (chunk: FanoutChunk) => queue.enqueueChunk(chunk),
     sleep,
+  };
+
+  /** Per-subject records of one fan-out; a failure is logged, never redelivers (the summary still says what happened). */
+  const recordSubjects = async (
+    result: FanoutResult,
+    events: readonly Envelope[],
+    maxSubjects: number,
+    at: Date,
+  ): Promise<void> => {
+    try {
+      const named = connectionsToName(result, maxSubjects);
+      if (named.length === 0) return;
+      const subjects = await connections.subjectsOf(named.filter((id) => !goneSubjects.has(id)));
+      for (const [id, owner] of goneSubjects) subjects.set(id, owner);
+      await audit.recordSubjects(fanoutSubjectRecords(result, events, subjects, maxSubjects, at));
+    } catch (error) {
+      logger.error('could not record fan-out per subject', { error });
+    }
   };
 
   /** Fan out (all shards, or a chunk's one) and audit the summaries; returns the events to redeliver (`eventKeyOf`). */
@@ -91,9 +120,15 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
         metrics.addMetric(METRIC.fanoutChunks, MetricUnit.Count, result.chunksEnqueued);
       recordFanoutMetrics(metrics, result.summaries, [...events]);
       const durationMs = Date.now() - startedAt.getTime();
+      const maxSubjects = settings.subjectRecordsMaxSubscribers ?? DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS;
+      await recordSubjects(result, events, maxSubjects, startedAt);
       await mapWithConcurrency(result.summaries, 10, (summary) =>
         audit
-          .recordAttempt(summary.tenantId, summary.eventId, summaryAttempt(summary, startedAt, durationMs))
+          .recordAttempt(
+            summary.tenantId,
+            summary.eventId,
+            summaryAttempt(summary, startedAt, durationMs, subjectRecordsMode(summary, maxSubjects)),
+          )
           .catch((error: unknown) => {
             logger.error('could not record fan-out attempt', { eventId: summary.eventId, error });
           }),
@@ -161,6 +196,12 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     await mapWithConcurrency(delivery.events, 10, (e) =>
       audit.recordAttempt(e.tenantId, e.id, { ...attempt, tenantId: e.tenantId }).catch(() => undefined),
     );
+    try {
+      const owner = (await connections.subjectsOf([delivery.connectionId])).get(delivery.connectionId);
+      if (owner) await audit.recordSubjects(targetedSubjectRecords(delivery, owner, outcome.kind, startedAt));
+    } catch (error) {
+      logger.error('could not record a targeted delivery per subject', { error });
+    }
   });
 
   return batchResponse(failures);

@@ -101,6 +101,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       endpoints.setEnabled(endpoint.tenantId, endpoint.id, false, reason, now),
     deadLetter: (letter) => sendDeadLetter(sqs, dlqUrl, letter),
     flow: getWebhookFlowControl(),
+    log: logger,
   };
 
   const failures: string[] = [];

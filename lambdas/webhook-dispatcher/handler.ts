@@ -4,10 +4,11 @@
  * its tenant (src/core/webhookDispatch.ts). A body that is not an event is quarantined with the
  * reason; a record whose deliveries could not all be sent is reported failed and comes back.
  */
-import * as z from 'zod';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
+import { batchResponse, parseSqsRecords, sentAt, sqsRecordSchema } from '../../src/aws/sqsBatch.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
 import { sendDeliveries } from '../../src/aws/webhookQueues.js';
@@ -19,25 +20,8 @@ const telemetry = getTelemetry(METRIC_SERVICE.webhookDispatcher);
 /** Catalogue entries this warm instance already wrote (one write per tenant, type and channel). */
 const seen = new Set<string>();
 
-const sqsEventSchema = z.object({
-  Records: z.array(
-    z
-      .object({
-        messageId: z.string(),
-        body: z.string(),
-        eventSourceARN: z.string().optional(),
-        attributes: z.object({ SentTimestamp: z.string().optional() }).loose().optional(),
-      })
-      .loose(),
-  ),
-});
-
-interface BatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
-
-export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<BatchResponse> => {
-  const { Records } = sqsEventSchema.parse(event);
+export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<SQSBatchResponse> => {
+  const Records = parseSqsRecords(event, sqsRecordSchema);
   const sqs = getSqsClient();
   const deliveryQueueUrl = requireEnv(topology.queues.webhookDeliveryQueue.env);
   const endpoints = getWebhookEndpointsRepository();
@@ -58,17 +42,17 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
         seen.add(key);
       }
     },
-    sendDeliveries: (messages) => sendDeliveries(sqs, deliveryQueueUrl, messages),
+    sendDeliveries: (messages) => sendDeliveries(sqs, deliveryQueueUrl, messages, telemetry.logger),
+    log: telemetry.logger,
     quarantine: async ({ messageId, body, code, reason }) => {
       const record = byId.get(messageId);
-      const sent = Number(record?.attributes?.SentTimestamp);
       telemetry.logger.warn('invalid dispatch message quarantined', { messageId, code, reason });
       await quarantine.put({
         reason: 'INVALID_EVENT',
         message: `webhook dispatch: ${reason}`,
         source: 'webhookDispatcher',
         recordId: messageId,
-        recordTime: new Date(Number.isFinite(sent) && sent > 0 ? sent : Date.now()).toISOString(),
+        recordTime: sentAt(record ?? {}).toISOString(),
         record: record ?? { messageId, body },
         ...(record?.eventSourceARN ? { origin: record.eventSourceARN } : {}),
         details: { code },
@@ -80,5 +64,5 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     telemetry.metrics.addMetric(METRIC.webhookDispatched, MetricUnit.Count, result.deliveries);
   if (result.quarantined > 0)
     telemetry.metrics.addMetric(METRIC.eventsQuarantined, MetricUnit.Count, result.quarantined);
-  return { batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
+  return batchResponse(result.failedMessageIds);
 });

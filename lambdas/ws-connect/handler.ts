@@ -1,5 +1,6 @@
 /** `$connect`: the authorizer has verified the token; store the connection with a TTL past the 2-hour limit. */
 import * as z from 'zod';
+import { publishConnectionEvent } from '../../src/aws/connectionEvents.js';
 import { connectionTtl, getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { getTelemetry, instrumentHandler } from '../../src/aws/telemetry.js';
 import { identityFromAuthorizer } from '../../src/core/authorizerContext.js';
@@ -50,6 +51,7 @@ export const handler = instrumentHandler(
       connectedAt: new Date(now).toISOString(),
       expiresAt: connectionTtl(now),
     });
+    await publishConnectionEvent('connection.opened', identity, connectionId, telemetry.logger);
     return { statusCode: 200 };
   },
 );

@@ -1,5 +1,5 @@
 /**
- * Routes `subscribe`, `unsubscribe`, `resume`, `ping`, `fetch` and `$default`: parse the message, let the
+ * Routes `subscribe`, `unsubscribe`, `resume`, `ping`, `fetch`, `ack` and `$default`: parse the message, let the
  * core decide, and post the reply frames through the `@connections` API (as in AWS, where a
  * route's return value is not sent to the client unless a route response is configured).
  */
@@ -83,6 +83,22 @@ export const handler = instrumentHandler(
           currentEpoch: async (tenantId, channel) => (await sequences.ensureCounter(tenantId, channel)).epoch,
           querySeq: (tenantId, channel, epoch, options) => audit.querySeq(tenantId, channel, epoch, options),
           onForeignItems: reportForeignItems,
+          receipts: {
+            getEvents: async (tenantId, ids) =>
+              (await audit.getEvents(tenantId, ids)).map((item) => item.envelope),
+            recordSubjects: async (records) => {
+              try {
+                await audit.recordSubjects(records);
+              } catch (error) {
+                // A replay already read is still sent; only a receipt's failure is the client's to retry.
+                if (records.some((r) => r.outcome === 'received')) throw error;
+                telemetry.logger.error('could not record replayed events per subject', {
+                  connectionId,
+                  error,
+                });
+              }
+            },
+          },
         },
         resumeSettingsFromEnv(process.env),
         quotasFromEnv(process.env),

@@ -3,7 +3,11 @@
  * (`routes.ts`) and the page (`browser/app.ts`) so both parse the same shapes.
  */
 import * as z from 'zod';
-import { auditAttemptItemSchema, auditEventItemSchema } from '../../src/core/auditRecord.js';
+import {
+  auditAttemptItemSchema,
+  auditEventItemSchema,
+  auditSubjectItemSchema,
+} from '../../src/core/auditRecord.js';
 
 const tenantId = z.string().min(1).max(128);
 const channel = z.string().min(1).max(256);
@@ -37,6 +41,8 @@ export const writeEventsResponseSchema = z.object({ eventIds: z.array(z.string()
 export const eventDetailsResponseSchema = z.object({
   event: auditEventItemSchema.nullable(),
   attempts: z.array(auditAttemptItemSchema),
+  /** Per-subject records: delivered, replayed, received (receipts), ... */
+  subjects: z.array(auditSubjectItemSchema).default([]),
 });
 export type EventDetails = z.infer<typeof eventDetailsResponseSchema>;
 

@@ -112,8 +112,8 @@ export function createConsoleRoutes(ctx: ConsoleContext): ConsoleRoutes {
         client: documentClient(),
         tableName: requireSetting(ctx, topology.tables.audit.env),
       });
-      const { event, attempts } = await audit.getEventWithAttempts(tenantId, eventId);
-      return { event: event ?? null, attempts: [...attempts] };
+      const { event, attempts, subjects } = await audit.getEventWithAttempts(tenantId, eventId);
+      return { event: event ?? null, attempts: [...attempts], subjects: [...subjects] };
     },
 
     async dropConnections() {

@@ -400,6 +400,11 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           if (abort.signal.aborted) return;
           bufferSince = Date.now();
         }
+        // Records the filter dropped are done too (Lambda's iterator moves past them): without this
+        // the checkpoint stays before the publisher's own MODIFY records and the reported lag grows at idle.
+        const lastRead = records.at(-1);
+        if (buffer.length === 0 && lastRead && lastRead !== kept.at(-1))
+          saveCheckpoint(worker.shardId, lastRead);
         if (closed) {
           saveCheckpoint(worker.shardId, undefined, true);
           worker.finished = true;

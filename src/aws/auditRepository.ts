@@ -16,6 +16,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -31,29 +33,37 @@ import {
   AUDIT_ATTEMPT_SK_PREFIX,
   AUDIT_EVENT_SK,
   AUDIT_NOTE_SK_PREFIX,
+  AUDIT_SUBJECT_SK_PREFIX,
   type AuditAttemptItem,
   type AuditEndpointAttemptItem,
   type AuditEventItem,
+  type AuditSubjectItem,
   type AuditTenantNoteItem,
   auditAttemptItemSchema,
   auditEndpointAttemptItemSchema,
   auditEndpointPk,
   auditEventItemSchema,
   auditEventPk,
+  auditSubjectItemSchema,
   auditTenantNoteItemSchema,
   auditTenantPk,
   channelKeyOf,
   type DeliveryAttempt,
   deliveryAttemptSchema,
   resourceKeyOf,
+  type SubjectRecord,
   seqKeyOf,
+  subjectKeyOf,
+  subjectRecordSchema,
   type TenantNote,
   tenantNoteSchema,
   toAuditAttemptItem,
   toAuditEndpointAttemptItem,
   toAuditEventItem,
+  toAuditSubjectItem,
   toAuditTenantNoteItem,
 } from '../core/auditRecord.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
 import { type Envelope, envelopeSchema } from '../core/envelope.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
 import { decodeKey, KeyDecodeError } from '../core/keyCodec.js';
@@ -64,6 +74,9 @@ import { reportForeignItems } from './foreignItems.js';
 export const AUDIT_INDEX_BY_CHANNEL = 'byChannel';
 export const AUDIT_INDEX_BY_RESOURCE = 'byResource';
 export const AUDIT_INDEX_BY_SEQ = 'bySeq';
+export const AUDIT_INDEX_BY_SUBJECT = 'bySubject';
+/** A subject query reads at most this many records (an operator command, not a request path). */
+export const MAX_SUBJECT_RECORDS = 10_000;
 
 /** An item in the audit table that does not match its schema (written by something else, or by an older version). */
 export class CorruptAuditItemError extends Error {
@@ -120,6 +133,22 @@ export interface EventWithAttempts {
   readonly event: AuditEventItem | undefined;
   /** Sorted by path, then time. */
   readonly attempts: readonly AuditAttemptItem[];
+  /** Per-subject records (delivered, replayed, received, ...), sorted by subject. */
+  readonly subjects: readonly AuditSubjectItem[];
+}
+
+export interface SubjectQueryOptions {
+  /** Only records at or after this time. */
+  readonly since?: Date;
+  /** At most this many records (1–MAX_SUBJECT_RECORDS). */
+  readonly limit: number;
+}
+
+export interface SubjectPage {
+  /** The subject's records, oldest first. */
+  readonly items: readonly AuditSubjectItem[];
+  /** More records follow (the limit was reached). */
+  readonly more: boolean;
 }
 
 /**
@@ -145,6 +174,15 @@ export interface AuditRepository {
     endpointId: string,
     options?: { limit?: number },
   ): Promise<readonly AuditEndpointAttemptItem[]>;
+  /**
+   * Record per-subject outcomes. Repeats overwrite (same key); a `received` record keeps the first
+   * receipt's time (a conditional put), so acknowledging again changes nothing.
+   */
+  recordSubjects(records: readonly SubjectRecord[]): Promise<void>;
+  /** A tenant+subject's records in time order (index `bySubject`). */
+  querySubject(tenantId: string, subject: string, options: SubjectQueryOptions): Promise<SubjectPage>;
+  /** The tenant's events with these ids (unknown ids are left out); one batch read per 100 ids. */
+  getEvents(tenantId: string, eventIds: readonly string[]): Promise<AuditEventItem[]>;
   /** Record an operator-facing note about a tenant. */
   recordTenantNote(tenantId: string, note: TenantNote, now?: Date): Promise<AuditTenantNoteItem>;
   getEvent(tenantId: string, eventId: string): Promise<AuditEventItem | undefined>;
@@ -170,6 +208,8 @@ export interface AuditRepositoryDeps {
   /** Told about index items whose stored tenant/channel differ from the query's (dropped). */
   readonly onForeignItems?: ForeignItemsSink;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
   const result = schema.safeParse(item);
@@ -248,6 +288,22 @@ export function createAuditRepository({
       events: own.map((item) => item.envelope),
       ...(more && last ? { nextPosition: last.position } : {}),
     };
+  }
+
+  /** Unconditional puts, 25 per request, retrying what DynamoDB left unprocessed. */
+  async function batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 25) {
+      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8)
+          throw new Error(`BatchWrite on ${tableName}: ${pending.length} items still unprocessed`);
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+        pending = (result.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
+          r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+        );
+      }
+    }
   }
 
   async function queryPartition(pk: string, skPrefix: string, scanForward = true, limit?: number) {
@@ -329,6 +385,95 @@ export function createAuditRepository({
       return items.map((raw) => parseItem(auditEndpointAttemptItemSchema, raw));
     },
 
+    async recordSubjects(records) {
+      const items = records.map((record) => toAuditSubjectItem(subjectRecordSchema.parse(record)));
+      const receipts = items.filter((item) => item.outcome === 'received');
+      const others = items.filter((item) => item.outcome !== 'received');
+      await batchPut(others);
+      await mapWithConcurrency(receipts, 10, async (item) => {
+        try {
+          await client.send(
+            new PutCommand({
+              TableName: tableName,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+        } catch (error) {
+          // Already acknowledged: the first receipt stands.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      });
+    },
+
+    async querySubject(tenantId, subject, options) {
+      if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_SUBJECT_RECORDS) {
+        throw new RangeError(
+          `limit must be an integer from 1 to ${MAX_SUBJECT_RECORDS}, got ${options.limit}`,
+        );
+      }
+      const values: Record<string, unknown> = { ':k': subjectKeyOf(tenantId, subject) };
+      let condition = 'subjectKey = :k';
+      if (options.since) {
+        condition += ' AND #at >= :since';
+        values[':since'] = options.since.toISOString();
+      }
+      const items: AuditSubjectItem[] = [];
+      let exclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: AUDIT_INDEX_BY_SUBJECT,
+            KeyConditionExpression: condition,
+            ...(options.since ? { ExpressionAttributeNames: { '#at': 'at' } } : {}),
+            ExpressionAttributeValues: values,
+            ScanIndexForward: true,
+            Limit: options.limit - items.length,
+            ExclusiveStartKey: exclusiveStartKey,
+          }),
+        );
+        for (const raw of page.Items ?? []) items.push(parseItem(auditSubjectItemSchema, raw));
+        exclusiveStartKey = page.LastEvaluatedKey;
+      } while (exclusiveStartKey !== undefined && items.length < options.limit);
+      const own = keepOwnItems(
+        items,
+        { tenantId, channel: subject },
+        (item) => ({ tenantId: item.tenantId, channel: item.subject }),
+        'subjectHistory',
+        onForeignItems,
+      );
+      return { items: own, more: exclusiveStartKey !== undefined };
+    },
+
+    async getEvents(tenantId, eventIds) {
+      const found: AuditEventItem[] = [];
+      for (let i = 0; i < eventIds.length; i += 100) {
+        let keys: Record<string, unknown>[] = [...new Set(eventIds.slice(i, i + 100))].map((id) => ({
+          pk: auditEventPk(tenantId, id),
+          sk: AUDIT_EVENT_SK,
+        }));
+        for (let attempt = 0; keys.length > 0; attempt++) {
+          if (attempt > 8) throw new Error(`BatchGet on ${tableName}: ${keys.length} keys still unprocessed`);
+          if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+          const result = await client.send(
+            new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }),
+          );
+          for (const raw of result.Responses?.[tableName] ?? [])
+            found.push(parseItem(auditEventItemSchema, raw));
+          keys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        }
+      }
+      // The key is built from the tenant, but check what came back against what was asked.
+      return keepOwnItems(
+        found,
+        { tenantId },
+        (item) => ({ tenantId: item.envelope.tenantId }),
+        'eventLookup',
+        onForeignItems,
+      );
+    },
+
     async recordTenantNote(tenantId, note, now = new Date()) {
       const item = toAuditTenantNoteItem(
         tenantId,
@@ -354,13 +499,16 @@ export function createAuditRepository({
       const items = await queryPartition(auditEventPk(tenantId, eventId), '');
       let event: AuditEventItem | undefined;
       const attempts: AuditAttemptItem[] = [];
+      const subjects: AuditSubjectItem[] = [];
       for (const raw of items) {
         if (raw.sk === AUDIT_EVENT_SK) event = parseItem(auditEventItemSchema, raw);
         else if (typeof raw.sk === 'string' && raw.sk.startsWith(AUDIT_ATTEMPT_SK_PREFIX)) {
           attempts.push(parseItem(auditAttemptItemSchema, raw));
+        } else if (typeof raw.sk === 'string' && raw.sk.startsWith(AUDIT_SUBJECT_SK_PREFIX)) {
+          subjects.push(parseItem(auditSubjectItemSchema, raw));
         }
       }
-      return { event, attempts };
+      return { event, attempts, subjects };
     },
 
     async findEventTenants(eventId) {

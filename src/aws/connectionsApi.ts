@@ -45,9 +45,9 @@ export function createConnectionsApi(endpoint: string, signedPost?: SignedPost):
           new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(body) }),
         );
       } catch (error) {
-        if (isGone(error)) throw new ConnectionGoneError(connectionId);
+        if (isGone(error)) throw new ConnectionGoneError(connectionId, { cause: error });
         const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        throw new PostToConnectionFailedError(connectionId, statusOf(error), message);
+        throw new PostToConnectionFailedError(connectionId, statusOf(error), message, { cause: error });
       }
     },
     async disconnect(connectionId) {

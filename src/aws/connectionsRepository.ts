@@ -16,6 +16,7 @@
  * connections that vanished without `$disconnect` disappear even if no fan-out ever hits a 410.
  */
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -77,6 +78,11 @@ export interface ConnectionsRepository {
   listSubscriptions(connectionId: string): Promise<string[]>;
   /** Whether the connection holds a subscription to the channel (one strongly consistent read). */
   isSubscribed(connectionId: string, channel: string): Promise<boolean>;
+  /**
+   * The subject (token `sub`) of each connection that still has a record, read 100 at a time
+   * (fan-out's per-subject audit records); connections without a record are absent.
+   */
+  subjectsOf(connectionIds: readonly string[]): Promise<Map<string, { tenantId: string; subject: string }>>;
   /** How many connection records a tenant has (the per-tenant connection quota; not yet expired ones included). */
   countConnections(tenantId: string): Promise<number>;
 }
@@ -273,6 +279,42 @@ export function createConnectionsRepository({
       return tenantId === undefined
         ? found
         : keepOwnItems(found, { tenantId }, (r) => ({ tenantId: r.tenantId }), 'connections', onForeignItems);
+    },
+
+    async subjectsOf(connectionIds) {
+      const found = new Map<string, { tenantId: string; subject: string }>();
+      const unique = [...new Set(connectionIds)];
+      for (let i = 0; i < unique.length; i += 100) {
+        let keys: Record<string, unknown>[] = unique
+          .slice(i, i + 100)
+          .map((id) => ({ pk: pkOf(id), sk: META }));
+        for (let attempt = 0; keys.length > 0; attempt++) {
+          if (attempt > 8) throw new Error(`BatchGet on ${tableName}: ${keys.length} keys still unprocessed`);
+          if (attempt > 0)
+            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+          const result = await client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [tableName]: {
+                  Keys: keys,
+                  ProjectionExpression: 'connectionId, tenantId, subject',
+                },
+              },
+            }),
+          );
+          for (const item of result.Responses?.[tableName] ?? []) {
+            const { connectionId, tenantId, subject } = item;
+            if (
+              typeof connectionId === 'string' &&
+              typeof tenantId === 'string' &&
+              typeof subject === 'string'
+            )
+              found.set(connectionId, { tenantId, subject });
+          }
+          keys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        }
+      }
+      return found;
     },
 
     async countConnections(tenantId) {

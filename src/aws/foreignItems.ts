@@ -13,6 +13,8 @@ const SERVICE_OF_CHECK = {
   channelHistory: METRIC_SERVICE.wsMessage,
   resume: METRIC_SERVICE.wsMessage,
   webhookEndpoints: METRIC_SERVICE.webhookDispatcher,
+  subjectHistory: METRIC_SERVICE.wsMessage,
+  eventLookup: METRIC_SERVICE.wsMessage,
 } as const satisfies Record<ForeignItemsCheck, string>;
 
 const logged = new Set<ForeignItemsCheck>();

@@ -83,7 +83,7 @@ export function createSignedPost(options: SignedPostOptions): SignedPost {
           res.on('error', (error) => reject(new RetryableNetworkError(error.message)));
         },
       );
-      req.on('error', (error) => reject(new RetryableNetworkError(error.message)));
+      req.on('error', (error) => reject(new RetryableNetworkError(error.message, { cause: error })));
       req.end(body);
     });
   }
@@ -92,6 +92,7 @@ export function createSignedPost(options: SignedPostOptions): SignedPost {
     const path = `${basePath}/@connections/${encodeLabel(connectionId)}`;
     const body = Buffer.from(text, 'utf8');
     let failure = 'no attempt';
+    let cause: unknown;
     let status: number | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) await sleep(Math.random() * baseDelayMs * 2 ** (attempt - 1));
@@ -101,16 +102,23 @@ export function createSignedPost(options: SignedPostOptions): SignedPost {
       } catch (error) {
         // A keep-alive socket the server closed, a reset: the SDK retries these too.
         failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        cause = error;
         status = undefined;
         continue;
       }
       if (answer.status >= 200 && answer.status < 300) return;
       if (answer.status === 410) throw new ConnectionGoneError(connectionId);
       status = answer.status;
+      cause = undefined;
       failure = `${answer.errorType || `HTTP ${answer.status}`}: ${answer.message}`;
       if (!isThrottling(answer)) break;
     }
-    throw new PostToConnectionFailedError(connectionId, status, failure);
+    throw new PostToConnectionFailedError(
+      connectionId,
+      status,
+      failure,
+      cause === undefined ? undefined : { cause },
+    );
   };
 }
 

@@ -102,7 +102,8 @@ export function createWebhookAdmin(deps: WebhookAdminDeps): WebhookAdmin {
     try {
       for (const address of addresses) checkResolvedAddress(host, address, deps.policy);
     } catch (error) {
-      if (error instanceof AddressRefusedError) throw new WebhookConfigurationError('url', error.message);
+      if (error instanceof AddressRefusedError)
+        throw new WebhookConfigurationError('url', error.message, { cause: error });
       throw error;
     }
   };

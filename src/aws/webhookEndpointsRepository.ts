@@ -112,7 +112,7 @@ export function createWebhookEndpointsRepository(deps: {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
-        throw new WebhookEndpointNotFoundError(tenantId, endpointId);
+        throw new WebhookEndpointNotFoundError(tenantId, endpointId, { cause: error });
       throw error;
     }
   };

@@ -1,19 +1,16 @@
 /**
  * The webhook queues: sending delivery messages (dispatcher), scheduling a retry on the same
- * message and parking a dead letter (delivery), and redriving the DLQ (CLI). Redrive receives,
- * re-sends and deletes, so it works on fauxqs (no StartMessageMoveTask) and on AWS alike.
+ * message and parking a dead letter (delivery), and reading a DLQ message back (the CLI's
+ * `dlq` commands, which redrive through src/cli/ops/).
  */
 import {
-  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  type Message,
-  ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../core/limits.js';
+import { consoleLog, type LogPort } from '../core/log.js';
 import {
   type DeadLetter,
   type DeliveryMessage,
@@ -51,6 +48,7 @@ export async function sendDeliveries(
   client: SQSClient,
   queueUrl: string,
   messages: readonly DeliveryMessage[],
+  log: LogPort = consoleLog,
 ): Promise<DeliveryMessage[]> {
   const unsent: DeliveryMessage[] = [];
   for (const chunk of chunkForSendBatch(messages, (m) => JSON.stringify(m))) {
@@ -69,7 +67,7 @@ export async function sendDeliveries(
         if (message) unsent.push(message);
       }
     } catch (error) {
-      console.error(JSON.stringify({ msg: 'SendMessageBatch failed', queueUrl, error: String(error) }));
+      log.error('SendMessageBatch failed', { queueUrl, error });
       unsent.push(...chunk);
     }
   }
@@ -140,86 +138,6 @@ export async function parkInvalidDelivery(client: SQSClient, dlqUrl: string, bod
   );
 }
 
-export interface RedriveProgress {
-  /** Messages moved back to the delivery queue. */
-  moved: number;
-  /** Messages left in the DLQ because they belong to another endpoint. */
-  skipped: number;
-  /** Messages left in the DLQ because their body is not a delivery message. */
-  unreadable: number;
-}
-
-export interface RedriveOptions {
-  readonly dlqUrl: string;
-  readonly deliveryQueueUrl: string;
-  readonly endpointId?: string;
-  /** Stop after moving this many. */
-  readonly limit?: number;
-  readonly onProgress?: (progress: Readonly<RedriveProgress>) => void;
-}
-
-/** While redriving, messages we leave alone stay hidden for this long so we do not see them twice. */
-const REDRIVE_HOLD_SECONDS = 300;
-
-/**
- * Moves DLQ messages back to the delivery queue as fresh messages with `attempt: 1` (a new
- * message also restarts SQS's receive count), so the endpoint gets its full schedule again.
- * Each message is sent before it is deleted: a crash in between duplicates, never loses.
- */
-export async function redriveWebhookDlq(
-  client: SQSClient,
-  options: RedriveOptions,
-): Promise<RedriveProgress> {
-  const progress: RedriveProgress = { moved: 0, skipped: 0, unreadable: 0 };
-  const held: Message[] = [];
-  const seen = new Set<string>();
-  try {
-    while (options.limit === undefined || progress.moved < options.limit) {
-      const received = await client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: options.dlqUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: REDRIVE_HOLD_SECONDS,
-        }),
-      );
-      const messages = (received.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
-      if (messages.length === 0) break;
-      for (const message of messages) {
-        seen.add(message.MessageId ?? '');
-        const delivery = readDlqMessage(message.Body ?? '');
-        if (!delivery) {
-          progress.unreadable += 1;
-          held.push(message);
-          continue;
-        }
-        if (
-          (options.endpointId !== undefined && delivery.endpointId !== options.endpointId) ||
-          (options.limit !== undefined && progress.moved >= options.limit)
-        ) {
-          progress.skipped += 1;
-          held.push(message);
-          continue;
-        }
-        await client.send(
-          new SendMessageCommand({
-            QueueUrl: options.deliveryQueueUrl,
-            MessageBody: JSON.stringify({ ...delivery, attempt: 1 }),
-          }),
-        );
-        await client.send(
-          new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
-        );
-        progress.moved += 1;
-      }
-      options.onProgress?.(progress);
-    }
-  } finally {
-    await release(client, options.dlqUrl, held);
-  }
-  return progress;
-}
-
 /** A DLQ body is our dead letter, or a bare delivery message moved by the queue's redrive policy. */
 export function readDlqMessage(body: string): DeliveryMessage | undefined {
   let json: unknown;
@@ -235,20 +153,4 @@ export function readDlqMessage(body: string): DeliveryMessage | undefined {
   }
   const bare = deliveryMessageSchema.safeParse(json);
   return bare.success ? bare.data : undefined;
-}
-
-async function release(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const chunk = messages.slice(i, i + 10);
-    await client.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((m, index) => ({
-          Id: String(index),
-          ReceiptHandle: m.ReceiptHandle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    );
-  }
 }

@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import { parseServerFrame } from './frames.js';
 import { hostLifecycle, type Lifecycle } from './lifecycle.js';
+import { ACK_MAX_IDS } from './protocolValues.js';
 import { type ClientSocket, defaultSocketFactory, type SocketFactory } from './socket.js';
 import type {
   ClientEvents,
@@ -38,6 +39,8 @@ import type { Head, WireEnvelope, WireFrame, WireMessage } from './wire.js';
 /** The protocol accepts at most 100 channels per subscribe/unsubscribe/resume message. */
 const MAX_CHANNELS_PER_MESSAGE = 100;
 const RETRY_STEP_MS = 1000;
+/** The pause between two receipts messages (a full one goes at once). */
+const ACK_INTERVAL_MS = 1000;
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
 
 /** Every timing and limit option's default (docs/client.md explains each). */
@@ -62,7 +65,7 @@ export const CLIENT_DEFAULTS = {
 type Settings = typeof CLIENT_DEFAULTS;
 
 type Timer = ReturnType<typeof setTimeout>;
-type TimerName = 'reconnect' | 'connect' | 'ping' | 'pong' | 'stable' | 'age';
+type TimerName = 'reconnect' | 'connect' | 'ping' | 'pong' | 'stable' | 'age' | 'ack';
 type Listeners = { [TName in keyof ClientEvents]: Set<(value: ClientEvents[TName]) => void> };
 type Halt = 'disconnected' | 'failed' | 'closed';
 
@@ -93,6 +96,8 @@ export class OutboxRelayClient implements RelayClient {
   readonly #timers: Partial<Record<TimerName, Timer>> = {};
   /** Requests awaiting their answer, oldest first: an `error` frame belongs to the oldest of its action. */
   #inflight: { action: string; channels: string[] }[] = [];
+  /** Receipts not yet sent (`receipts: true`). */
+  #acks: string[] = [];
   readonly #channels = new Map<string, ChannelState>();
   readonly #listeners: Listeners = { state: new Set(), refresh: new Set(), error: new Set() };
   #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
@@ -345,6 +350,7 @@ export class OutboxRelayClient implements RelayClient {
     if (channels.length === 0) this.#confirmed();
     this.#timers.age = setTimeout(() => this.#drop(1000, '', undefined, true), this.#o.maxConnectionMs);
     this.#schedulePing();
+    this.#scheduleAcks();
     this.#settle();
   }
 
@@ -719,14 +725,40 @@ export class OutboxRelayClient implements RelayClient {
 
   #deliver(state: ChannelState, events: readonly WireEnvelope[]): void {
     for (const event of events) {
+      let handled = true;
       for (const listener of [...state.listeners]) {
         try {
           listener(event);
         } catch (error) {
+          handled = false;
           this.#emit('error', new HandlerError(state.channel, event.id, { cause: error }));
         }
       }
+      // A receipt says the app's handlers returned; one that threw is not acknowledged.
+      if (handled && this.options.receipts) {
+        this.#acks.push(event.id);
+        // A full message goes at once and the second starts again: small ones only when the rate is low.
+        if (this.#acks.length >= ACK_MAX_IDS) {
+          this.#clearTimer('ack');
+          this.#sendAcks();
+        } else this.#scheduleAcks();
+      }
     }
+  }
+
+  /** Receipts go at most once a second (inbound messages are billed), or at once when a message is full. */
+  #scheduleAcks(): void {
+    if (this.#acks.length > 0)
+      this.#timers.ack ??= setTimeout(() => {
+        this.#timers.ack = undefined;
+        this.#sendAcks();
+      }, ACK_INTERVAL_MS);
+  }
+
+  #sendAcks(): void {
+    if (!this.#socketOpen) return; // kept for the next connection
+    this.#send({ action: 'ack', ids: this.#acks.splice(0, ACK_MAX_IDS) });
+    this.#scheduleAcks();
   }
 
   // ── state and listeners ──────────────────────────────────────────────────

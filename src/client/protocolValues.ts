@@ -3,7 +3,10 @@
  * zod schemas, and importing values from there would pull zod into browser bundles; the type
  * checks below fail the build if the copies drift from the protocol.
  */
-import type { ErrorCode, RefreshReason } from '../core/protocol.js';
+import type { ErrorCode, MAX_ACK_IDS, RefreshReason } from '../core/protocol.js';
+
+/** Ids per `ack` message; fails to compile if the protocol's limit changes. */
+export const ACK_MAX_IDS = 100 satisfies typeof MAX_ACK_IDS;
 
 export const REFRESH_REASON_VALUES = [
   'too_many_missed',

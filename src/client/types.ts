@@ -78,6 +78,12 @@ export type ConnectOptions = TokenSource & {
   readonly dedupeWindow?: number;
   /** Events without `seq`: ids are remembered for this span of event time (the resume overlap and more). @default 10_000 */
   readonly dedupeWindowMs?: number;
+  /**
+   * Send receipts: after the handlers of an event return (none threw), its id is acknowledged to
+   * the server, which records it per subject as `received` (docs/audit.md). Ids are batched: one
+   * `ack` message a second at most, or at once when 100 are waiting. @default false
+   */
+  readonly receipts?: boolean;
   /** Browser hooks (online, visibility, back/forward cache); replaceable for tests. */
   readonly lifecycle?: Lifecycle;
   /** Replaces the transport (tests, custom WebSocket implementations). */

@@ -148,6 +148,12 @@ export const topology = {
           partitionKey: { name: 'seqKey', type: S },
           sortKey: { name: 'seq', type: 'N' },
         },
+        /** A subject's records (delivered, replayed, received, ...) in time order: `audit subject`. */
+        {
+          name: 'bySubject',
+          partitionKey: { name: 'subjectKey', type: S },
+          sortKey: { name: 'at', type: S },
+        },
       ],
     },
     /**
@@ -279,14 +285,22 @@ export const topology = {
       timeoutSeconds: 10,
       reservedConcurrency: 10,
       memoryMb: 256,
-      tables: [{ table: 'connections', access: 'write' }],
+      // outbox: `connection.opened` when connection events are on (src/core/connectionEvents.ts).
+      tables: [
+        { table: 'connections', access: 'write' },
+        { table: 'outbox', access: 'write' },
+      ],
       queues: [],
     },
     wsDisconnect: {
       entry: 'lambdas/ws-disconnect/handler.ts',
       timeoutSeconds: 10,
       memoryMb: 256,
-      tables: [{ table: 'connections', access: 'readWrite' }],
+      // outbox: `connection.closed` when connection events are on.
+      tables: [
+        { table: 'connections', access: 'readWrite' },
+        { table: 'outbox', access: 'write' },
+      ],
       queues: [],
     },
     wsMessage: {
@@ -295,9 +309,10 @@ export const topology = {
       timeoutSeconds: 29,
       memoryMb: 512,
       // sequences: a channel's epoch for the heads (created when the channel has no counter yet).
+      // audit readWrite: resume replays and receipts (`ack`) are recorded per subject.
       tables: [
         { table: 'connections', access: 'readWrite' },
-        { table: 'audit', access: 'read' },
+        { table: 'audit', access: 'readWrite' },
         { table: 'sequences', access: 'readWrite' },
       ],
       queues: [],
@@ -450,6 +465,7 @@ export const topology = {
       { routeKey: 'resume', function: 'wsMessage' },
       { routeKey: 'ping', function: 'wsMessage' },
       { routeKey: 'fetch', function: 'wsMessage' },
+      { routeKey: 'ack', function: 'wsMessage' },
       { routeKey: '$default', function: 'wsMessage' },
     ],
     throttling: { rateLimit: 500, burstLimit: 1000 },

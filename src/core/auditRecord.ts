@@ -9,6 +9,7 @@
  * | attempt        | `EVT#<tenant>#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`  | –                            |
  * | tenant note    | `TENANT#<id>`             | `NOTE#<at>#<noteId>`                      | –                            |
  * | endpoint attempt | `WEBHOOK#<tenant>#<endpointId>` | `ATTEMPT#<at>#<eventId>#<attempt>`  | –                            |
+ * | subject record | `EVT#<tenant>#<eventId>`  | `SUBJECT#<subject>#<outcome>[#<connectionId>]` | `subjectKey`, `at` (index `bySubject`) |
  *
  * A webhook attempt is written twice: under its event (what happened to this event?) and under
  * its endpoint (what did this endpoint receive?), so both questions are one query.
@@ -121,6 +122,12 @@ export const deliveryAttemptSchema = z.object({
       refreshed: z.number().int().nonnegative(),
       /** WebSocket messages that carried this event (coalesced messages carry several events). */
       messages: z.number().int().nonnegative(),
+      /**
+       * Whether each subscriber also has a subject record of this event (`per-subject`), or the
+       * channel had more subscribers than the per-subject limit and this summary is all there is
+       * (`summary-only`). Absent on records written before subject records existed.
+       */
+      subjectRecords: z.enum(['per-subject', 'summary-only']).optional(),
     })
     .optional(),
 });
@@ -233,5 +240,68 @@ export function toAuditTenantNoteItem(
     kind: 'note',
     tenantId,
     at,
+  };
+}
+
+/**
+ * What happened to one event for one subject (the token's `sub`), per connection:
+ * `delivered` (posted live), `gone` (the connection had closed, 410), `failed` (the post failed and
+ * was handed to a retry), `refresh` (the client was told to reload instead: payload too large),
+ * `replayed` (sent in a resume reply), `received` (the client acknowledged it: a receipt).
+ */
+export const SUBJECT_OUTCOMES = ['delivered', 'gone', 'failed', 'refresh', 'replayed', 'received'] as const;
+export const subjectOutcomeSchema = z.enum(SUBJECT_OUTCOMES);
+export type SubjectOutcome = z.infer<typeof subjectOutcomeSchema>;
+
+export const AUDIT_SUBJECT_SK_PREFIX = keyPrefix(['SUBJECT']);
+
+/** What a caller records for one subject and one event. */
+export const subjectRecordSchema = z.object({
+  tenantId: z.string().min(1),
+  eventId: z.string().min(1),
+  subject: z.string().min(1),
+  connectionId: z.string().min(1),
+  outcome: subjectOutcomeSchema,
+  /** The event's channel and type (copied so a subject's history reads without the events). */
+  channel: z.string().min(1),
+  /** Absent on a targeted retry's record (the retry carries event ids and channels only). */
+  type: z.string().min(1).optional(),
+  at: isoTime,
+});
+export type SubjectRecord = z.infer<typeof subjectRecordSchema>;
+
+/** Partition key of index `bySubject`: one tenant+subject, sorted by `at`. */
+export function subjectKeyOf(tenantId: string, subject: string): string {
+  return encodeKey(['SUBJ', tenantId, subject]);
+}
+
+/**
+ * One item per event, subject, outcome and connection; a receipt is one per event and subject
+ * (whichever connection sent it), so acknowledging twice changes nothing.
+ */
+export function subjectRecordSortKey(
+  record: Pick<SubjectRecord, 'subject' | 'outcome' | 'connectionId'>,
+): string {
+  return record.outcome === 'received'
+    ? encodeKey(['SUBJECT', record.subject, record.outcome])
+    : encodeKey(['SUBJECT', record.subject, record.outcome, record.connectionId]);
+}
+
+export const auditSubjectItemSchema = subjectRecordSchema.extend({
+  pk: z.string(),
+  sk: z.string().startsWith(AUDIT_SUBJECT_SK_PREFIX),
+  kind: z.literal('subject'),
+  subjectKey: z.string(),
+});
+export type AuditSubjectItem = z.infer<typeof auditSubjectItemSchema>;
+
+export function toAuditSubjectItem(record: SubjectRecord): AuditSubjectItem {
+  return {
+    ...record,
+    at: new Date(record.at).toISOString(),
+    pk: auditEventPk(record.tenantId, record.eventId),
+    sk: subjectRecordSortKey(record),
+    kind: 'subject',
+    subjectKey: subjectKeyOf(record.tenantId, record.subject),
   };
 }

@@ -1,13 +1,15 @@
 /**
- * Handling one client message (routes `subscribe`, `unsubscribe`, `resume`, `ping`, `fetch`, `$default`):
+ * Handling one client message (routes `subscribe`, `unsubscribe`, `resume`, `ping`, `fetch`, `ack`, `$default`):
  * parse it defensively and return the frames to send back, in order. Never throws on bad input:
  * every refusal is an `error` frame with a code and a sentence.
  */
 import type * as z from 'zod';
 import { mapWithConcurrency } from './concurrency.js';
+import type { Envelope } from './envelope.js';
 import { errorFrame, serializeFrame } from './frames.js';
 import { CLIENT_ACTIONS, type ClientMessage, clientMessageSchema, type ServerFrame } from './protocol.js';
 import { type ConnectionQuotas, DEFAULT_QUOTAS, splitBySubscriptionQuota } from './quotas.js';
+import { type ReceiptPorts, recordReceipts, subjectRecordsOf } from './receipts.js';
 import {
   fetchRange,
   type ResumePorts,
@@ -31,6 +33,11 @@ export interface ClientMessagePorts extends ResumePorts {
   isSubscribed(connectionId: string, channel: string): Promise<boolean>;
   /** Channels the connection is subscribed to now (the subscription quota counts them). */
   subscriptionsOf(connectionId: string): Promise<readonly string[]>;
+  /**
+   * Per-subject records: receipts (`ack`) and the events a resume or fetch replayed. Without
+   * them an `ack` is ignored and replays are not recorded.
+   */
+  readonly receipts?: ReceiptPorts;
 }
 
 export interface ClientMessageContext {
@@ -136,12 +143,15 @@ export async function handleClientMessage(
       const out = [serializeFrame({ type: 'subscribed', channels: allowed })];
       const allowedSet = new Set(allowed);
       const seen = new Set<string>();
+      const replayed: Envelope[] = [];
       for (const request of message.channels) {
         if (!allowedSet.has(request.channel) || seen.has(request.channel)) continue;
         seen.add(request.channel);
         const outcome = await resumeChannelRequest(identity.tenantId, request, ports, settings);
         out.push(...outcome.messages);
+        replayed.push(...(outcome.replayedEvents ?? []));
       }
+      await recordReplayed(replayed, context, ports);
       return [...out, ...frames];
     }
     case 'fetch': {
@@ -166,9 +176,24 @@ export async function handleClientMessage(
         ];
       }
       const outcome = await fetchRange(identity.tenantId, message, ports, settings);
+      await recordReplayed(outcome.events ?? [], context, ports);
       return [...outcome.messages];
     }
+    case 'ack': {
+      // No reply: a receipt costs one inbound message and nothing more.
+      if (ports.receipts) await recordReceipts(message.ids, context, ports.receipts);
+      return [];
+    }
   }
+}
+
+async function recordReplayed(
+  events: readonly Envelope[],
+  context: ClientMessageContext,
+  ports: ClientMessagePorts,
+): Promise<void> {
+  if (events.length === 0 || !ports.receipts) return;
+  await ports.receipts.recordSubjects(subjectRecordsOf(events, context, 'replayed', new Date()));
 }
 
 function splitAllowed(

@@ -28,6 +28,7 @@ export function summaryAttempt(
   summary: EventFanoutSummary,
   startedAt: Date,
   durationMs: number,
+  subjectRecords?: 'per-subject' | 'summary-only',
 ): DeliveryAttempt {
   return {
     path: 'websocket',
@@ -45,6 +46,7 @@ export function summaryAttempt(
       failed: summary.failed,
       refreshed: summary.refreshed,
       messages: summary.messages,
+      ...(subjectRecords ? { subjectRecords } : {}),
     },
   };
 }

@@ -24,6 +24,8 @@ export interface FanoutSettings extends FanoutPlanOptions {
    * chunks (`fanoutChunk.ts`). Undefined: never split.
    */
   readonly chunkThreshold?: number;
+  /** Per-subject audit records for events with at most this many subscribers (0: none). @default 100 */
+  readonly subjectRecordsMaxSubscribers?: number;
 }
 
 export interface FanoutPorts {
@@ -67,6 +69,20 @@ export interface FanoutResult {
   readonly unqueuedEventKeys: ReadonlySet<string>;
   /** Shard chunks put on the fan-out queue for other invocations (0 when not split). */
   readonly chunksEnqueued: number;
+  /** What happened to each event at each connection (the per-subject audit records come from it). */
+  readonly connectionOutcomes: readonly ConnectionEventOutcome[];
+}
+
+/**
+ * One connection's result for some of a batch's events: `delivered` (posted), `refresh` (a
+ * `refresh` frame went instead of the event), `gone` (410), `failed` (handed to a targeted retry,
+ * or not even that).
+ */
+export interface ConnectionEventOutcome {
+  readonly connectionId: string;
+  readonly tenantId: string;
+  readonly outcome: 'delivered' | 'refresh' | 'gone' | 'failed';
+  readonly eventIds: readonly string[];
 }
 
 type ConnectionOutcome =
@@ -209,6 +225,7 @@ export async function fanOut(
   };
 
   const counters: Counters = { posts: 0, messagesDelivered: 0, bytesDelivered: 0 };
+  const connectionOutcomes: ConnectionEventOutcome[] = [];
   const pruned: string[] = [];
   const unqueued = new Set<string>();
   const jobs = plan.groups.flatMap((group) =>
@@ -225,11 +242,32 @@ export async function fanOut(
         bump(group.tenantId, message.eventIds, 'delivered');
         bump(group.tenantId, message.eventIds, 'messages');
         bump(group.tenantId, message.refreshedEventIds, 'refreshed');
+        const { tenantId } = group;
+        if (message.eventIds.length > 0)
+          connectionOutcomes.push({
+            connectionId,
+            tenantId,
+            outcome: 'delivered',
+            eventIds: message.eventIds,
+          });
+        if (message.refreshedEventIds.length > 0)
+          connectionOutcomes.push({
+            connectionId,
+            tenantId,
+            outcome: 'refresh',
+            eventIds: message.refreshedEventIds,
+          });
       },
       counters,
     );
     if (outcome.kind === 'delivered') return;
     const undeliveredIds = uniqueEventIds(outcome.undelivered);
+    connectionOutcomes.push({
+      connectionId,
+      tenantId: group.tenantId,
+      outcome: outcome.kind,
+      eventIds: undeliveredIds,
+    });
     if (outcome.kind === 'gone') {
       bump(group.tenantId, undeliveredIds, 'gone');
       pruned.push(connectionId);
@@ -263,6 +301,7 @@ export async function fanOut(
     prunedConnections: pruned,
     unqueuedEventKeys: unqueued,
     chunksEnqueued,
+    connectionOutcomes,
   };
 }
 

@@ -7,11 +7,14 @@
  * - `FANOUT_RETRY_DELAYS_MS` (default `50,250`): in-process retries of a failed call.
  * - `FANOUT_CHUNK_THRESHOLD` (default 2,000): above this many subscribers in one batch, the
  *   fan-out is split into subscription-shard chunks handled by parallel invocations.
+ * - `FANOUT_SUBJECT_RECORDS_MAX` (default 100, `DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS`): per-subject
+ *   audit records for events with at most this many subscribers; 0 turns them off.
  * The message size cap is API Gateway's 128 KB (`WEBSOCKET_MAX_MESSAGE_BYTES`).
  */
 import { type Env, readBoolean, readWholeNumber, readWholeNumberList } from './envSettings.js';
 import type { FanoutSettings } from './fanoutDelivery.js';
 import { DEFAULT_MAX_EVENTS_PER_FRAME } from './fanoutPlan.js';
+import { DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS } from './fanoutSubjects.js';
 import { WEBSOCKET_MAX_MESSAGE_BYTES } from './limits.js';
 
 export const FANOUT_ENV = {
@@ -20,6 +23,7 @@ export const FANOUT_ENV = {
   concurrency: 'FANOUT_CONCURRENCY',
   retryDelaysMs: 'FANOUT_RETRY_DELAYS_MS',
   chunkThreshold: 'FANOUT_CHUNK_THRESHOLD',
+  subjectRecordsMaxSubscribers: 'FANOUT_SUBJECT_RECORDS_MAX',
 } as const;
 
 export const DEFAULT_FANOUT_CHUNK_THRESHOLD = 2_000;
@@ -53,6 +57,11 @@ export function fanoutSettingsFromEnv(env: Env): FanoutSettings {
       fallback: DEFAULT_FANOUT_CHUNK_THRESHOLD,
       min: 1,
       max: 10_000_000,
+    }),
+    subjectRecordsMaxSubscribers: readWholeNumber(env, FANOUT_ENV.subjectRecordsMaxSubscribers, {
+      fallback: DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS,
+      min: 0,
+      max: 10_000,
     }),
   };
 }

@@ -11,7 +11,10 @@ export type ForeignItemsCheck =
   | 'connections'
   | 'channelHistory'
   | 'resume'
-  | 'webhookEndpoints';
+  | 'webhookEndpoints'
+  /** `asked.channel` holds the subject here (a subject's audit history). */
+  | 'subjectHistory'
+  | 'eventLookup';
 
 export interface ForeignItemsReport {
   readonly check: ForeignItemsCheck;

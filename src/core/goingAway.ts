@@ -19,6 +19,11 @@ export interface GoingAwayPorts {
   listConnectionIds(tenantId?: string): Promise<readonly string[]>;
   post(connectionId: string, body: string): Promise<void>;
   deleteConnection(connectionId: string): Promise<void>;
+  /**
+   * Close the connection from the server side after its `close` frame (`send-close --disconnect`):
+   * a client that ignores the frame is cut all the same. Absent: the frame alone.
+   */
+  disconnect?(connectionId: string): Promise<void>;
 }
 
 export interface GoingAwayOptions {
@@ -35,6 +40,8 @@ export interface GoingAwayResult {
   /** Already gone (410): their records were deleted. */
   readonly gone: number;
   readonly failed: readonly { connectionId: string; error: string }[];
+  /** Closed by the server after the frame (only with the `disconnect` port). */
+  readonly disconnected: number;
 }
 
 export async function sendCloseFrames(
@@ -45,11 +52,16 @@ export async function sendCloseFrames(
   const body = serializeFrame(closeFrame(options.reason, options.reconnectAfterMs ?? 1000));
   let sent = 0;
   let gone = 0;
+  let disconnected = 0;
   const failed: { connectionId: string; error: string }[] = [];
   await mapWithConcurrency(ids, options.concurrency ?? 50, async (connectionId) => {
     try {
       await ports.post(connectionId, body);
       sent += 1;
+      if (ports.disconnect) {
+        await ports.disconnect(connectionId);
+        disconnected += 1;
+      }
     } catch (error) {
       if (error instanceof ConnectionGoneError) {
         gone += 1;
@@ -59,5 +71,5 @@ export async function sendCloseFrames(
       }
     }
   });
-  return { connections: ids.length, sent, gone, failed };
+  return { connections: ids.length, sent, gone, failed, disconnected };
 }

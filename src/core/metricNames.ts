@@ -87,6 +87,9 @@ export const METRIC = {
   // tenant isolation (last line: src/core/foreignItems.ts)
   /** Count: items a key lookup returned whose stored tenant/channel differ from the ones asked for; dropped, never delivered. */
   foreignItemsDropped: 'ForeignItemsDropped',
+  // producer (the application's process; service `producer`)
+  /** Count: synthetic events (`emitSyntheticEvent`) that could not be appended, refused or failed. */
+  syntheticEventFailures: 'SyntheticEventFailures',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -62,15 +62,27 @@ export const fetchMessageSchema = z
     path: ['toSeq'],
   });
 
+/** Ids one `ack` message may carry (the client SDK batches up to this many). */
+export const MAX_ACK_IDS = 100;
+/**
+ * Receipts: the client processed these events. Recorded per subject as `received`; ids of other
+ * tenants, of channels the token does not allow, and unknown ids are ignored without a reply.
+ */
+export const ackMessageSchema = z.object({
+  action: z.literal('ack'),
+  ids: z.array(eventIdSchema).min(1).max(MAX_ACK_IDS),
+});
+
 export const clientMessageSchema = z.discriminatedUnion('action', [
   subscribeMessageSchema,
   unsubscribeMessageSchema,
   resumeMessageSchema,
   pingMessageSchema,
   fetchMessageSchema,
+  ackMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
-export const CLIENT_ACTIONS = ['subscribe', 'unsubscribe', 'resume', 'ping', 'fetch'] as const;
+export const CLIENT_ACTIONS = ['subscribe', 'unsubscribe', 'resume', 'ping', 'fetch', 'ack'] as const;
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 export const ERROR_CODES = [

@@ -86,6 +86,8 @@ export interface ResumeOutcome {
   readonly messages: readonly string[];
   readonly replayed: number;
   readonly refreshed: boolean;
+  /** The events sent (recorded per subject as `replayed`); absent when none were. */
+  readonly replayedEvents?: readonly Envelope[];
 }
 
 const PAGE = 1000;
@@ -137,7 +139,12 @@ export async function resumeChannel(
   }
 
   const bodies = planMessages(replay, serializeEnvelope, { ...settings, coalesce: true }).map((m) => m.body);
-  return { messages: [...bodies, resumed(replay.length)], replayed: replay.length, refreshed: false };
+  return {
+    messages: [...bodies, resumed(replay.length)],
+    replayed: replay.length,
+    refreshed: false,
+    replayedEvents: replay,
+  };
 }
 
 export const RESUME_ENV = {
@@ -360,6 +367,7 @@ async function resumeBySeq(
     ],
     replayed: replay.length,
     refreshed: false,
+    replayedEvents: replay,
   };
 }
 
@@ -368,6 +376,8 @@ export interface FetchOutcome {
   readonly messages: readonly string[];
   readonly count: number;
   readonly refreshed: boolean;
+  /** The events sent (recorded per subject as `replayed`). */
+  readonly events?: readonly Envelope[];
 }
 
 /**
@@ -416,5 +426,6 @@ export async function fetchRange(
     messages: [...bodies, serializeFrame({ type: 'fetched', channel, fromSeq, toSeq, count: events.length })],
     count: events.length,
     refreshed: false,
+    events,
   };
 }

@@ -87,8 +87,7 @@ export async function verifyConnectionToken(
   key: TokenKeys,
   options: TokenVerifyOptions = {},
 ): Promise<ConnectionIdentity> {
-  if (token === undefined || token === '')
-    throw new TokenRejectedError('missing', 'No token in the query string');
+  if (token === undefined || token === '') throw new TokenRejectedError('missing', 'No token was sent');
   const payload = await verifiedPayload(token, key, options);
   checkLifetime(payload, options);
   const claims = tokenClaimsSchema.safeParse(payload);

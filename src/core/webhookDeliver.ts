@@ -12,6 +12,7 @@ import {
   type StreakPolicy,
   streakWarrantsDisabling,
 } from './deliveryOutcome.js';
+import { consoleLog, type LogPort } from './log.js';
 import { type CircuitPolicy, circuitOpenForSeconds, MAX_CIRCUIT_COOLDOWN_SECONDS } from './webhookCircuit.js';
 import { activeSecrets, type WebhookEndpoint } from './webhookEndpoint.js';
 import { AddressRefusedError } from './webhookErrors.js';
@@ -58,6 +59,8 @@ export interface DeliveryPorts {
   deadLetter(letter: DeadLetter): Promise<void>;
   /** Shared in-flight caps and rate limits (`webhookFlow.ts`). Absent: no flow control (unit tests). */
   flow?: FlowPort;
+  /** Where survived failures are logged (the handler's logger). @default JSON lines on stderr */
+  log?: LogPort;
 }
 
 export interface DeliveryConfig {
@@ -202,13 +205,7 @@ export async function deliverMessage(
     }
     await ports.flow.release(gate.lease, result.durationMs).catch((error: unknown) => {
       // The lease expires by itself; a failed release must not turn a sent request into a retry.
-      console.error(
-        JSON.stringify({
-          msg: 'webhook flow lease not released',
-          endpointId: endpoint.id,
-          error: String(error),
-        }),
-      );
+      (ports.log ?? consoleLog).error('webhook flow lease not released', { endpointId: endpoint.id, error });
     });
   } else {
     result = await attemptOnce(message, endpoint, ports, config, startedAt);

@@ -5,6 +5,8 @@
  */
 import * as z from 'zod';
 import { type Envelope, envelopeSchema } from './envelope.js';
+import type { LogPort } from './log.js';
+import { consoleLog } from './log.js';
 import type { WebhookRouting } from './webhookEndpoint.js';
 import { endpointWantsEvent } from './webhookFilter.js';
 import type { DeliveryMessage } from './webhookMessages.js';
@@ -74,6 +76,8 @@ export interface DispatchPorts {
     code: DispatchRefusalCode;
     reason: string;
   }): Promise<void>;
+  /** Where survived failures are logged (the handler's logger). @default JSON lines on stderr */
+  log?: LogPort;
 }
 
 export interface DispatchResult {
@@ -91,6 +95,7 @@ export async function dispatchRecords(
   records: readonly DispatchRecord[],
   ports: DispatchPorts,
 ): Promise<DispatchResult> {
+  const log = ports.log ?? consoleLog;
   const endpointsByTenant = new Map<string, Promise<WebhookRouting[]>>();
   const failedMessageIds: string[] = [];
   let deliveries = 0;
@@ -113,9 +118,7 @@ export async function dispatchRecords(
         if (ports.recordSeen) {
           await ports.recordSeen(parsed.envelope).catch((error: unknown) => {
             // The catalogue is a convenience: never hold a delivery for it.
-            console.error(
-              JSON.stringify({ msg: 'webhook catalogue not updated', tenantId, error: String(error) }),
-            );
+            log.error('webhook catalogue not updated', { tenantId, error });
           });
         }
         let endpoints = endpointsByTenant.get(tenantId);
@@ -129,13 +132,7 @@ export async function dispatchRecords(
         if (unsent.length > 0) failedMessageIds.push(record.messageId);
         deliveries += planned.length - unsent.length;
       } catch (error) {
-        console.error(
-          JSON.stringify({
-            msg: 'webhook dispatch failed',
-            messageId: record.messageId,
-            error: String(error),
-          }),
-        );
+        log.error('webhook dispatch failed', { messageId: record.messageId, error });
         failedMessageIds.push(record.messageId);
       }
     }),

@@ -6,8 +6,9 @@ export class WebhookConfigurationError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${message}`, options);
   }
 }
 
@@ -40,8 +41,9 @@ export class WebhookEndpointNotFoundError extends Error {
   constructor(
     readonly tenantId: string,
     readonly endpointId: string,
+    options?: ErrorOptions,
   ) {
-    super(`No webhook endpoint ${endpointId} for tenant ${tenantId}`);
+    super(`No webhook endpoint ${endpointId} for tenant ${tenantId}`, options);
   }
 }
 

@@ -27,8 +27,11 @@ export class TokenRejectedError extends Error {
 /** `@connections` answered 410: the client is gone; delete this connection record and only this one. */
 export class ConnectionGoneError extends Error {
   override readonly name = 'ConnectionGoneError';
-  constructor(readonly connectionId: string) {
-    super(`Connection ${connectionId} is gone (410)`);
+  constructor(
+    readonly connectionId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Connection ${connectionId} is gone (410)`, options);
   }
 }
 
@@ -39,7 +42,8 @@ export class PostToConnectionFailedError extends Error {
     readonly connectionId: string,
     readonly statusCode: number | undefined,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -238,3 +238,10 @@ function outboxOnlyCancellation(
   }
   return duplicates.length > 0 ? duplicates : undefined;
 }
+
+export {
+  emitSyntheticEvent,
+  type SyntheticEventInput,
+  type SyntheticEventOptions,
+  type SyntheticEventResult,
+} from './synthetic.js';

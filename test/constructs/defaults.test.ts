@@ -5,11 +5,9 @@
  * constant; this test reads the constant, so it keeps passing after such a change and fails if a
  * consumer restates the value.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.js';
-import { REPOSITORY_ROOT } from '../../lib/TopologyFunction.js';
 import { runtimeEnv } from '../../local/runtimeEnv.js';
 import type { FunctionName } from '../../src/contract/topology.js';
 import { DEFAULT_FANOUT_PLAN_OPTIONS, DEFAULT_MAX_EVENTS_PER_FRAME } from '../../src/core/fanoutPlan.js';
@@ -22,6 +20,7 @@ import {
   resumeSettingsFromEnv,
 } from '../../src/core/resume.js';
 import { MAX_CIRCUIT_COOLDOWN_SECONDS } from '../../src/core/webhookCircuit.js';
+import { sourceFiles } from '../helpers/sourceFiles.js';
 import { functionId, resource, synthStack } from './fixture.js';
 
 function functionEnv(name: FunctionName): Record<string, unknown> {
@@ -90,9 +89,8 @@ describe('one source per default', () => {
       ],
     ];
     const found: string[] = [];
-    for (const file of sourceFiles(['src', 'lib', 'lambdas', 'local', 'bench', 'bin'])) {
-      const relative = path.relative(REPOSITORY_ROOT, file);
-      const lines = readFileSync(file, 'utf8').split('\n');
+    for (const { file: relative, text } of sourceFiles('src', 'lib', 'lambdas', 'local', 'bench', 'bin')) {
+      const lines = text.split('\n');
       for (const [pattern, what, owner] of restatements) {
         if (relative === owner) continue;
         const line = lines.findIndex((l) => pattern.test(l));
@@ -102,14 +100,3 @@ describe('one source per default', () => {
     expect(found).toEqual([]);
   });
 });
-
-function sourceFiles(directories: readonly string[]): string[] {
-  const walk = (directory: string): string[] =>
-    readdirSync(directory).flatMap((entry) => {
-      const full = path.join(directory, entry);
-      if (entry === 'node_modules' || entry.startsWith('.')) return [];
-      if (statSync(full).isDirectory()) return walk(full);
-      return /\.tsx?$/.test(entry) ? [full] : [];
-    });
-  return directories.flatMap((d) => walk(path.join(REPOSITORY_ROOT, d)));
-}

@@ -31,7 +31,7 @@ import {
   InvalidOutboxNameError,
   newOutboxEvent,
 } from '../../src/producer/index.js';
-import { startReceiver, type TestReceiver } from '../unit/webhookTestReceiver.js';
+import { startReceiver, type TestReceiver } from '../helpers/webhookReceiver.js';
 import { documentClient, scanAll, startTestRuntime, tableName } from './helpers/index.js';
 import { connectClient, type TestClient, until } from './websocketTestClient.js';
 

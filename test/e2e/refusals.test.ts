@@ -184,6 +184,25 @@ describe('refusals: WebSocket connections and frames', () => {
     }
   });
 
+  it('a receipt with more than 100 ids: INVALID_MESSAGE; unknown or foreign ids: ignored without a reply', async () => {
+    const client = await connectClient(local.runtime.endpoints.webSocket, await token('acme', ['orders']));
+    try {
+      const ids = Array.from({ length: 101 }, (_, i) => `ack-${i}`);
+      expect(await errorFrameFor(client, { action: 'ack', ids })).toMatchObject({
+        code: 'INVALID_MESSAGE',
+        action: 'ack',
+      });
+      const from = client.frames.length;
+      client.send({ action: 'ack', ids: ['no-such-event', 'another-tenants-event'] });
+      client.send({ action: 'ping', id: 'after-ack' });
+      // The ping's answer is the next frame: the ignored receipt said nothing.
+      await client.waitFor((frame) => frame.type === 'pong', 30_000, from);
+      expect(client.frames.slice(from)).toEqual([{ type: 'pong', id: 'after-ack' }]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('replay of an unknown id: resume answers refresh (unknown_since), never a guess', async () => {
     const client = await connectClient(local.runtime.endpoints.webSocket, await token('acme'));
     try {

@@ -27,7 +27,7 @@ import {
 } from '../../src/core/webhookEndpoint.js';
 import { deadLetterSchema } from '../../src/core/webhookMessages.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
-import { type ReceivedRequest, startReceiver, type TestReceiver } from '../unit/webhookTestReceiver.js';
+import { type ReceivedRequest, startReceiver, type TestReceiver } from '../helpers/webhookReceiver.js';
 
 const RETRY_SCHEDULE = '0,1,1,1,1';
 

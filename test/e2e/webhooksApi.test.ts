@@ -14,7 +14,7 @@ import { topology } from '../../src/contract/topology.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { TEST_EVENT_TYPE, WEBHOOK_OPERATION_NOTE } from '../../src/core/webhookAdmin.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
-import { type ReceivedRequest, startReceiver, type TestReceiver } from '../unit/webhookTestReceiver.js';
+import { type ReceivedRequest, startReceiver, type TestReceiver } from '../helpers/webhookReceiver.js';
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;

@@ -129,6 +129,8 @@ describe('usage errors (exit 2, one line, a suggestion)', () => {
     [['stauts'], /unknown command "stauts" \(did you mean "status"\?\)/],
     [['dlq', 'lst', 'webhook'], /unknown or missing action "lst" \(did you mean "list"\?\)/],
     [['dlq', 'list', 'webhok'], /unknown or missing kind "webhok" \(did you mean "webhook"\?\)/],
+    [['dlq', 'list'], /missing kind ""; kinds: publisher, webhook, .*quarantine/],
+    [['dlq'], /missing action ""; actions: list, show, redrive, delete, purge/],
     [
       ['audit', 'channel', 'acme', 'orders', '--limt', '5'],
       /unknown option --limt \(did you mean "--limit"\?\)/,

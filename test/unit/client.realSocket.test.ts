@@ -10,6 +10,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { AuthError, connect, type RelayClient } from '../../src/client/index.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import type { ServerFrame } from '../../src/core/protocol.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 interface Peer {
   readonly socket: WebSocket;
@@ -77,20 +78,11 @@ async function startProtocolServer() {
 }
 
 function envelope(n: number): Envelope {
-  const time = new Date(Date.parse('2026-11-01T00:00:00.000Z') + n).toISOString();
-  const id = `evt-${String(n).padStart(5, '0')}`;
-  return {
-    version: 1,
-    id,
-    source: 'outbox',
-    tenantId: 't1',
-    channel: 'orders',
-    type: 'order.updated',
-    resourceId: null,
-    time,
-    position: `${time}#${id}`,
+  return envelopeFactory({
+    id: `evt-${String(n).padStart(5, '0')}`,
+    at: Date.parse('2026-11-01T00:00:00.000Z') + n,
     data: { n },
-  };
+  });
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {

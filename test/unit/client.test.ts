@@ -3,7 +3,6 @@ import {
   backoffCeilingMs,
   backoffDelayMs,
   ClientClosedError,
-  type ClientSocket,
   type ConnectionState,
   type ConnectOptions,
   connect,
@@ -11,79 +10,22 @@ import {
   type RefreshNotice,
   type RelayClient,
   ServerError,
-  type SocketCallbacks,
 } from '../../src/client/index.js';
 import { RecentIds } from '../../src/client/recentIds.js';
 import type { Envelope } from '../../src/core/envelope.js';
-import type { ClientMessage, ServerFrame } from '../../src/core/protocol.js';
-
-/** A socket the test drives by hand: it records what the client sends. */
-class FakeSocket implements ClientSocket {
-  readonly sent: ClientMessage[] = [];
-  closedByClient = false;
-  constructor(
-    readonly url: string,
-    private readonly callbacks: SocketCallbacks,
-  ) {}
-  send(text: string): void {
-    this.sent.push(JSON.parse(text));
-  }
-  close(): void {
-    this.closedByClient = true;
-  }
-  open(): void {
-    this.callbacks.onOpen();
-  }
-  frame(frame: ServerFrame | string): void {
-    this.callbacks.onMessage(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-  drop(code = 1006): void {
-    this.callbacks.onClose(code, '');
-  }
-  actions(): string[] {
-    return this.sent.map((message) => message.action);
-  }
-}
-
-function fakeNetwork() {
-  const sockets: FakeSocket[] = [];
-  return {
-    sockets,
-    factory: (url: string, callbacks: SocketCallbacks) => {
-      const socket = new FakeSocket(url, callbacks);
-      sockets.push(socket);
-      return socket;
-    },
-    last(): FakeSocket {
-      const socket = sockets.at(-1);
-      if (!socket) throw new Error('no socket was opened');
-      return socket;
-    },
-  };
-}
+import { envelopeFactory } from '../helpers/envelopes.js';
+import { type FakeSocket, fakeNetwork, flush } from './clientFakes.js';
 
 const BASE_TIME = Date.parse('2026-11-01T10:00:00.000Z');
 
 function envelope(n: number, channel = 'orders'): Envelope {
-  const time = new Date(BASE_TIME + n * 1000).toISOString();
-  const id = `evt-${String(n).padStart(4, '0')}`;
-  return {
-    version: 1,
-    id,
-    source: 'outbox',
-    tenantId: 't1',
+  return envelopeFactory({
+    id: `evt-${String(n).padStart(4, '0')}`,
+    at: BASE_TIME + n * 1000,
     channel,
-    type: 'order.updated',
     resourceId: `order-${n}`,
-    time,
-    position: `${time}#${id}`,
     data: { n },
-  };
-}
-
-/** Lets the client's async connect step (token, factory) run. */
-async function flush(): Promise<void> {
-  await vi.advanceTimersByTimeAsync(0);
+  });
 }
 
 describe('client SDK', () => {

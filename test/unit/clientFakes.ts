@@ -2,6 +2,7 @@
 import { vi } from 'vitest';
 import type { ClientSocket, Envelope, Lifecycle, SocketCallbacks } from '../../src/client/index.js';
 import type { WireFrame, WireMessage } from '../../src/client/wire.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 /** A socket the test drives by hand: it records what the client sends. */
 export class FakeSocket implements ClientSocket {
@@ -84,20 +85,13 @@ const BASE_TIME = Date.parse('2026-11-01T10:00:00.000Z');
 
 /** Event `n` of a channel: one second apart, or `stepMs` apart. */
 export function envelope(n: number, channel = 'orders', stepMs = 1000): Envelope {
-  const time = new Date(BASE_TIME + n * stepMs).toISOString();
-  const id = `${channel}-${String(n).padStart(4, '0')}`;
-  return {
-    version: 1,
-    id,
-    source: 'outbox',
-    tenantId: 't1',
+  return envelopeFactory({
+    id: `${channel}-${String(n).padStart(4, '0')}`,
+    at: BASE_TIME + n * stepMs,
     channel,
-    type: 'order.updated',
     resourceId: `order-${n}`,
-    time,
-    position: `${time}#${id}`,
     data: { n },
-  };
+  });
 }
 
 /** Event `seq` of a channel's sequence (epoch `e1` unless told). */

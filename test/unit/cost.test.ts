@@ -5,6 +5,7 @@ import {
   DEFAULT_PIPELINE_ASSUMPTIONS,
   estimateMonthlyCost,
   InvalidWorkloadError,
+  receiptMessagesPerSecond,
   tieredCost,
 } from '../../bench/costModel.js';
 import { FLAT_MESSAGE_PRICES, PRICES } from '../../bench/prices.js';
@@ -119,8 +120,9 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
 
   it('adds the lines up to the total', () => {
     // 365.9125 + 0.5475 + 7.4022 + 13.4175 + 7.30 + 36.0912 + 54.7956 + 2.2813 + 38.325 + 12.562 + 13.691
-    // + 7.00 + 44.192
-    expect(report.totalUsd).toBeCloseTo(603.52, 1);
+    // + 7.00 + 44.192, plus the per-subject audit records: 7.3 M × 50 × 2 WRU × $0.625/M = $456.25.
+    expect(report.totalUsd).toBeCloseTo(603.52 + 456.25, 1);
+    expect(line(report, 'audit subject records (per-subject)').usd).toBeCloseTo(456.25, 2);
     expect(report.byService['API Gateway WebSocket']).toBeCloseTo(366.46, 2);
   });
 
@@ -134,7 +136,13 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
 });
 
 describe('estimateMonthlyCost — the reference load (1 M events a day to 100 subscribers)', () => {
-  const reference = { eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 };
+  // Per-subject audit records off: their own line is tested below (they would double this bill).
+  const reference = {
+    eventsPerDay: 1_000_000,
+    connectionsPerEvent: 100,
+    webhooksPerEvent: 0,
+    subjectRecordsMaxSubscribers: 0,
+  };
 
   it('reproduces about $3,000 of message fees at the first-tier price, the largest line by far', () => {
     // 1 M × 30.4167 × 100 = 3,041.67 M event frames (+1.825 M protocol) × $1.00/M ≈ $3,043.
@@ -215,5 +223,30 @@ describe('estimateMonthlyCost — sizes and limits', () => {
     expect(achievableEventsPerMessage(200, 0.1, 50)).toBe(20);
     expect(achievableEventsPerMessage(0.5, 1, 50)).toBe(1);
     expect(achievableEventsPerMessage(10_000, 1, 50)).toBe(50);
+  });
+});
+
+describe('estimateMonthlyCost — per-subject records and receipts', () => {
+  it('prices per-subject records up to the limit and nothing above it, each mode as a line', () => {
+    const load = { eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 };
+    // 30.4167 M events × 100 subscribers × 2 WRU (table + bySubject) = 6,083.3 M WRU × $0.625/M.
+    const per = line(estimateMonthlyCost(load, PRICES), 'audit subject records (per-subject)');
+    expect(per.quantity).toBeCloseTo(6_083_333_333, -3);
+    const wide = estimateMonthlyCost({ ...load, connectionsPerEvent: 101 }, PRICES);
+    expect(line(wide, 'audit subject records (summary-only)').usd).toBe(0);
+  });
+
+  it('sends receipts at 0.01 inbound messages per event per connection at 200 events/s', () => {
+    expect(receiptMessagesPerSecond(200) / 200).toBeCloseTo(0.01, 6);
+    expect(receiptMessagesPerSecond(200) / 200).toBeLessThanOrEqual(0.02);
+    // At 10 events/s: one message a second; below one event a second, one per event.
+    expect(receiptMessagesPerSecond(10)).toBe(1);
+    expect(receiptMessagesPerSecond(0.5)).toBe(0.5);
+    const report = estimateMonthlyCost(
+      { eventsPerDay: 200 * 86_400, connectionsPerEvent: 1, webhooksPerEvent: 0, receiptsShare: 1 },
+      PRICES,
+    );
+    // 2 messages/s × 2,628,000 s = 5.256 M messages.
+    expect(line(report, 'receipts (inbound ack messages)').quantity).toBeCloseTo(5_256_000, -1);
   });
 });

@@ -2,6 +2,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { recordFanoutMetrics, recordResumeMetrics } from '../../src/aws/deliveryMetrics.js';
 import { METRIC } from '../../src/core/metricNames.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
+import { fanoutSummaryFactory } from '../helpers/fanoutSummary.js';
 
 const NAMES: readonly string[] = Object.values(METRIC);
 
@@ -18,45 +20,17 @@ describe('delivery metrics', () => {
     recordFanoutMetrics(
       metrics,
       [
-        {
+        fanoutSummaryFactory({
           eventId: 'e1',
-          tenantId: 't',
-          channel: 'c',
           subscribers: 3,
           delivered: 2,
-          gone: 0,
-          requeued: 0,
           failed: 1,
           refreshed: 1,
           messages: 2,
-        },
-        {
-          eventId: 'e2',
-          tenantId: 't',
-          channel: 'c',
-          subscribers: 0,
-          delivered: 0,
-          gone: 0,
-          requeued: 0,
-          failed: 0,
-          refreshed: 0,
-          messages: 0,
-        },
+        }),
+        fanoutSummaryFactory({ eventId: 'e2' }),
       ],
-      [
-        {
-          version: 1,
-          id: 'e1',
-          source: 'outbox',
-          tenantId: 't',
-          channel: 'c',
-          type: 'x',
-          resourceId: null,
-          time,
-          position: `${time}#e1`,
-          data: {},
-        },
-      ],
+      [envelopeFactory({ id: 'e1', tenantId: 't1', time })],
       Date.parse(time) + 250,
     );
     expect(stored(metrics)).toMatchObject({

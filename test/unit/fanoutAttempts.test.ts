@@ -8,26 +8,12 @@ import {
   summaryOutcome,
   targetedAttempt,
 } from '../../src/core/fanoutAttempts.js';
-import type { EventFanoutSummary } from '../../src/core/fanoutDelivery.js';
 import { TARGETED_DELIVERY_KIND, type TargetedDelivery } from '../../src/core/targetedDelivery.js';
+import { fanoutSummaryFactory } from '../helpers/fanoutSummary.js';
 
 const startedAt = new Date('2026-11-30T06:00:00.000Z');
 
-function summary(counts: Partial<EventFanoutSummary> = {}): EventFanoutSummary {
-  return {
-    eventId: 'evt-1',
-    tenantId: 't1',
-    channel: 'orders',
-    subscribers: 0,
-    delivered: 0,
-    gone: 0,
-    requeued: 0,
-    failed: 0,
-    refreshed: 0,
-    messages: 0,
-    ...counts,
-  };
-}
+const summary = fanoutSummaryFactory;
 
 const count = fc.nat({ max: 1_000 });
 

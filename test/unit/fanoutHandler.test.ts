@@ -17,6 +17,7 @@ const fake = vi.hoisted(() => ({
   subscribers: new Map<string, string[]>(),
   findSubscribers: undefined as undefined | (() => Promise<string[]>),
   deleted: [] as string[],
+  subjectRecords: [] as { eventId: string; subject: string; outcome: string; connectionId: string }[],
   posts: [] as { connectionId: string; body: string }[],
   post: async (_connectionId: string, _body: string): Promise<void> => {},
   enqueued: [] as { delivery: unknown; delaySeconds: number | undefined }[],
@@ -36,6 +37,11 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
       fake.attempts.push({ tenantId, eventId, attempt });
       return attempt;
     },
+    recordSubjects: async (
+      records: { eventId: string; subject: string; outcome: string; connectionId: string }[],
+    ) => {
+      fake.subjectRecords.push(...records);
+    },
   }),
 }));
 vi.mock('../../src/aws/connectionsRepository.js', () => ({
@@ -46,6 +52,17 @@ vi.mock('../../src/aws/connectionsRepository.js', () => ({
       fake.deleted.push(connectionId);
       return 1;
     },
+    // Every connection belongs to tenant t1, its subject named after it.
+    getConnection: async (connectionId: string) =>
+      fake.deleted.includes(connectionId)
+        ? undefined
+        : { connectionId, tenantId: 't1', subject: `sub-${connectionId}` },
+    subjectsOf: async (ids: string[]) =>
+      new Map(
+        ids
+          .filter((id) => !fake.deleted.includes(id))
+          .map((id) => [id, { tenantId: 't1', subject: `sub-${id}` }]),
+      ),
   }),
 }));
 vi.mock('../../src/aws/connectionsApi.js', () => ({
@@ -84,6 +101,7 @@ beforeEach(() => {
   fake.recorded.length = 0;
   fake.attempts.length = 0;
   fake.deleted.length = 0;
+  fake.subjectRecords.length = 0;
   fake.posts.length = 0;
   fake.enqueued.length = 0;
   fake.quarantined.length = 0;
@@ -132,9 +150,34 @@ describe('fan-out handler', () => {
         path: 'websocket',
         target: 'fanout',
         outcome: 'delivered',
-        fanout: { subscribers: 3, delivered: 2, gone: 1, requeued: 0, failed: 0 },
+        fanout: {
+          subscribers: 3,
+          delivered: 2,
+          gone: 1,
+          requeued: 0,
+          failed: 0,
+          subjectRecords: 'per-subject',
+        },
       },
     });
+    // One record per subscriber under its subject, the gone one included (read before its record was deleted).
+    expect(fake.subjectRecords.map((r) => `${r.subject}:${r.outcome}`).sort()).toEqual([
+      'sub-conn-a:delivered',
+      'sub-conn-b:delivered',
+      'sub-conn-gone:gone',
+    ]);
+  });
+
+  it('keeps the summary alone, marked summary-only, above the per-subject limit', async () => {
+    vi.stubEnv('FANOUT_SUBJECT_RECORDS_MAX', '2');
+    try {
+      fake.subscribers.set('t1/orders', ['conn-a', 'conn-b', 'conn-c']);
+      await handler(sqsEvent([busEventBody(envelopeFactory()), 'm1']));
+      expect(fake.subjectRecords).toEqual([]);
+      expect(fake.attempts[0]?.attempt.fanout?.subjectRecords).toBe('summary-only');
+    } finally {
+      vi.stubEnv('FANOUT_SUBJECT_RECORDS_MAX', '');
+    }
   });
 
   it('does not deliver an event it could not pre-record, and reports its message failed', async () => {

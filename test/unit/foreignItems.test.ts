@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { type ForeignItemsReport, keepOwnItems } from '../../src/core/foreignItems.js';
 import { DEFAULT_RESUME_SETTINGS, resumeChannel } from '../../src/core/resume.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 beforeEach(() => dynamo.reset());

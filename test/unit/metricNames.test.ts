@@ -3,28 +3,17 @@
  * dashboard or alarms read is emitted by some handler code, every name in the table is used, and
  * no code spells a metric or service name as a literal.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPOSITORY_ROOT } from '../../lib/TopologyFunction.js';
 import { topology } from '../../src/contract/topology.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
+import { type SourceFile, sourceFiles } from '../helpers/sourceFiles.js';
 
 type MetricKey = keyof typeof METRIC;
 const TABLE = path.join('src', 'core', 'metricNames.ts');
 
-function sourceFiles(...directories: string[]): { file: string; text: string }[] {
-  const walk = (directory: string): string[] =>
-    readdirSync(directory).flatMap((entry) => {
-      const full = path.join(directory, entry);
-      if (entry === 'node_modules' || entry.startsWith('.')) return [];
-      if (statSync(full).isDirectory()) return walk(full);
-      return /\.tsx?$/.test(entry) ? [full] : [];
-    });
-  return directories
-    .flatMap((d) => walk(path.join(REPOSITORY_ROOT, d)))
-    .map((full) => ({ file: path.relative(REPOSITORY_ROOT, full), text: readFileSync(full, 'utf8') }))
-    .filter(({ file }) => file !== TABLE);
+function sources(...directories: string[]): SourceFile[] {
+  return sourceFiles(...directories).filter(({ file }) => file !== TABLE);
 }
 
 /** `METRIC.<key>` references in the given sources. */
@@ -35,9 +24,10 @@ function metricKeysIn(files: readonly { text: string }[]): Set<MetricKey> {
   return keys;
 }
 
-// Emitting code: the handlers and the modules they call. The stack (lib/) only reads metrics.
-const emitting = sourceFiles('lambdas', 'src/aws', 'src/core');
-const reading = sourceFiles('lib');
+// Emitting code: the handlers and the modules they call, and the producer helper (in the
+// application's process). The stack (lib/) only reads metrics.
+const emitting = sources('lambdas', 'src/aws', 'src/core', 'src/producer');
+const reading = sources('lib');
 
 describe('metric names', () => {
   it('every metric the dashboard or an alarm reads is emitted somewhere', () => {
@@ -56,7 +46,7 @@ describe('metric names', () => {
   it('no code spells a metric name as a literal', () => {
     const names = Object.values(METRIC);
     // An alarm's construct id may share a metric's name (renaming it would replace the alarm).
-    const literals = sourceFiles('lambdas', 'src', 'lib', 'local', 'bench').flatMap(({ file, text: raw }) => {
+    const literals = sources('lambdas', 'src', 'lib', 'local', 'bench').flatMap(({ file, text: raw }) => {
       const text = raw.replace(/addAlarm\(\s*'[^']*'/g, 'addAlarm(');
       return names
         .filter((name) => text.includes(`'${name}'`) || text.includes(`"${name}"`))
@@ -66,7 +56,7 @@ describe('metric names', () => {
   });
 
   it('every metric is added by its table name, and every service by METRIC_SERVICE', () => {
-    const offenders = sourceFiles('lambdas', 'src', 'local').flatMap(({ file, text }) => [
+    const offenders = sources('lambdas', 'src', 'local').flatMap(({ file, text }) => [
       ...[...text.matchAll(/addMetric\(\s*([^,\s]+)/g)]
         .filter((m) => !/^(METRIC\.\w+|name)$/.test(m[1] ?? ''))
         .map((m) => `${file}: addMetric(${m[1]}`),

@@ -1,7 +1,8 @@
 /** Factories for publisher, audit and producer tests: outbox rows, stream records, bus messages. */
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { ENVELOPE_VERSION, type Envelope, positionOf } from '../../src/core/envelope.js';
+import type { Envelope } from '../../src/core/envelope.js';
 import type { OutboxRowInput } from '../../src/core/outboxRow.js';
+import { envelopeFactory as sharedEnvelopeFactory } from '../helpers/envelopes.js';
 
 let counter = 0;
 const next = () => {
@@ -23,23 +24,18 @@ export function outboxRowInputFactory(overrides: Partial<OutboxRowInput> = {}): 
   };
 }
 
+/** An envelope as the publisher makes one from `outboxRowInputFactory`'s defaults (the shared factory underneath). */
 export function envelopeFactory(overrides: Partial<Envelope> = {}): Envelope {
   const n = next();
-  const id = overrides.id ?? `evt_${n}`;
-  const time = overrides.time ?? '2026-11-20T10:00:00.000Z';
-  return {
-    version: ENVELOPE_VERSION,
-    id,
-    source: 'outbox',
+  return sharedEnvelopeFactory({
+    id: `evt_${n}`,
     tenantId: 'tenant-a',
-    channel: 'orders',
     type: 'order.created',
     resourceId: 'order-1',
-    time,
-    position: positionOf(time, id),
+    time: '2026-11-20T10:00:00.000Z',
     data: { total: 42 },
     ...overrides,
-  };
+  });
 }
 
 export const OUTBOX_TABLE_NAME = 'outbox-relay-outbox';

@@ -11,7 +11,7 @@ import {
   resumeChannelRequest,
   type SeqItem,
 } from '../../src/core/resume.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 const EPOCH = 'ep-now';
 const NOW = Date.parse('2026-11-30T12:00:00Z');

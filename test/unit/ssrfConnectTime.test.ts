@@ -4,7 +4,7 @@ import { createWebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { type AddressPolicy, PRODUCTION_POLICY } from '../../src/core/addressPolicy.js';
 import { describeFailure } from '../../src/core/deliveryOutcome.js';
 import type { WebhookRequest } from '../../src/core/webhookDeliver.js';
-import { startReceiver, type TestReceiver } from './webhookTestReceiver.js';
+import { startReceiver, type TestReceiver } from '../helpers/webhookReceiver.js';
 
 // Tests must never open a connection to a non-loopback address: every name is resolved by this
 // fake, and each refused case must fail BEFORE a socket is connected.

@@ -15,8 +15,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sendDeliveries } from '../../src/aws/webhookQueues.js';
 import type { DeliveryMessage } from '../../src/core/webhookMessages.js';
+import { startReceiver, type TestReceiver } from '../helpers/webhookReceiver.js';
 import { deliveryMessageFactory, endpointFactory, envelopeFactory } from './webhookFactories.js';
-import { startReceiver, type TestReceiver } from './webhookTestReceiver.js';
 
 const env = {
   AWS_REGION: 'us-east-1',

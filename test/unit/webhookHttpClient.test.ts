@@ -4,7 +4,7 @@ import { createWebhookHttpClient } from '../../src/aws/webhookDelivery.js';
 import { DEV_POLICY } from '../../src/core/addressPolicy.js';
 import { generateSecret } from '../../src/core/webhookEndpoint.js';
 import { signWebhook } from '../../src/core/webhookSigning.js';
-import { startReceiver, type TestReceiver } from './webhookTestReceiver.js';
+import { startReceiver, type TestReceiver } from '../helpers/webhookReceiver.js';
 
 let receiver: TestReceiver | undefined;
 afterEach(async () => {

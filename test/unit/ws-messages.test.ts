@@ -9,7 +9,7 @@ import type { Envelope } from '../../src/core/envelope.js';
 import { serverFrameSchema } from '../../src/core/protocol.js';
 import { DEFAULT_RESUME_SETTINGS, type ResumeSettings } from '../../src/core/resume.js';
 import type { ConnectionIdentity } from '../../src/core/token.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 const EPOCH = 'ep1';
 

@@ -206,6 +206,20 @@ function renderDetails(event: Envelope, details: EventDetails): void {
     item.textContent = `${attempt.at} · ${attempt.path} → ${attempt.target} · #${attempt.attempt} ${attempt.outcome}${status}${summary}${error} (${attempt.durationMs} ms)`;
     ui.details.append(item);
   }
+  // Per subject: delivered / replayed live, and `received` when the client sent a receipt.
+  const receipts = details.subjects.filter((s) => s.outcome === 'received').length;
+  const subjectsHeading = document.createElement('h2');
+  subjectsHeading.style.marginTop = '14px';
+  subjectsHeading.textContent = `Subjects (${new Set(details.subjects.map((s) => s.subject)).size}) · receipts (${receipts})`;
+  ui.details.append(subjectsHeading);
+  for (const record of [...details.subjects].sort(
+    (a, b) => a.subject.localeCompare(b.subject) || a.at.localeCompare(b.at),
+  )) {
+    const item = document.createElement('div');
+    item.className = `attempt ${record.outcome === 'received' || record.outcome === 'replayed' ? 'delivered' : record.outcome}`;
+    item.textContent = `${record.at} · ${record.subject} · ${record.outcome} · ${record.connectionId}`;
+    ui.details.append(item);
+  }
 }
 
 async function showDetails(event: Envelope): Promise<void> {
@@ -249,6 +263,8 @@ function connectConsole(): void {
     getToken: async () =>
       (await api('/console/api/token', tokenResponseSchema, { tenantId, subject, channels })).token,
     backoff: { baseMs: 250, maxMs: 5000 },
+    // The console acknowledges what it shows, so each event's details list its receipt.
+    receipts: true,
   });
   client = current;
   current.on('state', (state) => {

@@ -1,12 +1,14 @@
 /**
  * `outbox-relay audit event <id> | resource <tenant> <resourceId> | channel <tenant> <channel> |
- * notes <tenant>`: what the audit log knows about an event and every attempt to deliver it, a
- * resource's or channel's history in position order — "did the server try to tell agent X about
- * operation Y?" — and a tenant's operator notes (endpoints disabled, DLQ messages discarded).
+ * subject <sub> --tenant <t> | notes <tenant>`: what the audit log knows about an event, every
+ * attempt to deliver it and every subject it reached, a resource's or channel's history in
+ * position order, what one subject (agent) was sent and acknowledged — "did the server tell agent
+ * X about operation Y, and did it get it?" — and a tenant's operator notes.
  */
-import { type AuditRepository, getAuditRepository } from '../../aws/auditRepository.js';
-import type { AuditAttemptItem, AuditEventItem } from '../../core/auditRecord.js';
+import { type AuditRepository, getAuditRepository, MAX_SUBJECT_RECORDS } from '../../aws/auditRepository.js';
+import type { AuditAttemptItem, AuditEventItem, AuditSubjectItem } from '../../core/auditRecord.js';
 import { normaliseTime } from '../../core/envelope.js';
+import { foldSubjectRecords, isMissing, type SubjectEventHistory } from '../../core/subjectHistory.js';
 import { CliError } from '../errors.js';
 import {
   nameArg,
@@ -25,28 +27,33 @@ import { didYouMean } from '../suggest.js';
 import { quarantineView } from './dlq.js';
 
 export const summary =
-  'audit event <id> [--tenant] | resource <tenant> <resourceId> | channel <tenant> <channel> | notes <tenant>';
+  'audit event <id> [--tenant] | resource <tenant> <resourceId> | channel <tenant> <channel> | subject <sub> --tenant <t> | notes <tenant>';
 
 export const usage = `Usage:
   outbox-relay audit event <eventId> [--tenant <tenantId>]
   outbox-relay audit resource <tenantId> <resourceId> [--since <time>] [--limit <n>] [--cursor <c>]
   outbox-relay audit channel <tenantId> <channel> [--since <time>] [--limit <n>] [--cursor <c>]
+  outbox-relay audit subject <subject> --tenant <tenantId> [--since <time>] [--type <type>] [--missing] [--limit <n>]
   outbox-relay audit notes <tenantId> [--limit <n>]
 --since takes an ISO-8601 time or a duration (15m, 2h, 1d); --limit defaults to 50 (max 1000).
 A page that has more after it ends with nextCursor (JSON) or a "--cursor …" line: pass it back with
 --cursor to get the next page (no row repeats, even when many events share a millisecond).
 Notes record who disabled an endpoint or discarded a DLQ message, and why.
+"audit subject" lists the events a subject (the token's sub) was sent, live or replayed, and when it
+acknowledged them; --missing keeps those sent but never acknowledged (receipts: docs/audit.md).
+Its --limit counts records (default 10000, the maximum).
 Event ids are unique per tenant: without --tenant, "audit event" scans the audit table for the id.`;
 
 export const completion = {
-  words: ['event', 'resource', 'channel', 'notes'],
-  options: ['since', 'limit', 'cursor', 'tenant'],
+  words: ['event', 'resource', 'channel', 'subject', 'notes'],
+  options: ['since', 'limit', 'cursor', 'tenant', 'type', 'missing'],
 };
 
 const SUB_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   event: ['tenant'],
   resource: ['since', 'limit', 'cursor'],
   channel: ['since', 'limit', 'cursor'],
+  subject: ['tenant', 'since', 'type', 'missing', 'limit'],
   notes: ['limit'],
 };
 
@@ -96,9 +103,9 @@ async function showEvent(
   out: Output,
 ): Promise<number> {
   const tenantId = tenant ?? (await tenantOfEvent(repo, eventId));
-  const { event, attempts } =
+  const { event, attempts, subjects } =
     tenantId === undefined
-      ? { event: undefined, attempts: [] }
+      ? { event: undefined, attempts: [], subjects: [] }
       : await repo.getEventWithAttempts(tenantId, eventId);
   if (!event) {
     const quarantined = await findQuarantined(eventId);
@@ -132,6 +139,7 @@ async function showEvent(
     event: eventView(event),
     attempts: attempts.map(attemptView),
     summary: summariseAttempts(attempts),
+    subjects: subjectsOfEvent(subjects),
   });
   const e = event.envelope;
   out.line(`Event ${e.id}`);
@@ -152,7 +160,74 @@ async function showEvent(
     out.line('');
     out.table([...attempts].sort((a, b) => a.at.localeCompare(b.at)).map(attemptRow), ATTEMPT_COLUMNS);
   }
+  if (subjects.length > 0) {
+    out.line('');
+    out.table(
+      [...subjects]
+        .sort((a, b) => a.subject.localeCompare(b.subject) || a.at.localeCompare(b.at))
+        .map((s) => ({ subject: s.subject, outcome: s.outcome, at: s.at, connection: s.connectionId })),
+      ['subject', 'outcome', 'at', 'connection'],
+    );
+  }
   return 0;
+}
+
+/** Per subject: each outcome's records (time and connection), in time order. */
+function subjectsOfEvent(
+  items: readonly AuditSubjectItem[],
+): Record<string, { outcome: string; at: string; connectionId: string }[]> {
+  const out: Record<string, { outcome: string; at: string; connectionId: string }[]> = {};
+  for (const item of [...items].sort((a, b) => a.at.localeCompare(b.at))) {
+    const list = out[item.subject] ?? [];
+    out[item.subject] = list;
+    list.push({ outcome: item.outcome, at: item.at, connectionId: item.connectionId });
+  }
+  return out;
+}
+
+async function showSubject(
+  repo: AuditRepository,
+  tenantId: string,
+  subject: string,
+  options: { since: Date | undefined; type: string | undefined; missing: boolean; limit: number },
+  out: Output,
+): Promise<number> {
+  const page = await repo.querySubject(tenantId, subject, {
+    limit: options.limit,
+    ...(options.since ? { since: options.since } : {}),
+  });
+  const histories = foldSubjectRecords(page.items).filter(
+    (h) => (options.type === undefined || h.type === options.type) && (!options.missing || isMissing(h)),
+  );
+  const events = histories.map(historyView);
+  out.result({ tenantId, subject, missing: options.missing, events, more: page.more }, events);
+  if (page.more)
+    out.line(
+      `(only the first ${options.limit} records were read: narrow with --since; --limit allows up to ${MAX_SUBJECT_RECORDS})`,
+    );
+  if (histories.length === 0) {
+    out.line(
+      `No ${options.missing ? 'unacknowledged ' : ''}events recorded for subject ${subject} of tenant ${tenantId}${options.since ? ` since ${options.since.toISOString()}` : ''}.`,
+    );
+    return 0;
+  }
+  out.table(
+    histories.map((h) => ({
+      id: h.eventId,
+      channel: h.channel,
+      type: h.type ?? '',
+      delivered: h.first.delivered ?? '',
+      replayed: h.first.replayed ?? '',
+      received: h.first.received ?? '',
+      other: (['gone', 'failed', 'refresh'] as const).filter((o) => h.first[o] !== undefined).join(','),
+    })),
+    ['id', 'channel', 'type', 'delivered', 'replayed', 'received', 'other'],
+  );
+  return 0;
+}
+
+function historyView(h: SubjectEventHistory): Record<string, unknown> {
+  return { eventId: h.eventId, channel: h.channel, type: h.type, ...h.first, connections: h.connections };
 }
 
 async function showHistory(
@@ -254,6 +329,8 @@ export async function run(args: string[]): Promise<number> {
     limit: { type: 'string' },
     cursor: { type: 'string' },
     tenant: { type: 'string' },
+    type: { type: 'string' },
+    missing: { type: 'boolean' },
   });
   const [sub, first, second] = positionals;
   const needs = (count: number) => {
@@ -277,6 +354,10 @@ export async function run(args: string[]): Promise<number> {
   if (sub === 'event') {
     nameArg('eventId', first ?? '', 'event id');
     nameArg('tenantId', values.tenant, '--tenant');
+  } else if (sub === 'subject') {
+    nameArg('subject', first ?? '', 'subject');
+    if (values.tenant === undefined) throw new CliError('audit subject needs --tenant <tenantId>', 2);
+    nameArg('tenantId', values.tenant, '--tenant');
   } else {
     nameArg('tenantId', first ?? '', 'tenant id');
     if (sub === 'channel') nameArg('channel', second ?? '', 'channel');
@@ -285,6 +366,19 @@ export async function run(args: string[]): Promise<number> {
   await openContext(values);
   const repo = getAuditRepository();
   if (sub === 'event') return showEvent(repo, first ?? '', values.tenant, out);
+  if (sub === 'subject')
+    return showSubject(
+      repo,
+      values.tenant ?? '',
+      first ?? '',
+      {
+        since: timeOption(values.since, 'since'),
+        type: values.type,
+        missing: values.missing === true,
+        limit: positiveInt(values.limit, 'limit', MAX_SUBJECT_RECORDS, MAX_SUBJECT_RECORDS),
+      },
+      out,
+    );
   if (sub === 'notes') return showNotes(repo, first ?? '', positiveInt(values.limit, 'limit', 50, 1000), out);
   return showHistory(
     repo,

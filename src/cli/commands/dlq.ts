@@ -646,14 +646,14 @@ export async function run(args: string[]): Promise<number> {
   const [action, kind, extra] = positionals;
   if (!ACTIONS.some((a) => a === action)) {
     throw new CliError(
-      `unknown or missing action "${action ?? ''}"${didYouMean(action ?? '', ACTIONS)}; see "outbox-relay dlq --help"`,
+      `unknown or missing action "${action ?? ''}"${didYouMean(action ?? '', ACTIONS)}; actions: ${ACTIONS.join(', ')}`,
       2,
     );
   }
   const act = action as Action;
   if (!isKind(kind))
     throw new CliError(
-      `unknown or missing kind "${kind ?? ''}"${didYouMean(kind ?? '', KINDS)}; see "outbox-relay dlq --help"`,
+      `unknown or missing kind "${kind ?? ''}"${didYouMean(kind ?? '', KINDS)}; kinds: ${KINDS.join(', ')}`,
       2,
     );
   if (extra !== undefined)

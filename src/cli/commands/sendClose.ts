@@ -17,16 +17,18 @@ import { createOutput } from '../ops/output.js';
 export const summary =
   'send-close [--tenant <id> | --connection <id> | --yes] [--dry-run]: ask clients to reconnect later';
 
-export const usage = `Usage: outbox-relay send-close (--tenant <id> | --connection <id> | --yes) [--reason <text>] [--reconnect-after <ms>] [--dry-run]
+export const usage = `Usage: outbox-relay send-close (--tenant <id> | --connection <id> | --yes) [--reason <text>] [--reconnect-after <ms>] [--disconnect] [--dry-run]
 Posts a "close" frame (reconnect after --reconnect-after ms, default 2000, and resume) to:
   --tenant <id>       every connection of one tenant
   --connection <id>   one connection (ids from "connections list")
   (neither)           every connection of every tenant: asks for confirmation; --yes confirms in scripts
+--disconnect also closes each connection from the server side once its frame is sent (a client
+that ignores the frame is cut all the same; the SDK reconnects after the delay and resumes).
 --dry-run lists who would be told, and sends nothing.`;
 
 export const completion = {
   words: [] as string[],
-  options: ['tenant', 'connection', 'reason', 'reconnect-after', 'yes', 'dry-run'],
+  options: ['tenant', 'connection', 'reason', 'reconnect-after', 'disconnect', 'yes', 'dry-run'],
 };
 
 export async function run(args: string[]): Promise<number> {
@@ -36,6 +38,7 @@ export async function run(args: string[]): Promise<number> {
     reason: { type: 'string', default: 'server maintenance' },
     'reconnect-after': { type: 'string' },
     yes: { type: 'boolean', default: false },
+    disconnect: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
   });
   if (positionals.length > 0)
@@ -87,12 +90,13 @@ export async function run(args: string[]): Promise<number> {
       deleteConnection: async (connectionId) => {
         await repo.deleteConnection(connectionId);
       },
+      ...(values.disconnect ? { disconnect: (connectionId: string) => api.disconnect(connectionId) } : {}),
     },
     { ...(tenantId ? { tenantId } : {}), reason: values.reason, reconnectAfterMs },
   );
   out.result({ dryRun: false, scope, ...result });
   out.line(
-    `${result.sent} of ${result.connections} connection(s) of ${scope} told to reconnect after ${reconnectAfterMs} ms; ${result.gone} already gone, ${result.failed.length} failed`,
+    `${result.sent} of ${result.connections} connection(s) of ${scope} told to reconnect after ${reconnectAfterMs} ms${values.disconnect ? ` (${result.disconnected} disconnected)` : ''}; ${result.gone} already gone, ${result.failed.length} failed`,
   );
   if (result.failed.length > 0) out.table(result.failed, ['connectionId', 'error']);
   return result.failed.length > 0 ? 1 : 0;

@@ -41,7 +41,9 @@ export async function localStreamLag(
   try {
     text = await readFile(checkpointsPath, 'utf8');
   } catch {
-    return { unavailable: `no stream checkpoints at ${checkpointsPath} (an in-memory runtime keeps none)` };
+    return {
+      unavailable: `no stream checkpoints at ${checkpointsPath} yet (written once the first event is published; an in-memory runtime keeps none)`,
+    };
   }
   let parsed: z.infer<typeof checkpointsSchema>;
   try {

@@ -6,7 +6,7 @@ import { type FanoutPorts, type FanoutSettings, fanOut } from '../../src/core/fa
 import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
 import { fanoutSettingsFromEnv } from '../../src/core/fanoutSettings.js';
 import { SUBSCRIPTION_SHARDS, shardOf } from '../../src/core/subscriptions.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 const settings: FanoutSettings = {
   coalesce: true,

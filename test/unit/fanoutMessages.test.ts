@@ -3,7 +3,7 @@ import { parseFanoutMessage } from '../../src/core/fanoutMessages.js';
 import { sendCloseFrames } from '../../src/core/goingAway.js';
 import { TARGETED_DELIVERY_KIND } from '../../src/core/targetedDelivery.js';
 import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 describe('fan-out queue messages', () => {
   it('reads an EventBridge event’s envelope', () => {
@@ -61,11 +61,31 @@ describe('going away', () => {
       },
       { tenantId: 't1', reason: 'deploy', reconnectAfterMs: 2000 },
     );
-    expect(result).toEqual({ connections: 3, sent: 2, gone: 1, failed: [] });
+    expect(result).toEqual({ connections: 3, sent: 2, gone: 1, failed: [], disconnected: 0 });
     expect(posted).toEqual([
       'a:{"type":"close","reason":"deploy","reconnectAfterMs":2000}',
       'b:{"type":"close","reason":"deploy","reconnectAfterMs":2000}',
     ]);
     expect(deleted).toEqual(['gone']);
+  });
+
+  it('with disconnect, closes each connection after its frame, never before and never a gone one', async () => {
+    const order: string[] = [];
+    const result = await sendCloseFrames(
+      {
+        listConnectionIds: async () => ['a', 'gone'],
+        post: async (id) => {
+          if (id === 'gone') throw new ConnectionGoneError(id);
+          order.push(`post:${id}`);
+        },
+        deleteConnection: async () => undefined,
+        disconnect: async (id) => {
+          order.push(`disconnect:${id}`);
+        },
+      },
+      { reason: 'deploy' },
+    );
+    expect(order).toEqual(['post:a', 'disconnect:a']);
+    expect(result).toMatchObject({ sent: 1, gone: 1, disconnected: 1 });
   });
 });

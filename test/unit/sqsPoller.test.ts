@@ -3,7 +3,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SqsPoller, startSqsPoller } from '../../local/pollers/sqsPoller.js';
 import { type LocalQueues, startQueues } from '../../local/queues.js';
-import { waitFor } from '../e2e/helpers/waitFor.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 let queues: LocalQueues;
 let client: SQSClient;

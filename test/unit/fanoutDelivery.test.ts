@@ -8,7 +8,7 @@ import {
 import { eventKeyOf } from '../../src/core/fanoutPlan.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { ConnectionGoneError, PostToConnectionFailedError } from '../../src/core/websocketErrors.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 const settings: FanoutSettings = {
   coalesce: true,

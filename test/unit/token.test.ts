@@ -41,6 +41,8 @@ describe('connection token verification', () => {
   it('refuses a missing token', async () => {
     expect(await refusalOf(verifyConnectionToken(undefined, secret))).toBe('missing');
     expect(await refusalOf(verifyConnectionToken('', secret))).toBe('missing');
+    // The same check guards the HTTP API (a header), so the message names no transport.
+    await expect(verifyConnectionToken(undefined, secret)).rejects.toThrow(/^No token was sent$/);
   });
 
   it('refuses an expired token', async () => {

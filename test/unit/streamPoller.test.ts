@@ -15,7 +15,7 @@ import {
   type StreamPoller,
   startStreamPoller,
 } from '../../local/pollers/streamPoller.js';
-import { waitFor } from '../e2e/helpers/waitFor.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/outbox/stream/2026-01-01T00:00:00.000';
 const SHARD = 'shardId-0001';
@@ -134,6 +134,14 @@ describe('stream poller (Lambda DynamoDB Streams event source semantics)', () =>
       },
     });
     expect(typeof first?.dynamodb?.ApproximateCreationDateTime).toBe('number');
+    expect(harness.invocations).toEqual([['1', '2']]);
+  });
+
+  it('checkpoints past records its filter drops, so an idle stream shows no lag', async () => {
+    const modified = (n: number): _Record => ({ ...record(n), eventName: 'MODIFY' });
+    shardWith([record(1), record(2), modified(3), modified(4)]);
+    const harness = start({ filterEventNames: ['INSERT'] }, () => ({ batchItemFailures: [] }));
+    await waitFor(() => drained(4)(harness), { timeoutMs: 10_000 });
     expect(harness.invocations).toEqual([['1', '2']]);
   });
 

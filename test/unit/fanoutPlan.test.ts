@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventKeyOf, type FanoutPlanOptions, orderEvents, planFanout } from '../../src/core/fanoutPlan.js';
 import { serverFrameSchema } from '../../src/core/protocol.js';
-import { envelopeFactory } from './ws-factories.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 const on: FanoutPlanOptions = { coalesce: true, maxEventsPerFrame: 50, maxMessageBytes: 128 * 1024 };
 const off: FanoutPlanOptions = { ...on, coalesce: false };
