@@ -486,6 +486,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           ...(windowMs !== undefined ? { batchingWindowMs: windowMs } : {}),
           ...(concurrency !== undefined ? { concurrency } : {}),
           onError: (error) => supervisor.report(`sqs:${mapping.function}`, describe(error)),
+          // Printed even when quiet, like the outage itself: it explains a delivery after the restart.
+          onRetriedAfterOutage: (count) =>
+            warn(
+              `[sqs:${mapping.function}] ${count} message(s) failed just after an outage; retried in 2 s, not after the visibility timeout`,
+            ),
         }),
       );
     }

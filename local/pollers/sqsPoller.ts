@@ -37,6 +37,8 @@ export interface SqsPollerOptions {
   /** Batches processed at once. 1 keeps the queue's order. */
   readonly concurrency?: number;
   readonly onError?: (error: unknown) => void;
+  /** Told how many messages that failed during an outage's aftermath were retried soon (see retryFailedSince). */
+  readonly onRetriedAfterOutage?: (count: number) => void;
 }
 
 export interface SqsPoller {
@@ -45,12 +47,24 @@ export interface SqsPoller {
   /**
    * Makes the messages that failed since `since` (ms) visible again now, instead of after their
    * visibility timeout: after an outage of a part (DynamoDB Local restarted) they failed for a
-   * reason that is gone. Resolves with how many were released.
+   * reason that is gone. Resolves with how many were released. For a minute afterwards, and for
+   * the batches still running then (received before or during the outage), a failure is retried
+   * after 2 s (once per message; a second failure waits for the visibility timeout): an invocation that met the outage can end after it (a request to the dead JVM
+   * waiting out the function's timeout), and a pooled connection to the dead JVM can fail a
+   * request just after the restart; their messages would otherwise wait out the queue's
+   * visibility timeout (4–7 minutes) — long enough for a backlog to look lost.
    */
   retryFailedSince(since: number): Promise<number>;
   stop(): Promise<void>;
 }
 
+/**
+ * After an outage ends, failures within this long are retried after RECOVERY_RETRY_SECONDS instead
+ * of the visibility timeout: a function's timeout (60 s at most here) covers an invocation that
+ * met the outage, and a short delay keeps a message that keeps failing from burning its receives.
+ */
+const RECOVERY_MS = 60_000;
+const RECOVERY_RETRY_SECONDS = 2;
 /** Failed receipts remembered for `retryFailedSince` (the oldest are forgotten first). */
 const FAILED_MEMORY = 10_000;
 
@@ -60,6 +74,30 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const batchSize = options.mapping.batchSize;
   let busy = 0;
   let failed: { receiptHandle: string; at: number }[] = [];
+  /** Batches received before this moment (ms) that fail are made visible again at once (see retryFailedSince). */
+  let outageEndedAt = 0;
+  /** Messages already retried soon after the last outage (each is, once). */
+  let retriedSoon = new Set<string>();
+
+  const makeVisible = async (receiptHandles: readonly string[], afterSeconds = 0): Promise<number> => {
+    let released = 0;
+    for (let i = 0; i < receiptHandles.length; i += SQS_MAX_RECEIVE) {
+      const chunk = receiptHandles.slice(i, i + SQS_MAX_RECEIVE);
+      // A handle already deleted or received again is refused per entry: that message is not waiting.
+      const out = await options.client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: options.queue.url,
+          Entries: chunk.map((receiptHandle, index) => ({
+            Id: String(index),
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: afterSeconds,
+          })),
+        }),
+      );
+      released += out.Successful?.length ?? 0;
+    }
+    return released;
+  };
 
   const receive = async (max: number, waitSeconds: number): Promise<Message[]> => {
     const out = await options.client.send(
@@ -89,7 +127,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     return batch;
   };
 
-  const processBatch = async (messages: Message[]): Promise<void> => {
+  const processBatch = async (messages: Message[], receivedAt: number): Promise<void> => {
     const records = messages.map((message) => toSqsRecord(message, options.queue.arn));
     let toDelete: SQSRecord[] = [];
     try {
@@ -102,9 +140,24 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     }
     const deleted = new Set(toDelete.map((r) => r.receiptHandle));
     const now = Date.now();
-    for (const record of records) {
-      if (!deleted.has(record.receiptHandle)) failed.push({ receiptHandle: record.receiptHandle, at: now });
+    const failedRecords = records.filter((r) => !deleted.has(r.receiptHandle));
+    // A batch that met an outage which is over, or a failure while the part was just back (a
+    // pooled connection to the dead JVM): retried soon, not after the visibility timeout — once
+    // per message, so a message that keeps failing cannot burn its receives into the DLQ.
+    const soon =
+      receivedAt <= outageEndedAt || now - outageEndedAt < RECOVERY_MS
+        ? failedRecords.filter((r) => !retriedSoon.has(r.messageId))
+        : [];
+    for (const record of soon) retriedSoon.add(record.messageId);
+    const later = failedRecords.filter((r) => !soon.includes(r));
+    if (soon.length > 0) {
+      const released = await makeVisible(
+        soon.map((r) => r.receiptHandle),
+        RECOVERY_RETRY_SECONDS,
+      ).catch(() => 0);
+      if (released > 0) options.onRetriedAfterOutage?.(released);
     }
+    for (const record of later) failed.push({ receiptHandle: record.receiptHandle, at: now });
     if (failed.length > FAILED_MEMORY) failed = failed.slice(-FAILED_MEMORY);
     for (let i = 0; i < toDelete.length; i += SQS_MAX_RECEIVE) {
       const chunk = toDelete.slice(i, i + SQS_MAX_RECEIVE);
@@ -120,11 +173,12 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const worker = async (): Promise<void> => {
     while (!stopping) {
       try {
+        const receivedAt = Date.now();
         const messages = await collectBatch();
         if (messages.length > 0) {
           busy += 1;
           try {
-            await processBatch(messages);
+            await processBatch(messages, receivedAt);
           } finally {
             busy -= 1;
           }
@@ -143,25 +197,11 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
       return busy;
     },
     async retryFailedSince(since) {
+      outageEndedAt = Date.now();
+      retriedSoon = new Set();
       const release = failed.filter((f) => f.at >= since);
       failed = failed.filter((f) => f.at < since);
-      let released = 0;
-      for (let i = 0; i < release.length; i += SQS_MAX_RECEIVE) {
-        const chunk = release.slice(i, i + SQS_MAX_RECEIVE);
-        // A handle already deleted or received again is refused per entry: that message is not waiting.
-        const out = await options.client.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: options.queue.url,
-            Entries: chunk.map((f, index) => ({
-              Id: String(index),
-              ReceiptHandle: f.receiptHandle,
-              VisibilityTimeout: 0,
-            })),
-          }),
-        );
-        released += out.Successful?.length ?? 0;
-      }
-      return released;
+      return makeVisible(release.map((f) => f.receiptHandle));
     },
     /** Finishes the batch in hand (a receive ends within LONG_POLL_SECONDS), then stops. */
     async stop() {

@@ -6,7 +6,8 @@
  * and delivered afterwards (duplicates allowed, losses not).
  *
  * The burst size is `OUTBOX_RELAY_DURABILITY_EVENTS` (default 400; 3000 reproduces the original
- * report and takes several minutes here).
+ * report and takes several minutes here); the JVM-kill backlog is
+ * `OUTBOX_RELAY_DURABILITY_JVM_EVENTS` (default 100; 300 measured in docs/reliability.md).
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -20,6 +21,7 @@ import { topology } from '../../src/contract/topology.js';
 import { DEV_POLICY } from '../../src/core/addressPolicy.js';
 import { createEndpoint } from '../../src/core/webhookEndpoint.js';
 import { appendToOutbox } from '../../src/producer/index.js';
+import { queueDepths } from '../faults/run.js';
 import {
   createRuntimeProcess,
   type RuntimeEndpointsFile,
@@ -28,6 +30,7 @@ import {
 import { waitFor } from './helpers/index.js';
 
 const BURST = Number(process.env.OUTBOX_RELAY_DURABILITY_EVENTS ?? 400);
+const JVM_BACKLOG = Number(process.env.OUTBOX_RELAY_DURABILITY_JVM_EVENTS ?? 100);
 const TENANT = 'tenant-d';
 
 interface ToggleReceiver {
@@ -203,19 +206,80 @@ describe('the offline runtime keeps what it accepted', () => {
     expect(events.filter((id) => !audited.has(id))).toEqual([]);
   });
 
-  it(`audits and delivers all ${BURST} events written just before a Ctrl-C, after the restart`, async () => {
+  it(
+    `audits and delivers all ${BURST} events written just before a Ctrl-C, after the restart`,
+    async () => {
+      const receiver = await startToggleReceiver(200);
+      receivers.push(receiver);
+      const first = start();
+      let file = await first.start();
+      await registerEndpoint(file, receiver.url, 5);
+      const events = ids('burst', BURST);
+      await writeEvents(() => file, events);
+
+      expect(await first.interrupt()).toBe(0);
+      file = await start().start();
+
+      // A big burst drains slowly on a loaded machine: wait in proportion, then say where the rest is.
+      await waitFor(() => events.every((id) => receiver.delivered.has(id)), {
+        timeoutMs: Math.max(240_000, BURST * 150),
+      }).catch(() => undefined);
+      let audited = new Set<string>();
+      await waitFor(
+        async () => {
+          audited = await auditedEventIds(file);
+          return events.every((id) => audited.has(id));
+        },
+        { timeoutMs: 120_000, intervalMs: 1000 },
+      ).catch(() => undefined);
+      const undelivered = events.filter((id) => !receiver.delivered.has(id));
+      const unaudited = events.filter((id) => !audited.has(id));
+      const queued = undelivered.length + unaudited.length > 0 ? (await queueDepths(file)).text : '';
+      expect({
+        unaudited,
+        undelivered: undelivered.length,
+        firstUndelivered: undelivered.slice(0, 5),
+        queued,
+      }).toEqual({
+        unaudited: [],
+        undelivered: 0,
+        firstUndelivered: [],
+        queued: '',
+      });
+    },
+    Math.max(420_000, BURST * 300),
+  );
+
+  // The kill comes while deliveries are in flight: batches that meet the outage fail after it and
+  // must be retried soon, not after the delivery queue's 7-minute visibility timeout.
+  it(`loses nothing when the DynamoDB Local JVM is killed under a backlog of ${JVM_BACKLOG} webhooks, and /health says so meanwhile`, async () => {
     const receiver = await startToggleReceiver(200);
     receivers.push(receiver);
-    const first = start();
-    let file = await first.start();
+    const process_ = start();
+    const file = await process_.start();
     await registerEndpoint(file, receiver.url, 5);
-    const events = ids('burst', BURST);
-    await writeEvents(() => file, events);
+    const events = ids('jvm', JVM_BACKLOG);
+    const writing = writeEvents(() => file, events);
+    await waitFor(() => receiver.delivered.size >= Math.ceil(JVM_BACKLOG / 6), { timeoutMs: 60_000 });
 
-    expect(await first.interrupt()).toBe(0);
-    file = await start().start();
-
-    await waitFor(() => events.every((id) => receiver.delivered.has(id)), { timeoutMs: 240_000 });
+    const jvm = process_.jvmPid();
+    expect(jvm).toBeDefined();
+    process.kill(jvm ?? 0, 'SIGKILL');
+    await waitFor(
+      async () => (await fetch(`${file.endpoints.control.replace(/\/control$/, '')}/health`)).status === 503,
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    await writing;
+    await waitFor(() => events.every((id) => receiver.delivered.has(id)), {
+      timeoutMs: 300_000,
+    }).catch(() => undefined);
+    const undelivered = events.filter((id) => !receiver.delivered.has(id));
+    // Where the rest is (a batch hidden for the delivery queue's visibility timeout was the cause once).
+    const queued = undelivered.length > 0 ? (await queueDepths(file)).text : '';
+    expect({ undelivered, queued }).toEqual({ undelivered: [], queued: '' });
+    const health = await fetch(`${file.endpoints.control.replace(/\/control$/, '')}/health`);
+    expect(health.status).toBe(200);
+    expect(process_.jvmPid()).not.toBe(jvm);
     let audited = new Set<string>();
     await waitFor(
       async () => {
@@ -225,51 +289,7 @@ describe('the offline runtime keeps what it accepted', () => {
       { timeoutMs: 120_000, intervalMs: 1000 },
     ).catch(() => undefined);
     expect(events.filter((id) => !audited.has(id))).toEqual([]);
-    expect(events.filter((id) => !receiver.delivered.has(id))).toEqual([]);
-  }, 420_000);
-
-  // Known to fail: after the JVM restart some of the 300 webhook deliveries never arrive (a loss
-  // still being traced, see docs/reliability.md). Run it with OUTBOX_RELAY_DURABILITY_JVM=1.
-  it.runIf(process.env.OUTBOX_RELAY_DURABILITY_JVM === '1')(
-    'loses nothing when the DynamoDB Local JVM is killed under a backlog, and /health says so meanwhile',
-    async () => {
-      const receiver = await startToggleReceiver(200);
-      receivers.push(receiver);
-      const process_ = start();
-      const file = await process_.start();
-      await registerEndpoint(file, receiver.url, 5);
-      const events = ids('jvm', 300);
-      const writing = writeEvents(() => file, events);
-      await waitFor(() => receiver.delivered.size >= 50, { timeoutMs: 60_000 });
-
-      const jvm = process_.jvmPid();
-      expect(jvm).toBeDefined();
-      process.kill(jvm ?? 0, 'SIGKILL');
-      await waitFor(
-        async () =>
-          (await fetch(`${file.endpoints.control.replace(/\/control$/, '')}/health`)).status === 503,
-        { timeoutMs: 20_000, intervalMs: 250 },
-      );
-      await writing;
-      await waitFor(() => events.every((id) => receiver.delivered.has(id)), {
-        timeoutMs: 300_000,
-        description: `all ${events.length} webhooks delivered after the JVM restart`,
-      });
-      const health = await fetch(`${file.endpoints.control.replace(/\/control$/, '')}/health`);
-      expect(health.status).toBe(200);
-      expect(process_.jvmPid()).not.toBe(jvm);
-      let audited = new Set<string>();
-      await waitFor(
-        async () => {
-          audited = await auditedEventIds(file);
-          return events.every((id) => audited.has(id));
-        },
-        { timeoutMs: 120_000, intervalMs: 1000 },
-      ).catch(() => undefined);
-      expect(events.filter((id) => !audited.has(id))).toEqual([]);
-    },
-    480_000,
-  );
+  }, 480_000);
 
   it('publishes every new row when the database is older than its checkpoint file', async () => {
     const first = start();

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { readIdleMark } from '../../local/faults/crashRecovery.js';
@@ -57,6 +57,8 @@ export interface CheckerOptions {
   readonly slowReceiverMs?: number;
   /** Overall deadline for quiescence after the last write. */
   readonly settleTimeoutMs?: number;
+  /** Give up earlier when the queued work has not changed for this long (default: settleTimeoutMs). */
+  readonly settleStallMs?: number;
 }
 
 export interface CheckerReport {
@@ -154,6 +156,35 @@ async function waitFor(
   }
 }
 
+/** Messages per consumed queue (visible + in flight + delayed), e.g. `webhookDeliveryQueue 812 (3 in flight, 0 delayed)`. */
+export async function queueDepths(file: RuntimeEndpointsFile): Promise<{ text: string; total: number }> {
+  const sqs = new SQSClient({
+    endpoint: file.endpoints.sqs,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const parts: string[] = [];
+    let total = 0;
+    for (const { queue } of topology.queueMappings) {
+      const url = file.env[topology.queues[queue]?.env ?? ''];
+      if (!url) continue;
+      const { Attributes: a = {} } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+      );
+      const visible = Number(a.ApproximateNumberOfMessages ?? 0);
+      const inFlight = Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+      const delayed = Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+      total += visible + inFlight + delayed;
+      if (visible + inFlight + delayed > 0)
+        parts.push(`${queue} ${visible + inFlight + delayed} (${inFlight} in flight, ${delayed} delayed)`);
+    }
+    return { text: parts.join(', ') || 'every consumed queue empty', total };
+  } finally {
+    sqs.destroy();
+  }
+}
+
 function documentClientFor(file: RuntimeEndpointsFile): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
     new DynamoDBClient({
@@ -213,6 +244,11 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
       WEBHOOK_RETRY_SCHEDULE,
       OUTBOX_RELAY_ALLOW_PRIVATE_WEBHOOKS: 'true',
       WEBHOOK_CIRCUIT_FAILURES: process.env.OUTBOX_RELAY_FAULTS_CIRCUIT === 'on' ? '5' : '0',
+      // On a loaded machine the local receivers' measured latency passes the 2 s "slow" threshold
+      // (a 300 ms receiver measured 1.4 s), which caps every endpoint at one request in flight and
+      // the webhook backlog then drains at a few dozen a minute; 10 s keeps "slow" for really slow
+      // receivers. OUTBOX_RELAY_FAULTS_SLOW_AFTER_MS=2000 runs it as deployed.
+      WEBHOOK_SLOW_AFTER_MS: process.env.OUTBOX_RELAY_FAULTS_SLOW_AFTER_MS ?? '10000',
     },
     logFile: join(dataDir, 'runtime.log'),
   });
@@ -406,9 +442,33 @@ export async function runChecker(options: CheckerOptions): Promise<CheckerReport
       `[checker] every event written (${((lastWrite - started) / 1000).toFixed(1)} s); waiting for quiescence…`,
     );
     const settle = options.settleTimeoutMs ?? 300_000;
+    let reportedAt = Date.now();
+    // A backlog that keeps moving is slow, not stuck: the wait ends early only when the queued
+    // work has not changed for `stallMs` (the cap is `settle`). Growth counts as movement: the
+    // dispatcher turns each event into a delivery per endpoint.
+    let lastQueued = -1;
+    let progressAt = Date.now();
+    const stallMs = options.settleStallMs ?? settle;
     await waitFor(
       'the runtime to be idle after the last write',
-      () => (readIdleMark(dataDir)?.getTime() ?? 0) > lastWrite,
+      async () => {
+        if ((readIdleMark(dataDir)?.getTime() ?? 0) > lastWrite) return true;
+        if (Date.now() - reportedAt >= 60_000) {
+          // Where the work still is, so a slow settle can be told from a stuck one.
+          reportedAt = Date.now();
+          const depths = await queueDepths(file).catch(() => undefined);
+          log(`[checker] not idle yet: ${depths?.text ?? 'queue depths not readable'}`);
+          if (depths && depths.total !== lastQueued) {
+            lastQueued = depths.total;
+            progressAt = Date.now();
+          }
+          if (Date.now() - progressAt > stallMs)
+            throw new Error(
+              `the runtime's queued work did not change for ${Math.round(stallMs / 1000)} s after the last write: ${depths?.text ?? ''}`,
+            );
+        }
+        return false;
+      },
       settle,
     );
     log(`[checker] runtime idle after ${((Date.now() - lastWrite) / 1000).toFixed(1)} s`);

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SqsPoller, startSqsPoller } from '../../local/pollers/sqsPoller.js';
@@ -130,6 +130,56 @@ describe('SQS poller (Lambda SQS event source semantics)', () => {
       { bodies: ['x', 'y'], receiveCounts: ['1', '1'] },
       { bodies: ['x', 'y'], receiveCounts: ['2', '2'] },
     ]);
+  });
+
+  it('retries soon a batch that met an outage and failed after it ended, not after the visibility timeout', async () => {
+    await send('other', ['met-the-outage']);
+    const receiveCounts: string[] = [];
+    let failFirst: (error: Error) => void = () => {};
+    const retried: number[] = [];
+    poller = startSqsPoller({
+      mapping: { function: 'webhookDelivery', batchSize: 10, maxBatchingWindowSeconds: 0 },
+      queue: queue('other'),
+      client,
+      invoke: (_name, event) => {
+        receiveCounts.push(...event.Records.map((r) => r.attributes.ApproximateReceiveCount));
+        // The first invocation hangs through the outage (a request to the dead JVM) and fails after it.
+        if (receiveCounts.length === 1) return new Promise((_, reject) => (failFirst = reject));
+        return Promise.resolve();
+      },
+      onRetriedAfterOutage: (count) => retried.push(count),
+    });
+    await waitFor(() => receiveCounts.length === 1, { timeoutMs: 10_000 });
+    // The outage ends while the batch still runs; nothing had failed yet.
+    expect(await poller.retryFailedSince(Date.now() - 5_000)).toBe(0);
+    failFirst(new Error('socket hang up'));
+    // 'other' hides a failed message for 30 s: it is back well before that.
+    await waitFor(() => receiveCounts.length === 2 && depth('other') === 0, { timeoutMs: 10_000 });
+    expect(receiveCounts).toEqual(['1', '2']);
+    expect(retried).toEqual([1]);
+  });
+
+  it('retries soon, once, a message that fails just after an outage ended (a pooled connection to the dead JVM)', async () => {
+    const receiveCounts: string[] = [];
+    poller = startSqsPoller({
+      mapping: { function: 'webhookDelivery', batchSize: 10, maxBatchingWindowSeconds: 0 },
+      queue: queue('other'),
+      client,
+      invoke: async (_name, event) => {
+        receiveCounts.push(...event.Records.map((r) => r.attributes.ApproximateReceiveCount));
+        throw new Error('socket hang up');
+      },
+    });
+    expect(await poller.retryFailedSince(Date.now() - 5_000)).toBe(0);
+    await send('other', ['just-after-the-outage']);
+    await waitFor(() => receiveCounts.length === 2, { timeoutMs: 10_000 });
+    // The second failure waits for the queue's 30 s visibility timeout: no third receive soon.
+    await new Promise((done) => setTimeout(done, 4_000));
+    expect(receiveCounts).toEqual(['1', '2']);
+    expect(queues.counts('other').inFlight).toBe(1);
+    await poller.stop();
+    poller = undefined;
+    await client.send(new PurgeQueueCommand({ QueueUrl: queue('other').url }));
   });
 
   it('accumulates messages up to the batch size within the batching window', async () => {
