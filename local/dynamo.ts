@@ -59,8 +59,28 @@ function withJvmOptions<T>(spawnJvm: () => T): T {
   }
 }
 
+/** How often a port the OS handed out is tried again when another process took it first. */
+const PORT_RACE_ATTEMPTS = 3;
+const PORT_TAKEN = /BindException|Address already in use|Failed to bind/i;
+
+/**
+ * Starts DynamoDB Local. A port asked of the OS is free when asked, but another process may take
+ * it before the JVM binds it (two runs starting at once): then a new port is tried. A port the
+ * caller chose is never swapped for another.
+ */
 export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
-  const port = options.port ?? (await freePort());
+  if (options.port !== undefined) return startDynamoLocalOn(options.port, options);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startDynamoLocalOn(await freePort(), options);
+    } catch (error) {
+      const raced = error instanceof DynamoLocalStartError && PORT_TAKEN.test(error.message);
+      if (!raced || attempt >= PORT_RACE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startDynamoLocalOn(port: number, options: DynamoLocalOptions): Promise<DynamoLocal> {
   // Absolute: the package starts the JVM in its own directory.
   const dbDir = options.dataDir === undefined ? undefined : resolve(options.dataDir, 'dynamodb');
   const pidFile = dbDir === undefined ? undefined : join(dbDir, 'java.pid');
