@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { e2eFiles } from './test/e2e/targets/markers.js';
 
@@ -12,10 +13,13 @@ const e2eInclude =
         .map((f) => f.file)
     : ['test/e2e/**/*.test.ts'];
 
-// Unit and construct tests run in parallel; end-to-end tests each start a whole offline runtime
-// (a JVM for DynamoDB Local among it), so they run one file at a time on a 2-core machine.
+// Unit tests run in parallel; construct and consumer tests (heavy synths) one file at a time;
+// end-to-end tests each start a whole offline runtime (a JVM for DynamoDB Local among it), one per core.
 export default defineConfig({
   test: {
+    // Vitest's default is one worker less than the cores: a single worker on a 2-core machine,
+    // which left one core idle while end-to-end files waited on their runtimes.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
       {
@@ -43,7 +47,9 @@ export default defineConfig({
           include: e2eInclude,
           testTimeout: 180_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          // In parallel like the unit tests (one file per core): each waits on its runtime far more
+          // than it computes (one by one, the whole suite used under one core of two); ports come
+          // from the OS and data directories are per runtime, so two files never share anything.
         },
       },
     ],

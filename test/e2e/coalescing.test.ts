@@ -108,7 +108,16 @@ describe('coalesced WebSocket fan-out', () => {
       refreshed: SUBSCRIBERS,
       delivered: 0,
     });
-    const firstSummary = await fanoutSummaryOf(TENANT, written[0] ?? '');
-    expect(firstSummary).toMatchObject({ subscribers: SUBSCRIBERS + 1, delivered: SUBSCRIBERS, gone: 1 });
+    // Fan-out batches run concurrently (as in AWS), so the event that meets the vanished connection
+    // first is not necessarily the first one written: every event reached all live subscribers, and
+    // the ones fanned out before the pruning counted the ghost as gone, once each.
+    const summaries = await Promise.all(written.map((id) => fanoutSummaryOf(TENANT, id)));
+    for (const summary of summaries) {
+      expect(summary).toMatchObject({ delivered: SUBSCRIBERS });
+      expect(summary?.gone ?? 0).toBeLessThanOrEqual(1);
+    }
+    expect(summaries).toContainEqual(
+      expect.objectContaining({ subscribers: SUBSCRIBERS + 1, delivered: SUBSCRIBERS, gone: 1 }),
+    );
   }, 300_000);
 });
