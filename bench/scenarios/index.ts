@@ -6,11 +6,13 @@ import { fanoutScenario } from './fanout.js';
 import { latencyScenario } from './latency.js';
 import { latencyWindow0Scenario, latencyWindow1sScenario } from './latencyDefaults.js';
 import { publisherScenario } from './publisher.js';
+import { receiptsScenario } from './receipts.js';
 import { sustainedScenario } from './sustained.js';
 import { webhooksScenario } from './webhooks.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   coldStartScenario,
+  receiptsScenario,
   publisherScenario,
   latencyScenario,
   webhooksScenario,
