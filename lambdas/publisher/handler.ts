@@ -5,11 +5,12 @@
  */
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { getDocumentClient, getEventBridgeClient } from '../../src/aws/clients.js';
 import { optionalEnv, requireEnv } from '../../src/aws/env.js';
 import { putEntries } from '../../src/aws/eventBus.js';
 import { writeSequenceToOutboxRow } from '../../src/aws/outboxSequenceWriteBack.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
+import { getDocumentSender } from '../../src/aws/sdk/dynamo.js';
+import { getEventBridgeSender } from '../../src/aws/sdk/eventBridge.js';
 import { getSequencesRepository } from '../../src/aws/sequencesRepository.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { topology } from '../../src/contract/topology.js';
@@ -44,7 +45,7 @@ export const handler = instrumentHandler(
       records,
       {
         putEntries: async (entries) => {
-          const outcomes = await putEntries(getEventBridgeClient(), entries, { remainingTimeMs });
+          const outcomes = await putEntries(getEventBridgeSender(), entries, { remainingTimeMs });
           for (const o of outcomes) if (o.status !== 'too-large') retries += Math.max(0, o.attempts - 1);
           return outcomes;
         },
@@ -55,7 +56,7 @@ export const handler = instrumentHandler(
           assignSequences(sequences, tenantId, channel, eventIds),
         writeBackSequence: async (tableName, keys, number) => {
           try {
-            await writeSequenceToOutboxRow(getDocumentClient(), tableName, keys, number);
+            await writeSequenceToOutboxRow(getDocumentSender(), tableName, keys, number);
           } catch (error) {
             // The assignment item is the record of the number; the row's copy is a convenience.
             telemetry.logger.warn('could not write the sequence number back to the outbox row', {

@@ -12,8 +12,8 @@
 import type { SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
-import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
+import { getSqsSender } from '../../src/aws/sdk/sqs.js';
 import { batchResponse, parseSqsRecords, sqsRecordSchema } from '../../src/aws/sqsBatch.js';
 import { getTelemetry, instrumentHandler, MetricUnit, setCorrelationId } from '../../src/aws/telemetry.js';
 import { createWebhookHttpClient, type WebhookHttpClient } from '../../src/aws/webhookDelivery.js';
@@ -68,7 +68,7 @@ function configFromEnv(): DeliveryConfig {
 export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<SQSBatchResponse> => {
   const records = parseSqsRecords(event, deliveryRecordSchema);
   const config = configFromEnv();
-  const sqs = getSqsClient();
+  const sqs = getSqsSender();
   const queueUrl = requireEnv(topology.queues.webhookDeliveryQueue.env);
   const dlqUrl = requireEnv(topology.queues.webhookDlq.env);
   const endpoints = getWebhookEndpointsRepository();

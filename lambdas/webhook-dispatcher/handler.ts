@@ -5,9 +5,9 @@
  * reason; a record whose deliveries could not all be sent is reported failed and comes back.
  */
 import type { SQSBatchResponse } from 'aws-lambda';
-import { getSqsClient } from '../../src/aws/clients.js';
 import { requireEnv } from '../../src/aws/env.js';
 import { getQuarantineRepository } from '../../src/aws/quarantineRepository.js';
+import { getSqsSender } from '../../src/aws/sdk/sqs.js';
 import { batchResponse, parseSqsRecords, sentAt, sqsRecordSchema } from '../../src/aws/sqsBatch.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
 import { getWebhookEndpointsRepository } from '../../src/aws/webhookEndpointsRepository.js';
@@ -22,7 +22,7 @@ const seen = new Set<string>();
 
 export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<SQSBatchResponse> => {
   const Records = parseSqsRecords(event, sqsRecordSchema);
-  const sqs = getSqsClient();
+  const sqs = getSqsSender();
   const deliveryQueueUrl = requireEnv(topology.queues.webhookDeliveryQueue.env);
   const endpoints = getWebhookEndpointsRepository();
   const quarantine = getQuarantineRepository();

@@ -14,18 +14,7 @@
  * Reads parse every item with the schemas of `auditRecord.ts`; an item that does not parse raises
  * `CorruptAuditItemError` rather than being skipped.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type * as z from 'zod/mini';
 import { topology } from '../contract/topology.js';
@@ -67,9 +56,21 @@ import { mapWithConcurrency } from '../core/concurrency.js';
 import { type Envelope, envelopeSchema } from '../core/envelope.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
 import { decodeKey, KeyDecodeError } from '../core/keyCodec.js';
-import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
 import { reportForeignItems } from './foreignItems.js';
+import { isAwsError } from './sdk/awsErrors.js';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DocumentClientLike,
+  documentSender,
+  GetCommand,
+  getDocumentSender,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  unmarshallItem,
+} from './sdk/dynamo.js';
 
 export const AUDIT_INDEX_BY_CHANNEL = 'byChannel';
 export const AUDIT_INDEX_BY_RESOURCE = 'byResource';
@@ -211,7 +212,7 @@ export interface AuditRepository {
 }
 
 export interface AuditRepositoryDeps {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClientLike;
   readonly tableName: string;
   /** Told about index items whose stored tenant/channel differ from the query's (dropped). */
   readonly onForeignItems?: ForeignItemsSink;
@@ -226,10 +227,11 @@ function parseItem<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>): 
 }
 
 export function createAuditRepository({
-  client,
+  client: clientLike,
   tableName,
   onForeignItems,
 }: AuditRepositoryDeps): AuditRepository {
+  const client = documentSender(clientLike);
   async function queryByPosition(
     indexName: string,
     partitionAttribute: 'channelKey' | 'resourceKey',
@@ -351,8 +353,8 @@ export function createAuditRepository({
         );
         return { recorded: true };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        existing = error.Item ? unmarshall(error.Item) : undefined;
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+        existing = error.Item ? await unmarshallItem(error.Item) : undefined;
       }
       // Only on a repeat: tell the same event again from another event reusing the tenant's id
       // (read it when the store did not return it).
@@ -435,7 +437,7 @@ export function createAuditRepository({
           );
         } catch (error) {
           // Already acknowledged: the first receipt stands.
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
         }
       });
     },
@@ -644,7 +646,7 @@ let fromEnv: AuditRepository | undefined;
 /** The audit repository for the table named by `AUDIT_TABLE`, on the shared document client. */
 export function getAuditRepository(): AuditRepository {
   fromEnv ??= createAuditRepository({
-    client: getDocumentClient(),
+    client: getDocumentSender(),
     tableName: requireEnv(topology.tables.audit.env),
     onForeignItems: reportForeignItems,
   });

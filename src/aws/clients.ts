@@ -3,12 +3,16 @@
  * Endpoints come from the SDK's own service-specific variables (AWS_ENDPOINT_URL_DYNAMODB,
  * AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_EVENTBRIDGE, ...), which the offline runtime sets, so
  * the same code talks to AWS or to the local emulators unchanged.
+ *
+ * These are real clients, imported at module load: for the CLI, tests and tools. Deployed code
+ * sends through the lazy senders of `src/aws/sdk/`, created with the same options.
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DOCUMENT_CLIENT_TRANSLATION, SQS_CLIENT_OPTIONS } from './sdk/clientOptions.js';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 let sqsClient: SQSClient | undefined;
@@ -16,17 +20,12 @@ let eventBridgeClient: EventBridgeClient | undefined;
 const managementClients = new Map<string, ApiGatewayManagementApiClient>();
 
 export function getDocumentClient(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), DOCUMENT_CLIENT_TRANSLATION);
   return documentClient;
 }
 
 export function getSqsClient(): SQSClient {
-  // Send every call to the configured endpoint (regional in AWS, AWS_ENDPOINT_URL_SQS locally)
-  // rather than to the queue URL's host: emulators name queues `sqs.<region>.localhost`, which
-  // does not resolve everywhere. The queue URL still travels in the request, so AWS is unaffected.
-  sqsClient ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+  sqsClient ??= new SQSClient(SQS_CLIENT_OPTIONS);
   return sqsClient;
 }
 

@@ -13,7 +13,7 @@ import {
 import { readBoolean } from '../core/envSettings.js';
 import type { ConnectionIdentity } from '../core/token.js';
 import { emitSyntheticEvent } from '../producer/synthetic.js';
-import { getDocumentClient } from './clients.js';
+import { getDocumentSender } from './sdk/dynamo.js';
 
 export async function publishConnectionEvent(
   type: ConnectionEventType,
@@ -36,7 +36,7 @@ export async function publishConnectionEvent(
     return;
   }
   const result = await emitSyntheticEvent(
-    getDocumentClient(),
+    getDocumentSender(),
     connectionEvent(type, identity, connectionId, new Date()),
     { tableName },
   );

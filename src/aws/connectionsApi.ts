@@ -6,15 +6,15 @@
  * `CONNECTIONS_POST_CLIENT=sdk` or missing credentials keep the SDK client, which also serves
  * every other call.
  */
-import {
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
 import { topology } from '../contract/topology.js';
 import { ConnectionGoneError, PostToConnectionFailedError } from '../core/websocketErrors.js';
-import { getManagementClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { isAwsError } from './sdk/awsErrors.js';
+import {
+  DeleteConnectionCommand,
+  getManagementSender,
+  PostToConnectionCommand,
+} from './sdk/managementApi.js';
 import { createSignedPost, credentialsFromEnv, type SignedPost } from './signedConnectionsPost.js';
 
 export interface ConnectionsApi {
@@ -31,11 +31,11 @@ function statusOf(error: unknown): number | undefined {
 }
 
 function isGone(error: unknown): boolean {
-  return error instanceof GoneException || statusOf(error) === 410;
+  return isAwsError(error, 'GoneException') || statusOf(error) === 410;
 }
 
 export function createConnectionsApi(endpoint: string, signedPost?: SignedPost): ConnectionsApi {
-  const client = getManagementClient(endpoint);
+  const client = getManagementSender(endpoint);
   const encoder = new TextEncoder();
   return {
     async post(connectionId, body) {

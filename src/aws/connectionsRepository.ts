@@ -15,17 +15,7 @@
  * Every item carries `expiresAt` (TTL) past API Gateway's 2-hour connection limit, so records of
  * connections that vanished without `$disconnect` disappear even if no fan-out ever hits a 410.
  */
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
-  type ScanCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput, ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { topology } from '../contract/topology.js';
 import { mapWithConcurrency } from '../core/concurrency.js';
@@ -39,9 +29,19 @@ import {
   subscriptionKeysOf,
   tenantConnectionsKey,
 } from '../core/subscriptions.js';
-import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
 import { reportForeignItems } from './foreignItems.js';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DocumentClientLike,
+  documentSender,
+  GetCommand,
+  getDocumentSender,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from './sdk/dynamo.js';
 
 export const CONNECTIONS_INDEX_BY_SUBSCRIPTION = 'bySubscription';
 /** Records outlive API Gateway's 2-hour limit by this margin before DynamoDB TTL removes them. */
@@ -88,7 +88,7 @@ export interface ConnectionsRepository {
 }
 
 export interface ConnectionsRepositoryDeps {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClientLike;
   readonly tableName: string;
   /** Told about index items whose stored tenant/channel differ from the query's (dropped). */
   readonly onForeignItems?: ForeignItemsSink;
@@ -104,10 +104,11 @@ const subSk = (channel: string): string => encodeKey(['SUB', channel]);
 const SUB_PREFIX = keyPrefix(['SUB']);
 
 export function createConnectionsRepository({
-  client,
+  client: clientLike,
   tableName,
   onForeignItems,
 }: ConnectionsRepositoryDeps): ConnectionsRepository {
+  const client = documentSender(clientLike);
   // A constant, not an option: fan-out chunks (src/core/fanoutChunk.ts) shard connections the same way.
   const shards = SUBSCRIPTION_SHARDS;
   type WriteRequest =
@@ -356,7 +357,7 @@ export function getConnectionsRepository(): ConnectionsRepository {
   const tableName = requireEnv(topology.tables.connections.env);
   if (!fromEnv || fromEnvTable !== tableName) {
     fromEnv = createConnectionsRepository({
-      client: getDocumentClient(),
+      client: getDocumentSender(),
       tableName,
       onForeignItems: reportForeignItems,
     });

@@ -11,11 +11,7 @@
  * - `permanently-rejected` — an error code that never succeeds on retry: quarantine it;
  * - `too-large` — the entry alone exceeds the request limit: never sent, quarantine it.
  */
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
-} from '@aws-sdk/client-eventbridge';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { BusEntry } from '../core/busEntry.js';
 import { mapWithConcurrency } from '../core/concurrency.js';
 import { PUT_EVENTS_RETRYABLE_ERROR_CODES, putEventsMaxRequestBytes } from '../core/limits.js';
@@ -26,6 +22,7 @@ import {
   planPutEventsBatches,
 } from '../core/putEventsBatches.js';
 import { type BackoffPolicy, fitsInBudget, fullJitterDelayMs } from '../core/retry.js';
+import { type EventBridgeClientLike, eventBridgeSender, PutEventsCommand } from './sdk/eventBridge.js';
 
 export type { PutOutcome };
 
@@ -84,7 +81,7 @@ function toSdkEntry(entry: BusEntry): PutEventsRequestEntry {
 
 /** Put entries on the bus; see the module comment for the outcomes. Never throws for entry or request failures. */
 export async function putEntries(
-  client: EventBridgeClient,
+  clientLike: EventBridgeClientLike,
   entries: readonly BusEntry[],
   options: PutEntriesOptions,
 ): Promise<PutOutcome[]> {
@@ -98,6 +95,7 @@ export async function putEntries(
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   const concurrency = options.concurrency ?? DEFAULT_PUT_EVENTS_CONCURRENCY;
+  const client = eventBridgeSender(clientLike);
 
   const outcomes: (PutOutcome | undefined)[] = new Array(entries.length).fill(undefined);
   const plan = planPutEventsBatches(entries, limits);

@@ -2,12 +2,11 @@
  * The fan-out queue's producer side: targeted (per-connection) retries go back on the fan-out
  * queue, poison messages go straight to its DLQ with the reason as message attributes.
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { topology } from '../contract/topology.js';
 import type { FanoutChunk } from '../core/fanoutChunk.js';
 import type { TargetedDelivery } from '../core/targetedDelivery.js';
-import { getSqsClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { getSqsSender, SendMessageCommand, type SqsClientLike, sqsSender } from './sdk/sqs.js';
 
 export const FANOUT_QUARANTINE_REASONS = [
   'invalid_json',
@@ -27,7 +26,9 @@ export interface FanoutQueue {
   quarantine(body: string, reason: FanoutQuarantineReason, detail: string): Promise<void>;
 }
 
-export function createFanoutQueue(client: SQSClient, queueUrl: string, dlqUrl: string): FanoutQueue {
+export function createFanoutQueue(clientLike: SqsClientLike, queueUrl: string, dlqUrl: string): FanoutQueue {
+  // Loads the SQS client on the first send only: most fan-outs never re-enqueue anything.
+  const client = sqsSender(clientLike);
   return {
     async enqueueTargeted(delivery, delaySeconds = 0) {
       await client.send(
@@ -59,7 +60,7 @@ export function createFanoutQueue(client: SQSClient, queueUrl: string, dlqUrl: s
 
 export function getFanoutQueue(): FanoutQueue {
   return createFanoutQueue(
-    getSqsClient(),
+    getSqsSender(),
     requireEnv(topology.queues.fanoutQueue.env),
     requireEnv(topology.queues.fanoutDlq.env),
   );

@@ -11,11 +11,6 @@
  * token signed just before a rotation are not dropped. A signature that matches neither makes a
  * warm authorizer re-read the secret (at most once a minute), so a rotation is seen without a cold start.
  */
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
 import { createRemoteJWKSet } from 'jose';
 import * as z from 'zod/mini';
 import {
@@ -28,6 +23,8 @@ import {
 } from '../core/token.js';
 import { TokenRejectedError } from '../core/websocketErrors.js';
 import { MissingConfigurationError, optionalEnv } from './env.js';
+import { isAwsError } from './sdk/awsErrors.js';
+import { GetSecretValueCommand, getSecretsSender } from './sdk/secretsManager.js';
 
 export { JWT_ENV } from '../core/token.js';
 
@@ -36,7 +33,6 @@ export type TokenVerifier = (token: string | undefined) => Promise<ConnectionIde
 let cachedKey: Promise<TokenKeys> | undefined;
 let cachedAt = 0;
 let cachedFor: string | undefined;
-let secretsClient: SecretsManagerClient | undefined;
 
 /** A warm authorizer re-reads the secret after a signature mismatch at most this often. */
 export const SECRET_RELOAD_INTERVAL_MS = 60_000;
@@ -54,8 +50,9 @@ function secretOf(value: string): string {
 }
 
 async function readSecretVersion(arn: string, stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<string> {
-  secretsClient ??= new SecretsManagerClient({});
-  const result = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }));
+  const result = await getSecretsSender().send(
+    new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }),
+  );
   return secretOf(result.SecretString ?? '');
 }
 
@@ -77,7 +74,7 @@ async function loadKey(): Promise<TokenKeys> {
     previous = await readSecretVersion(arn, 'AWSPREVIOUS');
   } catch (error) {
     // A secret that was never rotated has no AWSPREVIOUS version.
-    if (!(error instanceof ResourceNotFoundException)) throw error;
+    if (!isAwsError(error, 'ResourceNotFoundException')) throw error;
   }
   return previous === '' || previous === current
     ? [secretKey(current)]

@@ -3,19 +3,19 @@
  * can read the number where it wrote the event. Conditional: a row already numbered is left alone
  * (no second stream record on replays), and a row that is gone (TTL) is not re-created.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SequenceNumber } from '../core/sequence.js';
+import { isAwsError } from './sdk/awsErrors.js';
+import { type DocumentClientLike, documentSender, UpdateCommand } from './sdk/dynamo.js';
 
 /** Returns false when the row was already numbered or no longer exists. */
 export async function writeSequenceToOutboxRow(
-  client: DynamoDBDocumentClient,
+  client: DocumentClientLike,
   tableName: string,
   keys: Readonly<Record<string, unknown>>,
   number: SequenceNumber,
 ): Promise<boolean> {
   try {
-    await client.send(
+    await documentSender(client).send(
       new UpdateCommand({
         TableName: tableName,
         Key: { ...keys },
@@ -26,7 +26,7 @@ export async function writeSequenceToOutboxRow(
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
     throw error;
   }
 }

@@ -11,13 +11,6 @@
  * `put` is idempotent per record (the key derives from the record's time and id), so a retried
  * batch does not quarantine the same record twice.
  */
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { topology } from '../contract/topology.js';
 import {
   DEFAULT_QUARANTINE_RETENTION_DAYS,
@@ -30,8 +23,16 @@ import {
   quarantinePkOfId,
   toQuarantineItem,
 } from '../core/quarantine.js';
-import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
+import {
+  DeleteCommand,
+  type DocumentClientLike,
+  documentSender,
+  GetCommand,
+  getDocumentSender,
+  PutCommand,
+  QueryCommand,
+} from './sdk/dynamo.js';
 
 /** An item in the quarantine table that does not match its schema. */
 export class CorruptQuarantineItemError extends Error {
@@ -67,7 +68,7 @@ export interface QuarantineRepository {
 }
 
 export interface QuarantineRepositoryDeps {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClientLike;
   readonly tableName: string;
   readonly retentionDays?: number;
 }
@@ -86,10 +87,11 @@ function parseItem(raw: Record<string, unknown>): QuarantineItem {
 }
 
 export function createQuarantineRepository({
-  client,
+  client: clientLike,
   tableName,
   retentionDays = DEFAULT_QUARANTINE_RETENTION_DAYS,
 }: QuarantineRepositoryDeps): QuarantineRepository {
+  const client = documentSender(clientLike);
   return {
     async put(entry, now = new Date()) {
       const item = toQuarantineItem(entry, now, retentionDays);
@@ -168,7 +170,7 @@ let fromEnv: QuarantineRepository | undefined;
 /** The quarantine repository for the table named by `QUARANTINE_TABLE`, on the shared document client. */
 export function getQuarantineRepository(): QuarantineRepository {
   fromEnv ??= createQuarantineRepository({
-    client: getDocumentClient(),
+    client: getDocumentSender(),
     tableName: requireEnv(topology.tables.quarantine.env),
   });
   return fromEnv;

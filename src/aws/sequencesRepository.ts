@@ -7,15 +7,7 @@
  * const counter = await sequences.ensureCounter(tenantId, channel); // { last, epoch }
  * ```
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { topology } from '../contract/topology.js';
 import {
@@ -27,8 +19,17 @@ import {
   sequenceAssignmentKey,
   sequenceCounterKey,
 } from '../core/sequence.js';
-import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { isAwsError } from './sdk/awsErrors.js';
+import {
+  BatchGetCommand,
+  type DocumentClientLike,
+  documentSender,
+  GetCommand,
+  getDocumentSender,
+  PutCommand,
+  TransactWriteCommand,
+} from './sdk/dynamo.js';
 
 export interface SequencesRepository extends SequenceStore {
   /** The channel's counter, created (last 0, a new epoch) when the channel has none yet. */
@@ -36,7 +37,7 @@ export interface SequencesRepository extends SequenceStore {
 }
 
 export interface SequencesRepositoryDeps {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClientLike;
   readonly tableName: string;
 }
 
@@ -66,9 +67,10 @@ function parse<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>): T {
 }
 
 export function createSequencesRepository({
-  client,
+  client: clientLike,
   tableName,
 }: SequencesRepositoryDeps): SequencesRepository {
+  const client = documentSender(clientLike);
   async function getCounter(tenantId: string, channel: string): Promise<ChannelCounter | undefined> {
     const result = await client.send(
       new GetCommand({
@@ -174,7 +176,7 @@ export function createSequencesRepository({
         // A condition failed (counter moved, event already numbered) or another transaction
         // touched the same items: read again and retry.
         if (
-          error instanceof TransactionCanceledException &&
+          isAwsError(error, 'TransactionCanceledException') &&
           (error.CancellationReasons ?? []).some(
             (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
           )
@@ -204,7 +206,7 @@ export function createSequencesRepository({
         );
         return created;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
         const raced = await getCounter(tenantId, channel);
         if (!raced)
           throw new Error(`Counter of ${tenantId}/${channel} vanished during creation`, { cause: error });
@@ -219,7 +221,7 @@ let fromEnv: SequencesRepository | undefined;
 /** The sequences repository for the table named by `SEQUENCES_TABLE`, on the shared document client. */
 export function getSequencesRepository(): SequencesRepository {
   fromEnv ??= createSequencesRepository({
-    client: getDocumentClient(),
+    client: getDocumentSender(),
     tableName: requireEnv(topology.tables.sequences.env),
   });
   return fromEnv;

@@ -43,8 +43,8 @@ import {
 } from '../core/webhookErrors.js';
 import type { DeliveryMessage } from '../core/webhookMessages.js';
 import { type AuditRepository, getAuditRepository } from './auditRepository.js';
-import { getSqsClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { getSqsSender } from './sdk/sqs.js';
 import {
   getWebhookEndpointsRepository,
   type WebhookEndpointsRepository,
@@ -264,7 +264,7 @@ export function getWebhookAdmin(): WebhookAdmin {
     endpoints: getWebhookEndpointsRepository(),
     audit: getAuditRepository(),
     send: (messages) =>
-      sendDeliveries(getSqsClient(), requireEnv(topology.queues.webhookDeliveryQueue.env), messages),
+      sendDeliveries(getSqsSender(), requireEnv(topology.queues.webhookDeliveryQueue.env), messages),
     policy: addressPolicyFromEnv(process.env),
     defaultMaxAttempts: parseRetrySchedule(process.env[RETRY_SCHEDULE_ENV]).length,
     resolve: async (host) => (await lookup(host, { all: true })).map((a) => a.address),

@@ -6,16 +6,6 @@
  * Settings, secrets and the failure streak are written by separate UpdateItem calls touching only
  * their own attributes, so an operator's `update` never overwrites a streak a delivery just counted.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { topology } from '../contract/topology.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
 import { encodeKey, keyPrefix } from '../core/keyCodec.js';
@@ -27,9 +17,20 @@ import {
   webhookRoutingSchema,
 } from '../core/webhookEndpoint.js';
 import { WebhookEndpointNotFoundError } from '../core/webhookErrors.js';
-import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
 import { reportForeignItems } from './foreignItems.js';
+import { isAwsError } from './sdk/awsErrors.js';
+import {
+  DeleteCommand,
+  type DocumentClientLike,
+  documentSender,
+  GetCommand,
+  getDocumentSender,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from './sdk/dynamo.js';
 
 export class CorruptWebhookEndpointError extends Error {
   override readonly name = 'CorruptWebhookEndpointError';
@@ -78,12 +79,13 @@ export interface WebhookEndpointsRepository {
 }
 
 export function createWebhookEndpointsRepository(deps: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClientLike;
   tableName: string;
   /** Told about endpoints whose stored tenant differs from the one asked for (dropped). */
   onForeignItems?: ForeignItemsSink;
 }): WebhookEndpointsRepository {
-  const { client, tableName, onForeignItems } = deps;
+  const { client: clientLike, tableName, onForeignItems } = deps;
+  const client = documentSender(clientLike);
 
   const parse = (item: Record<string, unknown>): WebhookEndpoint => {
     const result = webhookEndpointSchema.safeParse(item);
@@ -111,7 +113,7 @@ export function createWebhookEndpointsRepository(deps: {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
+      if (isAwsError(error, 'ConditionalCheckFailedException'))
         throw new WebhookEndpointNotFoundError(tenantId, endpointId, { cause: error });
       throw error;
     }
@@ -296,7 +298,7 @@ export function createWebhookEndpointsRepository(deps: {
           }),
         );
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException)
+        if (isAwsError(error, 'ConditionalCheckFailedException'))
           throw new WebhookEndpointNotFoundError(tenantId, endpointId);
         throw error;
       }
@@ -339,7 +341,7 @@ export function createWebhookEndpointsRepository(deps: {
           }),
         );
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
       }
     },
 
@@ -394,7 +396,7 @@ let fromEnv: WebhookEndpointsRepository | undefined;
 /** The repository for the table named by `WEBHOOK_ENDPOINTS_TABLE`, on the shared document client. */
 export function getWebhookEndpointsRepository(): WebhookEndpointsRepository {
   fromEnv ??= createWebhookEndpointsRepository({
-    client: getDocumentClient(),
+    client: getDocumentSender(),
     tableName: requireEnv(topology.tables.webhookEndpoints.env),
     onForeignItems: reportForeignItems,
   });

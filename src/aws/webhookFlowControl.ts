@@ -14,8 +14,6 @@
  * saturated; these items are small and the writes target attributes no other writer touches.
  */
 import { randomBytes } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { topology } from '../contract/topology.js';
 import type { WebhookEndpoint } from '../core/webhookEndpoint.js';
 import {
@@ -28,17 +26,22 @@ import {
   rateIntervalMs,
   SLOW_MAX_IN_FLIGHT,
 } from '../core/webhookFlow.js';
-import { getDocumentClient } from './clients.js';
 import { requireEnv } from './env.js';
+import { isAwsError } from './sdk/awsErrors.js';
+import {
+  type DocumentClientLike,
+  documentSender,
+  GetCommand,
+  getDocumentSender,
+  UpdateCommand,
+} from './sdk/dynamo.js';
 import { endpointKey } from './webhookEndpointsRepository.js';
 
-export function createWebhookFlowControl(deps: {
-  client: DynamoDBDocumentClient;
-  tableName: string;
-}): FlowPort {
-  const { client, tableName } = deps;
+export function createWebhookFlowControl(deps: { client: DocumentClientLike; tableName: string }): FlowPort {
+  const { client: clientLike, tableName } = deps;
+  const client = documentSender(clientLike);
 
-  const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+  const isConditionFailure = (error: unknown) => isAwsError(error, 'ConditionalCheckFailedException');
 
   const tryAcquire = async (
     endpoint: WebhookEndpoint,
@@ -211,7 +214,7 @@ let fromEnv: FlowPort | undefined;
 
 export function getWebhookFlowControl(): FlowPort {
   fromEnv ??= createWebhookFlowControl({
-    client: getDocumentClient(),
+    client: getDocumentSender(),
     tableName: requireEnv(topology.tables.webhookEndpoints.env),
   });
   return fromEnv;

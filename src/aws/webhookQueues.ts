@@ -3,12 +3,6 @@
  * message and parking a dead letter (delivery), and reading a DLQ message back (the CLI's
  * `dlq` commands, which redrive through src/cli/ops/).
  */
-import {
-  ChangeMessageVisibilityCommand,
-  SendMessageBatchCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../core/limits.js';
 import { consoleLog, type LogPort } from '../core/log.js';
 import {
@@ -17,6 +11,13 @@ import {
   deadLetterSchema,
   deliveryMessageSchema,
 } from '../core/webhookMessages.js';
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SqsClientLike,
+  sqsSender,
+} from './sdk/sqs.js';
 
 /** SendMessageBatch: at most 10 entries and 1 MiB for the whole request. */
 export const SQS_BATCH_MAX_ENTRIES = 10;
@@ -45,7 +46,7 @@ export function chunkForSendBatch<T>(items: readonly T[], bodyOf: (item: T) => s
 
 /** Sends delivery messages; resolves with the ones SQS did not accept. */
 export async function sendDeliveries(
-  client: SQSClient,
+  client: SqsClientLike,
   queueUrl: string,
   messages: readonly DeliveryMessage[],
   log: LogPort = consoleLog,
@@ -53,7 +54,7 @@ export async function sendDeliveries(
   const unsent: DeliveryMessage[] = [];
   for (const chunk of chunkForSendBatch(messages, (m) => JSON.stringify(m))) {
     try {
-      const result = await client.send(
+      const result = await sqsSender(client).send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
           Entries: chunk.map((message, index) => ({
@@ -79,12 +80,12 @@ export async function sendDeliveries(
  * attempt number it did not use, delayed; the caller then deletes the received one.
  */
 export async function deferDelivery(
-  client: SQSClient,
+  client: SqsClientLike,
   queueUrl: string,
   message: DeliveryMessage,
   delaySeconds: number,
 ): Promise<void> {
-  await client.send(
+  await sqsSender(client).send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: JSON.stringify(message),
@@ -95,12 +96,12 @@ export async function deferDelivery(
 
 /** The retry: the same message becomes visible again after `delaySeconds`. */
 export async function scheduleRetry(
-  client: SQSClient,
+  client: SqsClientLike,
   queueUrl: string,
   receiptHandle: string,
   delaySeconds: number,
 ): Promise<void> {
-  await client.send(
+  await sqsSender(client).send(
     new ChangeMessageVisibilityCommand({
       QueueUrl: queueUrl,
       ReceiptHandle: receiptHandle,
@@ -109,8 +110,12 @@ export async function scheduleRetry(
   );
 }
 
-export async function sendDeadLetter(client: SQSClient, dlqUrl: string, letter: DeadLetter): Promise<void> {
-  await client.send(
+export async function sendDeadLetter(
+  client: SqsClientLike,
+  dlqUrl: string,
+  letter: DeadLetter,
+): Promise<void> {
+  await sqsSender(client).send(
     new SendMessageCommand({
       QueueUrl: dlqUrl,
       MessageBody: JSON.stringify(letter),
@@ -128,8 +133,12 @@ export async function sendDeadLetter(client: SQSClient, dlqUrl: string, letter: 
  * Parks a delivery-queue message that is not a delivery message (only our dispatcher writes that
  * queue) in the webhook DLQ as it came, with the reason as an attribute, rather than drop it.
  */
-export async function parkInvalidDelivery(client: SQSClient, dlqUrl: string, body: string): Promise<void> {
-  await client.send(
+export async function parkInvalidDelivery(
+  client: SqsClientLike,
+  dlqUrl: string,
+  body: string,
+): Promise<void> {
+  await sqsSender(client).send(
     new SendMessageCommand({
       QueueUrl: dlqUrl,
       MessageBody: body === '' ? '(empty body)' : body,

@@ -13,15 +13,17 @@
  * ] }));
  * ```
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { monotonicFactory } from 'ulid';
+import { isAwsError } from '../aws/sdk/awsErrors.js';
 import {
-  type DynamoDBDocumentClient,
+  type DocumentClientLike,
+  type DocumentSender,
+  documentSender,
   GetCommand,
   PutCommand,
   TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { monotonicFactory } from 'ulid';
+} from '../aws/sdk/dynamo.js';
 
 // Monotonic within a millisecond, so events created in the same millisecond keep their creation order by position.
 const ulid = monotonicFactory();
@@ -143,11 +145,7 @@ export function buildOutboxPut(
  * event (same channel and type) for the write to count as a repeat; otherwise the id was reused.
  * (The row may also have expired meanwhile: then there is nothing to compare and it is a repeat.)
  */
-async function assertSameEvent(
-  client: DynamoDBDocumentClient,
-  row: OutboxRow,
-  tableName: string,
-): Promise<void> {
+async function assertSameEvent(client: DocumentSender, row: OutboxRow, tableName: string): Promise<void> {
   const stored = await client.send(
     new GetCommand({ TableName: tableName, Key: { pk: row.pk, sk: row.sk }, ConsistentRead: true }),
   );
@@ -168,16 +166,17 @@ async function assertSameEvent(
  * for another event of the tenant throws `DuplicateEventIdError`.
  */
 export async function appendToOutbox(
-  client: DynamoDBDocumentClient,
+  clientLike: DocumentClientLike,
   input: OutboxRowInput,
   options: OutboxWriteOptions,
 ): Promise<{ appended: boolean; eventId: string }> {
+  const client = documentSender(clientLike);
   const { Put } = buildOutboxPut(input, options);
   try {
     await client.send(new PutCommand(Put));
     return { appended: true, eventId: input.eventId };
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
   }
   await assertSameEvent(client, Put.Item, options.tableName);
   return { appended: false, eventId: input.eventId };
@@ -197,7 +196,7 @@ export interface WriteWithOutboxResult {
  * it returns `written: false` instead of throwing. Any other cancellation is rethrown.
  */
 export async function writeWithOutbox(
-  client: DynamoDBDocumentClient,
+  clientLike: DocumentClientLike,
   work: { readonly items: readonly TransactWriteItem[]; readonly events: readonly OutboxRowInput[] },
   options: OutboxWriteOptions,
 ): Promise<WriteWithOutboxResult> {
@@ -206,6 +205,7 @@ export async function writeWithOutbox(
   if (transactItems.length > MAX_TRANSACTION_ITEMS)
     throw new TooManyTransactionItemsError(transactItems.length);
   const eventIds = work.events.map((event) => event.eventId);
+  const client = documentSender(clientLike);
   try {
     await client.send(new TransactWriteCommand({ TransactItems: transactItems }));
     return { written: true, eventIds, alreadyAppended: [] };
@@ -226,7 +226,7 @@ function outboxOnlyCancellation(
   businessCount: number,
   eventIds: readonly string[],
 ): string[] | undefined {
-  if (!(error instanceof TransactionCanceledException) || !error.CancellationReasons) return undefined;
+  if (!isAwsError(error, 'TransactionCanceledException') || !error.CancellationReasons) return undefined;
   const duplicates: string[] = [];
   for (const [index, reason] of error.CancellationReasons.entries()) {
     const code = reason.Code ?? 'None';

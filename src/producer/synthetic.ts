@@ -4,7 +4,7 @@
  * `emitSyntheticEvent` never throws: it returns what happened, and counts every failure in the
  * metric `SyntheticEventFailures` (CloudWatch embedded metric format on stdout by default).
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DocumentClientLike } from '../aws/sdk/dynamo.js';
 import { METRIC, METRIC_SERVICE_DIMENSION, METRICS_NAMESPACE } from '../core/metricNames.js';
 import type { OutboxRowInput } from '../core/outboxRow.js';
 import {
@@ -69,7 +69,7 @@ const REFUSALS = [
  * if (result.status === 'failed') logger.warn('session.expired not emitted', { error: result.error });
  */
 export async function emitSyntheticEvent(
-  client: DynamoDBDocumentClient,
+  client: DocumentClientLike,
   input: SyntheticEventInput,
   options: SyntheticEventOptions,
 ): Promise<SyntheticEventResult> {
