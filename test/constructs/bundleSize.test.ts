@@ -1,7 +1,8 @@
 /**
  * What the default stack deploys per function, read from the synthesized assets (real esbuild
  * bundling, as `cdk deploy` would upload them): every bundle within its size budget, without the
- * X-Ray SDK and without a source map; `xraySdk` and `sourceMaps` put them back. Sizes are
+ * X-Ray SDK and without a source map, loading no `@aws-sdk/*` package at module load (the clients
+ * are imported on first send); `xraySdk` and `sourceMaps` put them back. Sizes are
  * deterministic for a given lock file; times belong in the bench (bench/scenarios/coldStart.ts).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -15,6 +16,16 @@ import { OutboxRelayStack } from '../../lib/OutboxRelayStack.js';
 import { type FunctionName, topology } from '../../src/contract/topology.js';
 
 const KB = 1024;
+
+/**
+ * Where a bundle loads an `@aws-sdk/*` package at module load: a static `import … from`, a bare
+ * `import "…"`, an `export … from`, or a `require(…)` (the ESM banner's `require` runs CommonJS
+ * dependencies at load). `import("@aws-sdk/…")` is the one allowed form: it runs on first use.
+ */
+function staticSdkLoads(bundle: string): string[] {
+  const pattern = /(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*)["'`]@aws-sdk\/[^"'`]+["'`]/g;
+  return [...bundle.matchAll(pattern)].map((match) => match[0]);
+}
 
 interface Deployed {
   /** Files of the function's asset (what goes into its zip), name → bytes. */
@@ -82,6 +93,32 @@ describe('deployed bundles', () => {
       expect(deployed.environment.NODE_OPTIONS ?? '', name).not.toContain('--enable-source-maps');
     }
   });
+
+  it('finds static SDK loads in minified output, and not dynamic imports', () => {
+    expect(
+      staticSdkLoads(
+        'import{a as b}from"@aws-sdk/client-sqs";import*as c from\'@aws-sdk/lib-dynamodb\';import"@aws-sdk/x";export*from"@aws-sdk/y";var d=require("@aws-sdk/z");',
+      ),
+    ).toEqual([
+      'from"@aws-sdk/client-sqs"',
+      "from'@aws-sdk/lib-dynamodb'",
+      'import"@aws-sdk/x"',
+      'from"@aws-sdk/y"',
+      'require("@aws-sdk/z"',
+    ]);
+    expect(
+      staticSdkLoads('var s={packages:"@aws-sdk/client-sqs",load:()=>import("@aws-sdk/client-sqs")};'),
+    ).toEqual([]);
+  });
+
+  it.each(Object.keys(topology.functions) as FunctionName[])(
+    '%s loads no AWS SDK package at module load (only on first use)',
+    (name) => {
+      const deployed = defaults.get(name);
+      if (!deployed) throw new Error(`${name} was not deployed`);
+      expect(staticSdkLoads(deployed.bundle)).toEqual([]);
+    },
+  );
 
   it('bundles the tracer with xraySdk and ships source maps with sourceMaps', () => {
     const traced = deployedFunctions({ xraySdk: true, sourceMaps: true });
