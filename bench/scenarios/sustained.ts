@@ -11,7 +11,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as z from 'zod';
 import type { Runtime } from '../../local/runtime.js';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
-import { getDocumentClient, getEventBridgeClient, getSqsClient } from '../../src/aws/clients.js';
+import { getDocumentSender } from '../../src/aws/sdk/dynamo.js';
+import { getEventBridgeSender } from '../../src/aws/sdk/eventBridge.js';
+import { getSqsSender } from '../../src/aws/sdk/sqs.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
 import { topology } from '../../src/contract/topology.js';
@@ -78,12 +80,12 @@ function instrumentFanout(runtime: Runtime, clock: BusyClock): void {
     });
   };
   // Every SDK call of every handler, by function and command (e.g. `publisher.TransactWriteCommand`).
-  for (const sdkClient of [getDocumentClient(), getEventBridgeClient(), getSqsClient()]) {
-    const send = sdkClient.send.bind(sdkClient);
-    Reflect.set(sdkClient, 'send', (command: object, ...rest: unknown[]) => {
+  for (const sender of [getDocumentSender(), getEventBridgeSender(), getSqsSender()]) {
+    const send = sender.send.bind(sender);
+    Reflect.set(sender, 'send', (command: { commandName: string }) => {
       const fn = current.getStore();
-      const call = () => Reflect.apply(send, sdkClient, [command, ...rest]) as Promise<unknown>;
-      return fn === undefined ? call() : clock.time(`${fn}.sdk.${command.constructor.name}`, call);
+      const call = () => Reflect.apply(send, sender, [command]) as Promise<unknown>;
+      return fn === undefined ? call() : clock.time(`${fn}.sdk.${command.commandName}`, call);
     });
   }
   const audit = getAuditRepository();
