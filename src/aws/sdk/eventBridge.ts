@@ -4,7 +4,7 @@ import type {
   PutEventsCommandInput,
   PutEventsCommandOutput,
 } from '@aws-sdk/client-eventbridge';
-import { commandShim, type Sender, sdkService } from './sender.js';
+import { commandShim, type Sender, sdkPackage } from './sender.js';
 
 export const PutEventsCommand = commandShim<PutEventsCommandInput, PutEventsCommandOutput>(
   'PutEventsCommand',
@@ -17,15 +17,11 @@ export type EventBridgeCommand = InstanceType<typeof PutEventsCommand>;
 export type EventBridgeSender = Sender<EventBridgeCommand>;
 export type EventBridgeClientLike = EventBridgeSender | EventBridgeClient;
 
-const eventBridge = sdkService<
+const eventBridge = sdkPackage<
   typeof import('@aws-sdk/client-eventbridge'),
   EventBridgeCommand,
   EventBridgeClient
->({
-  packages: '@aws-sdk/client-eventbridge',
-  load: () => import('@aws-sdk/client-eventbridge'),
-  commands: (module) => module,
-});
+>('@aws-sdk/client-eventbridge', () => import('@aws-sdk/client-eventbridge'));
 
 let shared: EventBridgeSender | undefined;
 

@@ -9,7 +9,7 @@ import type {
   PostToConnectionCommandInput,
   PostToConnectionCommandOutput,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { commandShim, type Sender, sdkService } from './sender.js';
+import { commandShim, type Sender, sdkPackage } from './sender.js';
 
 export const DeleteConnectionCommand = commandShim<
   DeleteConnectionCommandInput,
@@ -26,15 +26,11 @@ export const managementCommands = { DeleteConnectionCommand, PostToConnectionCom
 export type ManagementCommand = InstanceType<(typeof managementCommands)[keyof typeof managementCommands]>;
 export type ManagementSender = Sender<ManagementCommand>;
 
-const management = sdkService<
+const management = sdkPackage<
   typeof import('@aws-sdk/client-apigatewaymanagementapi'),
   ManagementCommand,
   ApiGatewayManagementApiClient
->({
-  packages: '@aws-sdk/client-apigatewaymanagementapi',
-  load: () => import('@aws-sdk/client-apigatewaymanagementapi'),
-  commands: (module) => module,
-});
+>('@aws-sdk/client-apigatewaymanagementapi', () => import('@aws-sdk/client-apigatewaymanagementapi'));
 
 const byEndpoint = new Map<string, ManagementSender>();
 

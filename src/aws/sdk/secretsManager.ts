@@ -4,7 +4,7 @@ import type {
   GetSecretValueCommandOutput,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { commandShim, type Sender, sdkService } from './sender.js';
+import { commandShim, type Sender, sdkPackage } from './sender.js';
 
 export const GetSecretValueCommand = commandShim<GetSecretValueCommandInput, GetSecretValueCommandOutput>(
   'GetSecretValueCommand',
@@ -16,15 +16,11 @@ export const secretsCommands = { GetSecretValueCommand };
 export type SecretsCommand = InstanceType<typeof GetSecretValueCommand>;
 export type SecretsSender = Sender<SecretsCommand>;
 
-const secrets = sdkService<
+const secrets = sdkPackage<
   typeof import('@aws-sdk/client-secrets-manager'),
   SecretsCommand,
   SecretsManagerClient
->({
-  packages: '@aws-sdk/client-secrets-manager',
-  load: () => import('@aws-sdk/client-secrets-manager'),
-  commands: (module) => module,
-});
+>('@aws-sdk/client-secrets-manager', () => import('@aws-sdk/client-secrets-manager'));
 
 let shared: SecretsSender | undefined;
 

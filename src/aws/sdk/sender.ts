@@ -144,6 +144,14 @@ export function sdkService<Module, Shim extends CommandShim, Client extends SdkC
   };
 }
 
+/** `sdkService` for a package that exports its client and command classes itself (all but DynamoDB's). */
+export function sdkPackage<Module extends object, Shim extends CommandShim, Client extends SdkClient>(
+  packageName: string,
+  load: () => Promise<Module>,
+): SdkService<Module, Shim, Client> {
+  return sdkService({ packages: packageName, load, commands: (module) => module });
+}
+
 export function isSender(value: unknown): value is Sender {
   return typeof value === 'object' && value !== null && SENDER in value;
 }

@@ -9,7 +9,7 @@ import type {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SQS_CLIENT_OPTIONS } from './clientOptions.js';
-import { commandShim, type Sender, sdkService } from './sender.js';
+import { commandShim, type Sender, sdkPackage } from './sender.js';
 
 export const ChangeMessageVisibilityCommand = commandShim<
   ChangeMessageVisibilityCommandInput,
@@ -30,11 +30,10 @@ export type SqsCommand = InstanceType<(typeof sqsCommands)[keyof typeof sqsComma
 export type SqsSender = Sender<SqsCommand>;
 export type SqsClientLike = SqsSender | SQSClient;
 
-const sqs = sdkService<typeof import('@aws-sdk/client-sqs'), SqsCommand, SQSClient>({
-  packages: '@aws-sdk/client-sqs',
-  load: () => import('@aws-sdk/client-sqs'),
-  commands: (module) => module,
-});
+const sqs = sdkPackage<typeof import('@aws-sdk/client-sqs'), SqsCommand, SQSClient>(
+  '@aws-sdk/client-sqs',
+  () => import('@aws-sdk/client-sqs'),
+);
 
 let shared: SqsSender | undefined;
 
