@@ -1,18 +1,31 @@
 /**
- * `npx tsx bench/callerCost.ts [calls]`: the caller's side of one `@connections` call alone (SDK
- * client, lean signed client, raw POST) against a stub server, without the rest of the fan-out
- * scenario; three runs, with the machine's load.
+ * `npx tsx bench/callerCost.ts [calls] [rounds]`: the caller's CPU for one `@connections` post
+ * alone (SDK client, the fan-out's signed keep-alive client, raw signed and raw unsigned
+ * keep-alive POSTs) against a stub server in a child process, without the rest of the fan-out
+ * scenario; prints the medians and the machine's load.
  */
 import { loadavg } from 'node:os';
-import { callerCost } from './scenarios/fanout.js';
+import { serializeFrame } from '../src/core/frames.js';
+import { stampedEnvelope } from './lib/busEvents.js';
+import { CALLER_COST_VARIANTS, callerCost } from './lib/callerCost.js';
 
-const calls = Number(process.argv[2] ?? 10_000);
-for (let run = 1; run <= 3; run++) {
-  const cost = await callerCost(calls);
-  const per = (ms: number) => ((ms * 1000) / calls).toFixed(0);
+const calls = Number(process.argv[2] ?? 5_000);
+const rounds = Number(process.argv[3] ?? 5);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+const loadBefore = load();
+const cost = await callerCost(
+  calls,
+  serializeFrame({ type: 'event', event: stampedEnvelope('fanout') }),
+  rounds,
+);
+for (const variant of CALLER_COST_VARIANTS) {
   console.log(
-    `run ${run}: ${calls} calls, µs per call: SDK ${per(cost.sdkMs)}, signed ${per(cost.signedMs)}, raw ${per(cost.rawMs)}; signed ÷ raw ${(cost.signedMs / cost.rawMs).toFixed(2)}; load ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
+    `${variant.padEnd(10)} ${cost.cpuUsPerCall[variant].toFixed(0).padStart(6)} µs CPU  ${cost.wallUsPerCall[variant].toFixed(0).padStart(6)} µs wall per post`,
   );
 }
+console.log(
+  `signed ÷ raw signed ${(cost.cpuUsPerCall.signed / cost.cpuUsPerCall.rawSigned).toFixed(2)}, signed ÷ raw unsigned ${(cost.cpuUsPerCall.signed / cost.cpuUsPerCall.raw).toFixed(2)}, SDK ÷ raw signed ${(cost.cpuUsPerCall.sdk / cost.cpuUsPerCall.rawSigned).toFixed(2)} (caller CPU, median of ${rounds} rounds of ${calls}); load ${loadBefore} → ${load()}`,
+);

@@ -146,16 +146,17 @@ export function renderReport(results: BenchResults, baseline?: BenchResults): st
     })),
   );
   const caller = barChart(
-    'Caller cost of one @connections post',
-    'µs per post (stub server)',
-    series('SDK client', 'signed keep-alive client', 'raw POST'),
+    'Caller CPU of one @connections post',
+    'µs of caller CPU per post (stub server in another process)',
+    series('SDK client', 'signed keep-alive client (the fan-out)', 'raw signed POST', 'raw unsigned POST'),
     [
       {
         label: 'per post',
         values: [
-          fanout['callerCost.sdkPerCall'],
-          fanout['callerCost.signedPerCall'],
-          fanout['callerCost.rawHttpPerCall'],
+          fanout['callerCost.sdkCpuPerCall'],
+          fanout['callerCost.signedCpuPerCall'],
+          fanout['callerCost.rawSignedCpuPerCall'],
+          fanout['callerCost.rawCpuPerCall'],
         ],
       },
     ],

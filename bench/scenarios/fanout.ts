@@ -9,13 +9,11 @@
  * (20,000 here) and the second core, so 10,000 client sockets plus 10,000 gateway sockets fit
  * without raising any limit.
  */
-import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createConnectionsApi } from '../../src/aws/connectionsApi.js';
-import { createSignedPost } from '../../src/aws/signedConnectionsPost.js';
+import { Agent, request } from 'node:http';
 import { mapWithConcurrency } from '../../src/core/concurrency.js';
 import { serializeFrame } from '../../src/core/frames.js';
 import { busEventBody, sqsEvent, stampedEnvelope } from '../lib/busEvents.js';
+import { callerCost } from '../lib/callerCost.js';
 import { FleetHandle } from '../lib/fleet.js';
 import { mintToken, nowMs, RssSampler, startBenchRuntime } from '../lib/harness.js';
 import { figure, type Scenario, type ScenarioContext, type ScenarioOutput } from '../lib/results.js';
@@ -62,47 +60,6 @@ async function rawHttpBroadcast(
     );
   } finally {
     agent.destroy();
-  }
-}
-
-/**
- * What one `@connections` call costs the caller, without the gateway: `calls` PostToConnection
- * through the real SDK client (the fan-out's own port) and the same POSTs over raw keep-alive HTTP,
- * both against a stub server that answers 200 at once, 50 in flight.
- */
-export async function callerCost(calls: number): Promise<{ sdkMs: number; signedMs: number; rawMs: number }> {
-  const stub = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200).end());
-  });
-  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
-  const ids = Array.from({ length: calls }, (_, i) => `conn${i}=`);
-  const body = serializeFrame({ type: 'event', event: stampedEnvelope(CHANNEL) });
-  try {
-    const api = createConnectionsApi(endpoint);
-    await mapWithConcurrency(ids.slice(0, 200), 50, (id) => api.post(id, body)); // warm up
-    const s0 = nowMs();
-    await mapWithConcurrency(ids, 50, (id) => api.post(id, body));
-    const sdkMs = nowMs() - s0;
-    // The deployed hot path: the same port with the lean SigV4-signed keep-alive post.
-    const signed = createConnectionsApi(
-      endpoint,
-      createSignedPost({
-        endpoint,
-        region: 'us-east-1',
-        credentials: () => ({ accessKeyId: 'bench', secretAccessKey: 'bench', sessionToken: 'bench' }),
-      }),
-    );
-    await mapWithConcurrency(ids.slice(0, 200), 50, (id) => signed.post(id, body)); // warm up
-    const g0 = nowMs();
-    await mapWithConcurrency(ids, 50, (id) => signed.post(id, body));
-    const signedMs = nowMs() - g0;
-    const r0 = nowMs();
-    await rawHttpBroadcast(endpoint, ids, body);
-    return { sdkMs, signedMs, rawMs: nowMs() - r0 };
-  } finally {
-    stub.close();
   }
 }
 
@@ -236,23 +193,38 @@ export const fanoutScenario: Scenario = {
           'messages/s via @connections',
         );
       }
-      const calls = context.quick ? 1_000 : 10_000;
-      const cost = await callerCost(calls);
-      figures['callerCost.sdkPerCall'] = figure(
-        (cost.sdkMs * 1000) / calls,
-        'µs per PostToConnection (SDK client, stub server)',
+      const calls = context.quick ? 1_000 : 5_000;
+      const cost = await callerCost(
+        calls,
+        serializeFrame({ type: 'event', event: stampedEnvelope(CHANNEL) }),
       );
-      figures['callerCost.signedPerCall'] = figure(
-        (cost.signedMs * 1000) / calls,
-        'µs per POST (signed keep-alive client, stub server)',
+      const labels = {
+        sdk: 'SDK client',
+        signed: 'signed keep-alive client (the fan-out)',
+        rawSigned: 'raw keep-alive POST, signed',
+        raw: 'raw keep-alive POST, unsigned',
+      } as const;
+      for (const [variant, label] of Object.entries(labels)) {
+        const key = variant as keyof typeof labels;
+        figures[`callerCost.${key}CpuPerCall`] = figure(
+          cost.cpuUsPerCall[key],
+          `µs of caller CPU per post (${label})`,
+        );
+        figures[`callerCost.${key}WallPerCall`] = figure(
+          cost.wallUsPerCall[key],
+          `µs wall per post at 50 in flight (${label})`,
+        );
+      }
+      figures['callerCost.signedCpuRatio'] = figure(
+        cost.cpuUsPerCall.signed / cost.cpuUsPerCall.rawSigned,
+        '× raw signed POST (caller CPU)',
       );
-      figures['callerCost.signedRatio'] = figure(cost.signedMs / cost.rawMs, '× raw POST');
-      figures['callerCost.rawHttpPerCall'] = figure(
-        (cost.rawMs * 1000) / calls,
-        'µs per POST (raw HTTP, stub server)',
+      figures['callerCost.signedCpuRatioUnsigned'] = figure(
+        cost.cpuUsPerCall.signed / cost.cpuUsPerCall.raw,
+        '× raw unsigned POST (caller CPU)',
       );
       context.progress(
-        `caller cost: ${calls} SDK calls ${cost.sdkMs.toFixed(0)} ms, signed ${cost.signedMs.toFixed(0)} ms, raw HTTP ${cost.rawMs.toFixed(0)} ms (stub server)`,
+        `caller CPU per post (median of ${cost.rounds} rounds of ${calls}): SDK ${cost.cpuUsPerCall.sdk.toFixed(0)} µs, signed ${cost.cpuUsPerCall.signed.toFixed(0)} µs, raw signed ${cost.cpuUsPerCall.rawSigned.toFixed(0)} µs, raw ${cost.cpuUsPerCall.raw.toFixed(0)} µs`,
       );
       const stats = runtime.gateway.stats();
       figures.postCalls = figure(stats.postCalls, 'calls');
@@ -261,7 +233,7 @@ export const fanoutScenario: Scenario = {
       notes.push(
         `Median of ${REPEATS} runs per size. path = fan-out handler invoked with one event (subscriber query + PostToConnection per client through the real SDK client) until the last client's receipt; above FANOUT_CHUNK_THRESHOLD (2,000) subscribers the handler delivers one shard and enqueues a chunk per other shard, which the runtime's fan-out poller delivers one after another in this process (handlerMs covers the first invocation only); rawHttp = the same POSTs to @connections over keep-alive HTTP from this process (50 in flight, no SDK, no subscriber query, no audit); floor = gateway.broadcastDirect of the same frame until the last receipt. Target: ratio ≤ 5 at 10,000 clients.`,
         'Clients run in a child process (bench/lib/clientFleet.ts); runtime, gateway and handler share this process’s one event loop, as they do in `npm start`.',
-        'callerCost = the caller’s side of one @connections call alone: PostToConnection through the real SDK client, the lean SigV4-signed keep-alive client (what the fan-out uses where credentials are in the environment) and a raw unsigned keep-alive POST, against a stub server that answers 200 at once (50 in flight). Reaching ratio ≤ 5 at 10,000 clients needs the whole path within 5 × floor ÷ 10,000 per message.',
+        'callerCost = the caller’s CPU for one @connections post (bench/lib/callerCost.ts): the fan-out port with the SDK client, the same port with the lean SigV4-signed keep-alive client (the deployed hot path), a raw keep-alive POST signed with the same signer, and a raw unsigned one; a stub server in a child process answers 200 at once, 50 in flight, variants take turns over 5 rounds and the median round counts. Target: signed ≤ 2 × raw signed POST.',
       );
       return { figures, notes };
     } finally {

@@ -30,11 +30,15 @@ import {
   targetedSubjectRecords,
 } from '../../src/core/fanoutSubjects.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
+import { SUBSCRIPTION_SHARDS } from '../../src/core/subscriptions.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { targetedRetryDecision } from '../../src/core/targetedRetry.js';
 
 // One `@connections` call per subscriber: tracing each as a subsegment would dwarf the trace.
 const telemetry = getTelemetry(METRIC_SERVICE.fanout, { traceHttpCalls: false });
+
+/** Chunk shards delivered at once by one invocation: each posts with FANOUT_CONCURRENCY in flight, as separate invocations would. */
+const CHUNK_SHARDS_IN_PARALLEL = SUBSCRIPTION_SHARDS;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -171,11 +175,22 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
         for (const messageId of recordsByEvent.get(id) ?? []) failures.add(messageId);
   }
 
-  // Chunks of wide fan-outs (already pre-recorded by the invocation that split them), one shard each.
-  for (const { messageId, chunk } of chunks) {
-    const redeliver = [...(await deliver(chunk.events, { shard: chunk.shard }))];
-    if (redeliver.length > 0) failures.add(messageId);
+  // Chunks of wide fan-outs (already pre-recorded by the invocation that split them), one shard
+  // each. A split enqueues its chunks at the same moment, so they tend to arrive in one batch:
+  // delivered one after another they would take as long as the unsplit fan-out. Different shards
+  // reach different connections, so they go in parallel; one shard's chunks stay in order.
+  const chunksByShard = new Map<number, { messageId: string; chunk: FanoutChunk }[]>();
+  for (const entry of chunks) {
+    const queued = chunksByShard.get(entry.chunk.shard) ?? [];
+    queued.push(entry);
+    chunksByShard.set(entry.chunk.shard, queued);
   }
+  await mapWithConcurrency([...chunksByShard.values()], CHUNK_SHARDS_IN_PARALLEL, async (shardChunks) => {
+    for (const { messageId, chunk } of shardChunks) {
+      const redeliver = [...(await deliver(chunk.events, { shard: chunk.shard }))];
+      if (redeliver.length > 0) failures.add(messageId);
+    }
+  });
 
   await mapWithConcurrency(targeted, settings.concurrency, async ({ messageId, delivery }) => {
     const startedAt = new Date();

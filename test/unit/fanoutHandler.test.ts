@@ -5,6 +5,7 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeliveryAttempt } from '../../src/core/auditRecord.js';
 import type { Envelope } from '../../src/core/envelope.js';
+import { FANOUT_CHUNK_KIND } from '../../src/core/fanoutChunk.js';
 import { TARGETED_DELIVERY_KIND, type TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { MAX_TARGETED_ATTEMPTS } from '../../src/core/targetedRetry.js';
 import { ConnectionGoneError } from '../../src/core/websocketErrors.js';
@@ -15,7 +16,7 @@ const fake = vi.hoisted(() => ({
   attempts: [] as { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
   recordEvent: async (_envelope: unknown): Promise<void> => {},
   subscribers: new Map<string, string[]>(),
-  findSubscribers: undefined as undefined | (() => Promise<string[]>),
+  findSubscribers: undefined as undefined | ((shard?: number) => Promise<string[]>),
   deleted: [] as string[],
   subjectRecords: [] as { eventId: string; subject: string; outcome: string; connectionId: string }[],
   posts: [] as { connectionId: string; body: string }[],
@@ -51,8 +52,10 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
 }));
 vi.mock('../../src/aws/connectionsRepository.js', () => ({
   getConnectionsRepository: () => ({
-    findSubscribers: async (tenantId: string, channel: string) =>
-      fake.findSubscribers ? fake.findSubscribers() : (fake.subscribers.get(`${tenantId}/${channel}`) ?? []),
+    findSubscribers: async (tenantId: string, channel: string, shard?: number) =>
+      fake.findSubscribers
+        ? fake.findSubscribers(shard)
+        : (fake.subscribers.get(`${tenantId}/${channel}`) ?? []),
     deleteConnection: async (connectionId: string) => {
       fake.deleted.push(connectionId);
       return 1;
@@ -307,5 +310,37 @@ describe('fan-out handler', () => {
       attempt: 2,
       outcome: 'delivered',
     });
+  });
+
+  it("delivers the chunks of different shards in parallel and one shard's chunks in order", async () => {
+    const [a, b, c] = [envelopeFactory(), envelopeFactory(), envelopeFactory()];
+    const chunk = (shard: number, envelope: Envelope) =>
+      JSON.stringify({ kind: FANOUT_CHUNK_KIND, shard, events: [envelope] });
+    fake.findSubscribers = async (shard) => [`conn-shard-${shard}`];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    fake.post = async () => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      // A macrotask: any other chunk already under way reaches its post before this one ends.
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+    };
+
+    const result = await handler(sqsEvent([chunk(1, a), 'm1'], [chunk(2, b), 'm2'], [chunk(1, c), 'm3']));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(mostInFlight).toBe(2);
+    const eventIdsTo = (connectionId: string) =>
+      fake.posts
+        .filter((post) => post.connectionId === connectionId)
+        .map((post) => (JSON.parse(post.body) as { event: { id: string } }).event.id);
+    expect(eventIdsTo('conn-shard-1')).toEqual([a.id, c.id]);
+    expect(eventIdsTo('conn-shard-2')).toEqual([b.id]);
+    expect(fake.attempts.map((entry) => entry.attempt.target).sort()).toEqual([
+      'fanout/shard-1',
+      'fanout/shard-1',
+      'fanout/shard-2',
+    ]);
   });
 });
