@@ -121,6 +121,21 @@ describe('lazy sender', () => {
     expect(client.sent).toHaveLength(1);
   });
 
+  it('does not cache a failed client creation either', async () => {
+    const load = vi.fn(async () => fakeModule);
+    const client = recordingClient();
+    const invalid = new Error('invalid client configuration');
+    const create = vi.fn<() => SdkClient>().mockImplementationOnce(() => {
+      throw invalid;
+    });
+    create.mockReturnValue(client);
+    const sender = lazySender<typeof fakeModule, CommandShim>(fakeService(load), create);
+    await expect(sender.send(new FakeShim(1))).rejects.toBe(invalid);
+    await expect(sender.send(new FakeShim(2))).resolves.toEqual({ ok: true });
+    expect(create).toHaveBeenCalledTimes(2);
+    expect(client.sent).toHaveLength(1);
+  });
+
   it('refuses a shim whose name the package does not export', async () => {
     const sender = lazySender<typeof fakeModule, CommandShim>(
       fakeService(async () => fakeModule),

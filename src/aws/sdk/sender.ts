@@ -5,8 +5,8 @@
  * never import them statically: call sites build a command shim (`new PutCommand(input)`, a class
  * that only holds `input`) and send it through a `Sender`, which imports the package once (a
  * cached promise), creates the real client once, and sends the real command built from the shim.
- * A real client (a test's, a mocked one, a user's) is wrapped the same way (`senderFor`), so it
- * receives real command instances.
+ * A real client (a test's, a mocked one, a user's) is wrapped the same way (`SdkService.wrap`),
+ * so it receives real command instances.
  */
 
 /** A command to send through a `Sender`: the real command class's name and its input. */
@@ -89,7 +89,7 @@ export class UnknownCommandError extends Error {
 /**
  * A sender whose client is made by `clientOf` after the first send has loaded the packages.
  * Concurrent first sends share one load; a failed load rejects those sends with `SdkLoadError`
- * and the next send tries again.
+ * (a failed client creation with its own error) and the next send tries again.
  */
 export function lazySender<Module, Shim extends CommandShim>(
   service: ServiceLoader<Module>,
@@ -97,13 +97,18 @@ export function lazySender<Module, Shim extends CommandShim>(
 ): Sender<Shim> {
   let ready: Promise<{ commands: object; client: SdkClient }> | undefined;
   const load = () => {
-    ready ??= service.load().then(
-      (module) => ({ commands: service.commands(module), client: clientOf(module) }),
-      (error: unknown) => {
-        ready = undefined;
-        throw new SdkLoadError(service.packages, { cause: error });
-      },
-    );
+    ready ??= service
+      .load()
+      .then(
+        (module) => ({ commands: service.commands(module), client: clientOf(module) }),
+        (error: unknown) => {
+          throw new SdkLoadError(service.packages, { cause: error });
+        },
+      )
+      .catch((error: unknown) => {
+        ready = undefined; // not cached: the next send tries again
+        throw error;
+      });
     return ready;
   };
   return {
