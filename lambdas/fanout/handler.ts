@@ -6,7 +6,7 @@
  * (src/core/fanoutChunk.ts), each auditing its shard. The retry limit and back-off of a targeted
  * delivery are src/core/targetedRetry.ts; what each audit record says is src/core/fanoutAttempts.ts.
  */
-import type { SQSBatchResponse } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { getAuditRepository } from '../../src/aws/auditRepository.js';
 import { getConnectionsApi } from '../../src/aws/connectionsApi.js';
 import { getConnectionsRepository } from '../../src/aws/connectionsRepository.js';
@@ -33,6 +33,7 @@ import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
 import { SUBSCRIPTION_SHARDS } from '../../src/core/subscriptions.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { targetedRetryDecision } from '../../src/core/targetedRetry.js';
+import { workDeadline } from '../../src/core/workDeadline.js';
 
 // One `@connections` call per subscriber: tracing each as a subsegment would dwarf the trace.
 const telemetry = getTelemetry(METRIC_SERVICE.fanout, { traceHttpCalls: false });
@@ -42,7 +43,10 @@ const CHUNK_SHARDS_IN_PARALLEL = SUBSCRIPTION_SHARDS;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export const handler = instrumentHandler(telemetry, async (event: unknown): Promise<SQSBatchResponse> => {
+/** What the fan-out needs of the Lambda context: how long the invocation has left. */
+type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
+
+async function fanoutHandler(event: unknown, context?: RemainingTime): Promise<SQSBatchResponse> {
   const records = parseSqsRecords(event, sqsRecordSchema);
   const settings = fanoutSettingsFromEnv(process.env);
   const queue = getFanoutQueue();
@@ -51,6 +55,9 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const api = getConnectionsApi();
   const { metrics, logger } = telemetry;
   const failures = new Set<string>();
+  // Work that can wait (per-subject records, events not yet pre-recorded) does not start after
+  // this: an invocation killed at its timeout settles nothing, and its whole batch comes back.
+  const stopAt = workDeadline(context?.getRemainingTimeInMillis(), Date.now());
 
   const envelopes: Envelope[] = [];
   const recordsByEvent = new Map<string, string[]>();
@@ -103,7 +110,16 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       if (named.length === 0) return;
       const subjects = await connections.subjectsOf(named.filter((id) => !goneSubjects.has(id)));
       for (const [id, owner] of goneSubjects) subjects.set(id, owner);
-      await audit.recordSubjects(fanoutSubjectRecords(result, events, subjects, maxSubjects, at));
+      const records = fanoutSubjectRecords(result, events, subjects, maxSubjects, at);
+      const { skipped } = await audit.recordSubjects(records, { until: stopAt });
+      if (skipped > 0) {
+        logger.warn('per-subject records cut short: the invocation is near its timeout', {
+          skipped,
+          of: records.length,
+          eventIds: events.map((event) => event.id),
+        });
+        metrics.addMetric(METRIC.fanoutSubjectRecordsSkipped, MetricUnit.Count, skipped);
+      }
     } catch (error) {
       logger.error('could not record fan-out per subject', { error });
     }
@@ -125,7 +141,6 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
       recordFanoutMetrics(metrics, result.summaries, [...events]);
       const durationMs = Date.now() - startedAt.getTime();
       const maxSubjects = settings.subjectRecordsMaxSubscribers ?? DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS;
-      await recordSubjects(result, events, maxSubjects, startedAt);
       // One BatchWrite per 25 summaries: per-event puts were a third of a fan-out's time per event.
       await audit
         .recordAttempts(
@@ -141,6 +156,8 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
             error,
           });
         });
+      // After the summaries: when time runs short, the per-event record matters more.
+      await recordSubjects(result, events, maxSubjects, startedAt);
       return result.unqueuedEventKeys;
     } catch (error) {
       // Subscribers could not be read or chunks not enqueued: nothing was posted, so every event is retried.
@@ -156,15 +173,25 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
     // unrecorded could reach a client that then resumes past it while the audit lacks it.
     // Conditional puts (idempotent per event) cannot be batched; 25 at a time keeps a batch of
     // 100 at four round trips.
-    const recorded = await mapWithConcurrency(envelopes, 25, (envelope) =>
-      audit.recordEvent(envelope).then(
+    let leftForLater = 0;
+    const recorded = await mapWithConcurrency(envelopes, 25, (envelope) => {
+      if (Date.now() >= stopAt) {
+        leftForLater += 1;
+        return Promise.resolve(false);
+      }
+      return audit.recordEvent(envelope).then(
         () => true,
         (error: unknown) => {
-          logger.warn('could not pre-record event; its delivery is retried', { eventId: envelope.id, error });
+          logger.warn('could not pre-record event; its delivery is retried', {
+            eventId: envelope.id,
+            error,
+          });
           return false;
         },
-      ),
-    );
+      );
+    });
+    if (leftForLater > 0)
+      logger.warn('invocation near its timeout: events left for redelivery', { events: leftForLater });
     const deliverable = envelopes.filter((envelope, i) => {
       if (recorded[i]) return true;
       for (const messageId of recordsByEvent.get(eventKeyOf(envelope)) ?? []) failures.add(messageId);
@@ -226,4 +253,6 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   });
 
   return batchResponse(failures);
-});
+}
+
+export const handler = instrumentHandler(telemetry, fanoutHandler);

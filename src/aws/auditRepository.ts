@@ -185,9 +185,14 @@ export interface AuditRepository {
   ): Promise<readonly AuditEndpointAttemptItem[]>;
   /**
    * Record per-subject outcomes. Repeats overwrite (same key); a `received` record keeps the first
-   * receipt's time (a conditional put), so acknowledging again changes nothing.
+   * receipt's time (a conditional put), so acknowledging again changes nothing. With `until` (ms
+   * since the epoch), no write starts after that moment: `skipped` says how many records were
+   * left unwritten (the caller's time ran short).
    */
-  recordSubjects(records: readonly SubjectRecord[]): Promise<void>;
+  recordSubjects(
+    records: readonly SubjectRecord[],
+    options?: { readonly until?: number },
+  ): Promise<{ readonly skipped: number }>;
   /** A tenant+subject's records in time order (index `bySubject`). */
   querySubject(tenantId: string, subject: string, options: SubjectQueryOptions): Promise<SubjectPage>;
   /** The tenant's events with these ids (unknown ids are left out); one batch read per 100 ids. */
@@ -301,8 +306,13 @@ export function createAuditRepository({
   }
 
   /** Unconditional puts, 25 per request, retrying what DynamoDB left unprocessed. */
-  async function batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
+  /** BatchWrites of 25; none starts after `until`. Resolves with how many items were not written. */
+  async function batchPut(
+    items: readonly Record<string, unknown>[],
+    until = Number.POSITIVE_INFINITY,
+  ): Promise<number> {
     for (let i = 0; i < items.length; i += 25) {
+      if (Date.now() >= until) return items.length - i;
       let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 8)
@@ -314,6 +324,7 @@ export function createAuditRepository({
         );
       }
     }
+    return 0;
   }
 
   async function queryPartition(pk: string, skPrefix: string, scanForward = true, limit?: number) {
@@ -421,12 +432,17 @@ export function createAuditRepository({
       return items.map((raw) => parseItem(auditEndpointAttemptItemSchema, raw));
     },
 
-    async recordSubjects(records) {
+    async recordSubjects(records, options = {}) {
+      const until = options.until ?? Number.POSITIVE_INFINITY;
       const items = records.map((record) => toAuditSubjectItem(subjectRecordSchema.parse(record)));
       const receipts = items.filter((item) => item.outcome === 'received');
       const others = items.filter((item) => item.outcome !== 'received');
-      await batchPut(others);
+      let skipped = await batchPut(others, until);
       await mapWithConcurrency(receipts, 10, async (item) => {
+        if (Date.now() >= until) {
+          skipped += 1;
+          return;
+        }
         try {
           await client.send(
             new PutCommand({
@@ -440,6 +456,7 @@ export function createAuditRepository({
           if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
         }
       });
+      return { skipped };
     },
 
     async querySubject(tenantId, subject, options) {

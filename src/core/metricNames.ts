@@ -61,6 +61,8 @@ export const METRIC = {
   fanoutChunks: 'FanoutChunks',
   /** Count: fan-out queue messages that are not a fan-out message, parked in the fan-out DLQ. */
   fanoutQuarantined: 'FanoutQuarantined',
+  /** Count: per-subject records left unwritten because the invocation was near its timeout. */
+  fanoutSubjectRecordsSkipped: 'FanoutSubjectRecordsSkipped',
   // resume (wsMessage)
   /** Count: resume requests. */
   resumeRequests: 'ResumeRequests',

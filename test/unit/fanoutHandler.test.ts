@@ -19,6 +19,8 @@ const fake = vi.hoisted(() => ({
   findSubscribers: undefined as undefined | ((shard?: number) => Promise<string[]>),
   deleted: [] as string[],
   subjectRecords: [] as { eventId: string; subject: string; outcome: string; connectionId: string }[],
+  subjectsUntil: [] as (number | undefined)[],
+  writes: [] as string[],
   posts: [] as { connectionId: string; body: string }[],
   post: async (_connectionId: string, _body: string): Promise<void> => {},
   enqueued: [] as { delivery: unknown; delaySeconds: number | undefined }[],
@@ -41,12 +43,17 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
     recordAttempts: async (
       attempts: readonly { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
     ) => {
+      fake.writes.push('attempts');
       fake.attempts.push(...attempts);
     },
     recordSubjects: async (
       records: { eventId: string; subject: string; outcome: string; connectionId: string }[],
+      options?: { until?: number },
     ) => {
+      fake.writes.push('subjects');
+      fake.subjectsUntil.push(options?.until);
       fake.subjectRecords.push(...records);
+      return { skipped: 0 };
     },
   }),
 }));
@@ -96,7 +103,10 @@ vi.mock('../../src/aws/fanoutQueue.js', () => ({
   }),
 }));
 
-type Handler = (event: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+type Handler = (
+  event: unknown,
+  context?: { getRemainingTimeInMillis(): number },
+) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
 let handler: Handler;
 
 beforeAll(async () => {
@@ -110,6 +120,8 @@ beforeEach(() => {
   fake.attempts.length = 0;
   fake.deleted.length = 0;
   fake.subjectRecords.length = 0;
+  fake.subjectsUntil.length = 0;
+  fake.writes.length = 0;
   fake.posts.length = 0;
   fake.enqueued.length = 0;
   fake.quarantined.length = 0;
@@ -342,5 +354,35 @@ describe('fan-out handler', () => {
       'fanout/shard-1',
       'fanout/shard-2',
     ]);
+  });
+
+  it('near its timeout, pre-records and posts nothing and hands every event back', async () => {
+    const [a, b] = [envelopeFactory(), envelopeFactory()];
+    fake.subscribers.set('t1/orders', ['conn-a']);
+
+    const result = await handler(sqsEvent([busEventBody(a), 'm1'], [busEventBody(b), 'm2']), {
+      getRemainingTimeInMillis: () => 3_000,
+    });
+
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m1', 'm2']);
+    expect(fake.recorded).toEqual([]);
+    expect(fake.posts).toEqual([]);
+  });
+
+  it('writes the summaries before the per-subject records, and bounds those by the deadline', async () => {
+    const envelope = envelopeFactory();
+    fake.subscribers.set('t1/orders', ['conn-a', 'conn-b']);
+    const before = Date.now();
+
+    const result = await handler(sqsEvent([busEventBody(envelope), 'm1']), {
+      getRemainingTimeInMillis: () => 60_000,
+    });
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(fake.writes).toEqual(['attempts', 'subjects']);
+    const [until] = fake.subjectsUntil;
+    // A fifth of the 60 s is kept back: no per-subject write starts in the last 12 s.
+    expect(until).toBeGreaterThanOrEqual(before + 48_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 48_000);
   });
 });

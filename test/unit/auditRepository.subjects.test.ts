@@ -1,0 +1,71 @@
+/**
+ * Per-subject records under a deadline: no write starts after `until`, and what was left
+ * unwritten is counted, so a fan-out near its timeout can stop instead of being killed.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createAuditRepository } from '../../src/aws/auditRepository.js';
+import type { SubjectOutcome, SubjectRecord } from '../../src/core/auditRecord.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const repo = createAuditRepository({
+  client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  tableName: 'audit',
+});
+
+function records(count: number, outcome: SubjectOutcome = 'delivered'): SubjectRecord[] {
+  return Array.from({ length: count }, (_, i) => ({
+    tenantId: 't1',
+    eventId: `evt-${i}`,
+    subject: `user-${i % 7}`,
+    connectionId: `conn-${i}`,
+    outcome,
+    channel: 'orders',
+    type: 'order.created',
+    at: '2026-11-30T09:00:00.000Z',
+  }));
+}
+
+const written = () =>
+  dynamo
+    .commandCalls(BatchWriteCommand)
+    .reduce((sum, call) => sum + (call.args[0].input.RequestItems?.audit?.length ?? 0), 0);
+
+describe('recordSubjects with a deadline', () => {
+  beforeEach(() => {
+    dynamo.reset();
+    dynamo.on(BatchWriteCommand).resolves({});
+    dynamo.on(PutCommand).resolves({});
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-30T09:00:00Z'));
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('writes everything, in BatchWrites of 25, without a deadline', async () => {
+    expect(await repo.recordSubjects(records(60))).toEqual({ skipped: 0 });
+    expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(3);
+    expect(written()).toBe(60);
+  });
+
+  it('starts no write once the deadline has passed, and counts what it left', async () => {
+    const until = Date.now() - 1;
+    expect(await repo.recordSubjects([...records(30), ...records(4, 'received')], { until })).toEqual({
+      skipped: 34,
+    });
+    expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('stops between BatchWrites when the deadline passes during the writes', async () => {
+    const until = Date.now() + 1_000;
+    // Each BatchWrite takes 600 ms of the clock: the second one ends past the deadline.
+    dynamo.on(BatchWriteCommand).callsFake(() => {
+      vi.setSystemTime(Date.now() + 600);
+      return {};
+    });
+    expect(await repo.recordSubjects(records(100), { until })).toEqual({ skipped: 50 });
+    expect(written()).toBe(50);
+  });
+});
