@@ -114,14 +114,14 @@ describe('the authorizer loads no SDK package on the JWT path', () => {
     expect([...loaded]).toEqual([]);
 
     const token = await mintConnectionToken({ tenantId: 't1', subject: 'alice' }, secretKey(SECRET));
-    const allowed = await handler(authorizerEvent(token), {} as never);
+    const allowed = await handler(authorizerEvent(token));
     expect(allowed.policyDocument.Statement[0]?.Effect).toBe('Allow');
     expect([...loaded]).toEqual([]);
 
     // The default stack's mode: the secret lives in Secrets Manager.
     delete process.env[JWT_ENV.secret];
     process.env[JWT_ENV.secretArn] = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt';
-    const again = await handler(authorizerEvent(token), {} as never);
+    const again = await handler(authorizerEvent(token));
     expect(again.policyDocument.Statement[0]?.Effect).toBe('Allow');
     expect([...loaded]).toEqual(['@aws-sdk/client-secrets-manager']);
   });
@@ -136,12 +136,12 @@ describe('the fan-out loads SQS only to split a wide fan-out', () => {
     const event = () => ({ Records: [sqsRecordFactory(busEventBody(envelopeFactory()), 'm1')] });
 
     fake.subscribers = ['c1', 'c2', 'c3'];
-    expect(await handler(event(), {} as never)).toEqual({ batchItemFailures: [] });
+    expect(await handler(event())).toEqual({ batchItemFailures: [] });
     expect(fake.posts.sort()).toEqual(['c1', 'c2', 'c3']);
     expect(loaded.has('@aws-sdk/client-sqs')).toBe(false);
 
     fake.subscribers = ['c1', 'c2', 'c3', 'c4'];
-    expect(await handler(event(), {} as never)).toEqual({ batchItemFailures: [] });
+    expect(await handler(event())).toEqual({ batchItemFailures: [] });
     expect(loaded.has('@aws-sdk/client-sqs')).toBe(true);
     expect(fake.sqsSent.length).toBeGreaterThan(0);
     expect(fake.sqsSent.every((sent) => sent.QueueUrl.endsWith('/fanout'))).toBe(true);
