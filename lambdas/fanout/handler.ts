@@ -98,18 +98,31 @@ async function fanoutHandler(event: unknown, context?: RemainingTime): Promise<S
     sleep,
   };
 
+  type Owners = Map<string, { tenantId: string; subject: string }>;
+
+  /**
+   * Who each delivered-to connection belongs to, read right after the posts: a client that got
+   * the message may `$disconnect` at once, and its connection record (the subject) goes with it.
+   */
+  const lookUpSubjects = async (result: FanoutResult, maxSubjects: number): Promise<Owners | undefined> => {
+    const named = connectionsToName(result, maxSubjects);
+    if (named.length === 0) return undefined;
+    const subjects = await connections.subjectsOf(named.filter((id) => !goneSubjects.has(id)));
+    for (const [id, owner] of goneSubjects) subjects.set(id, owner);
+    return subjects;
+  };
+
   /** Per-subject records of one fan-out; a failure is logged, never redelivers (the summary still says what happened). */
   const recordSubjects = async (
     result: FanoutResult,
     events: readonly Envelope[],
+    owners: Promise<Owners | undefined>,
     maxSubjects: number,
     at: Date,
   ): Promise<void> => {
     try {
-      const named = connectionsToName(result, maxSubjects);
-      if (named.length === 0) return;
-      const subjects = await connections.subjectsOf(named.filter((id) => !goneSubjects.has(id)));
-      for (const [id, owner] of goneSubjects) subjects.set(id, owner);
+      const subjects = await owners;
+      if (!subjects) return;
       const records = fanoutSubjectRecords(result, events, subjects, maxSubjects, at);
       const { skipped } = await audit.recordSubjects(records, { until: stopAt });
       if (skipped > 0) {
@@ -141,6 +154,8 @@ async function fanoutHandler(event: unknown, context?: RemainingTime): Promise<S
       recordFanoutMetrics(metrics, result.summaries, [...events]);
       const durationMs = Date.now() - startedAt.getTime();
       const maxSubjects = settings.subjectRecordsMaxSubscribers ?? DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS;
+      const owners = lookUpSubjects(result, maxSubjects);
+      owners.catch(() => {}); // awaited (and its failure logged) by recordSubjects below
       // One BatchWrite per 25 summaries: per-event puts were a third of a fan-out's time per event.
       await audit
         .recordAttempts(
@@ -156,8 +171,8 @@ async function fanoutHandler(event: unknown, context?: RemainingTime): Promise<S
             error,
           });
         });
-      // After the summaries: when time runs short, the per-event record matters more.
-      await recordSubjects(result, events, maxSubjects, startedAt);
+      // Written after the summaries: when time runs short, the per-event record matters more.
+      await recordSubjects(result, events, owners, maxSubjects, startedAt);
       return result.unqueuedEventKeys;
     } catch (error) {
       // Subscribers could not be read or chunks not enqueued: nothing was posted, so every event is retried.

@@ -21,6 +21,7 @@ const fake = vi.hoisted(() => ({
   subjectRecords: [] as { eventId: string; subject: string; outcome: string; connectionId: string }[],
   subjectsUntil: [] as (number | undefined)[],
   writes: [] as string[],
+  onAttempts: (): void => {},
   posts: [] as { connectionId: string; body: string }[],
   post: async (_connectionId: string, _body: string): Promise<void> => {},
   enqueued: [] as { delivery: unknown; delaySeconds: number | undefined }[],
@@ -44,6 +45,7 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
       attempts: readonly { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
     ) => {
       fake.writes.push('attempts');
+      fake.onAttempts();
       fake.attempts.push(...attempts);
     },
     recordSubjects: async (
@@ -129,6 +131,7 @@ beforeEach(() => {
   fake.subscribers.clear();
   fake.findSubscribers = undefined;
   fake.recordEvent = async () => {};
+  fake.onAttempts = () => {};
   fake.post = async () => {};
   fake.enqueueTargeted = async () => {};
   fake.quarantine = async () => {};
@@ -385,5 +388,20 @@ describe('fan-out handler', () => {
     // A fifth of the 60 s is kept back: no per-subject write starts in the last 12 s.
     expect(until).toBeGreaterThanOrEqual(before + 48_000);
     expect(until).toBeLessThanOrEqual(Date.now() + 48_000);
+  });
+
+  it('reads who a connection belongs to right after the post: a $disconnect meanwhile does not lose its record', async () => {
+    const envelope = envelopeFactory();
+    fake.subscribers.set('t1/orders', ['conn-a', 'conn-b']);
+    // conn-a's client got the message and left while the summaries were being written.
+    fake.onAttempts = () => fake.deleted.push('conn-a');
+
+    await handler(sqsEvent([busEventBody(envelope), 'm1']));
+
+    expect(fake.writes).toEqual(['attempts', 'subjects']);
+    expect(fake.subjectRecords.map((r) => `${r.subject}:${r.outcome}`).sort()).toEqual([
+      'sub-conn-a:delivered',
+      'sub-conn-b:delivered',
+    ]);
   });
 });

@@ -69,7 +69,7 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
   getAuditRepository: () => ({
     recordEvent: async () => ({ recorded: true }),
     recordAttempts: async () => {},
-    recordSubjects: async () => {},
+    recordSubjects: async () => ({ skipped: 0 }),
   }),
 }));
 vi.mock('../../src/aws/connectionsRepository.js', () => ({
