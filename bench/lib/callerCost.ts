@@ -57,8 +57,12 @@ async function startStubServer(): Promise<{ endpoint: string; stop: () => void }
   };
 }
 
-function rawPoster(endpoint: string, signed: boolean): (id: string, body: string) => Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+/** One keep-alive POST to `@connections/{id}` per call, optionally SigV4-signed; `agent` is the caller's to destroy. */
+export function rawPoster(
+  endpoint: string,
+  signed: boolean,
+  agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT }),
+): (id: string, body: string) => Promise<void> {
   const url = new URL(endpoint);
   return (id, body) =>
     new Promise<void>((resolve, reject) => {

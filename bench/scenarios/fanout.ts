@@ -9,11 +9,11 @@
  * (20,000 here) and the second core, so 10,000 client sockets plus 10,000 gateway sockets fit
  * without raising any limit.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { mapWithConcurrency } from '../../src/core/concurrency.js';
 import { serializeFrame } from '../../src/core/frames.js';
 import { busEventBody, sqsEvent, stampedEnvelope } from '../lib/busEvents.js';
-import { callerCost } from '../lib/callerCost.js';
+import { callerCost, rawPoster } from '../lib/callerCost.js';
 import { FleetHandle } from '../lib/fleet.js';
 import { mintToken, nowMs, RssSampler, startBenchRuntime } from '../lib/harness.js';
 import { figure, type Scenario, type ScenarioContext, type ScenarioOutput } from '../lib/results.js';
@@ -37,27 +37,8 @@ async function rawHttpBroadcast(
 ): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 50 });
   try {
-    await mapWithConcurrency(
-      connectionIds,
-      50,
-      (id) =>
-        new Promise<void>((resolve, reject) => {
-          const req = request(
-            `${managementEndpoint}/@connections/${encodeURIComponent(id)}`,
-            {
-              method: 'POST',
-              agent,
-              headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-            },
-            (res) => {
-              res.resume();
-              res.on('end', () => resolve());
-            },
-          );
-          req.on('error', reject);
-          req.end(body);
-        }),
-    );
+    const post = rawPoster(managementEndpoint, false, agent);
+    await mapWithConcurrency(connectionIds, 50, (id) => post(id, body));
   } finally {
     agent.destroy();
   }
