@@ -307,13 +307,25 @@ export function createAuditRepository({
 
   /** Unconditional puts, 25 per request, retrying what DynamoDB left unprocessed. */
   /** BatchWrites of 25; none starts after `until`. Resolves with how many items were not written. */
+  /**
+   * Put `items` in BatchWrites of 25, a few in flight at once (one after another, 10,000
+   * per-subject records cost 400 round trips). No BatchWrite starts at or after `until`; returns
+   * how many items were left unwritten because of it.
+   */
   async function batchPut(
     items: readonly Record<string, unknown>[],
     until = Number.POSITIVE_INFINITY,
   ): Promise<number> {
-    for (let i = 0; i < items.length; i += 25) {
-      if (Date.now() >= until) return items.length - i;
-      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    const chunks: Record<string, unknown>[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX_ITEMS)
+      chunks.push(items.slice(i, i + BATCH_WRITE_MAX_ITEMS));
+    let skipped = 0;
+    await mapWithConcurrency(chunks, BATCH_WRITES_IN_FLIGHT, async (chunk) => {
+      if (Date.now() >= until) {
+        skipped += chunk.length;
+        return;
+      }
+      let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 8)
           throw new Error(`BatchWrite on ${tableName}: ${pending.length} items still unprocessed`);
@@ -323,8 +335,8 @@ export function createAuditRepository({
           r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
         );
       }
-    }
-    return 0;
+    });
+    return skipped;
   }
 
   async function queryPartition(pk: string, skPrefix: string, scanForward = true, limit?: number) {
@@ -398,23 +410,7 @@ export function createAuditRepository({
         const item = toAuditAttemptItem(tenantId, eventId, deliveryAttemptSchema.parse(attempt));
         byKey.set(JSON.stringify([item.pk, item.sk]), item);
       }
-      const items = [...byKey.values()];
-      const chunks: AuditAttemptItem[][] = [];
-      for (let i = 0; i < items.length; i += BATCH_WRITE_MAX_ITEMS)
-        chunks.push(items.slice(i, i + BATCH_WRITE_MAX_ITEMS));
-      await mapWithConcurrency(chunks, 4, async (chunk) => {
-        let pending: Record<string, unknown>[] = chunk.map((Item) => ({ PutRequest: { Item } }));
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > 8)
-            throw new Error(
-              `BatchWrite on ${tableName}: ${pending.length} attempt records still unprocessed`,
-            );
-          if (attempt > 0)
-            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-          const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-          pending = result.UnprocessedItems?.[tableName] ?? [];
-        }
-      });
+      await batchPut([...byKey.values()]);
     },
 
     async recordEndpointAttempt(tenantId, eventId, attempt) {
@@ -657,6 +653,8 @@ export function createAuditRepository({
 
 /** DynamoDB's BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_MAX_ITEMS = 25;
+/** BatchWrites of one call in flight at once (as the attempt summaries always had). */
+const BATCH_WRITES_IN_FLIGHT = 4;
 
 let fromEnv: AuditRepository | undefined;
 

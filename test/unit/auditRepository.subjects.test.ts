@@ -58,14 +58,32 @@ describe('recordSubjects with a deadline', () => {
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
-  it('stops between BatchWrites when the deadline passes during the writes', async () => {
+  it('starts no BatchWrite after the deadline passes during the writes, and counts the rest', async () => {
     const until = Date.now() + 1_000;
-    // Each BatchWrite takes 600 ms of the clock: the second one ends past the deadline.
-    dynamo.on(BatchWriteCommand).callsFake(() => {
+    // Each BatchWrite takes 600 ms of the clock: the first ones in flight pass the deadline, and
+    // no write may start after that (20 BatchWrites' worth without a deadline).
+    dynamo.on(BatchWriteCommand).callsFake(async () => {
       vi.setSystemTime(Date.now() + 600);
       return {};
     });
-    expect(await repo.recordSubjects(records(100), { until })).toEqual({ skipped: 50 });
-    expect(written()).toBe(50);
+    const { skipped } = await repo.recordSubjects(records(500), { until });
+    expect(written()).toBeGreaterThan(0);
+    expect(skipped).toBeGreaterThanOrEqual(250);
+    expect(written() + skipped).toBe(500);
+  });
+
+  it('keeps several BatchWrites in flight at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    dynamo.on(BatchWriteCommand).callsFake(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      return {};
+    });
+    expect(await repo.recordSubjects(records(250))).toEqual({ skipped: 0 });
+    expect(written()).toBe(250);
+    expect(most).toBeGreaterThan(1);
   });
 });
