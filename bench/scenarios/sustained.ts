@@ -1,7 +1,9 @@
 /**
- * (h) Sustained fan-out: outbox rows written at 200 events/s on one channel for 60 s through the
- * whole offline runtime, once with 1 subscriber and once with 100 (same runtime, mappings'
- * concurrency as deployed). Figures per phase: events fanned out per second, the lag of each
+ * (h) Sustained fan-out: 200 events/s on one channel for 60 s through the offline runtime, with 1
+ * and then 100 subscribers (same runtime, mappings' concurrency as deployed), each fed two ways:
+ * outbox rows (the whole pipeline: stream, publisher, bus) and PutEvents straight onto the bus
+ * (the audit and the fan-out alone, so a publisher that cannot keep up locally does not hide
+ * whether the fan-out can). Figures per phase: events fanned out per second, the lag of each
  * event's last WebSocket receipt behind its audit (when the audit consumer got it), the lag's
  * maximum and whether it grows over the run (p95 of the first vs the last tenth of the writes),
  * and where the fan-out's time went per event (pre-recording audit writes, subscriber queries,
@@ -17,6 +19,7 @@ import { getDocumentSender } from '../../src/aws/sdk/dynamo.js';
 import { getEventBridgeSender } from '../../src/aws/sdk/eventBridge.js';
 import { getSqsSender } from '../../src/aws/sdk/sqs.js';
 import { topology } from '../../src/contract/topology.js';
+import { BusInjector } from '../lib/busInjector.js';
 import { FleetHandle } from '../lib/fleet.js';
 import { documentClient, mintToken, nowMs, startBenchRuntime, writeStampedEvent } from '../lib/harness.js';
 import { HopTimer } from '../lib/hopTimer.js';
@@ -25,6 +28,9 @@ import { figure, type Scenario, type ScenarioContext, type ScenarioOutput } from
 import { percentile } from '../lib/stats.js';
 
 const CHANNEL = 'sustained';
+/** Where a phase's events enter: outbox rows (whole pipeline) or PutEvents onto the bus. */
+const INPUTS = ['outbox', 'bus'] as const;
+type Input = (typeof INPUTS)[number];
 const auditBodySchema = z.object({ detail: z.object({ id: z.string() }).loose() }).loose();
 const sqsEventSchema = z.object({ Records: z.array(z.object({ body: z.string() })) });
 
@@ -99,11 +105,16 @@ function instrumentFanout(runtime: Runtime, clock: BusyClock): void {
 export const sustainedScenario: Scenario = {
   name: 'sustained',
   title: '(h) Sustained fan-out: 200 events/s on one channel, 1 and 100 subscribers, lag behind the audit',
-  budgetMs: 600_000,
+  budgetMs: 900_000,
   async run(context: ScenarioContext): Promise<ScenarioOutput> {
     const rate = Number(process.env.BENCH_SUSTAINED_RATE ?? 200);
     const seconds = Number(process.env.BENCH_SUSTAINED_SECONDS ?? (context.quick ? 10 : 60));
-    const phases = (process.env.BENCH_SUSTAINED_SUBSCRIBERS ?? '1,100').split(',').map(Number);
+    const subscriberCounts = (process.env.BENCH_SUSTAINED_SUBSCRIBERS ?? '1,100').split(',').map(Number);
+    const inputs = (process.env.BENCH_SUSTAINED_INPUTS ?? INPUTS.join(','))
+      .split(',')
+      .filter((input): input is Input => (INPUTS as readonly string[]).includes(input));
+    // Ascending subscriber counts: each phase connects only the clients it adds.
+    const phases = subscriberCounts.flatMap((subscribers) => inputs.map((input) => ({ subscribers, input })));
     const events = rate * seconds;
     // When the audit consumer received each event (by envelope id).
     const auditedAt = new Map<string, number>();
@@ -141,6 +152,7 @@ export const sustainedScenario: Scenario = {
     instrumentFanout(runtime, clock);
     const fleet = await FleetHandle.start(context.progress);
     const client = documentClient(runtime);
+    const bus = new BusInjector(runtime);
     const figures: ScenarioOutput['figures'] = {};
     const notes: string[] = [];
     // A percentile of no samples is NaN, which does not survive the trip to the runner: leave it out.
@@ -156,7 +168,7 @@ export const sustainedScenario: Scenario = {
       for (let i = 0; i < 10; i++) await writeStampedEvent(client, runtime, CHANNEL);
       await fleet.waitForEvents(10, 60_000);
 
-      for (const subscribers of phases) {
+      for (const { subscribers, input } of phases) {
         if (subscribers > connected) {
           const more = await fleet.connect(
             runtime.endpoints.webSocket,
@@ -177,8 +189,12 @@ export const sustainedScenario: Scenario = {
         publisherRecords.length = 0;
         clock.reset();
         hops.reset();
-        const p = `s${subscribers}`;
-        context.progress(`${subscribers} subscriber(s): writing ${events} events at ${rate}/s`);
+        // The whole pipeline's figures keep their old names; the bus-fed ones are prefixed.
+        const p = input === 'outbox' ? `s${subscribers}` : `bus.s${subscribers}`;
+        const label = `${subscribers} subscriber(s), ${input === 'outbox' ? 'outbox rows' : 'PutEvents onto the bus'}`;
+        const writeOne = () =>
+          input === 'outbox' ? writeStampedEvent(client, runtime, CHANNEL) : bus.put(CHANNEL);
+        context.progress(`${label}: writing ${events} events at ${rate}/s`);
         const ids: { id: string; sentAt: number }[] = [];
         const t0 = nowMs();
         const written = await paced(
@@ -186,7 +202,7 @@ export const sustainedScenario: Scenario = {
           rate,
           async () => {
             const sentAt = nowMs();
-            ids.push({ id: await writeStampedEvent(client, runtime, CHANNEL), sentAt });
+            ids.push({ id: await writeOne(), sentAt });
           },
           { onProgress: (n) => context.progress(`${n} written; ${auditedAt.size} audited`) },
         );
@@ -252,22 +268,21 @@ export const sustainedScenario: Scenario = {
           put(`${p}.${kind}.calls`, calls, 'calls');
         }
         if (!complete)
-          notes.push(
-            `${subscribers} subscriber(s): not every event reached every client within 120 s of the last write.`,
-          );
+          notes.push(`${label}: not every event reached every client within 120 s of the last write.`);
         if (written.failed > 0) notes.push(`${written.failed} writes failed: ${written.errors.join('; ')}`);
         context.progress(
-          `${subscribers} subscriber(s): ${fanned}/${ids.length} fanned out, ${(fanned / ((lastReceipt - t0) / 1000)).toFixed(0)}/s, lag max ${percentile(lags, 100).toFixed(0)} ms (first tenth p95 ${percentile(early, 95).toFixed(0)}, last tenth ${percentile(late, 95).toFixed(0)})`,
+          `${label}: ${fanned}/${ids.length} fanned out, ${(fanned / ((lastReceipt - t0) / 1000)).toFixed(0)}/s, lag max ${percentile(lags, 100).toFixed(0)} ms (first tenth p95 ${percentile(early, 95).toFixed(0)}, last tenth ${percentile(late, 95).toFixed(0)})`,
         );
       }
       const fanoutMapping = topology.queueMappings.find((m) => m.function === 'fanout');
       notes.push(
-        `${rate} events/s written with appendToOutbox for ${seconds} s to one channel per phase (subscribers: ${phases.join(', ')}); full pipeline (stream → publisher → bus → audit and fan-out queues); fan-out mapping batch ${fanoutMapping?.batchSize}, window ${fanoutMapping?.maxBatchingWindowSeconds} s, ${fanoutMapping?.maxConcurrency} batches at a time (as deployed).`,
+        `${rate} events/s for ${seconds} s to one channel per phase (subscribers: ${subscriberCounts.join(', ')}; inputs: ${inputs.join(', ')}). sN.*: outbox rows written with appendToOutbox, the full pipeline (stream → publisher → bus → audit and fan-out queues); bus.sN.*: one PutEvents per event onto the bus (audit and fan-out queues only); fan-out mapping batch ${fanoutMapping?.batchSize}, window ${fanoutMapping?.maxBatchingWindowSeconds} s, ${fanoutMapping?.maxConcurrency} batches at a time (as deployed).`,
         'lagBehindAudit = last WebSocket receipt of an event − when the audit consumer received it. firstTenth/lastTenth: p95 of that lag over the first and last tenth of the writes (growth = falling behind). busyMsPerEvent: wall time during which at least one call of that kind was running, divided by events written.',
       );
       return { figures, notes };
     } finally {
       client.destroy();
+      bus.destroy();
       await fleet.close();
       await runtime.stop();
     }

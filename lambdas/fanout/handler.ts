@@ -186,10 +186,18 @@ async function fanoutHandler(event: unknown, context?: RemainingTime): Promise<S
     // audit table even if the audit consumer lags, so subscribe-then-replay has no gap. An event
     // that could not be recorded is not delivered now (its message is retried): delivering it
     // unrecorded could reach a client that then resumes past it while the audit lacks it.
-    // Conditional puts (idempotent per event) cannot be batched; 25 at a time keeps a batch of
-    // 100 at four round trips.
+    // Most events are recorded by the audit consumer first: one consistent BatchGet per 100 finds
+    // those, and only the rest cost a conditional put (idempotent per event, not batchable; 25 at
+    // a time keeps 100 at four round trips).
+    const alreadyRecorded = new Set(
+      await audit.recordedAmong(envelopes).catch((error: unknown) => {
+        logger.warn('could not look up which events are audited; recording each', { error });
+        return [];
+      }),
+    );
     let leftForLater = 0;
     const recorded = await mapWithConcurrency(envelopes, 25, (envelope) => {
+      if (alreadyRecorded.has(envelope)) return Promise.resolve(true);
       if (Date.now() >= stopAt) {
         leftForLater += 1;
         return Promise.resolve(false);

@@ -165,6 +165,12 @@ export interface RecordEventResult {
 export interface AuditRepository {
   /** Record an event; idempotent on `envelope.tenantId` + `envelope.id` (see `RecordEventResult`). */
   recordEvent(envelope: Envelope, now?: Date): Promise<RecordEventResult>;
+  /**
+   * The events among these that the table already holds: strongly consistent BatchGets of 100
+   * keys (keys only), a few in flight. Lets a caller that must know an event is audited skip the
+   * conditional put (one write each) for those the audit consumer has already recorded.
+   */
+  recordedAmong<T extends Pick<Envelope, 'tenantId' | 'id'>>(events: readonly T[]): Promise<T[]>;
   /** Record one delivery attempt of a tenant's event. Re-recording the same attempt (same key) overwrites it. */
   recordAttempt(tenantId: string, eventId: string, attempt: DeliveryAttempt): Promise<AuditAttemptItem>;
   /**
@@ -395,6 +401,33 @@ export function createAuditRepository({
         return { recorded: false, conflict: { channel: stored.channel, type: stored.type } };
       }
       return { recorded: false };
+    },
+
+    async recordedAmong(events) {
+      const keys = [...new Set(events.map((e) => auditEventPk(e.tenantId, e.id)))];
+      const chunks: string[][] = [];
+      for (let i = 0; i < keys.length; i += BATCH_GET_MAX_KEYS)
+        chunks.push(keys.slice(i, i + BATCH_GET_MAX_KEYS));
+      const found = new Set<string>();
+      await mapWithConcurrency(chunks, BATCH_WRITES_IN_FLIGHT, async (chunk) => {
+        let pending: Record<string, unknown>[] = chunk.map((pk) => ({ pk, sk: AUDIT_EVENT_SK }));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt > 8)
+            throw new Error(`BatchGet on ${tableName}: ${pending.length} keys still unprocessed`);
+          if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+          const result = await client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk' },
+              },
+            }),
+          );
+          for (const item of result.Responses?.[tableName] ?? [])
+            if (typeof item.pk === 'string') found.add(item.pk);
+          pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        }
+      });
+      return events.filter((e) => found.has(auditEventPk(e.tenantId, e.id)));
     },
 
     async recordAttempt(tenantId, eventId, attempt) {
@@ -653,6 +686,7 @@ export function createAuditRepository({
 
 /** DynamoDB's BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_MAX_ITEMS = 25;
+const BATCH_GET_MAX_KEYS = 100;
 /** BatchWrites of one call in flight at once (as the attempt summaries always had). */
 const BATCH_WRITES_IN_FLIGHT = 4;
 

@@ -15,6 +15,10 @@ const fake = vi.hoisted(() => ({
   recorded: [] as string[],
   attempts: [] as { tenantId: string; eventId: string; attempt: DeliveryAttempt }[],
   recordEvent: async (_envelope: unknown): Promise<void> => {},
+  /** Event ids the audit consumer has already recorded (`recordedAmong` finds them). */
+  audited: new Set<string>(),
+  lookups: 0,
+  recordedAmong: undefined as undefined | (() => Promise<never>),
   subscribers: new Map<string, string[]>(),
   findSubscribers: undefined as undefined | ((shard?: number) => Promise<string[]>),
   deleted: [] as string[],
@@ -36,6 +40,11 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
       await fake.recordEvent(envelope);
       fake.recorded.push(envelope.id);
       return { recorded: true };
+    },
+    recordedAmong: async <T extends { id: string }>(events: readonly T[]) => {
+      fake.lookups += 1;
+      if (fake.recordedAmong) await fake.recordedAmong();
+      return events.filter((e) => fake.audited.has(e.id));
     },
     recordAttempt: async (tenantId: string, eventId: string, attempt: DeliveryAttempt) => {
       fake.attempts.push({ tenantId, eventId, attempt });
@@ -131,6 +140,9 @@ beforeEach(() => {
   fake.subscribers.clear();
   fake.findSubscribers = undefined;
   fake.recordEvent = async () => {};
+  fake.audited.clear();
+  fake.lookups = 0;
+  fake.recordedAmong = undefined;
   fake.onAttempts = () => {};
   fake.post = async () => {};
   fake.enqueueTargeted = async () => {};
@@ -190,6 +202,38 @@ describe('fan-out handler', () => {
       'sub-conn-b:delivered',
       'sub-conn-gone:gone',
     ]);
+  });
+
+  it('pre-records only the events the audit does not hold yet, and delivers all of them', async () => {
+    const audited = envelopeFactory();
+    const fresh = envelopeFactory();
+    fake.audited.add(audited.id);
+    fake.subscribers.set('t1/orders', ['conn-a']);
+
+    const result = await handler(sqsEvent([busEventBody(audited), 'm1'], [busEventBody(fresh), 'm2']));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(fake.lookups).toBe(1);
+    expect(fake.recorded).toEqual([fresh.id]);
+    const posted = fake.posts.map((p) => p.body).join('\n');
+    expect(posted).toContain(audited.id);
+    expect(posted).toContain(fresh.id);
+  });
+
+  it('pre-records every event when the audit lookup fails', async () => {
+    const envelopes = [envelopeFactory(), envelopeFactory()];
+    fake.audited.add(envelopes[0]?.id ?? '');
+    fake.recordedAmong = async () => {
+      throw new Error('throttled');
+    };
+    fake.subscribers.set('t1/orders', ['conn-a']);
+
+    const result = await handler(
+      sqsEvent(...envelopes.map((e, i): [string, string] => [busEventBody(e), `m${i}`])),
+    );
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(fake.recorded.sort()).toEqual(envelopes.map((e) => e.id).sort());
   });
 
   it('keeps the summary alone, marked summary-only, above the per-subject limit', async () => {
