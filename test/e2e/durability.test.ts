@@ -105,6 +105,23 @@ async function auditedEventIds(file: RuntimeEndpointsFile): Promise<Set<string>>
   return ids;
 }
 
+/** Waits (up to `timeoutMs`) until every one of `events` is audited; returns those that are not. */
+async function unauditedAfterWaiting(
+  file: RuntimeEndpointsFile,
+  events: readonly string[],
+  timeoutMs = 120_000,
+): Promise<string[]> {
+  let audited = new Set<string>();
+  await waitFor(
+    async () => {
+      audited = await auditedEventIds(file);
+      return events.every((id) => audited.has(id));
+    },
+    { timeoutMs, intervalMs: 1000 },
+  ).catch(() => undefined);
+  return events.filter((id) => !audited.has(id));
+}
+
 async function registerEndpoint(file: RuntimeEndpointsFile, url: string, maxAttempts: number): Promise<void> {
   const db = dbOf(file);
   const endpoint = createEndpoint(
@@ -224,16 +241,8 @@ describe('the offline runtime keeps what it accepted', () => {
       await waitFor(() => events.every((id) => receiver.delivered.has(id)), {
         timeoutMs: Math.max(240_000, BURST * 150),
       }).catch(() => undefined);
-      let audited = new Set<string>();
-      await waitFor(
-        async () => {
-          audited = await auditedEventIds(file);
-          return events.every((id) => audited.has(id));
-        },
-        { timeoutMs: 120_000, intervalMs: 1000 },
-      ).catch(() => undefined);
+      const unaudited = await unauditedAfterWaiting(file, events);
       const undelivered = events.filter((id) => !receiver.delivered.has(id));
-      const unaudited = events.filter((id) => !audited.has(id));
       const queued = undelivered.length + unaudited.length > 0 ? (await queueDepths(file)).text : '';
       expect({
         unaudited,
@@ -280,15 +289,7 @@ describe('the offline runtime keeps what it accepted', () => {
     const health = await fetch(`${file.endpoints.control.replace(/\/control$/, '')}/health`);
     expect(health.status).toBe(200);
     expect(process_.jvmPid()).not.toBe(jvm);
-    let audited = new Set<string>();
-    await waitFor(
-      async () => {
-        audited = await auditedEventIds(file);
-        return events.every((id) => audited.has(id));
-      },
-      { timeoutMs: 120_000, intervalMs: 1000 },
-    ).catch(() => undefined);
-    expect(events.filter((id) => !audited.has(id))).toEqual([]);
+    expect(await unauditedAfterWaiting(file, events)).toEqual([]);
   }, 480_000);
 
   it('publishes every new row when the database is older than its checkpoint file', async () => {
@@ -321,14 +322,6 @@ describe('the offline runtime keeps what it accepted', () => {
     file = await start().start();
     const fresh = ids('fresh', 40);
     await writeEvents(() => file, fresh);
-    let audited = await auditedEventIds(file);
-    await waitFor(
-      async () => {
-        audited = await auditedEventIds(file);
-        return fresh.every((id) => audited.has(id));
-      },
-      { timeoutMs: 90_000, intervalMs: 1000 },
-    );
-    expect(fresh.filter((id) => !audited.has(id))).toEqual([]);
+    expect(await unauditedAfterWaiting(file, fresh, 90_000)).toEqual([]);
   }, 300_000);
 });
