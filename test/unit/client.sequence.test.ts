@@ -3,41 +3,13 @@
  * `epoch`, or its last event id on servers without sequences), anything at or below the
  * delivered watermark is a duplicate, and events after a gap wait for it to be filled or fetched.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type ConnectOptions,
-  connect,
-  type Envelope,
-  type RefreshNotice,
-  type RelayClient,
-} from '../../src/client/index.js';
-import { envelope, type FakeSocket, fakeNetwork, flush, sequenced } from './clientFakes.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { ConnectOptions, Envelope, RefreshNotice, RelayClient } from '../../src/client/index.js';
+import { envelope, type FakeSocket, sequenced } from './clientFakes.js';
+import { useClientHarness } from './clientHarness.js';
 
 describe('client positions and gaps', () => {
-  let network: ReturnType<typeof fakeNetwork>;
-  let client: RelayClient | undefined;
-
-  beforeEach(() => {
-    vi.useFakeTimers();
-    network = fakeNetwork();
-  });
-  afterEach(() => {
-    client?.close();
-    client = undefined;
-    vi.useRealTimers();
-  });
-
-  async function open(options: Partial<ConnectOptions> = {}): Promise<RelayClient> {
-    client = connect({
-      url: 'ws://127.0.0.1:9/dev',
-      token: 'tok',
-      socketFactory: network.factory,
-      random: () => 0,
-      ...options,
-    } as ConnectOptions);
-    await flush();
-    return client;
-  }
+  const { network, open, accept, acceptHeads } = useClientHarness({ random: () => 0 });
 
   /** Collects each channel's delivered events and every refresh notice. */
   function record(c: RelayClient, channels: string[]) {
@@ -51,22 +23,16 @@ describe('client positions and gaps', () => {
     return { seen, refreshes };
   }
 
-  /** Opens the current socket and confirms `channels` with their heads. */
-  function accept(heads: Record<string, [number, string]>): FakeSocket {
-    const socket = network.last();
-    socket.open();
-    socket.frame({
-      type: 'subscribed',
-      channels: Object.keys(heads),
-      heads: Object.entries(heads).map(([channel, [seq, epoch]]) => ({ channel, seq, epoch })),
-    });
-    return socket;
+  /** A client recording `orders`, confirmed at the start of epoch e1. */
+  async function openOrders(options: Partial<ConnectOptions> = {}) {
+    const recorded = record(await open(options), ['orders']);
+    return { ...recorded, socket: acceptHeads({ orders: [0, 'e1'] }) };
   }
 
   async function reconnect(): Promise<FakeSocket> {
-    network.last().drop();
+    network().last().drop();
     await vi.advanceTimersByTimeAsync(1);
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     return socket;
   }
@@ -74,7 +40,7 @@ describe('client positions and gaps', () => {
   it('resumes a quiet channel across a drop from the head it was subscribed at', async () => {
     const c = await open();
     const { seen, refreshes } = record(c, ['busy', 'quiet']);
-    const first = accept({ busy: [5, 'e1'], quiet: [0, 'e1'] });
+    const first = acceptHeads({ busy: [5, 'e1'], quiet: [0, 'e1'] });
     first.frame({ type: 'events', events: [sequenced(6, 'busy'), sequenced(7, 'busy')] });
 
     const second = await reconnect();
@@ -103,7 +69,7 @@ describe('client positions and gaps', () => {
   it('moves the resume point on a refresh, so a quiet channel is not refreshed again on the next reconnect', async () => {
     const c = await open();
     const { refreshes } = record(c, ['quiet']);
-    accept({ quiet: [0, 'e1'] });
+    acceptHeads({ quiet: [0, 'e1'] });
     const second = await reconnect();
     second.frame({ type: 'subscribed', channels: ['quiet'] });
     second.frame({
@@ -127,9 +93,8 @@ describe('client positions and gaps', () => {
     const refreshes: RefreshNotice[] = [];
     c.on('refresh', (notice) => refreshes.push(notice));
     c.subscribe('orders', () => {}, { since: 'orders-0001' });
-    network.last().open();
-    network.last().frame({ type: 'subscribed', channels: ['orders'] });
-    network.last().frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
+    accept(['orders']);
+    network().last().frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
     const second = await reconnect();
     second.frame({ type: 'subscribed', channels: ['orders'] });
     expect(second.messages('resume')).toEqual([]);
@@ -139,7 +104,7 @@ describe('client positions and gaps', () => {
   it('delivers 1,500 events replayed inside the overlap exactly once (with sequences)', async () => {
     const c = await open();
     const { seen } = record(c, ['orders']);
-    const first = accept({ orders: [0, 'e1'] });
+    const first = acceptHeads({ orders: [0, 'e1'] });
     const all = Array.from({ length: 1510 }, (_, i) => sequenced(i + 1));
     for (let i = 0; i < 1500; i += 50) first.frame({ type: 'events', events: all.slice(i, i + 50) });
     const second = await reconnect();
@@ -154,11 +119,10 @@ describe('client positions and gaps', () => {
     const c = await open();
     const ids: string[] = [];
     c.subscribe('orders', (event) => ids.push(event.id));
-    network.last().open();
-    network.last().frame({ type: 'subscribed', channels: ['orders'] });
+    const first = accept(['orders']);
     // 1,510 events 1 ms apart: all inside the server's 2 s overlap before the resume point.
     const all = Array.from({ length: 1510 }, (_, i) => envelope(i + 1, 'orders', 1));
-    for (let i = 0; i < 1500; i += 50) network.last().frame({ type: 'events', events: all.slice(i, i + 50) });
+    for (let i = 0; i < 1500; i += 50) first.frame({ type: 'events', events: all.slice(i, i + 50) });
     const second = await reconnect();
     second.frame({ type: 'subscribed', channels: ['orders'] });
     expect(second.messages('resume')[0]?.channels).toEqual([{ channel: 'orders', since: 'orders-1500' }]);
@@ -168,9 +132,7 @@ describe('client positions and gaps', () => {
   });
 
   it('drops repeats at or below the delivered watermark', async () => {
-    const c = await open();
-    const { seen } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, socket } = await openOrders();
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(2), sequenced(1)] });
     socket.frame({ type: 'event', event: sequenced(3) });
     socket.frame({ type: 'event', event: sequenced(2) });
@@ -178,9 +140,7 @@ describe('client positions and gaps', () => {
   });
 
   it('delivers 1, 3, 2 as 1, 2, 3 without fetching', async () => {
-    const c = await open();
-    const { seen } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, socket } = await openOrders();
     socket.frame({ type: 'event', event: sequenced(1) });
     socket.frame({ type: 'event', event: sequenced(3) });
     expect(seen.orders).toEqual([1]);
@@ -191,9 +151,7 @@ describe('client positions and gaps', () => {
   });
 
   it('fetches a gap the stream has not filled after gapWaitMs, then delivers in order', async () => {
-    const c = await open({ gapWaitMs: 1000 });
-    const { seen, refreshes } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, refreshes, socket } = await openOrders({ gapWaitMs: 1000 });
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(5), sequenced(6)] });
     await vi.advanceTimersByTimeAsync(999);
     expect(socket.messages('fetch')).toEqual([]);
@@ -210,7 +168,7 @@ describe('client positions and gaps', () => {
   it('fetches a gap announced by a head even when nothing after it arrived', async () => {
     const c = await open({ gapWaitMs: 500 });
     const { seen } = record(c, ['orders']);
-    accept({ orders: [2, 'e1'] });
+    acceptHeads({ orders: [2, 'e1'] });
     const second = await reconnect();
     second.frame({ type: 'subscribed', channels: ['orders'] });
     second.frame({ type: 'events', events: [sequenced(3)] });
@@ -228,7 +186,7 @@ describe('client positions and gaps', () => {
   it('tells the app to refresh when a gap cannot be filled, and carries on after it', async () => {
     const c = await open({ gapWaitMs: 100 });
     const { seen, refreshes } = record(c, ['orders', 'chat']);
-    const socket = accept({ orders: [0, 'e1'], chat: [0, 'e1'] });
+    const socket = acceptHeads({ orders: [0, 'e1'], chat: [0, 'e1'] });
     socket.frame({
       type: 'events',
       events: [sequenced(1), sequenced(4), sequenced(1, 'chat'), sequenced(4, 'chat')],
@@ -256,9 +214,7 @@ describe('client positions and gaps', () => {
   });
 
   it('waits longer and fetches again when the fetched range is still in flight', async () => {
-    const c = await open({ gapWaitMs: 100 });
-    const { seen, refreshes } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, refreshes, socket } = await openOrders({ gapWaitMs: 100 });
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(4)] });
     await vi.advanceTimersByTimeAsync(100);
     socket.frame({ type: 'event', event: sequenced(2) });
@@ -283,9 +239,11 @@ describe('client positions and gaps', () => {
   });
 
   it('retries a fetch answered INTERNAL or not answered at all, and never skips the range on its own', async () => {
-    const c = await open({ gapWaitMs: 100, resumeTimeoutMs: 5000, resumeRetries: 1 });
-    const { seen, refreshes } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, refreshes, socket } = await openOrders({
+      gapWaitMs: 100,
+      resumeTimeoutMs: 5000,
+      resumeRetries: 1,
+    });
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(3)] });
     await vi.advanceTimersByTimeAsync(100);
     socket.frame({ type: 'error', code: 'INTERNAL', message: 'try again', action: 'fetch' });
@@ -301,9 +259,7 @@ describe('client positions and gaps', () => {
   });
 
   it('caps the events waiting behind a gap and fetches the ones it let go', async () => {
-    const c = await open({ gapWaitMs: 100, maxHeldEvents: 3 });
-    const { seen } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, socket } = await openOrders({ gapWaitMs: 100, maxHeldEvents: 3 });
     socket.frame({
       type: 'events',
       events: [1, ...Array.from({ length: 8 }, (_, i) => i + 3)].map((n) => sequenced(n)),
@@ -334,18 +290,14 @@ describe('client positions and gaps', () => {
     const ids: string[] = [];
     c.on('refresh', (notice) => refreshes.push(notice));
     c.subscribe('orders', (event) => ids.push(event.id), { since: 'orders-0001' });
-    const socket = network.last();
-    socket.open();
-    socket.frame({ type: 'subscribed', channels: ['orders'] });
+    const socket = accept(['orders']);
     socket.frame({ type: 'events', events: [2, 3, 4, 5, 6, 7].map((n) => envelope(n)) });
     expect(refreshes).toEqual([{ channel: 'orders', reason: 'resume_failed' }]);
     expect(ids).toHaveLength(6);
   });
 
   it('tells the app when a live event starts a new epoch, and continues from it', async () => {
-    const c = await open();
-    const { seen, refreshes } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, refreshes, socket } = await openOrders();
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(1, 'orders', 'e2')] });
     socket.frame({ type: 'event', event: sequenced(2, 'orders', 'e2') });
     expect(refreshes).toEqual([{ channel: 'orders', reason: 'epoch_changed' }]);
@@ -355,7 +307,7 @@ describe('client positions and gaps', () => {
   it('exposes each subscription position and resumes a new client from a saved one', async () => {
     const c = await open();
     const subscription = c.subscribe('orders', () => {});
-    const socket = accept({ orders: [0, 'e1'] });
+    const socket = acceptHeads({ orders: [0, 'e1'] });
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2)] });
     expect(subscription.position).toEqual({ seq: 2, epoch: 'e1', id: 'orders-0002' });
     c.close();
@@ -365,13 +317,7 @@ describe('client positions and gaps', () => {
     restored.subscribe('orders', (event: Envelope) => seen.push(event.seq ?? 0), {
       position: subscription.position,
     });
-    const next = network.last();
-    next.open();
-    next.frame({
-      type: 'subscribed',
-      channels: ['orders'],
-      heads: [{ channel: 'orders', seq: 3, epoch: 'e1' }],
-    });
+    const next = acceptHeads({ orders: [3, 'e1'] });
     expect(next.messages('resume')[0]?.channels).toEqual([
       { channel: 'orders', since: 'orders-0002', afterSeq: 2, epoch: 'e1' },
     ]);
@@ -384,7 +330,7 @@ describe('client positions and gaps', () => {
     const c = await open();
     const seen: number[] = [];
     c.subscribe('orders', (event) => seen.push(event.seq ?? 0), { since: 'orders-0002' });
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     socket.frame({ type: 'event', event: sequenced(5) });
     socket.frame({
