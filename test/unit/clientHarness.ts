@@ -3,7 +3,12 @@
  * client connected over it, and that client closed (timers real again) after the test.
  */
 import { afterEach, beforeEach, vi } from 'vitest';
-import { type ConnectOptions, connect, type RelayClient } from '../../src/client/index.js';
+import {
+  type ConnectOptions,
+  connect,
+  type RefreshNotice,
+  type RelayClient,
+} from '../../src/client/index.js';
 import { type FakeSocket, fakeNetwork, flush } from './clientFakes.js';
 
 export type FakeNetwork = ReturnType<typeof fakeNetwork>;
@@ -60,6 +65,12 @@ export function useClientHarness(defaults: Partial<ConnectOptions> = {}) {
       const errors: Error[] = [];
       c.on('error', (error) => errors.push(error));
       return errors;
+    },
+    /** Every refresh notice the client gives from now on. */
+    refreshesOf(c: RelayClient): RefreshNotice[] {
+      const refreshes: RefreshNotice[] = [];
+      c.on('refresh', (notice) => refreshes.push(notice));
+      return refreshes;
     },
     /** Opens the current socket and confirms `channels` (without heads). */
     accept(channels: string[]): FakeSocket {
