@@ -4,23 +4,21 @@
  * delivered watermark is a duplicate, and events after a gap wait for it to be filled or fetched.
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { ConnectOptions, Envelope, RefreshNotice, RelayClient } from '../../src/client/index.js';
+import type { ConnectOptions, Envelope, RelayClient } from '../../src/client/index.js';
 import { envelope, type FakeSocket, sequenced } from './clientFakes.js';
 import { useClientHarness } from './clientHarness.js';
 
 describe('client positions and gaps', () => {
-  const { network, open, accept, acceptHeads } = useClientHarness({ random: () => 0 });
+  const { network, open, refreshesOf, accept, acceptHeads } = useClientHarness({ random: () => 0 });
 
   /** Collects each channel's delivered events and every refresh notice. */
   function record(c: RelayClient, channels: string[]) {
     const seen: Record<string, number[]> = {};
-    const refreshes: RefreshNotice[] = [];
     for (const channel of channels) {
       seen[channel] = [];
       c.subscribe(channel, (event) => seen[channel]?.push(event.seq ?? Number(event.data.n)));
     }
-    c.on('refresh', (notice) => refreshes.push(notice));
-    return { seen, refreshes };
+    return { seen, refreshes: refreshesOf(c) };
   }
 
   /** A client recording `orders`, confirmed at the start of epoch e1. */
@@ -90,8 +88,7 @@ describe('client positions and gaps', () => {
 
   it('without sequences, forgets an event id the server no longer knows instead of being refreshed on every reconnect', async () => {
     const c = await open({ resumeRetries: 0 });
-    const refreshes: RefreshNotice[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
+    const refreshes = refreshesOf(c);
     c.subscribe('orders', () => {}, { since: 'orders-0001' });
     accept(['orders']);
     network().last().frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
@@ -286,9 +283,8 @@ describe('client positions and gaps', () => {
 
   it('without sequences, ends a resume whose held events pass the cap and tells the app', async () => {
     const c = await open({ maxHeldEvents: 5 });
-    const refreshes: RefreshNotice[] = [];
+    const refreshes = refreshesOf(c);
     const ids: string[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
     c.subscribe('orders', (event) => ids.push(event.id), { since: 'orders-0001' });
     const socket = accept(['orders']);
     socket.frame({ type: 'events', events: [2, 3, 4, 5, 6, 7].map((n) => envelope(n)) });
