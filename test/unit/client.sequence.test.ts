@@ -27,6 +27,15 @@ describe('client positions and gaps', () => {
     return { ...recorded, socket: acceptHeads({ orders: [0, 'e1'] }) };
   }
 
+  /** The fetch the client sends for `orders` in epoch e1. */
+  const fetchOf = (fromSeq: number, toSeq: number) => ({
+    action: 'fetch',
+    channel: 'orders',
+    fromSeq,
+    toSeq,
+    epoch: 'e1',
+  });
+
   async function reconnect(): Promise<FakeSocket> {
     network().last().drop();
     await vi.advanceTimersByTimeAsync(1);
@@ -153,9 +162,7 @@ describe('client positions and gaps', () => {
     await vi.advanceTimersByTimeAsync(999);
     expect(socket.messages('fetch')).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(socket.messages('fetch')).toEqual([
-      { action: 'fetch', channel: 'orders', fromSeq: 3, toSeq: 4, epoch: 'e1' },
-    ]);
+    expect(socket.messages('fetch')).toEqual([fetchOf(3, 4)]);
     socket.frame({ type: 'events', events: [sequenced(3), sequenced(4)] });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 3, toSeq: 4, count: 2 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5, 6]);
@@ -172,9 +179,7 @@ describe('client positions and gaps', () => {
     // The replay stopped short of the head the server reports.
     second.frame({ type: 'resumed', channel: 'orders', replayed: 1, head: { seq: 5, epoch: 'e1' } });
     await vi.advanceTimersByTimeAsync(500);
-    expect(second.messages('fetch')).toEqual([
-      { action: 'fetch', channel: 'orders', fromSeq: 4, toSeq: 5, epoch: 'e1' },
-    ]);
+    expect(second.messages('fetch')).toEqual([fetchOf(4, 5)]);
     second.frame({ type: 'events', events: [sequenced(4), sequenced(5)] });
     second.frame({ type: 'fetched', channel: 'orders', fromSeq: 4, toSeq: 5, count: 2 });
     expect(seen.orders).toEqual([3, 4, 5]);
@@ -219,13 +224,7 @@ describe('client positions and gaps', () => {
     await vi.advanceTimersByTimeAsync(199);
     expect(socket.messages('fetch')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(socket.messages('fetch').at(-1)).toEqual({
-      action: 'fetch',
-      channel: 'orders',
-      fromSeq: 3,
-      toSeq: 3,
-      epoch: 'e1',
-    });
+    expect(socket.messages('fetch').at(-1)).toEqual(fetchOf(3, 3));
     // Number 3 arrives live meanwhile.
     socket.frame({ type: 'event', event: sequenced(3) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 3, toSeq: 3, count: 0 });
@@ -262,20 +261,12 @@ describe('client positions and gaps', () => {
       events: [1, ...Array.from({ length: 8 }, (_, i) => i + 3)].map((n) => sequenced(n)),
     });
     await vi.advanceTimersByTimeAsync(100);
-    expect(socket.messages('fetch')).toEqual([
-      { action: 'fetch', channel: 'orders', fromSeq: 2, toSeq: 2, epoch: 'e1' },
-    ]);
+    expect(socket.messages('fetch')).toEqual([fetchOf(2, 2)]);
     socket.frame({ type: 'event', event: sequenced(2) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 2, toSeq: 2, count: 1 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5]);
     await vi.advanceTimersByTimeAsync(100);
-    expect(socket.messages('fetch').at(-1)).toEqual({
-      action: 'fetch',
-      channel: 'orders',
-      fromSeq: 6,
-      toSeq: 10,
-      epoch: 'e1',
-    });
+    expect(socket.messages('fetch').at(-1)).toEqual(fetchOf(6, 10));
     socket.frame({ type: 'events', events: [6, 7, 8, 9, 10].map((n) => sequenced(n)) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 6, toSeq: 10, count: 5 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
