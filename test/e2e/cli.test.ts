@@ -4,12 +4,10 @@
  * (`node cli/outbox-relay.mjs …`, finding the runtime through its endpoints.json), including a
  * failure made on purpose, found with `audit event` and `dlq list`, then redriven.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   type _Record,
   DescribeStreamCommand,
@@ -29,6 +27,7 @@ import { DEV_POLICY } from '../../src/core/addressPolicy.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { createEndpoint } from '../../src/core/webhookEndpoint.js';
 import { appendToOutbox } from '../../src/producer/index.js';
+import { operatorCli } from '../helpers/operatorCli.js';
 import {
   documentClient,
   queueUrl,
@@ -40,45 +39,13 @@ import {
 import { isStackTarget, openStackTarget, stackName } from './targets/index.js';
 import { connectClient } from './websocketTestClient.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let runtime: Runtime;
 let dataDir: string;
 let receiver: Server;
 let receiverStatus = 500;
 const received: string[] = [];
 
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'cli/outbox-relay.mjs'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, OUTBOX_RELAY_LOCAL_DIR: dataDir },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-async function cliJson(...args: string[]): Promise<unknown> {
-  const result = await cli(...args, '--json');
-  if (result.code !== 0)
-    throw new Error(`outbox-relay ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  return JSON.parse(result.stdout);
-}
+const { cli, cliJson } = operatorCli(() => dataDir);
 
 function get(value: unknown, ...path: (string | number)[]): unknown {
   let current = value;
