@@ -113,9 +113,11 @@ export interface PipelineAssumptions {
   /** Audit table: the event item is written to the table and to its byChannel and byResource indexes (projection ALL). */
   readonly auditEventItemWrites: number;
   /**
-   * The fan-out records the event before delivering it (so a resume right after has no gap) and the
-   * audit consumer's conditional put then finds it there: a failed condition still consumes the
-   * base table's write units (no index is written).
+   * The fan-out makes sure the event is audited before delivering it (so a resume right after has
+   * no gap): a consistent read finds the events the audit consumer already recorded, and it records
+   * the others itself, whose audit consumer's conditional put then fails (a failed condition still
+   * consumes the base table's write units; no index is written). Priced as the worst case: the
+   * fan-out first for every event (1 re-put per event) and the read always made.
    */
   readonly auditEventItemConditionalRewrites: number;
   readonly auditEventItemExtraBytes: number;
@@ -608,7 +610,10 @@ export function estimateMonthlyCost(
   const subscriptionQueryRrus = 0.5 * Math.max(1, Math.ceil((C * a.subscriptionItemBytes) / (4 * KB)));
   const fanoutReadUnits = C > 0 ? fanoutQueries * subscriptionQueryRrus : 0;
   const endpointReadUnits = events * 0.5 + deliveries * 0.5;
-  const readUnits = fanoutReadUnits + endpointReadUnits;
+  // The fan-out's consistent read of the audit item (a projection does not lower the units).
+  const auditCheckRrus = wru(auditItemBytes / 4);
+  const auditCheckReadUnits = C > 0 ? events * auditCheckRrus : 0;
+  const readUnits = fanoutReadUnits + endpointReadUnits + auditCheckReadUnits;
   add({
     service: 'DynamoDB',
     item: 'read request units (on-demand)',
@@ -618,7 +623,8 @@ export function estimateMonthlyCost(
     usd: readUnits * ddb.usdPerReadRequestUnit,
     explanation:
       `fan-out: ${millions(fanoutQueries)} subscription queries × ${subscriptionQueryRrus} RRU (${fmt(C)} items of ` +
-      `${a.subscriptionItemBytes} B, eventually consistent); webhook endpoints: 0.5 RRU per event (dispatcher) and per ` +
+      `${a.subscriptionItemBytes} B, eventually consistent) + ${auditCheckRrus} RRU per event to check the audit holds it ` +
+      `(consistent read) = ${millions(auditCheckReadUnits)}; webhook endpoints: 0.5 RRU per event (dispatcher) and per ` +
       `delivery. The outbox stream read by the publisher is free.`,
   });
   // Per event: the assignment item and its share of the counter update (transactional: 2 WRU per

@@ -56,12 +56,11 @@ import { mapWithConcurrency } from '../core/concurrency.js';
 import { type Envelope, envelopeSchema } from '../core/envelope.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
 import { decodeKey, KeyDecodeError } from '../core/keyCodec.js';
+import { batchGetAll, batchWriteAll } from './batchCalls.js';
 import { requireEnv } from './env.js';
 import { reportForeignItems } from './foreignItems.js';
 import { isAwsError } from './sdk/awsErrors.js';
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   type DocumentClientLike,
   documentSender,
   GetCommand,
@@ -229,8 +228,6 @@ export interface AuditRepositoryDeps {
   readonly onForeignItems?: ForeignItemsSink;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 function parseItem<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>): T {
   const result = schema.safeParse(item);
   if (!result.success) throw new CorruptAuditItemError({ pk: item.pk, sk: item.sk }, result.error.issues);
@@ -311,8 +308,6 @@ export function createAuditRepository({
     };
   }
 
-  /** Unconditional puts, 25 per request, retrying what DynamoDB left unprocessed. */
-  /** BatchWrites of 25; none starts after `until`. Resolves with how many items were not written. */
   /**
    * Put `items` in BatchWrites of 25, a few in flight at once (one after another, 10,000
    * per-subject records cost 400 round trips). No BatchWrite starts at or after `until`; returns
@@ -322,25 +317,10 @@ export function createAuditRepository({
     items: readonly Record<string, unknown>[],
     until = Number.POSITIVE_INFINITY,
   ): Promise<number> {
-    const chunks: Record<string, unknown>[][] = [];
-    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX_ITEMS)
-      chunks.push(items.slice(i, i + BATCH_WRITE_MAX_ITEMS));
-    let skipped = 0;
-    await mapWithConcurrency(chunks, BATCH_WRITES_IN_FLIGHT, async (chunk) => {
-      if (Date.now() >= until) {
-        skipped += chunk.length;
-        return;
-      }
-      let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8)
-          throw new Error(`BatchWrite on ${tableName}: ${pending.length} items still unprocessed`);
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-        const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-        pending = (result.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
-          r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
-        );
-      }
+    const requests = items.map((Item) => ({ PutRequest: { Item } }));
+    const { skipped } = await batchWriteAll(client, tableName, requests, {
+      inFlight: BATCH_WRITES_IN_FLIGHT,
+      until,
     });
     return skipped;
   }
@@ -404,29 +384,14 @@ export function createAuditRepository({
     },
 
     async recordedAmong(events) {
-      const keys = [...new Set(events.map((e) => auditEventPk(e.tenantId, e.id)))];
-      const chunks: string[][] = [];
-      for (let i = 0; i < keys.length; i += BATCH_GET_MAX_KEYS)
-        chunks.push(keys.slice(i, i + BATCH_GET_MAX_KEYS));
-      const found = new Set<string>();
-      await mapWithConcurrency(chunks, BATCH_WRITES_IN_FLIGHT, async (chunk) => {
-        let pending: Record<string, unknown>[] = chunk.map((pk) => ({ pk, sk: AUDIT_EVENT_SK }));
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > 8)
-            throw new Error(`BatchGet on ${tableName}: ${pending.length} keys still unprocessed`);
-          if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-          const result = await client.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk' },
-              },
-            }),
-          );
-          for (const item of result.Responses?.[tableName] ?? [])
-            if (typeof item.pk === 'string') found.add(item.pk);
-          pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-        }
-      });
+      const pks = [...new Set(events.map((e) => auditEventPk(e.tenantId, e.id)))];
+      const items = await batchGetAll(
+        client,
+        tableName,
+        pks.map((pk) => ({ pk, sk: AUDIT_EVENT_SK })),
+        { consistentRead: true, projection: 'pk', inFlight: BATCH_WRITES_IN_FLIGHT },
+      );
+      const found = new Set(items.flatMap((item) => (typeof item.pk === 'string' ? [item.pk] : [])));
       return events.filter((e) => found.has(auditEventPk(e.tenantId, e.id)));
     },
 
@@ -529,23 +494,14 @@ export function createAuditRepository({
     },
 
     async getEvents(tenantId, eventIds) {
-      const found: AuditEventItem[] = [];
-      for (let i = 0; i < eventIds.length; i += 100) {
-        let keys: Record<string, unknown>[] = [...new Set(eventIds.slice(i, i + 100))].map((id) => ({
-          pk: auditEventPk(tenantId, id),
-          sk: AUDIT_EVENT_SK,
-        }));
-        for (let attempt = 0; keys.length > 0; attempt++) {
-          if (attempt > 8) throw new Error(`BatchGet on ${tableName}: ${keys.length} keys still unprocessed`);
-          if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-          const result = await client.send(
-            new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }),
-          );
-          for (const raw of result.Responses?.[tableName] ?? [])
-            found.push(parseItem(auditEventItemSchema, raw));
-          keys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-        }
-      }
+      // One request may not name a key twice.
+      const keys = [...new Set(eventIds)].map((id) => ({
+        pk: auditEventPk(tenantId, id),
+        sk: AUDIT_EVENT_SK,
+      }));
+      const found = (await batchGetAll(client, tableName, keys)).map((raw) =>
+        parseItem(auditEventItemSchema, raw),
+      );
       // The key is built from the tenant, but check what came back against what was asked.
       return keepOwnItems(
         found,
@@ -684,9 +640,6 @@ export function createAuditRepository({
   };
 }
 
-/** DynamoDB's BatchWriteItem takes at most 25 requests. */
-const BATCH_WRITE_MAX_ITEMS = 25;
-const BATCH_GET_MAX_KEYS = 100;
 /** BatchWrites of one call in flight at once (as the attempt summaries always had). */
 const BATCH_WRITES_IN_FLIGHT = 4;
 

@@ -29,11 +29,10 @@ import {
   subscriptionKeysOf,
   tenantConnectionsKey,
 } from '../core/subscriptions.js';
+import { type BatchWriteRequest, batchGetAll, batchWriteAll } from './batchCalls.js';
 import { requireEnv } from './env.js';
 import { reportForeignItems } from './foreignItems.js';
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   type DocumentClientLike,
   documentSender,
   GetCommand,
@@ -111,27 +110,7 @@ export function createConnectionsRepository({
   const client = documentSender(clientLike);
   // A constant, not an option: fan-out chunks (src/core/fanoutChunk.ts) shard connections the same way.
   const shards = SUBSCRIPTION_SHARDS;
-  type WriteRequest =
-    | { PutRequest: { Item: Record<string, unknown> } }
-    | { DeleteRequest: { Key: Record<string, unknown> } };
-
-  async function batchWrite(requests: WriteRequest[]): Promise<void> {
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending: WriteRequest[] = requests.slice(i, i + 25);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0)
-          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        if (attempt > 8)
-          throw new Error(`BatchWrite on ${tableName}: ${pending.length} items still unprocessed`);
-        const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-        pending = (result.UnprocessedItems?.[tableName] ?? []).flatMap((r): WriteRequest[] => {
-          if (r.PutRequest?.Item) return [{ PutRequest: { Item: r.PutRequest.Item } }];
-          if (r.DeleteRequest?.Key) return [{ DeleteRequest: { Key: r.DeleteRequest.Key } }];
-          return [];
-        });
-      }
-    }
-  }
+  const batchWrite = (requests: readonly BatchWriteRequest[]) => batchWriteAll(client, tableName, requests);
 
   /** Every item of a query or scan, page by page. */
   async function allItems(
@@ -284,36 +263,13 @@ export function createConnectionsRepository({
 
     async subjectsOf(connectionIds) {
       const found = new Map<string, { tenantId: string; subject: string }>();
-      const unique = [...new Set(connectionIds)];
-      for (let i = 0; i < unique.length; i += 100) {
-        let keys: Record<string, unknown>[] = unique
-          .slice(i, i + 100)
-          .map((id) => ({ pk: pkOf(id), sk: META }));
-        for (let attempt = 0; keys.length > 0; attempt++) {
-          if (attempt > 8) throw new Error(`BatchGet on ${tableName}: ${keys.length} keys still unprocessed`);
-          if (attempt > 0)
-            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-          const result = await client.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [tableName]: {
-                  Keys: keys,
-                  ProjectionExpression: 'connectionId, tenantId, subject',
-                },
-              },
-            }),
-          );
-          for (const item of result.Responses?.[tableName] ?? []) {
-            const { connectionId, tenantId, subject } = item;
-            if (
-              typeof connectionId === 'string' &&
-              typeof tenantId === 'string' &&
-              typeof subject === 'string'
-            )
-              found.set(connectionId, { tenantId, subject });
-          }
-          keys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-        }
+      const keys = [...new Set(connectionIds)].map((id) => ({ pk: pkOf(id), sk: META }));
+      const items = await batchGetAll(client, tableName, keys, {
+        projection: 'connectionId, tenantId, subject',
+      });
+      for (const { connectionId, tenantId, subject } of items) {
+        if (typeof connectionId === 'string' && typeof tenantId === 'string' && typeof subject === 'string')
+          found.set(connectionId, { tenantId, subject });
       }
       return found;
     },

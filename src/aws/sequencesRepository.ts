@@ -19,10 +19,10 @@ import {
   sequenceAssignmentKey,
   sequenceCounterKey,
 } from '../core/sequence.js';
+import { batchGetAll } from './batchCalls.js';
 import { requireEnv } from './env.js';
 import { isAwsError } from './sdk/awsErrors.js';
 import {
-  BatchGetCommand,
   type DocumentClientLike,
   documentSender,
   GetCommand,
@@ -86,19 +86,7 @@ export function createSequencesRepository({
     async read(tenantId, channel, eventIds) {
       const counterKey = sequenceCounterKey(tenantId, channel);
       const keys = [counterKey, ...eventIds.map((id) => sequenceAssignmentKey(tenantId, channel, id))];
-      const items: Record<string, unknown>[] = [];
-      let pending: Record<string, unknown>[] = keys;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8)
-          throw new Error(`BatchGet on ${tableName}: ${pending.length} keys still unprocessed`);
-        if (attempt > 0)
-          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        const result = await client.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
-        items.push(...(result.Responses?.[tableName] ?? []));
-        pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-      }
+      const items = await batchGetAll(client, tableName, keys, { consistentRead: true });
       let counter: ChannelCounter | undefined;
       const byPk = new Map<string, SequenceNumber>();
       for (const item of items) {

@@ -80,10 +80,11 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
     expect(writes.quantity).toBeCloseTo(87_673_000, 0);
     expect(writes.usd).toBeCloseTo(54.795625, 5);
     // Reads: subscription query 50 × 200 B = 10,000 B → 3 × 4 KB × 0.5 = 1.5 RRU × 7.3 M = 10.95 M;
-    // endpoints 0.5 × 7.3 M (dispatcher) + 0.5 × 7.3 M (delivery) = 7.3 M. 18.25 M × $0.125/M = $2.28125.
+    // endpoints 0.5 × 7.3 M (dispatcher) + 0.5 × 7.3 M (delivery) = 7.3 M; the fan-out's consistent read
+    // of the 1,574 B audit item, 1 RRU × 7.3 M. 25.55 M × $0.125/M = $3.19375.
     const reads = line(report, 'read request units');
-    expect(reads.quantity).toBeCloseTo(18_250_000, 0);
-    expect(reads.usd).toBeCloseTo(2.28125, 5);
+    expect(reads.quantity).toBeCloseTo(25_550_000, 0);
+    expect(reads.usd).toBeCloseTo(3.19375, 5);
     // Storage per daily event: outbox 7 × 1,274 = 8,918 B; audit 30 × (3 × 1,574 + 400 + 300) = 162,660 B;
     // sequences: assignment 30 × 200 = 6,000 B and the bySeq index copy 30 × 1,574 = 47,220 B.
     // 224,798 B × 240,000 = 53,951,520,000 B = 50.246 GB × $0.25 = $12.562.
@@ -119,9 +120,9 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
   });
 
   it('adds the lines up to the total', () => {
-    // 365.9125 + 0.5475 + 7.4022 + 13.4175 + 7.30 + 36.0912 + 54.7956 + 2.2813 + 38.325 + 12.562 + 13.691
+    // 365.9125 + 0.5475 + 7.4022 + 13.4175 + 7.30 + 36.0912 + 54.7956 + 3.1938 + 38.325 + 12.562 + 13.691
     // + 7.00 + 44.192, plus the per-subject audit records: 7.3 M × 50 × 2 WRU × $0.625/M = $456.25.
-    expect(report.totalUsd).toBeCloseTo(603.52 + 456.25, 1);
+    expect(report.totalUsd).toBeCloseTo(604.43 + 456.25, 1);
     expect(line(report, 'audit subject records (per-subject)').usd).toBeCloseTo(456.25, 2);
     expect(report.byService['API Gateway WebSocket']).toBeCloseTo(366.46, 2);
   });
