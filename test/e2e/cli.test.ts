@@ -47,6 +47,23 @@ const received: string[] = [];
 
 const { cli, cliJson } = operatorCli(() => dataDir);
 
+/** A WebSocket client of tenant acme as `subject`, subscribed to `orders` (closed again if that fails). */
+async function subscribedAgent(subject: string) {
+  const token = await mintConnectionToken(
+    { tenantId: 'acme', subject },
+    secretKey(runtime.env.JWT_SECRET ?? ''),
+  );
+  const client = await connectClient(runtime.endpoints.webSocket, token);
+  try {
+    client.send({ action: 'subscribe', channels: ['orders'] });
+    await client.waitFor((frame) => frame.type === 'subscribed');
+    return client;
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
 function get(value: unknown, ...path: (string | number)[]): unknown {
   let current = value;
   for (const key of path) {
@@ -293,15 +310,8 @@ describe.skipIf(isStackTarget())('outbox-relay CLI on the offline runtime', () =
   });
 
   it('lists connections, sends them a close frame and replays the bus archive', async () => {
-    const token = await mintConnectionToken(
-      { tenantId: 'acme', subject: 'agent-7' },
-      secretKey(runtime.env.JWT_SECRET ?? ''),
-    );
-    const client = await connectClient(runtime.endpoints.webSocket, token);
+    const client = await subscribedAgent('agent-7');
     try {
-      client.send({ action: 'subscribe', channels: ['orders'] });
-      await client.waitFor((frame) => frame.type === 'subscribed');
-
       const listed = await cliJson('connections', 'list', '--tenant', 'acme');
       expect(get(listed, 'count')).toBe(1);
       expect(get(listed, 'connections', 0, 'subject')).toBe('agent-7');
@@ -525,14 +535,8 @@ describe.skipIf(isStackTarget())('outbox-relay CLI on the offline runtime', () =
     await runtime.waitForIdle({ timeoutMs: 60_000 });
     expect(received.length).toBe(before); // no webhook receiver was called again
 
-    const token = await mintConnectionToken(
-      { tenantId: 'acme', subject: 'agent-9' },
-      secretKey(runtime.env.JWT_SECRET ?? ''),
-    );
-    const client = await connectClient(runtime.endpoints.webSocket, token);
+    const client = await subscribedAgent('agent-9');
     try {
-      client.send({ action: 'subscribe', channels: ['orders'] });
-      await client.waitFor((frame) => frame.type === 'subscribed');
       const listed = await cliJson('connections', 'list', '--tenant', 'acme');
       const id = String(
         get(
