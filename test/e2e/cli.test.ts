@@ -4,12 +4,10 @@
  * (`node cli/outbox-relay.mjs …`, finding the runtime through its endpoints.json), including a
  * failure made on purpose, found with `audit event` and `dlq list`, then redriven.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   type _Record,
   DescribeStreamCommand,
@@ -29,6 +27,7 @@ import { DEV_POLICY } from '../../src/core/addressPolicy.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { createEndpoint } from '../../src/core/webhookEndpoint.js';
 import { appendToOutbox } from '../../src/producer/index.js';
+import { operatorCli } from '../helpers/operatorCli.js';
 import {
   documentClient,
   queueUrl,
@@ -40,44 +39,29 @@ import {
 import { isStackTarget, openStackTarget, stackName } from './targets/index.js';
 import { connectClient } from './websocketTestClient.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let runtime: Runtime;
 let dataDir: string;
 let receiver: Server;
 let receiverStatus = 500;
 const received: string[] = [];
 
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'cli/outbox-relay.mjs'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, OUTBOX_RELAY_LOCAL_DIR: dataDir },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const { cli, cliJson } = operatorCli(() => dataDir);
 
-async function cliJson(...args: string[]): Promise<unknown> {
-  const result = await cli(...args, '--json');
-  if (result.code !== 0)
-    throw new Error(`outbox-relay ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  return JSON.parse(result.stdout);
+/** A WebSocket client of tenant acme as `subject`, subscribed to `orders` (closed again if that fails). */
+async function subscribedAgent(subject: string) {
+  const token = await mintConnectionToken(
+    { tenantId: 'acme', subject },
+    secretKey(runtime.env.JWT_SECRET ?? ''),
+  );
+  const client = await connectClient(runtime.endpoints.webSocket, token);
+  try {
+    client.send({ action: 'subscribe', channels: ['orders'] });
+    await client.waitFor((frame) => frame.type === 'subscribed');
+    return client;
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
 }
 
 function get(value: unknown, ...path: (string | number)[]): unknown {
@@ -326,15 +310,8 @@ describe.skipIf(isStackTarget())('outbox-relay CLI on the offline runtime', () =
   });
 
   it('lists connections, sends them a close frame and replays the bus archive', async () => {
-    const token = await mintConnectionToken(
-      { tenantId: 'acme', subject: 'agent-7' },
-      secretKey(runtime.env.JWT_SECRET ?? ''),
-    );
-    const client = await connectClient(runtime.endpoints.webSocket, token);
+    const client = await subscribedAgent('agent-7');
     try {
-      client.send({ action: 'subscribe', channels: ['orders'] });
-      await client.waitFor((frame) => frame.type === 'subscribed');
-
       const listed = await cliJson('connections', 'list', '--tenant', 'acme');
       expect(get(listed, 'count')).toBe(1);
       expect(get(listed, 'connections', 0, 'subject')).toBe('agent-7');
@@ -558,14 +535,8 @@ describe.skipIf(isStackTarget())('outbox-relay CLI on the offline runtime', () =
     await runtime.waitForIdle({ timeoutMs: 60_000 });
     expect(received.length).toBe(before); // no webhook receiver was called again
 
-    const token = await mintConnectionToken(
-      { tenantId: 'acme', subject: 'agent-9' },
-      secretKey(runtime.env.JWT_SECRET ?? ''),
-    );
-    const client = await connectClient(runtime.endpoints.webSocket, token);
+    const client = await subscribedAgent('agent-9');
     try {
-      client.send({ action: 'subscribe', channels: ['orders'] });
-      await client.waitFor((frame) => frame.type === 'subscribed');
       const listed = await cliJson('connections', 'list', '--tenant', 'acme');
       const id = String(
         get(

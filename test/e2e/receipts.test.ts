@@ -7,11 +7,9 @@
  * to agent 2 but `replayed` and `received`, and agent 3's `--missing` lists exactly its events.
  * With connection events on, agent 2's leaving and return are events on the channel `connections`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEndpointsFile } from '../../local/endpointsFile.js';
 import type { Runtime } from '../../local/runtime.js';
@@ -22,9 +20,9 @@ import { topology } from '../../src/contract/topology.js';
 import { foldSubjectRecords, isMissing } from '../../src/core/subjectHistory.js';
 import { mintConnectionToken, secretKey } from '../../src/core/token.js';
 import { appendToOutbox, newOutboxEvent } from '../../src/producer/index.js';
+import { operatorCli } from '../helpers/operatorCli.js';
 import { documentClient, startTestRuntime, waitFor } from './helpers/index.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const TENANT = 'tenant-receipts';
 const PER_AGENT = 100;
 const AWAY = 50;
@@ -41,31 +39,9 @@ const away: string[] = [];
 /** Every `ack` message the agents' sockets sent, and the ids in them. */
 const acks = { messages: 0, ids: 0 };
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'cli/outbox-relay.mjs'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, OUTBOX_RELAY_LOCAL_DIR: dataDir },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-async function cliJson(...args: string[]): Promise<Record<string, unknown>> {
-  const result = await cli(...args, '--json');
-  if (result.code !== 0)
-    throw new Error(`outbox-relay ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  return JSON.parse(result.stdout) as Record<string, unknown>;
-}
+const operator = operatorCli(() => dataDir);
+/** The CLI's `--json` answer; every command used here answers with an object. */
+const cliJson = async (...args: string[]) => (await operator.cliJson(...args)) as Record<string, unknown>;
 
 const countingSockets: SocketFactory = async (url, callbacks) => {
   const socket = await defaultSocketFactory(url, callbacks);

@@ -4,83 +4,45 @@
  * the documented policy, the host's wake-ups reconnect at once, a dead link is found quickly, and
  * one failed request affects only its own channels.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AuthError,
   CLIENT_DEFAULTS,
   ClientClosedError,
   ConnectionError,
   type ConnectionState,
-  type ConnectOptions,
-  connect,
   type Envelope,
-  type RelayClient,
   ServerError,
   TokenError,
 } from '../../src/client/index.js';
-import { type FakeSocket, fakeLifecycle, fakeNetwork, flush, sequenced } from './clientFakes.js';
+import { fakeLifecycle, flush, sequenced } from './clientFakes.js';
+import { useClientHarness } from './clientHarness.js';
 
 describe('client connection', () => {
-  let network: ReturnType<typeof fakeNetwork>;
-  let client: RelayClient | undefined;
-
-  beforeEach(() => {
-    vi.useFakeTimers();
-    network = fakeNetwork();
-  });
-  afterEach(() => {
-    client?.close();
-    client = undefined;
-    vi.useRealTimers();
-  });
-
-  async function open(options: Partial<ConnectOptions> = {}): Promise<RelayClient> {
-    client = connect({
-      url: 'ws://127.0.0.1:9/dev',
-      token: 'tok',
-      socketFactory: network.factory,
-      random: () => 0.5,
-      ...options,
-    } as ConnectOptions);
-    await flush();
-    return client;
-  }
-
-  function errorsOf(c: RelayClient): Error[] {
-    const errors: Error[] = [];
-    c.on('error', (error) => errors.push(error));
-    return errors;
-  }
-
-  function accept(channels: string[]): FakeSocket {
-    const socket = network.last();
-    socket.open();
-    socket.frame({ type: 'subscribed', channels });
-    return socket;
-  }
+  const { network, start, open, errorsOf, accept, acceptHeads } = useClientHarness();
 
   it('gives up on a server that never answers the upgrade, then backs off', async () => {
     const c = await open({ connectTimeoutMs: 10_000 });
     const errors = errorsOf(c);
     c.subscribe('orders', () => {});
     await vi.advanceTimersByTimeAsync(9_999);
-    expect(network.sockets).toHaveLength(1);
+    expect(network().sockets).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(network.sockets[0]?.closedByClient).toBe(true);
+    expect(network().sockets[0]?.closedByClient).toBe(true);
     expect(errors[0]).toBeInstanceOf(ConnectionError);
     expect(c.state).toBe('connecting');
     // Each attempt lasts 10 s and the pauses grow: a bounded number of attempts in 10 minutes.
     await vi.advanceTimersByTimeAsync(10 * 60_000);
-    expect(network.sockets.length).toBeGreaterThan(5);
-    expect(network.sockets.length).toBeLessThan(30);
+    expect(network().sockets.length).toBeGreaterThan(5);
+    expect(network().sockets.length).toBeLessThan(30);
   });
 
   it('gives up on a server that opens but never confirms', async () => {
     const c = await open({ connectTimeoutMs: 5000 });
     c.subscribe('orders', () => {});
-    network.last().open();
+    network().last().open();
     await vi.advanceTimersByTimeAsync(5000);
-    expect(network.sockets[0]?.closedByClient).toBe(true);
+    expect(network().sockets[0]?.closedByClient).toBe(true);
     expect(c.state).toBe('reconnecting');
   });
 
@@ -102,7 +64,7 @@ describe('client connection', () => {
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     // Each attempt costs its 10 s deadline plus a growing pause (15 s at the cap with this jitter).
     expect(calls).toBeLessThan(35);
-    expect(network.sockets).toHaveLength(0);
+    expect(network().sockets).toHaveLength(0);
   });
 
   it('ends in failed with AuthError after repeated 401s with a static token', async () => {
@@ -113,11 +75,11 @@ describe('client connection', () => {
     const ready = c.ready();
     ready.catch(() => {});
     for (let i = 0; i < 3; i += 1) {
-      network.last().drop(1006, 401);
+      network().last().drop(1006, 401);
       await vi.advanceTimersByTimeAsync(2000);
     }
     expect(c.state).toBe('failed');
-    expect(network.sockets).toHaveLength(3);
+    expect(network().sockets).toHaveLength(3);
     const error = await ready.then(
       () => undefined,
       (reason: unknown) => reason,
@@ -127,47 +89,45 @@ describe('client connection', () => {
     expect(errors.filter((e) => e instanceof AuthError)).toHaveLength(3);
     await expect(c.ready()).rejects.toBeInstanceOf(AuthError);
     await vi.advanceTimersByTimeAsync(10 * 60_000);
-    expect(network.sockets).toHaveLength(3);
+    expect(network().sockets).toHaveLength(3);
     expect(vi.getTimerCount()).toBe(0);
     expect(states.at(-1)).toBe('failed');
 
     // connect() tries again.
     c.connect();
     await flush();
-    expect(network.sockets).toHaveLength(4);
+    expect(network().sockets).toHaveLength(4);
     expect(c.state).toBe('connecting');
   });
 
   it('keeps asking getToken after a refusal until getToken says stop', async () => {
     const tokens = ['a', 'b', null];
     const c = await open({ getToken: () => tokens.shift() ?? null, maxAuthFailures: 1 });
-    network.last().drop(1006, 403);
+    network().last().drop(1006, 403);
     await vi.advanceTimersByTimeAsync(2000);
     expect(c.state).toBe('connecting');
-    expect(new URL(network.last().url).searchParams.get('token')).toBe('b');
-    network.last().drop(1008);
+    expect(new URL(network().last().url).searchParams.get('token')).toBe('b');
+    network().last().drop(1008);
     await vi.advanceTimersByTimeAsync(2000);
     expect(c.state).toBe('failed');
     await expect(c.ready()).rejects.toBeInstanceOf(AuthError);
-    expect(network.sockets).toHaveLength(2);
+    expect(network().sockets).toHaveLength(2);
   });
 
   it('retries a getToken that throws, reporting TokenError to a listener added right after connect()', async () => {
     let calls = 0;
-    client = connect({
-      url: 'ws://127.0.0.1:9/dev',
-      socketFactory: network.factory,
-      random: () => 0.5,
+    const c = start({
+      token: undefined,
       getToken: () => {
         calls += 1;
         if (calls === 1) throw new Error('token service down');
         return 'tok';
       },
     });
-    const errors = errorsOf(client);
+    const errors = errorsOf(c);
     await vi.advanceTimersByTimeAsync(1000);
     expect(calls).toBe(2);
-    expect(network.sockets).toHaveLength(1);
+    expect(network().sockets).toHaveLength(1);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(TokenError);
   });
@@ -180,9 +140,9 @@ describe('client connection', () => {
     for (let minute = 0; minute < 10; minute += 1) {
       const before = opened;
       for (let ms = 0; ms < 60_000; ms += 100) {
-        const socket = network.last();
-        if (network.sockets.length > opened) {
-          opened = network.sockets.length;
+        const socket = network().last();
+        if (network().sockets.length > opened) {
+          opened = network().sockets.length;
           socket.open();
           socket.frame({ type: 'subscribed', channels: ['orders'] });
           socket.drop(1000);
@@ -210,17 +170,17 @@ describe('client connection', () => {
     const c = await open();
     c.subscribe('orders', () => {});
     accept(['orders']);
-    network.last().drop(code);
+    network().last().drop(code);
     expect(c.state).toBe(expected);
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(network.sockets.length > 1).toBe(expected === 'reconnecting');
+    expect(network().sockets.length > 1).toBe(expected === 'reconnecting');
   });
 
   it('treats 1008 and 4401/4403 as refused credentials', async () => {
     const c = await open({ maxAuthFailures: 3 });
     const errors = errorsOf(c);
     for (const code of [1008, 4401, 4403]) {
-      network.last().drop(code);
+      network().last().drop(code);
       await vi.advanceTimersByTimeAsync(2000);
     }
     expect(errors.map((error) => error instanceof AuthError && error.status)).toEqual([1008, 4401, 4403]);
@@ -232,28 +192,28 @@ describe('client connection', () => {
     const c = await open({ lifecycle: host.lifecycle, backoff: { baseMs: 60_000, maxMs: 60_000 } });
     c.subscribe('orders', () => {});
     accept(['orders']);
-    network.last().drop();
+    network().last().drop();
     host.wake();
     await flush();
-    expect(network.sockets).toHaveLength(2);
+    expect(network().sockets).toHaveLength(2);
 
     host.state.isOnline = false;
-    network.last().drop();
+    network().last().drop();
     await vi.advanceTimersByTimeAsync(10 * 60_000);
-    expect(network.sockets).toHaveLength(2);
+    expect(network().sockets).toHaveLength(2);
     host.wake(); // still offline: nothing
     await flush();
-    expect(network.sockets).toHaveLength(2);
+    expect(network().sockets).toHaveLength(2);
     host.state.isOnline = true;
     host.wake();
     await flush();
-    expect(network.sockets).toHaveLength(3);
+    expect(network().sockets).toHaveLength(3);
     accept(['orders']);
     expect(c.state).toBe('open');
 
     // While open, a wake-up checks the link with a ping.
     host.wake();
-    expect(network.last().messages('ping')).toHaveLength(1);
+    expect(network().last().messages('ping')).toHaveLength(1);
     c.close();
     expect(host.listeners).toBe(0);
   });
@@ -280,20 +240,14 @@ describe('client connection', () => {
     const c = await open({ pingIntervalMs: 3 * 60 * 60_000 });
     const errors = errorsOf(c);
     c.subscribe('orders', () => {});
-    const first = network.last();
-    first.open();
-    first.frame({
-      type: 'subscribed',
-      channels: ['orders'],
-      heads: [{ channel: 'orders', seq: 4, epoch: 'e1' }],
-    });
+    const first = acceptHeads({ orders: [4, 'e1'] });
     await vi.advanceTimersByTimeAsync(CLIENT_DEFAULTS.maxConnectionMs - 1);
-    expect(network.sockets).toHaveLength(1);
+    expect(network().sockets).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(first.closedByClient).toBe(true);
-    expect(network.sockets).toHaveLength(2);
+    expect(network().sockets).toHaveLength(2);
     expect(CLIENT_DEFAULTS.maxConnectionMs).toBeLessThan(2 * 60 * 60_000);
-    const second = network.last();
+    const second = network().last();
     second.open();
     second.frame({ type: 'subscribed', channels: ['orders'] });
     expect(second.messages('resume')[0]?.channels).toEqual([{ channel: 'orders', afterSeq: 4, epoch: 'e1' }]);
@@ -305,7 +259,7 @@ describe('client connection', () => {
     const errors = errorsOf(c);
     c.subscribe('a', () => {});
     c.subscribe('b', () => {});
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     c.subscribe('c', () => {});
     let ready = false;
@@ -357,7 +311,7 @@ describe('client connection', () => {
   it('marks refused only the channels of the subscription the server refused', async () => {
     const c = await open();
     c.subscribe('orders', () => {});
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     c.subscribe('secret', () => {});
     socket.frame({ type: 'subscribed', channels: ['orders'] });
@@ -373,7 +327,7 @@ describe('client connection', () => {
     const c = await open({ backoff: { baseMs: 1, maxMs: 1 } });
     c.subscribe('a', () => {}, { position: { seq: 1, epoch: 'e1' } });
     c.subscribe('b', () => {}, { position: { seq: 1, epoch: 'e1' } });
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     socket.frame({ type: 'subscribed', channels: ['a'] });
     socket.frame({ type: 'subscribed', channels: ['b'] });
@@ -393,24 +347,18 @@ describe('client connection', () => {
     const c = await open();
     const seen: number[] = [];
     c.subscribe('orders', (event) => seen.push(event.seq ?? 0));
-    const first = network.last();
-    first.open();
-    first.frame({
-      type: 'subscribed',
-      channels: ['orders'],
-      heads: [{ channel: 'orders', seq: 0, epoch: 'e1' }],
-    });
+    const first = acceptHeads({ orders: [0, 'e1'] });
     first.frame({ type: 'event', event: sequenced(1) });
     c.disconnect();
     expect(c.state).toBe('disconnected');
     expect(first.closedByClient).toBe(true);
     await expect(c.ready()).rejects.toBeInstanceOf(ConnectionError);
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(network.sockets).toHaveLength(1);
+    expect(network().sockets).toHaveLength(1);
 
     c.connect();
     await flush();
-    const second = network.last();
+    const second = network().last();
     second.open();
     second.frame({ type: 'subscribed', channels: ['orders'] });
     expect(second.messages('resume')[0]?.channels).toEqual([
@@ -425,7 +373,7 @@ describe('client connection', () => {
 
   it('offers each channel as an async iterator that unsubscribes when the loop ends', async () => {
     const c = await open();
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     const events = c.stream('orders');
     socket.frame({

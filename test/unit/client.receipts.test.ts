@@ -3,34 +3,19 @@
  * most once a second per connection (a full batch of 100 goes at once), kept across a reconnect,
  * and never for an event whose handler threw.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ConnectOptions, connect, type RelayClient } from '../../src/client/index.js';
-import { envelope, type FakeSocket, fakeNetwork, flush, sequenced } from './clientFakes.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { ConnectOptions } from '../../src/client/index.js';
+import { envelope, type FakeSocket, sequenced } from './clientFakes.js';
+import { useClientHarness } from './clientHarness.js';
 
 describe('client receipts', () => {
-  let network: ReturnType<typeof fakeNetwork>;
-  let client: RelayClient | undefined;
+  const harness = useClientHarness({ random: () => 0 });
+  const { network, client } = harness;
 
-  beforeEach(() => {
-    vi.useFakeTimers();
-    network = fakeNetwork();
-  });
-  afterEach(() => {
-    client?.close();
-    client = undefined;
-    vi.useRealTimers();
-  });
-
+  /** Connects and opens the first socket, not yet confirmed. */
   async function open(options: Partial<ConnectOptions> = {}): Promise<FakeSocket> {
-    client = connect({
-      url: 'ws://127.0.0.1:9/dev',
-      token: 'tok',
-      socketFactory: network.factory,
-      random: () => 0,
-      ...options,
-    } as ConnectOptions);
-    await flush();
-    const socket = network.last();
+    await harness.open(options);
+    const socket = network().last();
     socket.open();
     return socket;
   }
@@ -47,7 +32,7 @@ describe('client receipts', () => {
 
   it('sends nothing without the option', async () => {
     const socket = await open();
-    client?.subscribe('orders', () => undefined);
+    client()?.subscribe('orders', () => undefined);
     accept(socket);
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2)] });
     await vi.advanceTimersByTimeAsync(5000);
@@ -57,7 +42,7 @@ describe('client receipts', () => {
   it('acknowledges after the handler returns, in one message per second at most', async () => {
     const socket = await open({ receipts: true });
     const handled: string[] = [];
-    client?.subscribe('orders', (event) => {
+    client()?.subscribe('orders', (event) => {
       // The receipt must not be on the wire before the handler has run.
       expect(ackedIds(socket)).not.toContain(event.id);
       handled.push(event.id);
@@ -78,7 +63,7 @@ describe('client receipts', () => {
 
   it('sends a full batch of 100 at once, and never more than 100 ids in a message', async () => {
     const socket = await open({ receipts: true });
-    client?.subscribe('orders', () => undefined);
+    client()?.subscribe('orders', () => undefined);
     accept(socket);
     socket.frame({ type: 'events', events: Array.from({ length: 250 }, (_, i) => sequenced(i + 1)) });
     expect(socket.messages('ack').map((m) => m.ids.length)).toEqual([100, 100]);
@@ -89,8 +74,8 @@ describe('client receipts', () => {
 
   it('does not acknowledge an event whose handler threw', async () => {
     const socket = await open({ receipts: true });
-    client?.on('error', () => undefined);
-    client?.subscribe('orders', (event) => {
+    client()?.on('error', () => undefined);
+    client()?.subscribe('orders', (event) => {
       if (event.seq === 2) throw new Error('app failed');
     });
     accept(socket);
@@ -101,12 +86,12 @@ describe('client receipts', () => {
 
   it('keeps receipts the socket could not send and sends them on the next connection', async () => {
     const socket = await open({ receipts: true });
-    client?.subscribe('orders', () => undefined);
+    client()?.subscribe('orders', () => undefined);
     accept(socket);
     socket.frame({ type: 'event', event: envelope(1) });
     socket.drop();
     await vi.advanceTimersByTimeAsync(1);
-    const next = network.last();
+    const next = network().last();
     expect(next).not.toBe(socket);
     next.open();
     await vi.advanceTimersByTimeAsync(1000);
@@ -116,7 +101,7 @@ describe('client receipts', () => {
 
   it('at 200 events a second sends at most 0.02 ack messages per event (measured: 0.01)', async () => {
     const socket = await open({ receipts: true });
-    client?.subscribe('orders', () => undefined);
+    client()?.subscribe('orders', () => undefined);
     accept(socket);
     const seconds = 10;
     // 200 events a second, in frames of 4 every 20 ms (as a coalescing fan-out delivers them).

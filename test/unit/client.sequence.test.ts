@@ -3,70 +3,43 @@
  * `epoch`, or its last event id on servers without sequences), anything at or below the
  * delivered watermark is a duplicate, and events after a gap wait for it to be filled or fetched.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type ConnectOptions,
-  connect,
-  type Envelope,
-  type RefreshNotice,
-  type RelayClient,
-} from '../../src/client/index.js';
-import { envelope, type FakeSocket, fakeNetwork, flush, sequenced } from './clientFakes.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { ConnectOptions, Envelope, RelayClient } from '../../src/client/index.js';
+import { envelope, type FakeSocket, sequenced } from './clientFakes.js';
+import { useClientHarness } from './clientHarness.js';
 
 describe('client positions and gaps', () => {
-  let network: ReturnType<typeof fakeNetwork>;
-  let client: RelayClient | undefined;
-
-  beforeEach(() => {
-    vi.useFakeTimers();
-    network = fakeNetwork();
-  });
-  afterEach(() => {
-    client?.close();
-    client = undefined;
-    vi.useRealTimers();
-  });
-
-  async function open(options: Partial<ConnectOptions> = {}): Promise<RelayClient> {
-    client = connect({
-      url: 'ws://127.0.0.1:9/dev',
-      token: 'tok',
-      socketFactory: network.factory,
-      random: () => 0,
-      ...options,
-    } as ConnectOptions);
-    await flush();
-    return client;
-  }
+  const { network, open, refreshesOf, accept, acceptHeads } = useClientHarness({ random: () => 0 });
 
   /** Collects each channel's delivered events and every refresh notice. */
   function record(c: RelayClient, channels: string[]) {
     const seen: Record<string, number[]> = {};
-    const refreshes: RefreshNotice[] = [];
     for (const channel of channels) {
       seen[channel] = [];
       c.subscribe(channel, (event) => seen[channel]?.push(event.seq ?? Number(event.data.n)));
     }
-    c.on('refresh', (notice) => refreshes.push(notice));
-    return { seen, refreshes };
+    return { seen, refreshes: refreshesOf(c) };
   }
 
-  /** Opens the current socket and confirms `channels` with their heads. */
-  function accept(heads: Record<string, [number, string]>): FakeSocket {
-    const socket = network.last();
-    socket.open();
-    socket.frame({
-      type: 'subscribed',
-      channels: Object.keys(heads),
-      heads: Object.entries(heads).map(([channel, [seq, epoch]]) => ({ channel, seq, epoch })),
-    });
-    return socket;
+  /** A client recording `orders`, confirmed at the start of epoch e1. */
+  async function openOrders(options: Partial<ConnectOptions> = {}) {
+    const recorded = record(await open(options), ['orders']);
+    return { ...recorded, socket: acceptHeads({ orders: [0, 'e1'] }) };
   }
+
+  /** The fetch the client sends for `orders` in epoch e1. */
+  const fetchOf = (fromSeq: number, toSeq: number) => ({
+    action: 'fetch',
+    channel: 'orders',
+    fromSeq,
+    toSeq,
+    epoch: 'e1',
+  });
 
   async function reconnect(): Promise<FakeSocket> {
-    network.last().drop();
+    network().last().drop();
     await vi.advanceTimersByTimeAsync(1);
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     return socket;
   }
@@ -74,7 +47,7 @@ describe('client positions and gaps', () => {
   it('resumes a quiet channel across a drop from the head it was subscribed at', async () => {
     const c = await open();
     const { seen, refreshes } = record(c, ['busy', 'quiet']);
-    const first = accept({ busy: [5, 'e1'], quiet: [0, 'e1'] });
+    const first = acceptHeads({ busy: [5, 'e1'], quiet: [0, 'e1'] });
     first.frame({ type: 'events', events: [sequenced(6, 'busy'), sequenced(7, 'busy')] });
 
     const second = await reconnect();
@@ -103,7 +76,7 @@ describe('client positions and gaps', () => {
   it('moves the resume point on a refresh, so a quiet channel is not refreshed again on the next reconnect', async () => {
     const c = await open();
     const { refreshes } = record(c, ['quiet']);
-    accept({ quiet: [0, 'e1'] });
+    acceptHeads({ quiet: [0, 'e1'] });
     const second = await reconnect();
     second.frame({ type: 'subscribed', channels: ['quiet'] });
     second.frame({
@@ -124,12 +97,10 @@ describe('client positions and gaps', () => {
 
   it('without sequences, forgets an event id the server no longer knows instead of being refreshed on every reconnect', async () => {
     const c = await open({ resumeRetries: 0 });
-    const refreshes: RefreshNotice[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
+    const refreshes = refreshesOf(c);
     c.subscribe('orders', () => {}, { since: 'orders-0001' });
-    network.last().open();
-    network.last().frame({ type: 'subscribed', channels: ['orders'] });
-    network.last().frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
+    accept(['orders']);
+    network().last().frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
     const second = await reconnect();
     second.frame({ type: 'subscribed', channels: ['orders'] });
     expect(second.messages('resume')).toEqual([]);
@@ -139,7 +110,7 @@ describe('client positions and gaps', () => {
   it('delivers 1,500 events replayed inside the overlap exactly once (with sequences)', async () => {
     const c = await open();
     const { seen } = record(c, ['orders']);
-    const first = accept({ orders: [0, 'e1'] });
+    const first = acceptHeads({ orders: [0, 'e1'] });
     const all = Array.from({ length: 1510 }, (_, i) => sequenced(i + 1));
     for (let i = 0; i < 1500; i += 50) first.frame({ type: 'events', events: all.slice(i, i + 50) });
     const second = await reconnect();
@@ -154,11 +125,10 @@ describe('client positions and gaps', () => {
     const c = await open();
     const ids: string[] = [];
     c.subscribe('orders', (event) => ids.push(event.id));
-    network.last().open();
-    network.last().frame({ type: 'subscribed', channels: ['orders'] });
+    const first = accept(['orders']);
     // 1,510 events 1 ms apart: all inside the server's 2 s overlap before the resume point.
     const all = Array.from({ length: 1510 }, (_, i) => envelope(i + 1, 'orders', 1));
-    for (let i = 0; i < 1500; i += 50) network.last().frame({ type: 'events', events: all.slice(i, i + 50) });
+    for (let i = 0; i < 1500; i += 50) first.frame({ type: 'events', events: all.slice(i, i + 50) });
     const second = await reconnect();
     second.frame({ type: 'subscribed', channels: ['orders'] });
     expect(second.messages('resume')[0]?.channels).toEqual([{ channel: 'orders', since: 'orders-1500' }]);
@@ -168,9 +138,7 @@ describe('client positions and gaps', () => {
   });
 
   it('drops repeats at or below the delivered watermark', async () => {
-    const c = await open();
-    const { seen } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, socket } = await openOrders();
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(2), sequenced(1)] });
     socket.frame({ type: 'event', event: sequenced(3) });
     socket.frame({ type: 'event', event: sequenced(2) });
@@ -178,9 +146,7 @@ describe('client positions and gaps', () => {
   });
 
   it('delivers 1, 3, 2 as 1, 2, 3 without fetching', async () => {
-    const c = await open();
-    const { seen } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, socket } = await openOrders();
     socket.frame({ type: 'event', event: sequenced(1) });
     socket.frame({ type: 'event', event: sequenced(3) });
     expect(seen.orders).toEqual([1]);
@@ -191,16 +157,12 @@ describe('client positions and gaps', () => {
   });
 
   it('fetches a gap the stream has not filled after gapWaitMs, then delivers in order', async () => {
-    const c = await open({ gapWaitMs: 1000 });
-    const { seen, refreshes } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, refreshes, socket } = await openOrders({ gapWaitMs: 1000 });
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(5), sequenced(6)] });
     await vi.advanceTimersByTimeAsync(999);
     expect(socket.messages('fetch')).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(socket.messages('fetch')).toEqual([
-      { action: 'fetch', channel: 'orders', fromSeq: 3, toSeq: 4, epoch: 'e1' },
-    ]);
+    expect(socket.messages('fetch')).toEqual([fetchOf(3, 4)]);
     socket.frame({ type: 'events', events: [sequenced(3), sequenced(4)] });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 3, toSeq: 4, count: 2 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5, 6]);
@@ -210,16 +172,14 @@ describe('client positions and gaps', () => {
   it('fetches a gap announced by a head even when nothing after it arrived', async () => {
     const c = await open({ gapWaitMs: 500 });
     const { seen } = record(c, ['orders']);
-    accept({ orders: [2, 'e1'] });
+    acceptHeads({ orders: [2, 'e1'] });
     const second = await reconnect();
     second.frame({ type: 'subscribed', channels: ['orders'] });
     second.frame({ type: 'events', events: [sequenced(3)] });
     // The replay stopped short of the head the server reports.
     second.frame({ type: 'resumed', channel: 'orders', replayed: 1, head: { seq: 5, epoch: 'e1' } });
     await vi.advanceTimersByTimeAsync(500);
-    expect(second.messages('fetch')).toEqual([
-      { action: 'fetch', channel: 'orders', fromSeq: 4, toSeq: 5, epoch: 'e1' },
-    ]);
+    expect(second.messages('fetch')).toEqual([fetchOf(4, 5)]);
     second.frame({ type: 'events', events: [sequenced(4), sequenced(5)] });
     second.frame({ type: 'fetched', channel: 'orders', fromSeq: 4, toSeq: 5, count: 2 });
     expect(seen.orders).toEqual([3, 4, 5]);
@@ -228,7 +188,7 @@ describe('client positions and gaps', () => {
   it('tells the app to refresh when a gap cannot be filled, and carries on after it', async () => {
     const c = await open({ gapWaitMs: 100 });
     const { seen, refreshes } = record(c, ['orders', 'chat']);
-    const socket = accept({ orders: [0, 'e1'], chat: [0, 'e1'] });
+    const socket = acceptHeads({ orders: [0, 'e1'], chat: [0, 'e1'] });
     socket.frame({
       type: 'events',
       events: [sequenced(1), sequenced(4), sequenced(1, 'chat'), sequenced(4, 'chat')],
@@ -256,9 +216,7 @@ describe('client positions and gaps', () => {
   });
 
   it('waits longer and fetches again when the fetched range is still in flight', async () => {
-    const c = await open({ gapWaitMs: 100 });
-    const { seen, refreshes } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, refreshes, socket } = await openOrders({ gapWaitMs: 100 });
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(4)] });
     await vi.advanceTimersByTimeAsync(100);
     socket.frame({ type: 'event', event: sequenced(2) });
@@ -266,13 +224,7 @@ describe('client positions and gaps', () => {
     await vi.advanceTimersByTimeAsync(199);
     expect(socket.messages('fetch')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(socket.messages('fetch').at(-1)).toEqual({
-      action: 'fetch',
-      channel: 'orders',
-      fromSeq: 3,
-      toSeq: 3,
-      epoch: 'e1',
-    });
+    expect(socket.messages('fetch').at(-1)).toEqual(fetchOf(3, 3));
     // Number 3 arrives live meanwhile.
     socket.frame({ type: 'event', event: sequenced(3) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 3, toSeq: 3, count: 0 });
@@ -283,9 +235,11 @@ describe('client positions and gaps', () => {
   });
 
   it('retries a fetch answered INTERNAL or not answered at all, and never skips the range on its own', async () => {
-    const c = await open({ gapWaitMs: 100, resumeTimeoutMs: 5000, resumeRetries: 1 });
-    const { seen, refreshes } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, refreshes, socket } = await openOrders({
+      gapWaitMs: 100,
+      resumeTimeoutMs: 5000,
+      resumeRetries: 1,
+    });
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(3)] });
     await vi.advanceTimersByTimeAsync(100);
     socket.frame({ type: 'error', code: 'INTERNAL', message: 'try again', action: 'fetch' });
@@ -301,28 +255,18 @@ describe('client positions and gaps', () => {
   });
 
   it('caps the events waiting behind a gap and fetches the ones it let go', async () => {
-    const c = await open({ gapWaitMs: 100, maxHeldEvents: 3 });
-    const { seen } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, socket } = await openOrders({ gapWaitMs: 100, maxHeldEvents: 3 });
     socket.frame({
       type: 'events',
       events: [1, ...Array.from({ length: 8 }, (_, i) => i + 3)].map((n) => sequenced(n)),
     });
     await vi.advanceTimersByTimeAsync(100);
-    expect(socket.messages('fetch')).toEqual([
-      { action: 'fetch', channel: 'orders', fromSeq: 2, toSeq: 2, epoch: 'e1' },
-    ]);
+    expect(socket.messages('fetch')).toEqual([fetchOf(2, 2)]);
     socket.frame({ type: 'event', event: sequenced(2) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 2, toSeq: 2, count: 1 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5]);
     await vi.advanceTimersByTimeAsync(100);
-    expect(socket.messages('fetch').at(-1)).toEqual({
-      action: 'fetch',
-      channel: 'orders',
-      fromSeq: 6,
-      toSeq: 10,
-      epoch: 'e1',
-    });
+    expect(socket.messages('fetch').at(-1)).toEqual(fetchOf(6, 10));
     socket.frame({ type: 'events', events: [6, 7, 8, 9, 10].map((n) => sequenced(n)) });
     socket.frame({ type: 'fetched', channel: 'orders', fromSeq: 6, toSeq: 10, count: 5 });
     expect(seen.orders).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -330,22 +274,17 @@ describe('client positions and gaps', () => {
 
   it('without sequences, ends a resume whose held events pass the cap and tells the app', async () => {
     const c = await open({ maxHeldEvents: 5 });
-    const refreshes: RefreshNotice[] = [];
+    const refreshes = refreshesOf(c);
     const ids: string[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
     c.subscribe('orders', (event) => ids.push(event.id), { since: 'orders-0001' });
-    const socket = network.last();
-    socket.open();
-    socket.frame({ type: 'subscribed', channels: ['orders'] });
+    const socket = accept(['orders']);
     socket.frame({ type: 'events', events: [2, 3, 4, 5, 6, 7].map((n) => envelope(n)) });
     expect(refreshes).toEqual([{ channel: 'orders', reason: 'resume_failed' }]);
     expect(ids).toHaveLength(6);
   });
 
   it('tells the app when a live event starts a new epoch, and continues from it', async () => {
-    const c = await open();
-    const { seen, refreshes } = record(c, ['orders']);
-    const socket = accept({ orders: [0, 'e1'] });
+    const { seen, refreshes, socket } = await openOrders();
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2), sequenced(1, 'orders', 'e2')] });
     socket.frame({ type: 'event', event: sequenced(2, 'orders', 'e2') });
     expect(refreshes).toEqual([{ channel: 'orders', reason: 'epoch_changed' }]);
@@ -355,7 +294,7 @@ describe('client positions and gaps', () => {
   it('exposes each subscription position and resumes a new client from a saved one', async () => {
     const c = await open();
     const subscription = c.subscribe('orders', () => {});
-    const socket = accept({ orders: [0, 'e1'] });
+    const socket = acceptHeads({ orders: [0, 'e1'] });
     socket.frame({ type: 'events', events: [sequenced(1), sequenced(2)] });
     expect(subscription.position).toEqual({ seq: 2, epoch: 'e1', id: 'orders-0002' });
     c.close();
@@ -365,13 +304,7 @@ describe('client positions and gaps', () => {
     restored.subscribe('orders', (event: Envelope) => seen.push(event.seq ?? 0), {
       position: subscription.position,
     });
-    const next = network.last();
-    next.open();
-    next.frame({
-      type: 'subscribed',
-      channels: ['orders'],
-      heads: [{ channel: 'orders', seq: 3, epoch: 'e1' }],
-    });
+    const next = acceptHeads({ orders: [3, 'e1'] });
     expect(next.messages('resume')[0]?.channels).toEqual([
       { channel: 'orders', since: 'orders-0002', afterSeq: 2, epoch: 'e1' },
     ]);
@@ -384,7 +317,7 @@ describe('client positions and gaps', () => {
     const c = await open();
     const seen: number[] = [];
     c.subscribe('orders', (event) => seen.push(event.seq ?? 0), { since: 'orders-0002' });
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     socket.frame({ type: 'event', event: sequenced(5) });
     socket.frame({

@@ -1,20 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   backoffCeilingMs,
   backoffDelayMs,
   ClientClosedError,
   type ConnectionState,
   type ConnectOptions,
-  connect,
   MalformedFrameError,
-  type RefreshNotice,
-  type RelayClient,
   ServerError,
 } from '../../src/client/index.js';
 import { RecentIds } from '../../src/client/recentIds.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import { envelopeFactory } from '../helpers/envelopes.js';
-import { type FakeSocket, fakeNetwork, flush } from './clientFakes.js';
+import { type FakeSocket, flush } from './clientFakes.js';
+import { useClientHarness } from './clientHarness.js';
 
 const BASE_TIME = Date.parse('2026-11-01T10:00:00.000Z');
 
@@ -29,44 +27,21 @@ function envelope(n: number, channel = 'orders'): Envelope {
 }
 
 describe('client SDK', () => {
-  let network: ReturnType<typeof fakeNetwork>;
-  let client: RelayClient | undefined;
+  const { network, start, open, errorsOf, refreshesOf, accept } = useClientHarness();
 
-  beforeEach(() => {
-    vi.useFakeTimers();
-    network = fakeNetwork();
-  });
-  afterEach(() => {
-    client?.close();
-    client = undefined;
-    vi.useRealTimers();
-  });
-
-  async function open(options: Partial<ConnectOptions> = {}): Promise<RelayClient> {
-    client = connect({
-      url: 'ws://127.0.0.1:9/dev',
-      token: 'tok',
-      socketFactory: network.factory,
-      random: () => 0.5,
-      ...options,
-    } as ConnectOptions);
-    await flush();
-    return client;
-  }
-
-  /** Opens the current socket and confirms its subscriptions. */
-  function acceptConnection(channels: string[]): FakeSocket {
-    const socket = network.last();
-    socket.open();
-    socket.frame({ type: 'subscribed', channels });
-    return socket;
+  /** Delivers evt-0001 on a confirmed first connection, drops it, and confirms the next one. */
+  async function reconnectAfterFirstEvent(backoffMs: number): Promise<FakeSocket> {
+    accept(['orders']).frame({ type: 'event', event: envelope(1) });
+    network().last().drop();
+    await vi.advanceTimersByTimeAsync(backoffMs);
+    return accept(['orders']);
   }
 
   it('connects with the token in the query string and subscribes every channel', async () => {
     const c = await open();
     c.subscribe('orders', () => {});
     c.subscribe('chat', () => {});
-    const socket = network.last();
+    const socket = network().last();
     expect(new URL(socket.url).searchParams.get('token')).toBe('tok');
     socket.open();
     expect(socket.sent).toEqual([{ action: 'subscribe', channels: ['orders', 'chat'] }]);
@@ -76,7 +51,7 @@ describe('client SDK', () => {
     const c = await open();
     const seen: string[] = [];
     c.subscribe('orders', (event) => seen.push(event.id));
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     socket.frame({ type: 'event', event: envelope(1) });
     socket.frame({ type: 'events', events: [envelope(2), envelope(1), envelope(3)] });
     socket.frame({ type: 'event', event: envelope(3) });
@@ -87,7 +62,7 @@ describe('client SDK', () => {
     const c = await open();
     const seen: string[] = [];
     c.subscribe('orders', (event) => seen.push(event.id));
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     socket.frame({ type: 'events', events: [envelope(1), envelope(3), envelope(2)] });
     expect(seen).toEqual(['evt-0001', 'evt-0003', 'evt-0002']);
   });
@@ -98,7 +73,7 @@ describe('client SDK', () => {
     const chat: string[] = [];
     c.subscribe('orders', (event) => orders.push(event.id));
     c.subscribe('chat', (event) => chat.push(event.id));
-    const socket = acceptConnection(['orders', 'chat']);
+    const socket = accept(['orders', 'chat']);
     socket.frame({
       type: 'events',
       events: [envelope(1, 'orders'), envelope(2, 'chat'), envelope(3, 'other')],
@@ -111,11 +86,11 @@ describe('client SDK', () => {
     const c = await open({ backoff: { baseMs: 100, maxMs: 1000 } });
     c.subscribe('orders', () => {});
     c.subscribe('chat', () => {});
-    const first = acceptConnection(['orders', 'chat']);
+    const first = accept(['orders', 'chat']);
     first.frame({ type: 'events', events: [envelope(1), envelope(2), envelope(5, 'chat')] });
     first.drop();
     await vi.advanceTimersByTimeAsync(100);
-    const second = network.last();
+    const second = network().last();
     expect(second).not.toBe(first);
     second.open();
     expect(second.actions()).toEqual(['subscribe']);
@@ -133,11 +108,11 @@ describe('client SDK', () => {
     const c = await open({ backoff: { baseMs: 100, maxMs: 1000 } });
     const seen: string[] = [];
     c.subscribe('orders', (event) => seen.push(event.id));
-    const first = acceptConnection(['orders']);
+    const first = accept(['orders']);
     first.frame({ type: 'events', events: [envelope(1), envelope(2)] });
     first.drop();
     await vi.advanceTimersByTimeAsync(100);
-    const second = network.last();
+    const second = network().last();
     second.open();
     // A live event can arrive before the subscription is even confirmed.
     second.frame({ type: 'event', event: envelope(6) });
@@ -170,7 +145,7 @@ describe('client SDK', () => {
     void c.ready().then(() => {
       ready = true;
     });
-    const first = network.last();
+    const first = network().last();
     first.open();
     await flush();
     expect(ready).toBe(false);
@@ -185,7 +160,7 @@ describe('client SDK', () => {
     void c.ready().then(() => {
       readyAgain = true;
     });
-    const second = acceptConnection(['orders']);
+    const second = accept(['orders']);
     await flush();
     expect(readyAgain).toBe(false);
     second.frame({ type: 'resumed', channel: 'orders', replayed: 0 });
@@ -197,14 +172,11 @@ describe('client SDK', () => {
     const c = await open({ backoff: { baseMs: 100, maxMs: 1000 } });
     const seen: string[] = [];
     c.subscribe('orders', (event) => seen.push(event.id));
-    acceptConnection(['orders']).frame({ type: 'event', event: envelope(1) });
-    network.last().drop();
-    await vi.advanceTimersByTimeAsync(100);
-    const second = acceptConnection(['orders']);
+    const second = await reconnectAfterFirstEvent(100);
     second.frame({ type: 'event', event: envelope(9) });
     second.drop();
     await vi.advanceTimersByTimeAsync(100);
-    const third = acceptConnection(['orders']);
+    const third = accept(['orders']);
     expect(third.sent[1]).toEqual({ action: 'resume', channels: [{ channel: 'orders', since: 'evt-0001' }] });
     third.frame({ type: 'events', events: [envelope(2), envelope(9)] });
     third.frame({ type: 'resumed', channel: 'orders', replayed: 2 });
@@ -218,13 +190,13 @@ describe('client SDK', () => {
       return `token-${issued}`;
     });
     await open({ getToken, token: undefined, backoff: { baseMs: 50, maxMs: 50 } } as Partial<ConnectOptions>);
-    network.last().open();
-    network.last().drop();
+    network().last().open();
+    network().last().drop();
     await vi.advanceTimersByTimeAsync(50);
-    network.last().drop();
+    network().last().drop();
     await vi.advanceTimersByTimeAsync(50);
     expect(getToken).toHaveBeenCalledTimes(3);
-    expect(network.sockets.map((socket) => new URL(socket.url).searchParams.get('token'))).toEqual([
+    expect(network().sockets.map((socket) => new URL(socket.url).searchParams.get('token'))).toEqual([
       'token-1',
       'token-2',
       'token-3',
@@ -233,20 +205,18 @@ describe('client SDK', () => {
 
   it('retries with back-off when getToken fails, reporting the error', async () => {
     const getToken = vi.fn().mockRejectedValueOnce(new Error('login expired')).mockResolvedValue('ok');
-    const errors: Error[] = [];
-    client = connect({
+    const c = start({
       url: 'ws://127.0.0.1:9/',
+      token: undefined,
       getToken,
-      socketFactory: network.factory,
-      random: () => 0.5,
       backoff: { baseMs: 200, maxMs: 200 },
     });
-    client.on('error', (error) => errors.push(error));
+    const errors = errorsOf(c);
     await flush();
-    expect(network.sockets).toHaveLength(0);
+    expect(network().sockets).toHaveLength(0);
     expect(errors[0]?.name).toBe('TokenError');
     await vi.advanceTimersByTimeAsync(100);
-    expect(network.sockets).toHaveLength(1);
+    expect(network().sockets).toHaveLength(1);
   });
 
   it('waits a full-jitter delay between failed attempts, doubling the ceiling up to the maximum', async () => {
@@ -255,10 +225,10 @@ describe('client SDK', () => {
     await open({ backoff: { baseMs: 100, maxMs: 1000 }, random: () => random });
     // Never opens: each socket fails; measure when the next one appears.
     for (let attempt = 0; attempt < 6; attempt += 1) {
-      const count = network.sockets.length;
-      network.last().drop();
+      const count = network().sockets.length;
+      network().last().drop();
       let waited = 0;
-      while (network.sockets.length === count) {
+      while (network().sockets.length === count) {
         await vi.advanceTimersByTimeAsync(1);
         waited += 1;
       }
@@ -266,9 +236,9 @@ describe('client SDK', () => {
     }
     expect(delays).toEqual([99, 199, 399, 799, 999, 999]);
     random = 0;
-    network.last().drop();
+    network().last().drop();
     await vi.advanceTimersByTimeAsync(0);
-    expect(network.sockets).toHaveLength(8);
+    expect(network().sockets).toHaveLength(8);
   });
 
   it('keeps back-off delays within [0, min(max, base·2^n)) for any random draw', () => {
@@ -284,68 +254,67 @@ describe('client SDK', () => {
   });
 
   it('resets the back-off only once a connection has stayed up', async () => {
-    await open({ backoff: { baseMs: 100, maxMs: 10_000 }, random: () => 0.999, stableAfterMs: 30_000 });
-    client?.subscribe('orders', () => {});
+    const c = await open({
+      backoff: { baseMs: 100, maxMs: 10_000 },
+      random: () => 0.999,
+      stableAfterMs: 30_000,
+    });
+    c.subscribe('orders', () => {});
     for (let i = 0; i < 4; i += 1) {
-      network.last().drop();
+      network().last().drop();
       await vi.advanceTimersByTimeAsync(10_000);
     }
-    acceptConnection(['orders']);
-    const count = network.sockets.length;
+    accept(['orders']);
+    const count = network().sockets.length;
     // Confirmed but closed at once: the next delay keeps growing (attempt 5: up to 3.2 s).
-    network.last().drop();
+    network().last().drop();
     await vi.advanceTimersByTimeAsync(1000);
-    expect(network.sockets).toHaveLength(count);
+    expect(network().sockets).toHaveLength(count);
     await vi.advanceTimersByTimeAsync(2200);
-    expect(network.sockets).toHaveLength(count + 1);
-    acceptConnection(['orders']);
+    expect(network().sockets).toHaveLength(count + 1);
+    accept(['orders']);
     await vi.advanceTimersByTimeAsync(30_000);
-    network.last().drop();
+    network().last().drop();
     await vi.advanceTimersByTimeAsync(99);
-    expect(network.sockets).toHaveLength(count + 2);
+    expect(network().sockets).toHaveLength(count + 2);
   });
 
   it('honours reconnectAfterMs of a close frame', async () => {
     const c = await open({ backoff: { baseMs: 100, maxMs: 100 }, random: () => 0 });
     c.subscribe('orders', () => {});
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     socket.frame({ type: 'close', reason: 'deploying', reconnectAfterMs: 5000 });
     expect(socket.closedByClient).toBe(true);
     expect(c.state).toBe('reconnecting');
     await vi.advanceTimersByTimeAsync(4999);
-    expect(network.sockets).toHaveLength(1);
+    expect(network().sockets).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(network.sockets).toHaveLength(2);
+    expect(network().sockets).toHaveLength(2);
   });
 
   it('reports the connection states in order', async () => {
     const states: ConnectionState[] = [];
-    client = connect({
-      url: 'ws://127.0.0.1:9/',
-      token: 't',
-      socketFactory: network.factory,
-      random: () => 0,
-    });
-    client.on('state', (state) => states.push(state));
-    expect(client.state).toBe('connecting');
+    const c = start({ url: 'ws://127.0.0.1:9/', token: 't', random: () => 0 });
+    c.on('state', (state) => states.push(state));
+    expect(c.state).toBe('connecting');
     await flush();
-    network.last().open();
-    network.last().drop();
+    network().last().open();
+    network().last().drop();
     await flush();
-    network.last().open();
-    client.close();
+    network().last().open();
+    c.close();
     expect(states).toEqual(['open', 'reconnecting', 'open', 'closed']);
   });
 
   it('close() stops reconnecting, clears its timers and rejects ready()', async () => {
     const c = await open({ pingIntervalMs: 1000, backoff: { baseMs: 100, maxMs: 100 } });
     c.subscribe('orders', () => {});
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     socket.drop();
     c.close();
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(network.sockets).toHaveLength(1);
+    expect(network().sockets).toHaveLength(1);
     expect(c.state).toBe('closed');
     await expect(c.ready()).rejects.toBeInstanceOf(ClientClosedError);
     expect(() => c.subscribe('x', () => {})).toThrow(ClientClosedError);
@@ -355,20 +324,20 @@ describe('client SDK', () => {
     const c = await open();
     const seen: string[] = [];
     c.subscribe('orders', (event) => seen.push(event.id));
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     c.close();
     expect(socket.closedByClient).toBe(true);
     socket.frame({ type: 'event', event: envelope(1) });
     socket.drop();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(seen).toEqual([]);
-    expect(network.sockets).toHaveLength(1);
+    expect(network().sockets).toHaveLength(1);
   });
 
   it('sends a ping every interval and replaces a connection that does not answer', async () => {
     const c = await open({ pingIntervalMs: 1000, pongTimeoutMs: 500, backoff: { baseMs: 10, maxMs: 10 } });
     c.subscribe('orders', () => {});
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     await vi.advanceTimersByTimeAsync(1000);
     expect(socket.sent.at(-1)).toMatchObject({ action: 'ping' });
     socket.frame({ type: 'pong', id: '1' });
@@ -378,19 +347,15 @@ describe('client SDK', () => {
     expect(socket.closedByClient).toBe(true);
     expect(c.state).toBe('reconnecting');
     await vi.advanceTimersByTimeAsync(10);
-    expect(network.sockets).toHaveLength(2);
+    expect(network().sockets).toHaveLength(2);
   });
 
   it('surfaces refresh frames and ends a resume the server answered with refresh', async () => {
     const c = await open({ backoff: { baseMs: 10, maxMs: 10 } });
-    const refreshes: RefreshNotice[] = [];
+    const refreshes = refreshesOf(c);
     const seen: string[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
     c.subscribe('orders', (event) => seen.push(event.id));
-    acceptConnection(['orders']).frame({ type: 'event', event: envelope(1) });
-    network.last().drop();
-    await vi.advanceTimersByTimeAsync(10);
-    const socket = acceptConnection(['orders']);
+    const socket = await reconnectAfterFirstEvent(10);
     socket.frame({ type: 'event', event: envelope(900) });
     socket.frame({ type: 'refresh', channel: 'orders', reason: 'too_many_missed' });
     expect(refreshes).toEqual([{ channel: 'orders', reason: 'too_many_missed' }]);
@@ -400,14 +365,10 @@ describe('client SDK', () => {
 
   it('asks again when a resume is answered unknown_since, since the audit log may lag live delivery', async () => {
     const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeRetries: 2 });
-    const refreshes: RefreshNotice[] = [];
+    const refreshes = refreshesOf(c);
     const seen: string[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
     c.subscribe('orders', (event) => seen.push(event.id));
-    acceptConnection(['orders']).frame({ type: 'event', event: envelope(1) });
-    network.last().drop();
-    await vi.advanceTimersByTimeAsync(10);
-    const socket = acceptConnection(['orders']);
+    const socket = await reconnectAfterFirstEvent(10);
     const resume = { action: 'resume', channels: [{ channel: 'orders', since: 'evt-0001' }] };
     socket.frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
     socket.frame({ type: 'event', event: envelope(3) });
@@ -421,10 +382,9 @@ describe('client SDK', () => {
 
   it('tells the app to refresh once the unknown_since retries are used up', async () => {
     const c = await open({ resumeRetries: 1 });
-    const refreshes: RefreshNotice[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
+    const refreshes = refreshesOf(c);
     c.subscribe('orders', () => {}, { since: 'evt-bogus' });
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     socket.frame({ type: 'refresh', channel: 'orders', reason: 'unknown_since' });
     await vi.advanceTimersByTimeAsync(1000);
     expect(refreshes).toEqual([]);
@@ -435,10 +395,9 @@ describe('client SDK', () => {
 
   it('tells the app to refresh when a resume gets no resumed frame in time and no retry is left', async () => {
     const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeTimeoutMs: 2000, resumeRetries: 0 });
-    const refreshes: RefreshNotice[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
+    const refreshes = refreshesOf(c);
     c.subscribe('orders', () => {}, { since: 'evt-0001' });
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     expect(socket.sent[1]).toEqual({
       action: 'resume',
       channels: [{ channel: 'orders', since: 'evt-0001' }],
@@ -451,10 +410,9 @@ describe('client SDK', () => {
 
   it('asks for a slow replay again before giving up on it', async () => {
     const c = await open({ backoff: { baseMs: 10, maxMs: 10 }, resumeTimeoutMs: 2000, resumeRetries: 1 });
-    const refreshes: RefreshNotice[] = [];
-    c.on('refresh', (notice) => refreshes.push(notice));
+    const refreshes = refreshesOf(c);
     c.subscribe('orders', () => {}, { since: 'evt-0001' });
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     const resumes = () => socket.sent.filter((m) => (m as { action?: string }).action === 'resume');
     expect(resumes()).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(2000 + 1000);
@@ -467,11 +425,10 @@ describe('client SDK', () => {
 
   it('reports error frames and malformed frames without dropping the connection', async () => {
     const c = await open();
-    const errors: Error[] = [];
-    c.on('error', (error) => errors.push(error));
+    const errors = errorsOf(c);
     const seen: string[] = [];
     c.subscribe('orders', (event) => seen.push(event.id));
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     socket.frame('not json');
     socket.frame('{"type":"event","event":{"id":"x"}}');
     socket.frame({ type: 'error', code: 'UNKNOWN_ACTION', message: 'no such action', action: 'dance' });
@@ -488,7 +445,7 @@ describe('client SDK', () => {
   it('settles ready() when the server refuses a subscription', async () => {
     const c = await open();
     c.subscribe('secret', () => {});
-    const socket = network.last();
+    const socket = network().last();
     socket.open();
     socket.frame({ type: 'error', code: 'FORBIDDEN_CHANNEL', message: 'not allowed', action: 'subscribe' });
     await expect(c.ready()).resolves.toBeUndefined();
@@ -496,14 +453,13 @@ describe('client SDK', () => {
 
   it('keeps delivering to other handlers when one throws', async () => {
     const c = await open();
-    const errors: Error[] = [];
-    c.on('error', (error) => errors.push(error));
+    const errors = errorsOf(c);
     const seen: string[] = [];
     c.subscribe('orders', () => {
       throw new Error('app bug');
     });
     c.subscribe('orders', (event) => seen.push(event.id));
-    acceptConnection(['orders']).frame({ type: 'event', event: envelope(1) });
+    accept(['orders']).frame({ type: 'event', event: envelope(1) });
     expect(seen).toEqual(['evt-0001']);
     expect(errors[0]?.name).toBe('HandlerError');
   });
@@ -517,7 +473,7 @@ describe('client SDK', () => {
         return { n: data.n };
       },
     });
-    acceptConnection(['orders']).frame({ type: 'event', event: envelope(4) });
+    accept(['orders']).frame({ type: 'event', event: envelope(4) });
     expect(totals).toEqual([40]);
   });
 
@@ -525,7 +481,7 @@ describe('client SDK', () => {
     const c = await open();
     const first = c.subscribe('orders', () => {});
     const second = c.subscribe('orders', () => {});
-    const socket = acceptConnection(['orders']);
+    const socket = accept(['orders']);
     first.remove();
     expect(socket.actions()).toEqual(['subscribe']);
     second.remove();
@@ -534,7 +490,7 @@ describe('client SDK', () => {
 
   it('subscribes a channel added while open, resuming it from `since`', async () => {
     const c = await open();
-    const socket = acceptConnection([]);
+    const socket = accept([]);
     const seen: string[] = [];
     c.subscribe('orders', (event) => seen.push(event.id), { since: 'evt-0002' });
     expect(socket.sent.at(-1)).toEqual({ action: 'subscribe', channels: ['orders'] });
