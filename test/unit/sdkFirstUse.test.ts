@@ -68,6 +68,7 @@ vi.mock('@aws-sdk/client-apigatewaymanagementapi', () => {
 vi.mock('../../src/aws/auditRepository.js', () => ({
   getAuditRepository: () => ({
     recordEvent: async () => ({ recorded: true }),
+    recordedAmong: async () => [],
     recordAttempts: async () => {},
     recordSubjects: async () => ({ skipped: 0 }),
   }),
