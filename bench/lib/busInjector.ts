@@ -20,16 +20,22 @@ export class BusInjector {
     this.busName = requireRuntimeEnv(runtime, topology.bus.env);
   }
 
-  /** One stamped event on `channel` (see `stampedEnvelope`); returns its id. */
-  async put(channel: string): Promise<string> {
-    const envelope = stampedEnvelope(channel);
-    const { Resources, ...entry } = envelopeToBusEntry(envelope, this.busName);
-    const out = await this.client.send(
-      new PutEventsCommand({ Entries: [{ ...entry, ...(Resources ? { Resources: [...Resources] } : {}) }] }),
-    );
+  /**
+   * `count` (1–10) stamped events on `channel` in one PutEvents call, as the publisher sends them
+   * (see `stampedEnvelope`); returns their ids.
+   */
+  async put(channel: string, count = 1): Promise<string[]> {
+    const envelopes = Array.from({ length: count }, () => stampedEnvelope(channel));
+    const entries = envelopes.map((envelope) => {
+      const { Resources, ...entry } = envelopeToBusEntry(envelope, this.busName);
+      return { ...entry, ...(Resources ? { Resources: [...Resources] } : {}) };
+    });
+    const out = await this.client.send(new PutEventsCommand({ Entries: entries }));
     if ((out.FailedEntryCount ?? 0) > 0)
-      throw new Error(`PutEvents refused the event: ${out.Entries?.[0]?.ErrorMessage ?? 'no reason given'}`);
-    return envelope.id;
+      throw new Error(
+        `PutEvents refused ${out.FailedEntryCount} event(s): ${out.Entries?.find((e) => e.ErrorMessage)?.ErrorMessage ?? 'no reason given'}`,
+      );
+    return envelopes.map((envelope) => envelope.id);
   }
 
   destroy(): void {
