@@ -322,9 +322,11 @@ export const topology = {
       entry: 'lambdas/fanout/handler.ts',
       timeoutSeconds: 60,
       memoryMb: 1024,
+      // audit readWrite: the consistent BatchGet that finds the events already audited before
+      // delivery, then the pre-record, summaries and per-subject records.
       tables: [
         { table: 'connections', access: 'readWrite' },
-        { table: 'audit', access: 'write' },
+        { table: 'audit', access: 'readWrite' },
       ],
       // fanoutDlq: poison messages are parked there directly, with the reason, so they never block a batch.
       queues: [

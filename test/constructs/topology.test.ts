@@ -215,6 +215,19 @@ describe('the template agrees with src/contract/topology.ts', () => {
     }
   });
 
+  it('lets the fan-out read the audit table: a consistent BatchGet finds the events already audited before delivery', () => {
+    const auditArn = JSON.stringify(arnOf(tableId(template, 'audit')));
+    const actions = policyStatementsOf(template, 'fanout')
+      .filter((s) =>
+        (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((r) => JSON.stringify(r) === auditArn),
+      )
+      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[]);
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']),
+    );
+    expect(actions).not.toContain('dynamodb:Scan');
+  });
+
   it('grants each function exactly the table and queue access its topology entry lists', () => {
     const WRITE = 'dynamodb:PutItem';
     const READ = 'dynamodb:Query';
