@@ -640,7 +640,7 @@ export function createAuditRepository({
   };
 }
 
-/** BatchWrites of one call in flight at once (as the attempt summaries always had). */
+/** Batch calls one repository call keeps in flight at once (the attempt summaries always had 4). */
 const BATCH_WRITES_IN_FLIGHT = 4;
 
 let fromEnv: AuditRepository | undefined;
