@@ -9,7 +9,14 @@
  * | attempt        | `EVT#<tenant>#<eventId>`  | `ATTEMPT#<path>#<at>#<target>#<attempt>`  | –                            |
  * | tenant note    | `TENANT#<id>`             | `NOTE#<at>#<noteId>`                      | –                            |
  * | endpoint attempt | `WEBHOOK#<tenant>#<endpointId>` | `ATTEMPT#<at>#<eventId>#<attempt>`  | –                            |
- * | subject record | `EVT#<tenant>#<eventId>`  | `SUBJECT#<subject>#<outcome>[#<connectionId>]` | `subjectKey`, `at` (index `bySubject`) |
+ * | receipt (and older subject records) | `EVT#<tenant>#<eventId>` | `SUBJECT#<subject>#<outcome>[#<connectionId>]` | `subjectKey`, `at` (index `bySubject`) |
+ * | subject deliveries | `SUBJ#<tenant>#<subject>` | `DELIVERIES#<at>#<ulid>`                 | `subjectKey`, `at` (index `bySubject`) |
+ * | subject digest | `EVT#<tenant>#<eventId>`  | `SUBJECTS#<at>#<ulid>`                    | –                            |
+ *
+ * Per-subject records other than receipts are stored compactly (src/core/subjectItems.ts): one
+ * `subject deliveries` item per connection and outcome lists the events of one write (what one
+ * subject was sent: a coalesced message carries many), and one `subject digest` per event lists
+ * the subjects of that write (whom one event reached). Reads expand both back into records.
  *
  * A webhook attempt is written twice: under its event (what happened to this event?) and under
  * its endpoint (what did this endpoint receive?), so both questions are one query.
@@ -305,3 +312,53 @@ export function toAuditSubjectItem(record: SubjectRecord): AuditSubjectItem {
     subjectKey: subjectKeyOf(record.tenantId, record.subject),
   };
 }
+
+export const AUDIT_SUBJECT_DELIVERIES_SK_PREFIX = keyPrefix(['DELIVERIES']);
+export const AUDIT_SUBJECT_DIGEST_SK_PREFIX = keyPrefix(['SUBJECTS']);
+
+/** One event as a subject deliveries item lists it. */
+export const subjectDeliveryEventSchema = z.object({
+  id: z.string().check(z.minLength(1)),
+  channel: z.string().check(z.minLength(1)),
+  type: z.optional(z.string().check(z.minLength(1))),
+});
+
+/**
+ * What one connection of a subject was sent in one write, with one outcome (`delivered`,
+ * `refresh`, `gone`, `failed`, `replayed`): the events, in the order recorded. In the subject's
+ * own partition and in index `bySubject`.
+ */
+export const auditSubjectDeliveriesItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string().check(z.startsWith(AUDIT_SUBJECT_DELIVERIES_SK_PREFIX)),
+  kind: z.literal('subjectDeliveries'),
+  subjectKey: z.string(),
+  tenantId: z.string().check(z.minLength(1)),
+  subject: z.string().check(z.minLength(1)),
+  connectionId: z.string().check(z.minLength(1)),
+  outcome: subjectOutcomeSchema,
+  at: isoTime,
+  events: z.array(subjectDeliveryEventSchema).check(z.minLength(1)),
+});
+export type AuditSubjectDeliveriesItem = z.infer<typeof auditSubjectDeliveriesItemSchema>;
+
+/** One subject's connection and outcome as a digest lists it. */
+export const subjectDigestEntrySchema = z.object({
+  subject: z.string().check(z.minLength(1)),
+  connectionId: z.string().check(z.minLength(1)),
+  outcome: subjectOutcomeSchema,
+});
+
+/** Whom one event reached in one write: per subject and connection, the outcome. In the event's partition. */
+export const auditSubjectDigestItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string().check(z.startsWith(AUDIT_SUBJECT_DIGEST_SK_PREFIX)),
+  kind: z.literal('subjectDigest'),
+  tenantId: z.string().check(z.minLength(1)),
+  eventId: z.string().check(z.minLength(1)),
+  channel: z.string().check(z.minLength(1)),
+  type: z.optional(z.string().check(z.minLength(1))),
+  at: isoTime,
+  entries: z.array(subjectDigestEntrySchema).check(z.minLength(1)),
+});
+export type AuditSubjectDigestItem = z.infer<typeof auditSubjectDigestItemSchema>;
