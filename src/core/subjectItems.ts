@@ -17,6 +17,10 @@ import {
   type AuditSubjectDigestItem,
   type AuditSubjectItem,
   auditEventPk,
+  type StoredSubjectDeliveriesItem,
+  type StoredSubjectDigestItem,
+  type SubjectDeliveryEvent,
+  type SubjectDigestEntry,
   type SubjectRecord,
   subjectKeyOf,
   toAuditSubjectItem,
@@ -36,8 +40,8 @@ export interface CompactedItem<T> {
 }
 
 export interface CompactedSubjectRecords {
-  readonly deliveries: readonly CompactedItem<AuditSubjectDeliveriesItem>[];
-  readonly digests: readonly CompactedItem<AuditSubjectDigestItem>[];
+  readonly deliveries: readonly CompactedItem<StoredSubjectDeliveriesItem>[];
+  readonly digests: readonly CompactedItem<StoredSubjectDigestItem>[];
 }
 
 interface Group {
@@ -96,13 +100,12 @@ export function compactSubjectRecords(
     (r) => key([r.subject, r.connectionId, r.outcome]),
   );
   const deliveries = [...byConnection.values()].flat().map(({ first, at, records: held }) => {
-    const events = new Map<string, AuditSubjectDeliveriesItem['events'][number]>();
+    const events = new Map<string, SubjectDeliveryEvent>();
     for (const index of held) {
       const r = records[index] as SubjectRecord;
-      if (!events.has(r.eventId))
-        events.set(r.eventId, { id: r.eventId, channel: r.channel, ...(r.type ? { type: r.type } : {}) });
+      if (!events.has(r.eventId)) events.set(r.eventId, [r.eventId, r.channel, r.type ?? null]);
     }
-    const item: AuditSubjectDeliveriesItem = {
+    const item: StoredSubjectDeliveriesItem = {
       pk: subjectKeyOf(first.tenantId, first.subject),
       sk: encodeKey(['DELIVERIES', at, newId(Date.parse(at))]),
       kind: 'subjectDeliveries',
@@ -112,20 +115,19 @@ export function compactSubjectRecords(
       connectionId: first.connectionId,
       outcome: first.outcome,
       at,
-      events: [...events.values()],
+      events: JSON.stringify([...events.values()]),
     };
     return { item, records: held };
   });
   const digests = [...byEvent.values()].flat().map(({ first, at, records: held }) => {
-    const entries = new Map<string, AuditSubjectDigestItem['entries'][number]>();
+    const entries = new Map<string, SubjectDigestEntry>();
     for (const index of held) {
       const r = records[index] as SubjectRecord;
       const entryKey = key([r.subject, r.connectionId, r.outcome]);
-      if (!entries.has(entryKey))
-        entries.set(entryKey, { subject: r.subject, connectionId: r.connectionId, outcome: r.outcome });
+      if (!entries.has(entryKey)) entries.set(entryKey, [r.subject, r.connectionId, r.outcome]);
     }
     const type = held.map((index) => records[index]?.type).find((t) => t !== undefined);
-    const item: AuditSubjectDigestItem = {
+    const item: StoredSubjectDigestItem = {
       pk: auditEventPk(first.tenantId, first.eventId),
       sk: encodeKey(['SUBJECTS', at, newId(Date.parse(at))]),
       kind: 'subjectDigest',
@@ -134,7 +136,7 @@ export function compactSubjectRecords(
       channel: first.channel,
       ...(type ? { type } : {}),
       at,
-      entries: [...entries.values()],
+      entries: JSON.stringify([...entries.values()]),
     };
     return { item, records: held };
   });
@@ -143,26 +145,26 @@ export function compactSubjectRecords(
 
 /** The records a deliveries item holds, one per event. */
 export function subjectRecordsOfDeliveries(item: AuditSubjectDeliveriesItem): SubjectRecord[] {
-  return item.events.map((event) => ({
+  return item.events.map(([eventId, channel, type]) => ({
     tenantId: item.tenantId,
-    eventId: event.id,
+    eventId,
     subject: item.subject,
     connectionId: item.connectionId,
     outcome: item.outcome,
-    channel: event.channel,
-    ...(event.type ? { type: event.type } : {}),
+    channel,
+    ...(type ? { type } : {}),
     at: item.at,
   }));
 }
 
 /** The records a digest holds, one per subject, connection and outcome. */
 export function subjectRecordsOfDigest(item: AuditSubjectDigestItem): SubjectRecord[] {
-  return item.entries.map((entry) => ({
+  return item.entries.map(([subject, connectionId, outcome]) => ({
     tenantId: item.tenantId,
     eventId: item.eventId,
-    subject: entry.subject,
-    connectionId: entry.connectionId,
-    outcome: entry.outcome,
+    subject,
+    connectionId,
+    outcome,
     channel: item.channel,
     ...(item.type ? { type: item.type } : {}),
     at: item.at,
@@ -184,7 +186,7 @@ export function latestSubjectItems(items: Iterable<AuditSubjectItem>): AuditSubj
   return [...latest.values()];
 }
 
-/** A stored deliveries item or digest as the records it holds, in the one-item-per-record shape. */
+/** A deliveries item or digest (as read: lists parsed) as the records it holds, in the one-item-per-record shape. */
 export function expandSubjectItem(
   item: AuditSubjectDeliveriesItem | AuditSubjectDigestItem,
 ): AuditSubjectItem[] {

@@ -56,14 +56,16 @@ function stored(all: readonly SubjectRecord[]): number {
   const delivered = new Set(
     items.flatMap((item) =>
       item.kind === 'subjectDeliveries'
-        ? (item.events as { id: string }[]).map((e) => `${String(item.connectionId)}|${e.id}`)
+        ? (JSON.parse(String(item.events)) as string[][]).map(([id]) => `${String(item.connectionId)}|${id}`)
         : [],
     ),
   );
   const digested = new Set(
     items.flatMap((item) =>
       item.kind === 'subjectDigest'
-        ? (item.entries as { connectionId: string }[]).map((e) => `${e.connectionId}|${String(item.eventId)}`)
+        ? (JSON.parse(String(item.entries)) as string[][]).map(
+            ([, connectionId]) => `${connectionId}|${String(item.eventId)}`,
+          )
         : [],
     ),
   );

@@ -45,6 +45,9 @@ const record: fc.Arbitrary<SubjectRecord> = fc
   })
   .map(({ type, ...rest }) => (type ? { ...rest, type } : rest));
 
+const readDeliveries = (item: unknown) => auditSubjectDeliveriesItemSchema.parse(item);
+const readDigest = (item: unknown) => auditSubjectDigestItemSchema.parse(item);
+
 let counter = 0;
 const newId = (ms: number) => `${ms}-${(counter++).toString().padStart(8, '0')}`;
 
@@ -56,14 +59,28 @@ function asSingleItems(records: readonly SubjectRecord[]): Map<string, AuditSubj
 const view = (items: Iterable<AuditSubjectItem>) =>
   new Map([...latestSubjectItems(items)].map((i) => [`${i.pk}|${i.sk}`, i.at]));
 
+const fanout = (events: number, subscribers: number): SubjectRecord[] =>
+  Array.from({ length: events * subscribers }, (_, i) => ({
+    tenantId: 't1',
+    eventId: `evt-${Math.floor(i / subscribers)}`,
+    subject: `agent-${i % subscribers}`,
+    connectionId: `conn-${i % subscribers}`,
+    outcome: 'delivered',
+    channel: 'orders',
+    type: 'order.created',
+    at: times[0] as string,
+  }));
+
 describe('compactSubjectRecords', () => {
   it('gives back every record, per subject and per event, through the deliveries items and the digests', () => {
     fc.assert(
       fc.property(fc.array(record, { maxLength: 60 }), (records) => {
         const { deliveries, digests } = compactSubjectRecords(records, newId);
         const expected = view(asSingleItems(records).values());
-        expect(view(deliveries.flatMap(({ item }) => expandSubjectItem(item)))).toEqual(expected);
-        expect(view(digests.flatMap(({ item }) => expandSubjectItem(item)))).toEqual(expected);
+        expect(view(deliveries.flatMap(({ item }) => expandSubjectItem(readDeliveries(item))))).toEqual(
+          expected,
+        );
+        expect(view(digests.flatMap(({ item }) => expandSubjectItem(readDigest(item))))).toEqual(expected);
         // Every record is held by exactly one deliveries item and one digest.
         for (const group of [deliveries, digests]) {
           const held = group.flatMap(({ records: r }) => r).sort((a, b) => a - b);
@@ -88,7 +105,7 @@ describe('compactSubjectRecords', () => {
           expect(item.sk.startsWith(AUDIT_SUBJECT_DIGEST_SK_PREFIX)).toBe(true);
           expect(decodeKey(item.pk)).toEqual(['EVT', item.tenantId, item.eventId]);
         }
-        const expanded = deliveries.flatMap(({ item }) => expandSubjectItem(item));
+        const expanded = deliveries.flatMap(({ item }) => expandSubjectItem(readDeliveries(item)));
         for (const r of records) {
           const found = expanded.find(
             (e) =>
@@ -104,34 +121,34 @@ describe('compactSubjectRecords', () => {
       }),
     );
   });
+
+  it('refuses a stored list that is not JSON of entries, rather than reading half of it', () => {
+    const { deliveries, digests } = compactSubjectRecords(fanout(2, 2), newId);
+    for (const events of ['', 'not json', '[]', '[["id"]]', '{"id":"x"}', '[["id","c",5]]'])
+      expect(auditSubjectDeliveriesItemSchema.safeParse({ ...deliveries[0]?.item, events }).success).toBe(
+        false,
+      );
+    for (const entries of ['[["s","c","sent"]]', '[["s","c"]]', 'null'])
+      expect(auditSubjectDigestItemSchema.safeParse({ ...digests[0]?.item, entries }).success).toBe(false);
+  });
 });
 
 describe('the write count', () => {
-  const fanout = (events: number, subscribers: number): SubjectRecord[] =>
-    Array.from({ length: events * subscribers }, (_, i) => ({
-      tenantId: 't1',
-      eventId: `evt-${Math.floor(i / subscribers)}`,
-      subject: `agent-${i % subscribers}`,
-      connectionId: `conn-${i % subscribers}`,
-      outcome: 'delivered',
-      channel: 'orders',
-      type: 'order.created',
-      at: times[0] as string,
-    }));
-
   it('is one item per connection and one per event, not one per event and subscriber', () => {
     const { deliveries, digests } = compactSubjectRecords(fanout(100, 100), newId);
     expect(deliveries).toHaveLength(100);
     expect(digests).toHaveLength(100);
-    expect(deliveries.every(({ item }) => item.events.length === 100)).toBe(true);
+    expect(deliveries.every(({ item }) => readDeliveries(item).events.length === 100)).toBe(true);
   });
 
   it(`holds at most ${SUBJECT_ITEM_MAX_ENTRIES} entries per item, splitting wider writes`, () => {
     const { deliveries, digests } = compactSubjectRecords(fanout(250, 3), newId);
     expect(deliveries).toHaveLength(9); // 3 connections × ⌈250 / 100⌉
-    expect(Math.max(...deliveries.map(({ item }) => item.events.length))).toBe(SUBJECT_ITEM_MAX_ENTRIES);
+    expect(Math.max(...deliveries.map(({ item }) => readDeliveries(item).events.length))).toBe(
+      SUBJECT_ITEM_MAX_ENTRIES,
+    );
     const wide = compactSubjectRecords(fanout(1, 250), newId).digests;
-    expect(wide.map(({ item }) => item.entries.length)).toEqual([100, 100, 50]);
+    expect(wide.map(({ item }) => readDigest(item).entries.length)).toEqual([100, 100, 50]);
     expect(digests).toHaveLength(250);
   });
 
