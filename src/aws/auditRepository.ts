@@ -22,6 +22,7 @@ import {
   AUDIT_ATTEMPT_SK_PREFIX,
   AUDIT_EVENT_SK,
   AUDIT_NOTE_SK_PREFIX,
+  AUDIT_SUBJECT_DELIVERIES_SK_PREFIX,
   AUDIT_SUBJECT_DIGEST_SK_PREFIX,
   AUDIT_SUBJECT_SK_PREFIX,
   type AuditAttemptItem,
@@ -58,7 +59,7 @@ import {
 import { mapWithConcurrency } from '../core/concurrency.js';
 import { type Envelope, envelopeSchema } from '../core/envelope.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
-import { decodeKey, KeyDecodeError } from '../core/keyCodec.js';
+import { decodeKey, encodeKey, KeyDecodeError } from '../core/keyCodec.js';
 import { compactSubjectRecords, expandSubjectItem, latestSubjectItems } from '../core/subjectItems.js';
 import { batchGetAll, batchWriteAll } from './batchCalls.js';
 import { requireEnv } from './env.js';
@@ -357,6 +358,29 @@ export function createAuditRepository({
     };
   }
 
+  /** Page through a subject query until it holds `limit` records (a deliveries item holds many). */
+  async function readSubjectRecords(
+    query: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey' | 'ScanIndexForward'>,
+    limit: number,
+  ): Promise<{ items: AuditSubjectItem[]; more: boolean }> {
+    const items: AuditSubjectItem[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          ...query,
+          TableName: tableName,
+          ScanIndexForward: true,
+          Limit: limit - items.length,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      for (const raw of page.Items ?? []) items.push(...subjectItemsOf(raw));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey !== undefined && items.length < limit);
+    return { items, more: exclusiveStartKey !== undefined };
+  }
+
   async function queryPartition(pk: string, skPrefix: string, scanForward = true, limit?: number) {
     const items: Record<string, unknown>[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined;
@@ -502,30 +526,36 @@ export function createAuditRepository({
           `limit must be an integer from 1 to ${MAX_SUBJECT_RECORDS}, got ${options.limit}`,
         );
       }
-      const values: Record<string, unknown> = { ':k': subjectKeyOf(tenantId, subject) };
-      let condition = 'subjectKey = :k';
-      if (options.since) {
-        condition += ' AND #at >= :since';
-        values[':since'] = options.since.toISOString();
-      }
-      const items: AuditSubjectItem[] = [];
-      let exclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
+      const key = subjectKeyOf(tenantId, subject);
+      const since = options.since?.toISOString();
+      // Two sources, each in time order: receipts (and records of earlier versions) through index
+      // `bySubject`, the deliveries items from the subject's own partition (their sort key starts
+      // with the time). Each is read until it holds `limit` records; the first `limit` of both
+      // merged are then exact.
+      const [indexed, partition] = await Promise.all([
+        readSubjectRecords(
+          {
             IndexName: AUDIT_INDEX_BY_SUBJECT,
-            KeyConditionExpression: condition,
-            ...(options.since ? { ExpressionAttributeNames: { '#at': 'at' } } : {}),
-            ExpressionAttributeValues: values,
-            ScanIndexForward: true,
-            Limit: options.limit - items.length,
-            ExclusiveStartKey: exclusiveStartKey,
-          }),
-        );
-        for (const raw of page.Items ?? []) items.push(...subjectItemsOf(raw));
-        exclusiveStartKey = page.LastEvaluatedKey;
-      } while (exclusiveStartKey !== undefined && items.length < options.limit);
+            KeyConditionExpression: since ? 'subjectKey = :k AND #at >= :since' : 'subjectKey = :k',
+            ...(since ? { ExpressionAttributeNames: { '#at': 'at' } } : {}),
+            ExpressionAttributeValues: { ':k': key, ...(since ? { ':since': since } : {}) },
+          },
+          options.limit,
+        ),
+        readSubjectRecords(
+          {
+            KeyConditionExpression: 'pk = :k AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':k': key,
+              ':from': since ? encodeKey(['DELIVERIES', since]) : AUDIT_SUBJECT_DELIVERIES_SK_PREFIX,
+              // Every time part sorts below `~`.
+              ':to': `${AUDIT_SUBJECT_DELIVERIES_SK_PREFIX}~`,
+            },
+          },
+          options.limit,
+        ),
+      ]);
+      const items = [...indexed.items, ...partition.items];
       // A deliveries item holds many records: keep the latest of each, in time order, up to the limit.
       const latest = latestSubjectItems(items).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
       const cut = latest.length > options.limit;
@@ -536,7 +566,7 @@ export function createAuditRepository({
         'subjectHistory',
         onForeignItems,
       );
-      return { items: own, more: cut || exclusiveStartKey !== undefined };
+      return { items: own, more: cut || indexed.more || partition.more };
     },
 
     async getEvents(tenantId, eventIds) {

@@ -10,7 +10,7 @@
  * | tenant note    | `TENANT#<id>`             | `NOTE#<at>#<noteId>`                      | –                            |
  * | endpoint attempt | `WEBHOOK#<tenant>#<endpointId>` | `ATTEMPT#<at>#<eventId>#<attempt>`  | –                            |
  * | receipt (and older subject records) | `EVT#<tenant>#<eventId>` | `SUBJECT#<subject>#<outcome>[#<connectionId>]` | `subjectKey`, `at` (index `bySubject`) |
- * | subject deliveries | `SUBJ#<tenant>#<subject>` | `DELIVERIES#<at>#<ulid>`                 | `subjectKey`, `at` (index `bySubject`) |
+ * | subject deliveries | `SUBJ#<tenant>#<subject>` | `DELIVERIES#<at>#<ulid>`                 | – (the partition is the subject's) |
  * | subject digest | `EVT#<tenant>#<eventId>`  | `SUBJECTS#<at>#<ulid>`                    | –                            |
  *
  * Per-subject records other than receipts are stored compactly (src/core/subjectItems.ts): one
@@ -347,13 +347,13 @@ export type SubjectDeliveryEvent = z.infer<typeof subjectDeliveryEventSchema>;
 /**
  * What one connection of a subject was sent in one write, with one outcome (`delivered`,
  * `refresh`, `gone`, `failed`, `replayed`): the events, in the order recorded. In the subject's
- * own partition and in index `bySubject`. `events` is stored as a JSON string.
+ * own partition (`pk` = the subject key), sorted by time: read from the table itself, so it is
+ * not copied into index `bySubject`. `events` is stored as a JSON string.
  */
 export const auditSubjectDeliveriesItemSchema = z.object({
   pk: z.string(),
   sk: z.string().check(z.startsWith(AUDIT_SUBJECT_DELIVERIES_SK_PREFIX)),
   kind: z.literal('subjectDeliveries'),
-  subjectKey: z.string(),
   tenantId: name,
   subject: name,
   connectionId: name,

@@ -3,8 +3,8 @@
  * event and subscriber (100 writes per event, two write units each with the `bySubject` index);
  * a coalesced message carries many events to one connection, so the records of one write are
  * grouped instead:
- * - per subject, connection and outcome, one **deliveries** item listing the events (indexed by
- *   subject: what was agent X sent?);
+ * - per subject, connection and outcome, one **deliveries** item listing the events, in the
+ *   subject's own partition sorted by time (what was agent X sent?);
  * - per event, one **digest** item listing the subjects, connections and outcomes (in the event's
  *   partition: whom did event Y reach?).
  * Reads expand both back into one record per event, subject, outcome and connection, the latest
@@ -109,7 +109,6 @@ export function compactSubjectRecords(
       pk: subjectKeyOf(first.tenantId, first.subject),
       sk: encodeKey(['DELIVERIES', at, newId(Date.parse(at))]),
       kind: 'subjectDeliveries',
-      subjectKey: subjectKeyOf(first.tenantId, first.subject),
       tenantId: first.tenantId,
       subject: first.subject,
       connectionId: first.connectionId,

@@ -97,7 +97,7 @@ describe('compactSubjectRecords', () => {
         for (const { item } of deliveries) {
           expect(auditSubjectDeliveriesItemSchema.safeParse(item).success).toBe(true);
           expect(item.sk.startsWith(AUDIT_SUBJECT_DELIVERIES_SK_PREFIX)).toBe(true);
-          expect(item.subjectKey).toBe(subjectKeyOf(item.tenantId, item.subject));
+          expect(item.pk).toBe(subjectKeyOf(item.tenantId, item.subject));
           expect(decodeKey(item.pk)).toEqual(['SUBJ', item.tenantId, item.subject]);
         }
         for (const { item } of digests) {
