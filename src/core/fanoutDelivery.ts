@@ -181,10 +181,12 @@ export async function fanOut(
   if (split) {
     shard = split.inlineShard;
     chunksEnqueued = split.chunksEnqueued;
+    // The split hashed every subscriber already.
+    const shardById = split.shardOf;
     for (const [key, ids] of subscribers)
       subscribers.set(
         key,
-        ids.filter((id) => shardOf(id) === shard),
+        ids.filter((id) => (shardById.get(id) ?? shardOf(id)) === shard),
       );
   }
 
