@@ -22,6 +22,7 @@ import {
   AUDIT_ATTEMPT_SK_PREFIX,
   AUDIT_EVENT_SK,
   AUDIT_NOTE_SK_PREFIX,
+  AUDIT_SUBJECT_DIGEST_SK_PREFIX,
   AUDIT_SUBJECT_SK_PREFIX,
   type AuditAttemptItem,
   type AuditEndpointAttemptItem,
@@ -33,6 +34,8 @@ import {
   auditEndpointPk,
   auditEventItemSchema,
   auditEventPk,
+  auditSubjectDeliveriesItemSchema,
+  auditSubjectDigestItemSchema,
   auditSubjectItemSchema,
   auditTenantNoteItemSchema,
   auditTenantPk,
@@ -56,6 +59,7 @@ import { mapWithConcurrency } from '../core/concurrency.js';
 import { type Envelope, envelopeSchema } from '../core/envelope.js';
 import { type ForeignItemsSink, keepOwnItems } from '../core/foreignItems.js';
 import { decodeKey, KeyDecodeError } from '../core/keyCodec.js';
+import { compactSubjectRecords, expandSubjectItem, latestSubjectItems } from '../core/subjectItems.js';
 import { batchGetAll, batchWriteAll } from './batchCalls.js';
 import { requireEnv } from './env.js';
 import { reportForeignItems } from './foreignItems.js';
@@ -189,8 +193,10 @@ export interface AuditRepository {
     options?: { limit?: number },
   ): Promise<readonly AuditEndpointAttemptItem[]>;
   /**
-   * Record per-subject outcomes. Repeats overwrite (same key); a `received` record keeps the first
-   * receipt's time (a conditional put), so acknowledging again changes nothing. With `until` (ms
+   * Record per-subject outcomes, grouped into one item per connection and outcome and one per
+   * event (`src/core/subjectItems.ts`); reads keep the latest of each event, subject, outcome and
+   * connection, so a repeat changes only its time. A `received` record is its own item and keeps
+   * the first receipt's time (a conditional put), so acknowledging again changes nothing. With `until` (ms
    * since the epoch), no write starts after that moment: `skipped` says how many records were
    * left unwritten (the caller's time ran short).
    */
@@ -232,6 +238,14 @@ function parseItem<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>): 
   const result = schema.safeParse(item);
   if (!result.success) throw new CorruptAuditItemError({ pk: item.pk, sk: item.sk }, result.error.issues);
   return result.data;
+}
+
+/** A stored subject item as records: a receipt (or an older record) as it is, a deliveries item or digest expanded. */
+function subjectItemsOf(raw: Record<string, unknown>): AuditSubjectItem[] {
+  if (raw.kind === 'subjectDeliveries')
+    return expandSubjectItem(parseItem(auditSubjectDeliveriesItemSchema, raw));
+  if (raw.kind === 'subjectDigest') return expandSubjectItem(parseItem(auditSubjectDigestItemSchema, raw));
+  return [parseItem(auditSubjectItemSchema, raw)];
 }
 
 export function createAuditRepository({
@@ -323,6 +337,24 @@ export function createAuditRepository({
       until,
     });
     return skipped;
+  }
+
+  /** `batchPut`, returning the indexes of the items no BatchWrite started for (the deadline passed). */
+  async function batchPutItems(
+    items: readonly Record<string, unknown>[],
+    until: number,
+  ): Promise<{ readonly unstarted: readonly number[] }> {
+    const indexOf = new Map(items.map((item, index) => [item, index]));
+    const requests = items.map((Item) => ({ PutRequest: { Item } }));
+    const { unstarted } = await batchWriteAll(client, tableName, requests, {
+      inFlight: BATCH_WRITES_IN_FLIGHT,
+      until,
+    });
+    return {
+      unstarted: unstarted.flatMap((request) =>
+        'PutRequest' in request ? [indexOf.get(request.PutRequest.Item) ?? -1] : [],
+      ),
+    };
   }
 
   async function queryPartition(pk: string, skPrefix: string, scanForward = true, limit?: number) {
@@ -428,10 +460,21 @@ export function createAuditRepository({
 
     async recordSubjects(records, options = {}) {
       const until = options.until ?? Number.POSITIVE_INFINITY;
-      const items = records.map((record) => toAuditSubjectItem(subjectRecordSchema.parse(record)));
-      const receipts = items.filter((item) => item.outcome === 'received');
-      const others = items.filter((item) => item.outcome !== 'received');
-      let skipped = await batchPut(others, until);
+      const parsed = records.map((record) => subjectRecordSchema.parse(record));
+      const receipts = parsed.filter((r) => r.outcome === 'received').map(toAuditSubjectItem);
+      // Grouped per connection (what a subject was sent) and per event (whom it reached): a
+      // coalesced message's records are one write per connection, not one per event.
+      const others = parsed.filter((r) => r.outcome !== 'received');
+      const { deliveries, digests } = compactSubjectRecords(others, (ms) => ulid(ms));
+      const compacted = [...deliveries, ...digests];
+      const { unstarted } = await batchPutItems(
+        compacted.map(({ item }) => item),
+        until,
+      );
+      // A record counts as skipped when either of its items was left unwritten.
+      const left = new Set<number>();
+      for (const index of unstarted) for (const r of compacted[index]?.records ?? []) left.add(r);
+      let skipped = left.size;
       await mapWithConcurrency(receipts, 10, async (item) => {
         if (Date.now() >= until) {
           skipped += 1;
@@ -480,17 +523,20 @@ export function createAuditRepository({
             ExclusiveStartKey: exclusiveStartKey,
           }),
         );
-        for (const raw of page.Items ?? []) items.push(parseItem(auditSubjectItemSchema, raw));
+        for (const raw of page.Items ?? []) items.push(...subjectItemsOf(raw));
         exclusiveStartKey = page.LastEvaluatedKey;
       } while (exclusiveStartKey !== undefined && items.length < options.limit);
+      // A deliveries item holds many records: keep the latest of each, in time order, up to the limit.
+      const latest = latestSubjectItems(items).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+      const cut = latest.length > options.limit;
       const own = keepOwnItems(
-        items,
+        latest.slice(0, options.limit),
         { tenantId, channel: subject },
         (item) => ({ tenantId: item.tenantId, channel: item.subject }),
         'subjectHistory',
         onForeignItems,
       );
-      return { items: own, more: exclusiveStartKey !== undefined };
+      return { items: own, more: cut || exclusiveStartKey !== undefined };
     },
 
     async getEvents(tenantId, eventIds) {
@@ -542,11 +588,15 @@ export function createAuditRepository({
         if (raw.sk === AUDIT_EVENT_SK) event = parseItem(auditEventItemSchema, raw);
         else if (typeof raw.sk === 'string' && raw.sk.startsWith(AUDIT_ATTEMPT_SK_PREFIX)) {
           attempts.push(parseItem(auditAttemptItemSchema, raw));
-        } else if (typeof raw.sk === 'string' && raw.sk.startsWith(AUDIT_SUBJECT_SK_PREFIX)) {
-          subjects.push(parseItem(auditSubjectItemSchema, raw));
+        } else if (
+          typeof raw.sk === 'string' &&
+          (raw.sk.startsWith(AUDIT_SUBJECT_SK_PREFIX) || raw.sk.startsWith(AUDIT_SUBJECT_DIGEST_SK_PREFIX))
+        ) {
+          subjects.push(...subjectItemsOf(raw));
         }
       }
-      return { event, attempts, subjects };
+      const bySubject = latestSubjectItems(subjects).sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+      return { event, attempts, subjects: bySubject };
     },
 
     async findEventTenants(eventId) {

@@ -103,12 +103,12 @@ export async function batchWriteAll(
   tableName: string,
   requests: readonly BatchWriteRequest[],
   options: BatchWriteOptions = {},
-): Promise<{ readonly skipped: number }> {
+): Promise<{ readonly skipped: number; readonly unstarted: readonly BatchWriteRequest[] }> {
   const { inFlight = 1, until = Number.POSITIVE_INFINITY, sleep = defaultSleep } = options;
-  let skipped = 0;
+  const unstarted: BatchWriteRequest[] = [];
   await mapWithConcurrency(chunksOf(requests, BATCH_WRITE_MAX_REQUESTS), inFlight, async (chunk) => {
     if (Date.now() >= until) {
-      skipped += chunk.length;
+      unstarted.push(...chunk);
       return;
     }
     await untilProcessed(
@@ -125,7 +125,7 @@ export async function batchWriteAll(
       sleep,
     );
   });
-  return { skipped };
+  return { skipped: unstarted.length, unstarted };
 }
 
 /**

@@ -50,7 +50,7 @@ describe('batchWriteAll', () => {
       ...keys(20).map((Key) => ({ DeleteRequest: { Key: { ...Key, sk: 'y' } } })),
     ];
 
-    expect(await batchWriteAll(client, TABLE, requests, { sleep })).toEqual({ skipped: 0 });
+    expect(await batchWriteAll(client, TABLE, requests, { sleep })).toEqual({ skipped: 0, unstarted: [] });
 
     expect(writeSizes()).toEqual([25, 25, 10]);
     const sent = dynamo.commandCalls(BatchWriteCommand).flatMap((c) => c.args[0].input.RequestItems?.[TABLE]);
@@ -58,7 +58,7 @@ describe('batchWriteAll', () => {
   });
 
   it('sends nothing for no requests', async () => {
-    expect(await batchWriteAll(client, TABLE, [], { sleep })).toEqual({ skipped: 0 });
+    expect(await batchWriteAll(client, TABLE, [], { sleep })).toEqual({ skipped: 0, unstarted: [] });
     expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(0);
   });
 
@@ -104,8 +104,10 @@ describe('batchWriteAll', () => {
 
     it('starts nothing once the deadline has passed, and counts every request as skipped', async () => {
       dynamo.on(BatchWriteCommand).resolves({});
-      expect(await batchWriteAll(client, TABLE, puts(60), { until: Date.now(), sleep })).toEqual({
+      const requests = puts(60);
+      expect(await batchWriteAll(client, TABLE, requests, { until: Date.now(), sleep })).toEqual({
         skipped: 60,
+        unstarted: requests,
       });
       expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(0);
     });
@@ -137,12 +139,25 @@ describe('batchWriteAll', () => {
         return {};
       });
 
-      const { skipped } = await batchWriteAll(client, TABLE, puts(500), { until, inFlight: 4, sleep });
+      const requests = puts(500);
+      const { skipped, unstarted } = await batchWriteAll(client, TABLE, requests, {
+        until,
+        inFlight: 4,
+        sleep,
+      });
 
       const written = writeSizes().reduce<number>((sum, n) => sum + (n ?? 0), 0);
       expect(written).toBeGreaterThan(0);
       expect(skipped).toBeGreaterThanOrEqual(250);
       expect(written + skipped).toBe(500);
+      // The unstarted requests are named, none of them sent: a caller can tell what was not written.
+      expect(unstarted).toHaveLength(skipped);
+      const sent = new Set(
+        dynamo
+          .commandCalls(BatchWriteCommand)
+          .flatMap((call) => call.args[0].input.RequestItems?.[TABLE] ?? []),
+      );
+      expect(unstarted.every((request) => requests.includes(request) && !sent.has(request))).toBe(true);
     });
   });
 });

@@ -1,0 +1,196 @@
+/**
+ * Per-subject records, stored compactly. A fan-out to 100 subscribers used to write one item per
+ * event and subscriber (100 writes per event, two write units each with the `bySubject` index);
+ * a coalesced message carries many events to one connection, so the records of one write are
+ * grouped instead:
+ * - per subject, connection and outcome, one **deliveries** item listing the events (indexed by
+ *   subject: what was agent X sent?);
+ * - per event, one **digest** item listing the subjects, connections and outcomes (in the event's
+ *   partition: whom did event Y reach?).
+ * Reads expand both back into one record per event, subject, outcome and connection, the latest
+ * of each kept (a repeated write overwrote the same item when each record was its own).
+ * Receipts (`received`) are not grouped: each is one conditional put, so the first one stands.
+ * Pure.
+ */
+import {
+  type AuditSubjectDeliveriesItem,
+  type AuditSubjectDigestItem,
+  type AuditSubjectItem,
+  auditEventPk,
+  type StoredSubjectDeliveriesItem,
+  type StoredSubjectDigestItem,
+  type SubjectDeliveryEvent,
+  type SubjectDigestEntry,
+  type SubjectRecord,
+  subjectKeyOf,
+  toAuditSubjectItem,
+} from './auditRecord.js';
+import { encodeKey } from './keyCodec.js';
+
+/**
+ * At most this many events per deliveries item and entries per digest: 100 of names of at most
+ * 256 bytes each keep an item near 80 KB at worst, far below DynamoDB's 400 KB.
+ */
+export const SUBJECT_ITEM_MAX_ENTRIES = 100;
+
+/** An item to write and the records (indexes into the input) it holds. */
+export interface CompactedItem<T> {
+  readonly item: T;
+  readonly records: readonly number[];
+}
+
+export interface CompactedSubjectRecords {
+  readonly deliveries: readonly CompactedItem<StoredSubjectDeliveriesItem>[];
+  readonly digests: readonly CompactedItem<StoredSubjectDigestItem>[];
+}
+
+interface Group {
+  readonly first: SubjectRecord;
+  readonly at: string;
+  readonly records: number[];
+  readonly seen: Set<string>;
+}
+
+function groupBy(
+  records: readonly SubjectRecord[],
+  keyOf: (record: SubjectRecord, at: string) => string,
+  entryKeyOf: (record: SubjectRecord) => string,
+): Map<string, Group[]> {
+  const groups = new Map<string, Group[]>();
+  records.forEach((record, index) => {
+    const at = new Date(record.at).toISOString();
+    const key = keyOf(record, at);
+    const chunks = groups.get(key) ?? [];
+    let group = chunks.at(-1);
+    const entry = entryKeyOf(record);
+    if (group?.seen.has(entry)) {
+      group.records.push(index); // the same record twice in one write: one entry holds both
+      return;
+    }
+    if (!group || group.seen.size >= SUBJECT_ITEM_MAX_ENTRIES) {
+      group = { first: record, at, records: [], seen: new Set() };
+      chunks.push(group);
+      groups.set(key, chunks);
+    }
+    group.seen.add(entry);
+    group.records.push(index);
+  });
+  return groups;
+}
+
+/**
+ * The items that hold `records` (receipts excluded: the caller writes those one by one).
+ * `newId(atMs)` names each item (a ULID): two writes in the same millisecond never overwrite
+ * each other's items.
+ * @example compactSubjectRecords(records, (ms) => ulid(ms)).deliveries.length // connections × outcomes
+ */
+export function compactSubjectRecords(
+  records: readonly SubjectRecord[],
+  newId: (atMs: number) => string,
+): CompactedSubjectRecords {
+  const key = (parts: readonly string[]) => JSON.stringify(parts);
+  const byConnection = groupBy(
+    records,
+    (r, at) => key([r.tenantId, r.subject, r.connectionId, r.outcome, at]),
+    (r) => r.eventId,
+  );
+  const byEvent = groupBy(
+    records,
+    (r, at) => key([r.tenantId, r.eventId, at]),
+    (r) => key([r.subject, r.connectionId, r.outcome]),
+  );
+  const deliveries = [...byConnection.values()].flat().map(({ first, at, records: held }) => {
+    const events = new Map<string, SubjectDeliveryEvent>();
+    for (const index of held) {
+      const r = records[index] as SubjectRecord;
+      if (!events.has(r.eventId)) events.set(r.eventId, [r.eventId, r.channel, r.type ?? null]);
+    }
+    const item: StoredSubjectDeliveriesItem = {
+      pk: subjectKeyOf(first.tenantId, first.subject),
+      sk: encodeKey(['DELIVERIES', at, newId(Date.parse(at))]),
+      kind: 'subjectDeliveries',
+      subjectKey: subjectKeyOf(first.tenantId, first.subject),
+      tenantId: first.tenantId,
+      subject: first.subject,
+      connectionId: first.connectionId,
+      outcome: first.outcome,
+      at,
+      events: JSON.stringify([...events.values()]),
+    };
+    return { item, records: held };
+  });
+  const digests = [...byEvent.values()].flat().map(({ first, at, records: held }) => {
+    const entries = new Map<string, SubjectDigestEntry>();
+    for (const index of held) {
+      const r = records[index] as SubjectRecord;
+      const entryKey = key([r.subject, r.connectionId, r.outcome]);
+      if (!entries.has(entryKey)) entries.set(entryKey, [r.subject, r.connectionId, r.outcome]);
+    }
+    const type = held.map((index) => records[index]?.type).find((t) => t !== undefined);
+    const item: StoredSubjectDigestItem = {
+      pk: auditEventPk(first.tenantId, first.eventId),
+      sk: encodeKey(['SUBJECTS', at, newId(Date.parse(at))]),
+      kind: 'subjectDigest',
+      tenantId: first.tenantId,
+      eventId: first.eventId,
+      channel: first.channel,
+      ...(type ? { type } : {}),
+      at,
+      entries: JSON.stringify([...entries.values()]),
+    };
+    return { item, records: held };
+  });
+  return { deliveries, digests };
+}
+
+/** The records a deliveries item holds, one per event. */
+export function subjectRecordsOfDeliveries(item: AuditSubjectDeliveriesItem): SubjectRecord[] {
+  return item.events.map(([eventId, channel, type]) => ({
+    tenantId: item.tenantId,
+    eventId,
+    subject: item.subject,
+    connectionId: item.connectionId,
+    outcome: item.outcome,
+    channel,
+    ...(type ? { type } : {}),
+    at: item.at,
+  }));
+}
+
+/** The records a digest holds, one per subject, connection and outcome. */
+export function subjectRecordsOfDigest(item: AuditSubjectDigestItem): SubjectRecord[] {
+  return item.entries.map(([subject, connectionId, outcome]) => ({
+    tenantId: item.tenantId,
+    eventId: item.eventId,
+    subject,
+    connectionId,
+    outcome,
+    channel: item.channel,
+    ...(item.type ? { type: item.type } : {}),
+    at: item.at,
+  }));
+}
+
+/**
+ * One item per event, subject, outcome and connection (a receipt: per event and subject), the
+ * latest kept: what the table held when every record was its own item, overwritten by a repeat.
+ * Keeps the order of first appearance.
+ */
+export function latestSubjectItems(items: Iterable<AuditSubjectItem>): AuditSubjectItem[] {
+  const latest = new Map<string, AuditSubjectItem>();
+  for (const item of items) {
+    const key = `${item.pk}\u0000${item.sk}`;
+    const held = latest.get(key);
+    if (!held || Date.parse(item.at) > Date.parse(held.at)) latest.set(key, item);
+  }
+  return [...latest.values()];
+}
+
+/** A deliveries item or digest (as read: lists parsed) as the records it holds, in the one-item-per-record shape. */
+export function expandSubjectItem(
+  item: AuditSubjectDeliveriesItem | AuditSubjectDigestItem,
+): AuditSubjectItem[] {
+  const records =
+    item.kind === 'subjectDeliveries' ? subjectRecordsOfDeliveries(item) : subjectRecordsOfDigest(item);
+  return records.map(toAuditSubjectItem);
+}
