@@ -152,6 +152,34 @@ export function canonicalPathsUnder(base: string): (segment: string) => string {
       : `${prefix}${uriEscape(segment)}`;
 }
 
+/**
+ * HMAC-SHA256 under one key as two one-shot hashes (RFC 2104: H(K^opad || H(K^ipad || data))),
+ * with the padded keys and the input buffer prepared once: an `Hmac` object per call cost the
+ * fan-out's signer more than both of its hashes together.
+ */
+export function hmacSha256HexWithKey(key: Buffer): (data: string) => string {
+  const block = 64;
+  if (key.length > block) return (data) => createHmac('sha256', key).update(data, 'utf8').digest('hex');
+  const outer = Buffer.alloc(block + 32);
+  let inner = Buffer.alloc(block + 512);
+  for (let i = 0; i < block; i++) {
+    const k = key[i] ?? 0;
+    inner[i] = k ^ 0x36;
+    outer[i] = k ^ 0x5c;
+  }
+  return (data) => {
+    // At most 3 bytes per UTF-16 unit: the whole string always fits.
+    if (inner.length - block < data.length * 3) {
+      const grown = Buffer.alloc(block + data.length * 3);
+      inner.copy(grown, 0, 0, block);
+      inner = grown;
+    }
+    const length = inner.write(data, block, 'utf8');
+    hash('sha256', inner.subarray(0, block + length), 'buffer').copy(outer, block);
+    return hash('sha256', outer, 'hex');
+  };
+}
+
 /** A body to post to many connections: its bytes and their SHA-256, computed once. */
 export interface PreparedBody {
   readonly bytes: Buffer;
@@ -189,7 +217,7 @@ export function createPostSigner(
   let tokenHeader = '';
   let keySecret: string | undefined;
   let keyDay = '';
-  let key: Buffer = Buffer.alloc(0);
+  let signWithKey: (data: string) => string = () => '';
   return (canonicalUri, body, credentials, nowMs) => {
     const nowSecond = Math.floor(nowMs / 1000);
     if (nowSecond !== second) {
@@ -199,7 +227,7 @@ export function createPostSigner(
       credentialScope = `${day}${scopeTail}`;
     }
     if (keySecret !== credentials.secretAccessKey || keyDay !== day) {
-      key = signingKey(credentials.secretAccessKey, day, scope);
+      signWithKey = hmacSha256HexWithKey(signingKey(credentials.secretAccessKey, day, scope));
       keySecret = credentials.secretAccessKey;
       keyDay = day;
     }
@@ -214,7 +242,7 @@ export function createPostSigner(
     const signedHeaders = token === undefined ? 'host;x-amz-date' : 'host;x-amz-date;x-amz-security-token';
     const canonicalRequest = `POST\n${canonicalUri}\n\n${hostHeader}x-amz-date:${date}\n${tokenHeader}\n${signedHeaders}\n${body.sha256}`;
     const stringToSign = `AWS4-HMAC-SHA256\n${date}\n${credentialScope}\n${sha256HexOnce(canonicalRequest)}`;
-    const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+    const signature = signWithKey(stringToSign);
     const authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${credentialScope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
     const headers: Record<string, string> = { 'x-amz-date': date };
     if (token !== undefined) headers['x-amz-security-token'] = token;

@@ -13,6 +13,7 @@ import {
   canonicalPath,
   canonicalPathsUnder,
   createPostSigner,
+  hmacSha256HexWithKey,
   prepareBody,
   signRequest,
 } from '../../src/aws/sigv4.js';
@@ -178,6 +179,25 @@ describe('createPostSigner (the fan-out fast path)', () => {
         expect(canonicalPathsUnder(base)(segment)).toBe(canonicalPath(`${base}/${segment}`));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('computes HMAC-SHA256 as node:crypto does, call after call with one key', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 100 }),
+        fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.string({ maxLength: 40 })), {
+          maxLength: 6,
+        }),
+        (keyBytes, inputs) => {
+          const key = Buffer.from(keyBytes);
+          const mac = hmacSha256HexWithKey(key);
+          for (const data of [...inputs, 'x'.repeat(700), '']) {
+            expect(mac(data)).toBe(createHmac('sha256', key).update(data, 'utf8').digest('hex'));
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 
