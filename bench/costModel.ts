@@ -144,8 +144,19 @@ export interface PipelineAssumptions {
   /** Outbox rows live this long (TTL deletes are free); audit items this long. */
   readonly outboxRetentionDays: number;
   readonly auditRetentionDays: number;
-  /** One per-subject audit record (subject, connection, outcome, channel, type, keys). */
+  /** One receipt (a `received` record: subject, connection, outcome, channel, type, keys). */
   readonly subjectRecordItemBytes: number;
+  /**
+   * The fan-out's per-subject records (src/core/subjectItems.ts): per event one digest of at most
+   * 100 subjects (keys and event fields, plus one entry per subject), and per connection and
+   * fan-out write one deliveries item (keys and subject fields, plus one entry per event).
+   */
+  readonly subjectDigestItemBaseBytes: number;
+  readonly subjectDigestEntryBytes: number;
+  readonly subjectDeliveriesItemBaseBytes: number;
+  readonly subjectDeliveriesEventBytes: number;
+  /** The fan-out mapping's batching window: with `fanoutBatchSize`, how many events one fan-out write can hold per connection. */
+  readonly fanoutBatchingWindowSeconds: number;
   /** A client reconnects at API Gateway's 2-hour limit, subscribes once, and pings every 5 minutes (ping + pong). */
   readonly connectionLifetimeMinutes: number;
   readonly pingIntervalMinutes: number;
@@ -213,6 +224,11 @@ export const DEFAULT_PIPELINE_ASSUMPTIONS: PipelineAssumptions = {
   outboxRetentionDays: 7,
   auditRetentionDays: 30,
   subjectRecordItemBytes: 300,
+  subjectDigestItemBaseBytes: 200,
+  subjectDigestEntryBytes: 50,
+  subjectDeliveriesItemBaseBytes: 200,
+  subjectDeliveriesEventBytes: 60,
+  fanoutBatchingWindowSeconds: 1,
   connectionLifetimeMinutes: 120,
   pingIntervalMinutes: 5,
   publisherMs: { perInvocation: 25, perRecord: 0.5, memoryMb: 512 },
@@ -710,7 +726,7 @@ export function estimateMonthlyCost(
   });
 
   // ---- Per-subject records and receipts (docs/audit.md) ------------------------------------------
-  for (const line of subjectRecordLines(w, events, clients, prices, a)) add(line);
+  for (const line of subjectRecordLines(w, events, clients, E, prices, a)) add(line);
 
   const byService: Record<CostService, number> = {
     'API Gateway WebSocket': 0,
@@ -766,17 +782,50 @@ export function receiptMessagesPerSecond(rate: number): number {
   return Math.max(Math.min(rate, 1), rate / MAX_ACK_IDS);
 }
 
+/** Per-subject items hold at most this many entries (SUBJECT_ITEM_MAX_ENTRIES). */
+const SUBJECT_ITEM_ENTRIES = 100;
+
 /**
- * The two modes of the audit's per-subject records, and receipts: one line each. Per-subject: one
- * subject item per event per subscriber (table + `bySubject` index, projection ALL) and the
- * subjects read once per fan-out batch; summary-only: nothing beyond the per-event summary.
- * Receipts: inbound `ack` messages, one `received` item per acknowledged event, one batch read
- * of the acknowledged events.
+ * Write units of the fan-out's per-subject records per event: one digest per event (per 100
+ * subscribers) and, per subscriber, one deliveries item per fan-out write to it — a write holds
+ * the `eventsPerWrite` events coalesced into its message(s) — counted twice (table + `bySubject`).
+ */
+export function subjectRecordWrusPerEvent(
+  subscribers: number,
+  eventsPerWrite: number,
+  a: Pick<
+    PipelineAssumptions,
+    | 'subjectDigestItemBaseBytes'
+    | 'subjectDigestEntryBytes'
+    | 'subjectDeliveriesItemBaseBytes'
+    | 'subjectDeliveriesEventBytes'
+  >,
+): { digest: number; deliveries: number } {
+  if (subscribers <= 0) return { digest: 0, deliveries: 0 };
+  const fullDigests = Math.floor(subscribers / SUBJECT_ITEM_ENTRIES);
+  const rest = subscribers % SUBJECT_ITEM_ENTRIES;
+  const digestWru = (entries: number) =>
+    Math.ceil((a.subjectDigestItemBaseBytes + entries * a.subjectDigestEntryBytes) / KB);
+  const digest = fullDigests * digestWru(SUBJECT_ITEM_ENTRIES) + (rest > 0 ? digestWru(rest) : 0);
+  const perWrite = Math.min(Math.max(1, eventsPerWrite), SUBJECT_ITEM_ENTRIES);
+  const itemWru = Math.ceil(
+    (a.subjectDeliveriesItemBaseBytes + perWrite * a.subjectDeliveriesEventBytes) / KB,
+  );
+  return { digest, deliveries: (subscribers / perWrite) * itemWru * 2 };
+}
+
+/**
+ * The two modes of the audit's per-subject records, and receipts: one line each. Per-subject: a
+ * digest per event and a deliveries item per subscriber and fan-out write (table + `bySubject`
+ * index, projection ALL), the subjects read once per fan-out batch; summary-only: nothing beyond
+ * the per-event summary. Receipts: inbound `ack` messages, one `received` item per acknowledged
+ * event, one batch read of the acknowledged events.
  */
 function subjectRecordLines(
   w: Required<Workload>,
   events: number,
   clients: number,
+  eventsPerMessage: number,
   prices: PriceTable,
   a: PipelineAssumptions,
 ): CostLine[] {
@@ -785,7 +834,15 @@ function subjectRecordLines(
   const wru = Math.max(1, Math.ceil(a.subjectRecordItemBytes / KB));
   const perSubject = C > 0 && C <= w.subjectRecordsMaxSubscribers;
   const out: CostLine[] = [];
-  const recordWrus = perSubject ? events * C * 2 * wru : 0;
+  // A fan-out write to one connection holds what one batch gathered on its channel (a 1 s window
+  // at this rate, at most a batch), coalesced into messages or not.
+  const ratePerConnection = clients === 0 ? 0 : (events / (a.hoursPerMonth * 3600)) * (C / clients);
+  const eventsPerWrite = Math.max(
+    eventsPerMessage,
+    clamp(ratePerConnection * a.fanoutBatchingWindowSeconds, 1, a.fanoutBatchSize),
+  );
+  const perEvent = subjectRecordWrusPerEvent(C, eventsPerWrite, a);
+  const recordWrus = perSubject ? events * (perEvent.digest + perEvent.deliveries) : 0;
   out.push({
     service: 'DynamoDB',
     item: perSubject ? 'audit subject records (per-subject)' : 'audit subject records (summary-only)',
@@ -794,15 +851,18 @@ function subjectRecordLines(
     price: usdOfMillions(ddb.usdPerWriteRequestUnit),
     usd: recordWrus * ddb.usdPerWriteRequestUnit,
     explanation: perSubject
-      ? `${fmt(C)} subscribers ≤ ${fmt(w.subjectRecordsMaxSubscribers)}: one subject record per event per subscriber ` +
-        `(${a.subjectRecordItemBytes} B: ${wru} WRU, × 2 with the bySubject index) = ${millions(recordWrus)}; the subjects ` +
-        'are read once per fan-out batch (0.5 RRU per connection, not counted). Off with subjectRecordsMaxSubscribers 0.'
+      ? `${fmt(C)} subscribers ≤ ${fmt(w.subjectRecordsMaxSubscribers)}: per event a digest of its subjects ` +
+        `(${fmt(perEvent.digest)} WRU) and per subscriber one deliveries item per fan-out write of ` +
+        `${fmt(Math.min(eventsPerWrite, SUBJECT_ITEM_ENTRIES), 1)} events (what a ${fmt(a.fanoutBatchingWindowSeconds)} s batch gathers ` +
+        `per connection), × 2 with the bySubject index ` +
+        `(${fmt(perEvent.deliveries, 2)} WRU per event) = ${millions(recordWrus)}; the subjects are read once per ` +
+        'fan-out batch (0.5 RRU per connection, not counted). Off with subjectRecordsMaxSubscribers 0.'
       : `${fmt(C)} subscribers > ${fmt(w.subjectRecordsMaxSubscribers)} (or none): the per-event summary alone, marked ` +
         'summary-only; no per-subject writes.',
   });
   if (w.receiptsShare > 0 && C > 0) {
     const acking = clients * w.receiptsShare;
-    const ratePerConnection = clients === 0 ? 0 : (events / (a.hoursPerMonth * 3600)) * (C / clients);
+    // ratePerConnection: as above
     const messages = acking * receiptMessagesPerSecond(ratePerConnection) * a.hoursPerMonth * 3600;
     const ws = prices.apiGatewayWebSocket;
     out.push({

@@ -94,7 +94,7 @@ export const receiptsScenario: Scenario = {
       },
       notes: [
         `${connections} connections × ${EVENTS_PER_SECOND} events/s × ${seconds} s through the real client on real timers; target ≤ 0.02 ack messages per event per connection`,
-        'audit writes: each receipt is one conditional put of a per-subject record and each per-subject fan-out record costs 2 write units (table + bySubject index): see `npm run cost`',
+        "audit writes: each receipt is one conditional put of a per-subject record; the fan-out's per-subject records cost a digest per event and a deliveries item per subscriber and fan-out write (table + bySubject index): see `npm run cost`",
         `load average ${loadAtStart.toFixed(1)} → ${(loadavg()[0] ?? 0).toFixed(1)}`,
       ],
     };

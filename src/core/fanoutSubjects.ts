@@ -2,8 +2,8 @@
  * The fan-out's per-subject audit records: for every event whose fan-out reached at most
  * `maxSubscribers` connections (and was not split into shard chunks), one record per connection
  * naming its subject and what happened (delivered, refresh, gone, failed). Wider fan-outs keep the
- * per-event summary alone, marked `summary-only`: one record per subscriber would cost one audit
- * write per event per subscriber. Pure.
+ * per-event summary alone, marked `summary-only`. The audit repository stores the records grouped
+ * (one item per connection and one per event of a write: src/core/subjectItems.ts). Pure.
  */
 import type { SubjectRecord } from './auditRecord.js';
 import type { Envelope } from './envelope.js';

@@ -6,6 +6,7 @@ import {
   estimateMonthlyCost,
   InvalidWorkloadError,
   receiptMessagesPerSecond,
+  subjectRecordWrusPerEvent,
   tieredCost,
 } from '../../bench/costModel.js';
 import { FLAT_MESSAGE_PRICES, PRICES } from '../../bench/prices.js';
@@ -121,9 +122,12 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
 
   it('adds the lines up to the total', () => {
     // 365.9125 + 0.5475 + 7.4022 + 13.4175 + 7.30 + 36.0912 + 54.7956 + 3.1938 + 38.325 + 12.562 + 13.691
-    // + 7.00 + 44.192, plus the per-subject audit records: 7.3 M × 50 × 2 WRU × $0.625/M = $456.25.
-    expect(report.totalUsd).toBeCloseTo(604.43 + 456.25, 1);
-    expect(line(report, 'audit subject records (per-subject)').usd).toBeCloseTo(456.25, 2);
+    // + 7.00 + 44.192, plus the per-subject audit records. 2.78 events/s per connection: a 1 s batch
+    // writes 2.78 events per deliveries item (200 + 2.78 × 60 = 367 B: 1 WRU, × 2 with bySubject),
+    // 50 / 2.78 items per event = 36 WRU, + a digest of 50 subjects (200 + 50 × 50 = 2,700 B: 3 WRU)
+    // = 39 WRU × 7.3 M = 284.7 M WRU × $0.625/M = $177.94.
+    expect(report.totalUsd).toBeCloseTo(604.43 + 177.94, 1);
+    expect(line(report, 'audit subject records (per-subject)').usd).toBeCloseTo(177.94, 2);
     expect(report.byService['API Gateway WebSocket']).toBeCloseTo(366.46, 2);
   });
 
@@ -230,11 +234,28 @@ describe('estimateMonthlyCost — sizes and limits', () => {
 describe('estimateMonthlyCost — per-subject records and receipts', () => {
   it('prices per-subject records up to the limit and nothing above it, each mode as a line', () => {
     const load = { eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 };
-    // 30.4167 M events × 100 subscribers × 2 WRU (table + bySubject) = 6,083.3 M WRU × $0.625/M.
+    // 11.57 events/s per connection: a 1 s batch holds 11.57 events per connection, so per event a
+    // digest of 100 subjects (200 + 100 × 50 B: 6 WRU) and 100 / 11.57 deliveries items of 894 B
+    // (1 WRU, × 2 with bySubject) = 23.28 WRU; × 30.4167 M events = 708.1 M WRU.
     const per = line(estimateMonthlyCost(load, PRICES), 'audit subject records (per-subject)');
-    expect(per.quantity).toBeCloseTo(6_083_333_333, -3);
+    expect(per.quantity).toBeCloseTo(30_416_667 * (6 + (100 / (1_000_000 / 86_400)) * 2), -3);
+    // Coalescing changes the messages, not the writes: a write holds what the batch gathered.
+    const coalesced = estimateMonthlyCost({ ...load, coalesceEventsPerMessage: 11 }, PRICES);
+    expect(line(coalesced, 'audit subject records (per-subject)').quantity).toBeCloseTo(per.quantity, -3);
     const wide = estimateMonthlyCost({ ...load, connectionsPerEvent: 101 }, PRICES);
     expect(line(wide, 'audit subject records (summary-only)').usd).toBe(0);
+  });
+
+  it('writes one digest per event and one deliveries item per subscriber and fan-out write', () => {
+    const a = DEFAULT_PIPELINE_ASSUMPTIONS;
+    // One event a write (a quiet channel): 100 items of 260 B, × 2 with the index, + a 6 WRU digest.
+    expect(subjectRecordWrusPerEvent(100, 1, a)).toEqual({ digest: 6, deliveries: 200 });
+    // 50 events a write: one item of 200 + 50 × 60 = 3,200 B (4 WRU) per 50 events, × 2.
+    expect(subjectRecordWrusPerEvent(100, 50, a)).toEqual({ digest: 6, deliveries: (100 / 50) * 4 * 2 });
+    // A write holds at most 100 events, a digest at most 100 subjects.
+    expect(subjectRecordWrusPerEvent(1, 500, a).deliveries).toBeCloseTo((1 / 100) * 7 * 2, 9);
+    expect(subjectRecordWrusPerEvent(250, 1, a).digest).toBe(6 + 6 + 3);
+    expect(subjectRecordWrusPerEvent(0, 1, a)).toEqual({ digest: 0, deliveries: 0 });
   });
 
   it('sends receipts at 0.01 inbound messages per event per connection at 200 events/s', () => {
