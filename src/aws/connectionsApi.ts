@@ -38,18 +38,20 @@ export function createConnectionsApi(endpoint: string, signedPost?: SignedPost):
   const client = getManagementSender(endpoint);
   const encoder = new TextEncoder();
   return {
-    async post(connectionId, body) {
-      if (signedPost) return signedPost(connectionId, body);
-      try {
-        await client.send(
-          new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(body) }),
-        );
-      } catch (error) {
-        if (isGone(error)) throw new ConnectionGoneError(connectionId, { cause: error });
-        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        throw new PostToConnectionFailedError(connectionId, statusOf(error), message, { cause: error });
-      }
-    },
+    // The signed post as it is (no wrapper: one promise fewer per post on the fan-out's hot path).
+    post:
+      signedPost ??
+      (async (connectionId, body) => {
+        try {
+          await client.send(
+            new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(body) }),
+          );
+        } catch (error) {
+          if (isGone(error)) throw new ConnectionGoneError(connectionId, { cause: error });
+          const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          throw new PostToConnectionFailedError(connectionId, statusOf(error), message, { cause: error });
+        }
+      }),
     async disconnect(connectionId) {
       try {
         await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));

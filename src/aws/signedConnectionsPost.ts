@@ -9,13 +9,23 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ConnectionGoneError, PostToConnectionFailedError } from '../core/websocketErrors.js';
-import { type Credentials, signRequest } from './sigv4.js';
+import {
+  type Credentials,
+  canonicalPathsUnder,
+  createPostSigner,
+  type PreparedBody,
+  prepareBody,
+} from './sigv4.js';
 
 export interface SignedPostOptions {
   /** The stage's management endpoint, `https://{api}.execute-api.{region}.amazonaws.com/{stage}`. */
   readonly endpoint: string;
   readonly region: string;
-  /** Read per request: Lambda's credentials live in the environment and may be rotated. */
+  /**
+   * Read at most once a second (not per post: a fan-out posts thousands a second), so rotated
+   * credentials are picked up within a second. Lambda's live in the environment and stay the
+   * same within an invocation.
+   */
   readonly credentials: () => Credentials;
   /** Attempts for throttling and network failures. @default 3 */
   readonly maxAttempts?: number;
@@ -23,6 +33,8 @@ export interface SignedPostOptions {
   readonly baseDelayMs?: number;
   /** Injected in tests. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock (signing date, credentials' second). Injected in tests. @default Date.now */
+  readonly now?: () => number;
 }
 
 export type SignedPost = (connectionId: string, body: string) => Promise<void>;
@@ -32,6 +44,9 @@ interface Answer {
   readonly errorType: string;
   readonly message: string;
 }
+
+/** Bodies whose bytes and hash are kept (each up to the 128 KB message limit). */
+const MAX_PREPARED_BODIES = 16;
 
 class RetryableNetworkError extends Error {
   override readonly name = 'RetryableNetworkError';
@@ -62,35 +77,64 @@ export function createSignedPost(options: SignedPostOptions): SignedPost {
   const maxAttempts = options.maxAttempts ?? 3;
   const baseDelayMs = options.baseDelayMs ?? 100;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const scope = { region: options.region, service: 'execute-api' };
+  const sign = createPostSigner(url.host, { region: options.region, service: 'execute-api' });
+  const pathPrefix = `${basePath}/@connections/`;
+  const canonicalUriOf = canonicalPathsUnder(`${basePath}/@connections`);
+  // One message goes to many connections (the same string): its bytes and hash are computed once.
+  // A few are kept, as chunks of different messages are delivered at the same time.
+  const bodies = new Map<string, PreparedBody>();
+  const prepared = (text: string): PreparedBody => {
+    let body = bodies.get(text);
+    if (!body) {
+      if (bodies.size >= MAX_PREPARED_BODIES) bodies.clear();
+      body = prepareBody(text);
+      bodies.set(text, body);
+    }
+    return body;
+  };
+  const clock = options.now ?? Date.now;
+  let credentials: Credentials | undefined;
+  let credentialsSecond = Number.NaN;
 
-  function once(path: string, body: Buffer): Promise<Answer> {
-    const headers = {
-      ...signRequest({ method: 'POST', host: url.host, path, body }, options.credentials(), scope),
-      'content-length': String(body.byteLength),
-    };
+  function once(path: string, canonicalUri: string, body: PreparedBody): Promise<Answer> {
+    const now = clock();
+    const second = Math.floor(now / 1000);
+    if (credentials === undefined || second !== credentialsSecond) {
+      credentials = options.credentials();
+      credentialsSecond = second;
+    }
+    const headers = sign(canonicalUri, body, credentials, now);
+    headers['content-length'] = String(body.bytes.byteLength);
     return new Promise((resolve, reject) => {
       const req = send(
         { agent, method: 'POST', hostname: url.hostname, port: url.port, path, headers },
         (res: IncomingMessage) => {
+          const status = res.statusCode ?? 0;
+          res.on('error', (error) => reject(new RetryableNetworkError(error.message)));
+          if (status >= 200 && status < 300) {
+            // Success needs neither the body nor the headers: drain, and free the socket.
+            res.on('end', () => resolve({ status, errorType: '', message: '' }));
+            res.resume();
+            return;
+          }
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
-            const status = res.statusCode ?? 0;
             const errorType = String(res.headers['x-amzn-errortype'] ?? '').split(':', 1)[0] ?? '';
             resolve({ status, errorType, message: Buffer.concat(chunks).toString('utf8').slice(0, 500) });
           });
-          res.on('error', (error) => reject(new RetryableNetworkError(error.message)));
         },
       );
       req.on('error', (error) => reject(new RetryableNetworkError(error.message, { cause: error })));
-      req.end(body);
+      req.end(body.bytes);
     });
   }
 
   return async (connectionId, text) => {
-    const path = `${basePath}/@connections/${encodeLabel(connectionId)}`;
-    const body = Buffer.from(text, 'utf8');
+    const label = encodeLabel(connectionId);
+    const path = `${pathPrefix}${label}`;
+    const canonicalUri = canonicalUriOf(label);
+    const body = prepared(text);
     let failure = 'no attempt';
     let cause: unknown;
     let status: number | undefined;
@@ -98,7 +142,7 @@ export function createSignedPost(options: SignedPostOptions): SignedPost {
       if (attempt > 1) await sleep(Math.random() * baseDelayMs * 2 ** (attempt - 1));
       let answer: Answer;
       try {
-        answer = await once(path, body);
+        answer = await once(path, canonicalUri, body);
       } catch (error) {
         // A keep-alive socket the server closed, a reset: the SDK retries these too.
         failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -181,10 +181,12 @@ export async function fanOut(
   if (split) {
     shard = split.inlineShard;
     chunksEnqueued = split.chunksEnqueued;
+    // The split hashed every subscriber already.
+    const shardById = split.shardOf;
     for (const [key, ids] of subscribers)
       subscribers.set(
         key,
-        ids.filter((id) => shardOf(id) === shard),
+        ids.filter((id) => (shardById.get(id) ?? shardOf(id)) === shard),
       );
   }
 
@@ -224,6 +226,20 @@ export async function fanOut(
     }
   };
 
+  // A group's messages go to each of its connections: their events' summaries are looked up once per message.
+  const summariesOf = (tenantId: string, ids: readonly string[]): EventFanoutSummary[] => {
+    const found: EventFanoutSummary[] = [];
+    for (const id of ids) {
+      const summary = summaries.get(eventKeyOf({ tenantId, id }));
+      if (summary) found.push(summary);
+    }
+    return found;
+  };
+  const summariesOfMessage = new Map<
+    PlannedMessage,
+    { delivered: EventFanoutSummary[]; refreshed: EventFanoutSummary[] }
+  >();
+
   const counters: Counters = { posts: 0, messagesDelivered: 0, bytesDelivered: 0 };
   const connectionOutcomes: ConnectionEventOutcome[] = [];
   const pruned: string[] = [];
@@ -239,9 +255,19 @@ export async function fanOut(
       ports,
       settings.retryDelaysMs,
       (message) => {
-        bump(group.tenantId, message.eventIds, 'delivered');
-        bump(group.tenantId, message.eventIds, 'messages');
-        bump(group.tenantId, message.refreshedEventIds, 'refreshed');
+        let found = summariesOfMessage.get(message);
+        if (!found) {
+          found = {
+            delivered: summariesOf(group.tenantId, message.eventIds),
+            refreshed: summariesOf(group.tenantId, message.refreshedEventIds),
+          };
+          summariesOfMessage.set(message, found);
+        }
+        for (const summary of found.delivered) {
+          summary.delivered += 1;
+          summary.messages += 1;
+        }
+        for (const summary of found.refreshed) summary.refreshed += 1;
         const { tenantId } = group;
         if (message.eventIds.length > 0)
           connectionOutcomes.push({

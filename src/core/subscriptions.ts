@@ -4,7 +4,7 @@
  * shard = hash of the connection id) so fan-out reads them with parallel queries and no single
  * index partition carries a 100,000-subscriber channel alone.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeKey } from './keyCodec.js';
 
 /**
@@ -15,7 +15,8 @@ import { encodeKey } from './keyCodec.js';
 export const SUBSCRIPTION_SHARDS = 8;
 
 export function shardOf(connectionId: string, shards = SUBSCRIPTION_SHARDS): number {
-  const digest = createHash('sha1').update(connectionId).digest();
+  // One-shot hash (no Hash object): a wide fan-out computes this per subscriber.
+  const digest = hash('sha1', connectionId, 'buffer');
   return digest.readUInt32BE(0) % shards;
 }
 

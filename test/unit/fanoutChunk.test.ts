@@ -1,4 +1,6 @@
 /** Wide fan-outs split into subscription-shard chunks: planning, parsing, and delivery end to end in memory. */
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/core/envelope.js';
 import { FANOUT_CHUNK_KIND, type FanoutChunk, planChunks } from '../../src/core/fanoutChunk.js';
@@ -138,5 +140,23 @@ describe('chunk messages and settings', () => {
     expect(fanoutSettingsFromEnv({}).chunkThreshold).toBe(2_000);
     expect(fanoutSettingsFromEnv({ FANOUT_CHUNK_THRESHOLD: '50' }).chunkThreshold).toBe(50);
     expect(() => fanoutSettingsFromEnv({ FANOUT_CHUNK_THRESHOLD: '0' })).toThrow('FANOUT_CHUNK_THRESHOLD');
+  });
+});
+
+describe('shardOf', () => {
+  it('is the first four bytes of the UTF-8 id’s SHA-1, as stored subscriptions were sharded', () => {
+    // Pinned: a different shard would orphan the subscriptions already stored under the old one.
+    expect(['abc=', 'Zx9_-Q', 'ünï\u0000✓', '\ud800'].map((id) => shardOf(id))).toEqual([5, 5, 6, 7]);
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.integer({ min: 1, max: 64 }),
+        (id, shards) => {
+          const expected = createHash('sha1').update(id).digest().readUInt32BE(0) % shards;
+          expect(shardOf(id, shards)).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

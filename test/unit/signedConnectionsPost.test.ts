@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { handleManagementRequest } from '../../local/gateway/managementApi.js';
 import type { GatewayConnection, GatewayStats } from '../../local/gateway/types.js';
 import { createSignedPost, credentialsFromEnv } from '../../src/aws/signedConnectionsPost.js';
+import { type Credentials, signRequest } from '../../src/aws/sigv4.js';
 import { ConnectionGoneError, PostToConnectionFailedError } from '../../src/core/websocketErrors.js';
 
 const CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret', sessionToken: 'token' };
@@ -92,6 +93,66 @@ describe('createSignedPost', () => {
       expect(h['x-amz-security-token']).toBe('token');
     }
     await expect(send('unknown', 'x')).rejects.toBeInstanceOf(ConnectionGoneError);
+  });
+
+  it('sends exactly what signRequest signs, and reads rotated credentials within a second', async () => {
+    const received: { url: string; headers: IncomingMessage['headers']; body: string }[] = [];
+    const endpoint = await serve((req, res) => {
+      void drain(req).then((body) => {
+        received.push({ url: req.url ?? '', headers: req.headers, body });
+        res.writeHead(204);
+        res.end();
+      });
+    });
+    let clock = Date.parse('2026-03-04T05:06:07.100Z');
+    let reads = 0;
+    let current: Credentials = CREDENTIALS;
+    const send = createSignedPost({
+      endpoint,
+      region: 'eu-west-1',
+      credentials: () => {
+        reads++;
+        return current;
+      },
+      now: () => clock,
+    });
+    const body = 'ünï ✓ {"type":"event"}';
+    const sent: { id: string; at: number; credentials: Credentials }[] = [];
+    const post = async (id: string) => {
+      sent.push({ id, at: clock, credentials: current });
+      await send(id, body);
+    };
+    await post('abc=/+');
+    clock += 800; // the same second: credentials are not read again
+    current = { accessKeyId: 'AKIDROTATED', secretAccessKey: 'rotated' };
+    sent.push({ id: '..', at: clock, credentials: CREDENTIALS });
+    await send('..', body);
+    expect(reads).toBe(1);
+    clock += 200; // the next second: the rotated ones sign
+    await post('%3D.');
+    expect(reads).toBe(2);
+    const host = new URL(endpoint).host;
+    expect(received).toHaveLength(3);
+    received.forEach(({ url, headers, body: got }, i) => {
+      // biome-ignore lint/style/noNonNullAssertion: one sent per received
+      const { at, credentials } = sent[i]!;
+      const expected = signRequest(
+        { method: 'POST', host, path: url, body },
+        credentials,
+        { region: 'eu-west-1', service: 'execute-api' },
+        new Date(at),
+      );
+      expect(got).toBe(body);
+      expect(headers['content-length']).toBe(String(Buffer.byteLength(body)));
+      expect(headers.host).toBe(host);
+      for (const [name, value] of Object.entries(expected)) expect(headers[name]).toBe(value);
+      expect(headers['x-amz-security-token']).toBe(credentials.sessionToken);
+    });
+    expect(received.map((r) => r.url)).toEqual([
+      '/live/@connections/abc%3D%2F%2B',
+      '/live/@connections/..',
+      '/live/@connections/%253D.',
+    ]);
   });
 
   it('maps 410 to ConnectionGoneError without retrying', async () => {
