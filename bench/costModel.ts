@@ -788,7 +788,8 @@ const SUBJECT_ITEM_ENTRIES = 100;
 /**
  * Write units of the fan-out's per-subject records per event: one digest per event (per 100
  * subscribers) and, per subscriber, one deliveries item per fan-out write to it — a write holds
- * the `eventsPerWrite` events coalesced into its message(s) — counted twice (table + `bySubject`).
+ * the `eventsPerWrite` events its batch gathered. Neither is copied into an index (the deliveries
+ * item lives in the subject's own partition, sorted by time).
  */
 export function subjectRecordWrusPerEvent(
   subscribers: number,
@@ -811,13 +812,13 @@ export function subjectRecordWrusPerEvent(
   const itemWru = Math.ceil(
     (a.subjectDeliveriesItemBaseBytes + perWrite * a.subjectDeliveriesEventBytes) / KB,
   );
-  return { digest, deliveries: (subscribers / perWrite) * itemWru * 2 };
+  return { digest, deliveries: (subscribers / perWrite) * itemWru };
 }
 
 /**
  * The two modes of the audit's per-subject records, and receipts: one line each. Per-subject: a
- * digest per event and a deliveries item per subscriber and fan-out write (table + `bySubject`
- * index, projection ALL), the subjects read once per fan-out batch; summary-only: nothing beyond
+ * digest per event and a deliveries item per subscriber and fan-out write (no index copy), the
+ * subjects read once per fan-out batch; summary-only: nothing beyond
  * the per-event summary. Receipts: inbound `ack` messages, one `received` item per acknowledged
  * event, one batch read of the acknowledged events.
  */
@@ -854,7 +855,7 @@ function subjectRecordLines(
       ? `${fmt(C)} subscribers ≤ ${fmt(w.subjectRecordsMaxSubscribers)}: per event a digest of its subjects ` +
         `(${fmt(perEvent.digest)} WRU) and per subscriber one deliveries item per fan-out write of ` +
         `${fmt(Math.min(eventsPerWrite, SUBJECT_ITEM_ENTRIES), 1)} events (what a ${fmt(a.fanoutBatchingWindowSeconds)} s batch gathers ` +
-        `per connection), × 2 with the bySubject index ` +
+        'per connection; no index copy) ' +
         `(${fmt(perEvent.deliveries, 2)} WRU per event) = ${millions(recordWrus)}; the subjects are read once per ` +
         'fan-out batch (0.5 RRU per connection, not counted). Off with subjectRecordsMaxSubscribers 0.'
       : `${fmt(C)} subscribers > ${fmt(w.subjectRecordsMaxSubscribers)} (or none): the per-event summary alone, marked ` +
