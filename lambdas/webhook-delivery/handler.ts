@@ -11,7 +11,7 @@
  */
 import type { SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { getAuditRepository } from '../../src/aws/auditRepository.js';
+import { getAuditCoreRepository } from '../../src/aws/auditCoreRepository.js';
 import { requireEnv } from '../../src/aws/env.js';
 import { getSqsSender } from '../../src/aws/sdk/sqs.js';
 import { batchResponse, parseSqsRecords, sqsRecordSchema } from '../../src/aws/sqsBatch.js';
@@ -72,7 +72,7 @@ export const handler = instrumentHandler(telemetry, async (event: unknown): Prom
   const queueUrl = requireEnv(topology.queues.webhookDeliveryQueue.env);
   const dlqUrl = requireEnv(topology.queues.webhookDlq.env);
   const endpoints = getWebhookEndpointsRepository();
-  const audit = getAuditRepository();
+  const audit = getAuditCoreRepository();
   const post = httpClient(config);
   const { metrics, logger } = telemetry;
 

@@ -42,7 +42,7 @@ import {
   WebhookEventNotFoundError,
 } from '../core/webhookErrors.js';
 import type { DeliveryMessage } from '../core/webhookMessages.js';
-import { type AuditRepository, getAuditRepository } from './auditRepository.js';
+import { type AuditCoreRepository, getAuditCoreRepository } from './auditCoreRepository.js';
 import { requireEnv } from './env.js';
 import { getSqsSender } from './sdk/sqs.js';
 import {
@@ -53,7 +53,7 @@ import { sendDeliveries } from './webhookQueues.js';
 
 export interface WebhookAdminDeps {
   readonly endpoints: WebhookEndpointsRepository;
-  readonly audit: AuditRepository;
+  readonly audit: AuditCoreRepository;
   /** Sends delivery messages; resolves with those not sent. */
   readonly send: (messages: readonly DeliveryMessage[]) => Promise<readonly DeliveryMessage[]>;
   readonly policy: AddressPolicy;
@@ -262,7 +262,7 @@ let fromEnv: WebhookAdmin | undefined;
 export function getWebhookAdmin(): WebhookAdmin {
   fromEnv ??= createWebhookAdmin({
     endpoints: getWebhookEndpointsRepository(),
-    audit: getAuditRepository(),
+    audit: getAuditCoreRepository(),
     send: (messages) =>
       sendDeliveries(getSqsSender(), requireEnv(topology.queues.webhookDeliveryQueue.env), messages),
     policy: addressPolicyFromEnv(process.env),

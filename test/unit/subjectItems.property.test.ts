@@ -9,8 +9,6 @@ import {
   AUDIT_SUBJECT_DELIVERIES_SK_PREFIX,
   AUDIT_SUBJECT_DIGEST_SK_PREFIX,
   type AuditSubjectItem,
-  auditSubjectDeliveriesItemSchema,
-  auditSubjectDigestItemSchema,
   type SubjectOutcome,
   type SubjectRecord,
   subjectKeyOf,
@@ -18,6 +16,8 @@ import {
 } from '../../src/core/auditRecord.js';
 import { decodeKey } from '../../src/core/keyCodec.js';
 import {
+  auditSubjectDeliveriesItemSchema,
+  auditSubjectDigestItemSchema,
   compactSubjectRecords,
   expandSubjectItem,
   latestSubjectItems,
