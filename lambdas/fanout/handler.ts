@@ -14,6 +14,7 @@ import { recordFanoutMetrics } from '../../src/aws/deliveryMetrics.js';
 import { getFanoutQueue } from '../../src/aws/fanoutQueue.js';
 import { batchResponse, parseSqsRecords, sqsRecordSchema } from '../../src/aws/sqsBatch.js';
 import { getTelemetry, instrumentHandler, MetricUnit } from '../../src/aws/telemetry.js';
+import type { SubjectRecord } from '../../src/core/auditRecord.js';
 import { mapWithConcurrency } from '../../src/core/concurrency.js';
 import type { Envelope } from '../../src/core/envelope.js';
 import { errorText, summaryAttempt, targetedAttempt } from '../../src/core/fanoutAttempts.js';
@@ -30,6 +31,7 @@ import {
   targetedSubjectRecords,
 } from '../../src/core/fanoutSubjects.js';
 import { METRIC, METRIC_SERVICE } from '../../src/core/metricNames.js';
+import { summaryKeyOf, summarySubjectsByEvent } from '../../src/core/subjectItems.js';
 import { SUBSCRIPTION_SHARDS } from '../../src/core/subscriptions.js';
 import type { TargetedDelivery } from '../../src/core/targetedDelivery.js';
 import { targetedRetryDecision } from '../../src/core/targetedRetry.js';
@@ -112,19 +114,31 @@ async function fanoutHandler(event: unknown, context?: RemainingTime): Promise<S
     return subjects;
   };
 
-  /** Per-subject records of one fan-out; a failure is logged, never redelivers (the summary still says what happened). */
-  const recordSubjects = async (
+  /** Per-subject records of one fan-out (empty if its subjects could not be read: logged, never redelivers). */
+  const subjectRecordsOf = async (
     result: FanoutResult,
     events: readonly Envelope[],
-    owners: Promise<Owners | undefined>,
     maxSubjects: number,
     at: Date,
-  ): Promise<void> => {
+  ): Promise<SubjectRecord[]> => {
     try {
-      const subjects = await owners;
-      if (!subjects) return;
-      const records = fanoutSubjectRecords(result, events, subjects, maxSubjects, at);
-      const { skipped } = await audit.recordSubjects(records, { until: stopAt });
+      const subjects = await lookUpSubjects(result, maxSubjects);
+      return subjects ? fanoutSubjectRecords(result, events, subjects, maxSubjects, at) : [];
+    } catch (error) {
+      logger.error('could not record fan-out per subject', { error });
+      return [];
+    }
+  };
+
+  /** Write per-subject records; a failure is logged, never redelivers (the summary still says what happened). */
+  const recordSubjects = async (
+    records: readonly SubjectRecord[],
+    events: readonly Envelope[],
+    digests: boolean,
+  ): Promise<void> => {
+    if (records.length === 0) return;
+    try {
+      const { skipped } = await audit.recordSubjects(records, { until: stopAt, digests });
       if (skipped > 0) {
         logger.warn('per-subject records cut short: the invocation is near its timeout', {
           skipped,
@@ -154,25 +168,38 @@ async function fanoutHandler(event: unknown, context?: RemainingTime): Promise<S
       recordFanoutMetrics(metrics, result.summaries, [...events]);
       const durationMs = Date.now() - startedAt.getTime();
       const maxSubjects = settings.subjectRecordsMaxSubscribers ?? DEFAULT_SUBJECT_RECORDS_MAX_SUBSCRIBERS;
-      const owners = lookUpSubjects(result, maxSubjects);
-      owners.catch(() => {}); // awaited (and its failure logged) by recordSubjects below
+      // Whose connections these were, read right after the posts (before a $disconnect drops it).
+      const records = await subjectRecordsOf(result, events, maxSubjects, startedAt);
+      // Each summary carries its event's subjects (at most 100), in place of a digest: one write per event fewer.
+      const carried = summarySubjectsByEvent(records);
       // One BatchWrite per 25 summaries: per-event puts were a third of a fan-out's time per event.
-      await audit
+      const summariesWritten = await audit
         .recordAttempts(
           result.summaries.map((summary) => ({
             tenantId: summary.tenantId,
             eventId: summary.eventId,
-            attempt: summaryAttempt(summary, startedAt, durationMs, subjectRecordsMode(summary, maxSubjects)),
+            attempt: summaryAttempt(
+              summary,
+              startedAt,
+              durationMs,
+              subjectRecordsMode(summary, maxSubjects),
+              carried?.get(summaryKeyOf(summary.tenantId, summary.eventId)),
+            ),
           })),
         )
-        .catch((error: unknown) => {
-          logger.error('could not record fan-out attempts', {
-            eventIds: result.summaries.map((summary) => summary.eventId),
-            error,
-          });
-        });
-      // Written after the summaries: when time runs short, the per-event record matters more.
-      await recordSubjects(result, events, owners, maxSubjects, startedAt);
+        .then(
+          () => true,
+          (error: unknown) => {
+            logger.error('could not record fan-out attempts', {
+              eventIds: result.summaries.map((summary) => summary.eventId),
+              error,
+            });
+            return false;
+          },
+        );
+      // Written after the summaries: when time runs short, the per-event record matters more. If
+      // the summaries were not written, the digests carry the events' subjects after all.
+      await recordSubjects(records, events, !(summariesWritten && carried));
       return result.unqueuedEventKeys;
     } catch (error) {
       // Subscribers could not be read or chunks not enqueued: nothing was posted, so every event is retried.

@@ -38,12 +38,15 @@ import {
   compactSubjectRecords,
   expandSubjectItem,
   latestSubjectItems,
+  subjectRecordsOfSummary,
+  summarySubjectsSchema,
 } from '../core/subjectItems.js';
 import {
   AUDIT_INDEX_BY_SUBJECT,
   type AuditCoreRepository,
   type AuditRepositoryDeps,
   BATCH_WRITES_IN_FLIGHT,
+  CorruptAuditItemError,
   createAuditCoreRepository,
   type EventAttempts,
   parseAuditItem,
@@ -91,7 +94,11 @@ export interface AuditRepository extends Omit<AuditCoreRepository, 'getEventWith
    */
   recordSubjects(
     records: readonly SubjectRecord[],
-    options?: { readonly until?: number },
+    options?: {
+      readonly until?: number;
+      /** false: the events' fan-out summaries carry their subjects (`fanout.subjects`), so no digests. @default true */
+      readonly digests?: boolean;
+    },
   ): Promise<{ readonly skipped: number }>;
   /** A tenant+subject's records in time order (its own partition, and its receipts through index `bySubject`). */
   querySubject(tenantId: string, subject: string, options: SubjectQueryOptions): Promise<SubjectPage>;
@@ -152,10 +159,25 @@ export function createAuditRepository(deps: AuditRepositoryDeps): AuditRepositor
 
     async getEventWithAttempts(tenantId, eventId) {
       const { event, attempts, subjectItems } = await core.getEventWithAttempts(tenantId, eventId);
-      const subjects = latestSubjectItems(subjectItems.flatMap(subjectItemsOf)).sort((a, b) =>
-        a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0,
+      const carried: AuditSubjectItem[] = [];
+      const shown = attempts.map((attempt) => {
+        const text = attempt.fanout?.subjects;
+        if (!attempt.fanout || text === undefined) return attempt;
+        const parsed = summarySubjectsSchema.safeParse(text);
+        if (!parsed.success)
+          throw new CorruptAuditItemError({ pk: attempt.pk, sk: attempt.sk }, parsed.error.issues);
+        // The fan-out records the event before delivering it, so its channel and type are here.
+        if (event)
+          carried.push(
+            ...subjectRecordsOfSummary({ tenantId, eventId, at: attempt.at }, parsed.data, event.envelope),
+          );
+        const { subjects: _carried, ...fanout } = attempt.fanout;
+        return { ...attempt, fanout };
+      });
+      const subjects = latestSubjectItems([...carried, ...subjectItems.flatMap(subjectItemsOf)]).sort(
+        (a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0),
       );
-      return { event, attempts, subjects };
+      return { event, attempts: shown, subjects };
     },
 
     async recordSubjects(records, options = {}) {
@@ -165,7 +187,9 @@ export function createAuditRepository(deps: AuditRepositoryDeps): AuditRepositor
       // Grouped per connection (what a subject was sent) and per event (whom it reached): a
       // coalesced message's records are one write per connection, not one per event.
       const others = parsed.filter((r) => r.outcome !== 'received');
-      const { deliveries, digests } = compactSubjectRecords(others, (ms) => ulid(ms));
+      const { deliveries, digests } = compactSubjectRecords(others, (ms) => ulid(ms), {
+        digests: options.digests !== false,
+      });
       const compacted = [...deliveries, ...digests];
       const unstarted = await batchPutItems(
         compacted.map(({ item }) => item),

@@ -135,6 +135,12 @@ export const deliveryAttemptSchema = z.object({
        * (`summary-only`). Absent on records written before subject records existed.
        */
       subjectRecords: z.optional(z.enum(['per-subject', 'summary-only'])),
+      /**
+       * Per-subject fan-outs to at most 100 subscribers: whom the event reached, as a JSON list of
+       * `[subject, connectionId, outcome]` (what a subject digest holds otherwise: carried here,
+       * the fan-out writes one item per event fewer). Read by `src/aws/auditRepository.ts`.
+       */
+      subjects: z.optional(z.string()),
     }),
   ),
 });

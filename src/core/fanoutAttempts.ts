@@ -29,6 +29,8 @@ export function summaryAttempt(
   startedAt: Date,
   durationMs: number,
   subjectRecords?: 'per-subject' | 'summary-only',
+  /** The event's subjects as JSON (`summarySubjectsByEvent`), carried in place of a digest. */
+  subjects?: string,
 ): DeliveryAttempt {
   return {
     path: 'websocket',
@@ -47,6 +49,7 @@ export function summaryAttempt(
       refreshed: summary.refreshed,
       messages: summary.messages,
       ...(subjectRecords ? { subjectRecords } : {}),
+      ...(subjects ? { subjects } : {}),
     },
   };
 }

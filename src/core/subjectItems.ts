@@ -159,6 +159,7 @@ function groupBy(
 export function compactSubjectRecords(
   records: readonly SubjectRecord[],
   newId: (atMs: number) => string,
+  options: { readonly digests?: boolean } = {},
 ): CompactedSubjectRecords {
   const key = (parts: readonly string[]) => JSON.stringify(parts);
   const byConnection = groupBy(
@@ -190,28 +191,79 @@ export function compactSubjectRecords(
     };
     return { item, records: held };
   });
-  const digests = [...byEvent.values()].flat().map(({ first, at, records: held }) => {
-    const entries = new Map<string, SubjectDigestEntry>();
-    for (const index of held) {
-      const r = records[index] as SubjectRecord;
-      const entryKey = key([r.subject, r.connectionId, r.outcome]);
-      if (!entries.has(entryKey)) entries.set(entryKey, [r.subject, r.connectionId, r.outcome]);
-    }
-    const type = held.map((index) => records[index]?.type).find((t) => t !== undefined);
-    const item: StoredSubjectDigestItem = {
-      pk: auditEventPk(first.tenantId, first.eventId),
-      sk: encodeKey(['SUBJECTS', at, newId(Date.parse(at))]),
-      kind: 'subjectDigest',
-      tenantId: first.tenantId,
-      eventId: first.eventId,
-      channel: first.channel,
-      ...(type ? { type } : {}),
-      at,
-      entries: JSON.stringify([...entries.values()]),
-    };
-    return { item, records: held };
-  });
+  const digests = (options.digests === false ? [] : [...byEvent.values()].flat()).map(
+    ({ first, at, records: held }) => {
+      const entries = new Map<string, SubjectDigestEntry>();
+      for (const index of held) {
+        const r = records[index] as SubjectRecord;
+        const entryKey = key([r.subject, r.connectionId, r.outcome]);
+        if (!entries.has(entryKey)) entries.set(entryKey, [r.subject, r.connectionId, r.outcome]);
+      }
+      const type = held.map((index) => records[index]?.type).find((t) => t !== undefined);
+      const item: StoredSubjectDigestItem = {
+        pk: auditEventPk(first.tenantId, first.eventId),
+        sk: encodeKey(['SUBJECTS', at, newId(Date.parse(at))]),
+        kind: 'subjectDigest',
+        tenantId: first.tenantId,
+        eventId: first.eventId,
+        channel: first.channel,
+        ...(type ? { type } : {}),
+        at,
+        entries: JSON.stringify([...entries.values()]),
+      };
+      return { item, records: held };
+    },
+  );
   return { deliveries, digests };
+}
+
+/** The JSON list a fan-out summary carries for its event's subjects (`fanout.subjects`). */
+export const summarySubjectsSchema = jsonList(subjectDigestEntrySchema, 'subjects');
+
+/** The key of `summarySubjectsByEvent`'s map. */
+export function summaryKeyOf(tenantId: string, eventId: string): string {
+  return JSON.stringify([tenantId, eventId]);
+}
+
+/**
+ * What each event's fan-out summary carries (`fanout.subjects`, a digest's entries) for these
+ * records of one write, by `summaryKeyOf`; undefined when an event has more than
+ * `SUBJECT_ITEM_MAX_ENTRIES` (then digests hold them all: a summary stays a small item).
+ */
+export function summarySubjectsByEvent(records: readonly SubjectRecord[]): Map<string, string> | undefined {
+  const byEvent = new Map<string, Map<string, SubjectDigestEntry>>();
+  for (const r of records) {
+    const key = summaryKeyOf(r.tenantId, r.eventId);
+    const entries = byEvent.get(key) ?? new Map<string, SubjectDigestEntry>();
+    entries.set(JSON.stringify([r.subject, r.connectionId, r.outcome]), [
+      r.subject,
+      r.connectionId,
+      r.outcome,
+    ]);
+    if (entries.size > SUBJECT_ITEM_MAX_ENTRIES) return undefined;
+    byEvent.set(key, entries);
+  }
+  return new Map([...byEvent].map(([key, entries]) => [key, JSON.stringify([...entries.values()])]));
+}
+
+/** The records a fan-out summary carries (its time, the event's channel and type). */
+export function subjectRecordsOfSummary(
+  summary: { readonly tenantId: string; readonly eventId: string; readonly at: string },
+  subjects: readonly SubjectDigestEntry[],
+  event: { readonly channel: string; readonly type: string },
+): AuditSubjectItem[] {
+  return subjects.map(([subject, connectionId, outcome]) =>
+    toAuditSubjectItem({
+      tenantId: summary.tenantId,
+      eventId: summary.eventId,
+      subject,
+      connectionId,
+      outcome,
+      channel: event.channel,
+      type: event.type,
+      at: summary.at,
+    }),
+  );
 }
 
 /** The records a deliveries item holds, one per event. */

@@ -5,14 +5,20 @@
  * order with receipts (index `bySubject`), cut at the limit with `more` set, and from `since` on.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/constants.js';
 import { type DynamoLocal, startDynamoLocal } from '../../local/dynamo.js';
 import { createTables } from '../../local/tables.js';
-import { type AuditRepository, createAuditRepository } from '../../src/aws/auditRepository.js';
+import {
+  type AuditRepository,
+  CorruptAuditItemError,
+  createAuditRepository,
+} from '../../src/aws/auditRepository.js';
 import { topology } from '../../src/contract/topology.js';
 import type { SubjectRecord } from '../../src/core/auditRecord.js';
+import { summaryKeyOf, summarySubjectsByEvent } from '../../src/core/subjectItems.js';
+import { envelopeFactory } from '../helpers/envelopes.js';
 
 const TENANT = 'tenant-subjects';
 let dynamo: DynamoLocal;
@@ -123,6 +129,59 @@ describe('per-subject records in a real table', () => {
       'agent-4:delivered',
     ]);
     expect(subjects.every((s) => s.at === (s.outcome === 'received' ? at(4) : at(1)))).toBe(true);
+  });
+
+  it('reads the subjects a fan-out summary carries in place of a digest, and refuses a corrupt list', async () => {
+    const eventId = 'evt-carried';
+    await audit.recordEvent(
+      envelopeFactory({ id: eventId, tenantId: TENANT, channel: 'orders', type: 'order.created' }),
+    );
+    const records = fanout(0, 1, 3, 7).map((r) => ({ ...r, eventId }));
+    await audit.recordAttempts([
+      {
+        tenantId: TENANT,
+        eventId,
+        attempt: {
+          path: 'websocket',
+          target: 'fanout',
+          tenantId: TENANT,
+          outcome: 'delivered',
+          durationMs: 5,
+          attempt: 1,
+          at: at(7),
+          fanout: {
+            subscribers: 3,
+            delivered: 3,
+            gone: 0,
+            requeued: 0,
+            failed: 0,
+            refreshed: 0,
+            messages: 3,
+            subjectRecords: 'per-subject',
+            subjects: summarySubjectsByEvent(records)?.get(summaryKeyOf(TENANT, eventId)),
+          },
+        },
+      },
+    ]);
+    await audit.recordSubjects(records, { digests: false });
+    const { attempts, subjects } = await audit.getEventWithAttempts(TENANT, eventId);
+    expect(subjects.map((s) => `${s.subject}:${s.outcome}:${s.channel}:${s.at}`)).toEqual(
+      ['agent-0', 'agent-1', 'agent-2'].map((agent) => `${agent}:delivered:orders:${at(7)}`),
+    );
+    expect(attempts[0]?.fanout).not.toHaveProperty('subjects');
+    // What each agent was sent is in its own partition all the same.
+    const page = await audit.querySubject(TENANT, 'agent-1', { limit: 10_000, since: new Date(at(7)) });
+    expect(page.items.map((item) => item.eventId)).toContain(eventId);
+
+    await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: attempts[0]?.pk, sk: attempts[0]?.sk },
+        UpdateExpression: 'SET fanout.subjects = :bad',
+        ExpressionAttributeValues: { ':bad': '[["agent-0"]]' },
+      }),
+    );
+    await expect(audit.getEventWithAttempts(TENANT, eventId)).rejects.toBeInstanceOf(CorruptAuditItemError);
   });
 
   it('shows a repeated write once, with its latest time', async () => {

@@ -24,6 +24,7 @@ const fake = vi.hoisted(() => ({
   deleted: [] as string[],
   subjectRecords: [] as { eventId: string; subject: string; outcome: string; connectionId: string }[],
   subjectsUntil: [] as (number | undefined)[],
+  subjectsDigests: [] as (boolean | undefined)[],
   writes: [] as string[],
   onAttempts: (): void => {},
   posts: [] as { connectionId: string; body: string }[],
@@ -59,10 +60,11 @@ vi.mock('../../src/aws/auditRepository.js', () => ({
     },
     recordSubjects: async (
       records: { eventId: string; subject: string; outcome: string; connectionId: string }[],
-      options?: { until?: number },
+      options?: { until?: number; digests?: boolean },
     ) => {
       fake.writes.push('subjects');
       fake.subjectsUntil.push(options?.until);
+      fake.subjectsDigests.push(options?.digests);
       fake.subjectRecords.push(...records);
       return { skipped: 0 };
     },
@@ -133,6 +135,7 @@ beforeEach(() => {
   fake.deleted.length = 0;
   fake.subjectRecords.length = 0;
   fake.subjectsUntil.length = 0;
+  fake.subjectsDigests.length = 0;
   fake.writes.length = 0;
   fake.posts.length = 0;
   fake.enqueued.length = 0;
@@ -202,6 +205,12 @@ describe('fan-out handler', () => {
       'sub-conn-b:delivered',
       'sub-conn-gone:gone',
     ]);
+    // The summary carries the same subjects (in place of a digest), so the records need none.
+    const carried = JSON.parse(fake.attempts[0]?.attempt.fanout?.subjects ?? '[]') as string[][];
+    expect(
+      carried.map(([subject, connectionId, outcome]) => `${subject}:${connectionId}:${outcome}`).sort(),
+    ).toEqual(['sub-conn-a:conn-a:delivered', 'sub-conn-b:conn-b:delivered', 'sub-conn-gone:conn-gone:gone']);
+    expect(fake.subjectsDigests).toEqual([false]);
   });
 
   it('pre-records only the events the audit does not hold yet, and delivers all of them', async () => {
@@ -243,6 +252,7 @@ describe('fan-out handler', () => {
       await handler(sqsEvent([busEventBody(envelopeFactory()), 'm1']));
       expect(fake.subjectRecords).toEqual([]);
       expect(fake.attempts[0]?.attempt.fanout?.subjectRecords).toBe('summary-only');
+      expect(fake.attempts[0]?.attempt.fanout?.subjects).toBeUndefined();
     } finally {
       vi.stubEnv('FANOUT_SUBJECT_RECORDS_MAX', '');
     }
@@ -432,6 +442,18 @@ describe('fan-out handler', () => {
     // A fifth of the 60 s is kept back: no per-subject write starts in the last 12 s.
     expect(until).toBeGreaterThanOrEqual(before + 48_000);
     expect(until).toBeLessThanOrEqual(Date.now() + 48_000);
+  });
+
+  it('leaves the subjects to digests when the summaries could not be written', async () => {
+    fake.subscribers.set('t1/orders', ['conn-a']);
+    fake.onAttempts = () => {
+      throw new Error('throttled');
+    };
+
+    await handler(sqsEvent([busEventBody(envelopeFactory()), 'm1']));
+
+    expect(fake.subjectRecords.map((r) => `${r.subject}:${r.outcome}`)).toEqual(['sub-conn-a:delivered']);
+    expect(fake.subjectsDigests).toEqual([true]);
   });
 
   it('reads who a connection belongs to right after the post: a $disconnect meanwhile does not lose its record', async () => {

@@ -22,6 +22,10 @@ import {
   expandSubjectItem,
   latestSubjectItems,
   SUBJECT_ITEM_MAX_ENTRIES,
+  subjectRecordsOfSummary,
+  summaryKeyOf,
+  summarySubjectsByEvent,
+  summarySubjectsSchema,
 } from '../../src/core/subjectItems.js';
 
 const hostileName = fc.oneof(
@@ -133,7 +137,42 @@ describe('compactSubjectRecords', () => {
   });
 });
 
+describe('summarySubjectsByEvent', () => {
+  const keyOf = (r: Pick<SubjectRecord, 'tenantId' | 'eventId' | 'subject' | 'connectionId' | 'outcome'>) =>
+    JSON.stringify([r.tenantId, r.eventId, r.subject, r.connectionId, r.outcome]);
+
+  it('carries in each summary exactly the subjects of its event, whatever the names', () => {
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 60 }), (records) => {
+        const carried = summarySubjectsByEvent(records);
+        expect(carried).toBeDefined();
+        const back = new Set<string>();
+        for (const r of records) {
+          const text = carried?.get(summaryKeyOf(r.tenantId, r.eventId));
+          expect(text).toBeDefined();
+          const subjects = summarySubjectsSchema.parse(text);
+          for (const item of subjectRecordsOfSummary(r, subjects, { channel: r.channel, type: 'x' }))
+            back.add(keyOf(item));
+        }
+        expect(back).toEqual(new Set(records.map(keyOf)));
+        expect(carried?.size).toBe(new Set(records.map((r) => summaryKeyOf(r.tenantId, r.eventId))).size);
+      }),
+    );
+  });
+
+  it(`leaves events with more than ${SUBJECT_ITEM_MAX_ENTRIES} subjects to digests`, () => {
+    expect(summarySubjectsByEvent(fanout(1, SUBJECT_ITEM_MAX_ENTRIES))?.size).toBe(1);
+    expect(summarySubjectsByEvent(fanout(1, SUBJECT_ITEM_MAX_ENTRIES + 1))).toBeUndefined();
+  });
+});
+
 describe('the write count', () => {
+  it('has no digests when the summaries carry the subjects', () => {
+    const { deliveries, digests } = compactSubjectRecords(fanout(100, 100), newId, { digests: false });
+    expect(deliveries).toHaveLength(100);
+    expect(digests).toHaveLength(0);
+  });
+
   it('is one item per connection and one per event, not one per event and subscriber', () => {
     const { deliveries, digests } = compactSubjectRecords(fanout(100, 100), newId);
     expect(deliveries).toHaveLength(100);
