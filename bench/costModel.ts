@@ -786,10 +786,11 @@ export function receiptMessagesPerSecond(rate: number): number {
 const SUBJECT_ITEM_ENTRIES = 100;
 
 /**
- * Write units of the fan-out's per-subject records per event: one digest per event (per 100
- * subscribers) and, per subscriber, one deliveries item per fan-out write to it — a write holds
- * the `eventsPerWrite` events its batch gathered. Neither is copied into an index (the deliveries
- * item lives in the subject's own partition, sorted by time).
+ * Write units of the fan-out's per-subject records per event. Up to 100 subscribers the event's
+ * summary (written anyway) carries its subjects, so `digest` is what that adds to the summary;
+ * above, a digest item per 100 subscribers. Per subscriber, one deliveries item per fan-out write
+ * to it — a write holds the `eventsPerWrite` events its batch gathered. Neither is copied into an
+ * index (the deliveries item lives in the subject's own partition, sorted by time).
  */
 export function subjectRecordWrusPerEvent(
   subscribers: number,
@@ -800,18 +801,24 @@ export function subjectRecordWrusPerEvent(
     | 'subjectDigestEntryBytes'
     | 'subjectDeliveriesItemBaseBytes'
     | 'subjectDeliveriesEventBytes'
+    | 'websocketAttemptItemBaseBytes'
   >,
 ): { digest: number; deliveries: number } {
   if (subscribers <= 0) return { digest: 0, deliveries: 0 };
-  const fullDigests = Math.floor(subscribers / SUBJECT_ITEM_ENTRIES);
-  const rest = subscribers % SUBJECT_ITEM_ENTRIES;
-  const digestWru = (entries: number) =>
-    Math.ceil((a.subjectDigestItemBaseBytes + entries * a.subjectDigestEntryBytes) / KB);
-  const digest = fullDigests * digestWru(SUBJECT_ITEM_ENTRIES) + (rest > 0 ? digestWru(rest) : 0);
+  const wruOf = (bytes: number) => Math.ceil(bytes / KB);
+  let digest: number;
+  if (subscribers <= SUBJECT_ITEM_ENTRIES) {
+    const summary = a.websocketAttemptItemBaseBytes;
+    digest = wruOf(summary + subscribers * a.subjectDigestEntryBytes) - wruOf(summary);
+  } else {
+    const fullDigests = Math.floor(subscribers / SUBJECT_ITEM_ENTRIES);
+    const rest = subscribers % SUBJECT_ITEM_ENTRIES;
+    const digestWru = (entries: number) =>
+      wruOf(a.subjectDigestItemBaseBytes + entries * a.subjectDigestEntryBytes);
+    digest = fullDigests * digestWru(SUBJECT_ITEM_ENTRIES) + (rest > 0 ? digestWru(rest) : 0);
+  }
   const perWrite = Math.min(Math.max(1, eventsPerWrite), SUBJECT_ITEM_ENTRIES);
-  const itemWru = Math.ceil(
-    (a.subjectDeliveriesItemBaseBytes + perWrite * a.subjectDeliveriesEventBytes) / KB,
-  );
+  const itemWru = wruOf(a.subjectDeliveriesItemBaseBytes + perWrite * a.subjectDeliveriesEventBytes);
   return { digest, deliveries: (subscribers / perWrite) * itemWru };
 }
 
@@ -852,8 +859,8 @@ function subjectRecordLines(
     price: usdOfMillions(ddb.usdPerWriteRequestUnit),
     usd: recordWrus * ddb.usdPerWriteRequestUnit,
     explanation: perSubject
-      ? `${fmt(C)} subscribers ≤ ${fmt(w.subjectRecordsMaxSubscribers)}: per event a digest of its subjects ` +
-        `(${fmt(perEvent.digest)} WRU) and per subscriber one deliveries item per fan-out write of ` +
+      ? `${fmt(C)} subscribers ≤ ${fmt(w.subjectRecordsMaxSubscribers)}: per event its subjects ` +
+        `(${fmt(perEvent.digest)} WRU more on its summary up to 100 subscribers, digests above) and per subscriber one deliveries item per fan-out write of ` +
         `${fmt(Math.min(eventsPerWrite, SUBJECT_ITEM_ENTRIES), 1)} events (what a ${fmt(a.fanoutBatchingWindowSeconds)} s batch gathers ` +
         'per connection; no index copy) ' +
         `(${fmt(perEvent.deliveries, 2)} WRU per event) = ${millions(recordWrus)}; the subjects are read once per ` +

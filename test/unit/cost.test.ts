@@ -124,10 +124,10 @@ describe('estimateMonthlyCost — hand-worked medium example', () => {
     // 365.9125 + 0.5475 + 7.4022 + 13.4175 + 7.30 + 36.0912 + 54.7956 + 3.1938 + 38.325 + 12.562 + 13.691
     // + 7.00 + 44.192, plus the per-subject audit records. 2.78 events/s per connection: a 1 s batch
     // writes 2.78 events per deliveries item (200 + 2.78 × 60 = 367 B: 1 WRU, no index copy),
-    // 50 / 2.78 items per event = 18 WRU, + a digest of 50 subjects (200 + 50 × 50 = 2,700 B: 3 WRU)
-    // = 21 WRU × 7.3 M = 153.3 M WRU × $0.625/M = $95.81.
-    expect(report.totalUsd).toBeCloseTo(604.43 + 95.81, 1);
-    expect(line(report, 'audit subject records (per-subject)').usd).toBeCloseTo(95.8125, 2);
+    // 50 / 2.78 items per event = 18 WRU, + 50 subjects on the summary (400 + 50 × 50 = 2,900 B:
+    // 3 WRU instead of 1, 2 more) = 20 WRU × 7.3 M = 146 M WRU × $0.625/M = $91.25.
+    expect(report.totalUsd).toBeCloseTo(604.43 + 91.25, 1);
+    expect(line(report, 'audit subject records (per-subject)').usd).toBeCloseTo(91.25, 2);
     expect(report.byService['API Gateway WebSocket']).toBeCloseTo(366.46, 2);
   });
 
@@ -234,11 +234,11 @@ describe('estimateMonthlyCost — sizes and limits', () => {
 describe('estimateMonthlyCost — per-subject records and receipts', () => {
   it('prices per-subject records up to the limit and nothing above it, each mode as a line', () => {
     const load = { eventsPerDay: 1_000_000, connectionsPerEvent: 100, webhooksPerEvent: 0 };
-    // 11.57 events/s per connection: a 1 s batch holds 11.57 events per connection, so per event a
-    // digest of 100 subjects (200 + 100 × 50 B: 6 WRU) and 100 / 11.57 deliveries items of 894 B
-    // (1 WRU, no index copy) = 14.64 WRU; × 30.4167 M events = 445.3 M WRU.
+    // 11.57 events/s per connection: a 1 s batch holds 11.57 events per connection, so per event
+    // its summary carries 100 subjects (400 + 100 × 50 B = 6 WRU instead of 1: 5 more) and
+    // 100 / 11.57 deliveries items of 894 B (1 WRU, no index copy) = 13.64 WRU; × 30.4167 M events.
     const per = line(estimateMonthlyCost(load, PRICES), 'audit subject records (per-subject)');
-    expect(per.quantity).toBeCloseTo(30_416_667 * (6 + 100 / (1_000_000 / 86_400)), -3);
+    expect(per.quantity).toBeCloseTo(30_416_667 * (5 + 100 / (1_000_000 / 86_400)), -3);
     // Coalescing changes the messages, not the writes: a write holds what the batch gathered.
     const coalesced = estimateMonthlyCost({ ...load, coalesceEventsPerMessage: 11 }, PRICES);
     expect(line(coalesced, 'audit subject records (per-subject)').quantity).toBeCloseTo(per.quantity, -3);
@@ -248,11 +248,12 @@ describe('estimateMonthlyCost — per-subject records and receipts', () => {
 
   it('writes one digest per event and one deliveries item per subscriber and fan-out write', () => {
     const a = DEFAULT_PIPELINE_ASSUMPTIONS;
-    // One event a write (a quiet channel): 100 items of 260 B (1 WRU each) + a 6 WRU digest.
-    expect(subjectRecordWrusPerEvent(100, 1, a)).toEqual({ digest: 6, deliveries: 100 });
+    // One event a write (a quiet channel): 100 items of 260 B (1 WRU each), and the summary grows
+    // from 400 B (1 WRU) to 5,400 B (6 WRU) with its 100 subjects.
+    expect(subjectRecordWrusPerEvent(100, 1, a)).toEqual({ digest: 5, deliveries: 100 });
     // 50 events a write: one item of 200 + 50 × 60 = 3,200 B (4 WRU) per 50 events.
-    expect(subjectRecordWrusPerEvent(100, 50, a)).toEqual({ digest: 6, deliveries: (100 / 50) * 4 });
-    // A write holds at most 100 events, a digest at most 100 subjects.
+    expect(subjectRecordWrusPerEvent(100, 50, a)).toEqual({ digest: 5, deliveries: (100 / 50) * 4 });
+    // A write holds at most 100 events; above 100 subscribers, digest items of at most 100 subjects.
     expect(subjectRecordWrusPerEvent(1, 500, a).deliveries).toBeCloseTo((1 / 100) * 7, 9);
     expect(subjectRecordWrusPerEvent(250, 1, a).digest).toBe(6 + 6 + 3);
     expect(subjectRecordWrusPerEvent(0, 1, a)).toEqual({ digest: 0, deliveries: 0 });
