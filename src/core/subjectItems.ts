@@ -116,6 +116,17 @@ export interface CompactedSubjectRecords {
   readonly digests: readonly CompactedItem<StoredSubjectDigestItem>[];
 }
 
+const digestEntryKeyOf = (r: SubjectRecord): string => JSON.stringify([r.subject, r.connectionId, r.outcome]);
+
+/** A digest's entries for these records of one event: one per subject, connection and outcome. */
+function digestEntriesOf(records: readonly SubjectRecord[]): SubjectDigestEntry[] {
+  const entries = new Map<string, SubjectDigestEntry>();
+  for (const r of records)
+    if (!entries.has(digestEntryKeyOf(r)))
+      entries.set(digestEntryKeyOf(r), [r.subject, r.connectionId, r.outcome]);
+  return [...entries.values()];
+}
+
 interface Group {
   readonly first: SubjectRecord;
   readonly at: string;
@@ -167,11 +178,6 @@ export function compactSubjectRecords(
     (r, at) => key([r.tenantId, r.subject, r.connectionId, r.outcome, at]),
     (r) => r.eventId,
   );
-  const byEvent = groupBy(
-    records,
-    (r, at) => key([r.tenantId, r.eventId, at]),
-    (r) => key([r.subject, r.connectionId, r.outcome]),
-  );
   const deliveries = [...byConnection.values()].flat().map(({ first, at, records: held }) => {
     const events = new Map<string, SubjectDeliveryEvent>();
     for (const index of held) {
@@ -191,29 +197,27 @@ export function compactSubjectRecords(
     };
     return { item, records: held };
   });
-  const digests = (options.digests === false ? [] : [...byEvent.values()].flat()).map(
-    ({ first, at, records: held }) => {
-      const entries = new Map<string, SubjectDigestEntry>();
-      for (const index of held) {
-        const r = records[index] as SubjectRecord;
-        const entryKey = key([r.subject, r.connectionId, r.outcome]);
-        if (!entries.has(entryKey)) entries.set(entryKey, [r.subject, r.connectionId, r.outcome]);
-      }
-      const type = held.map((index) => records[index]?.type).find((t) => t !== undefined);
-      const item: StoredSubjectDigestItem = {
-        pk: auditEventPk(first.tenantId, first.eventId),
-        sk: encodeKey(['SUBJECTS', at, newId(Date.parse(at))]),
-        kind: 'subjectDigest',
-        tenantId: first.tenantId,
-        eventId: first.eventId,
-        channel: first.channel,
-        ...(type ? { type } : {}),
-        at,
-        entries: JSON.stringify([...entries.values()]),
-      };
-      return { item, records: held };
-    },
-  );
+  // Skipped outright when the fan-out's summaries carry the subjects: this runs on its hot path.
+  const byEvent =
+    options.digests === false
+      ? new Map<string, Group[]>()
+      : groupBy(records, (r, at) => key([r.tenantId, r.eventId, at]), digestEntryKeyOf);
+  const digests = [...byEvent.values()].flat().map(({ first, at, records: held }) => {
+    const entries = digestEntriesOf(held.map((index) => records[index] as SubjectRecord));
+    const type = held.map((index) => records[index]?.type).find((t) => t !== undefined);
+    const item: StoredSubjectDigestItem = {
+      pk: auditEventPk(first.tenantId, first.eventId),
+      sk: encodeKey(['SUBJECTS', at, newId(Date.parse(at))]),
+      kind: 'subjectDigest',
+      tenantId: first.tenantId,
+      eventId: first.eventId,
+      channel: first.channel,
+      ...(type ? { type } : {}),
+      at,
+      entries: JSON.stringify(entries),
+    };
+    return { item, records: held };
+  });
   return { deliveries, digests };
 }
 
@@ -231,19 +235,18 @@ export function summaryKeyOf(tenantId: string, eventId: string): string {
  * `SUBJECT_ITEM_MAX_ENTRIES` (then digests hold them all: a summary stays a small item).
  */
 export function summarySubjectsByEvent(records: readonly SubjectRecord[]): Map<string, string> | undefined {
-  const byEvent = new Map<string, Map<string, SubjectDigestEntry>>();
+  const byEvent = new Map<string, SubjectRecord[]>();
   for (const r of records) {
     const key = summaryKeyOf(r.tenantId, r.eventId);
-    const entries = byEvent.get(key) ?? new Map<string, SubjectDigestEntry>();
-    entries.set(JSON.stringify([r.subject, r.connectionId, r.outcome]), [
-      r.subject,
-      r.connectionId,
-      r.outcome,
-    ]);
-    if (entries.size > SUBJECT_ITEM_MAX_ENTRIES) return undefined;
-    byEvent.set(key, entries);
+    byEvent.set(key, [...(byEvent.get(key) ?? []), r]);
   }
-  return new Map([...byEvent].map(([key, entries]) => [key, JSON.stringify([...entries.values()])]));
+  const carried = new Map<string, string>();
+  for (const [key, held] of byEvent) {
+    const entries = digestEntriesOf(held);
+    if (entries.length > SUBJECT_ITEM_MAX_ENTRIES) return undefined;
+    carried.set(key, JSON.stringify(entries));
+  }
+  return carried;
 }
 
 /** The records a fan-out summary carries (its time, the event's channel and type). */
@@ -252,17 +255,10 @@ export function subjectRecordsOfSummary(
   subjects: readonly SubjectDigestEntry[],
   event: { readonly channel: string; readonly type: string },
 ): AuditSubjectItem[] {
-  return subjects.map(([subject, connectionId, outcome]) =>
-    toAuditSubjectItem({
-      tenantId: summary.tenantId,
-      eventId: summary.eventId,
-      subject,
-      connectionId,
-      outcome,
-      channel: event.channel,
-      type: event.type,
-      at: summary.at,
-    }),
+  const { tenantId, eventId, at } = summary;
+  const { channel, type } = event;
+  return subjectRecordsOfDigest({ tenantId, eventId, at, channel, type, entries: [...subjects] }).map(
+    toAuditSubjectItem,
   );
 }
 
@@ -280,8 +276,10 @@ export function subjectRecordsOfDeliveries(item: AuditSubjectDeliveriesItem): Su
   }));
 }
 
-/** The records a digest holds, one per subject, connection and outcome. */
-export function subjectRecordsOfDigest(item: AuditSubjectDigestItem): SubjectRecord[] {
+/** The records a digest (or a summary's subjects) holds, one per subject, connection and outcome. */
+export function subjectRecordsOfDigest(
+  item: Pick<AuditSubjectDigestItem, 'tenantId' | 'eventId' | 'channel' | 'type' | 'at' | 'entries'>,
+): SubjectRecord[] {
   return item.entries.map(([subject, connectionId, outcome]) => ({
     tenantId: item.tenantId,
     eventId: item.eventId,
