@@ -549,14 +549,19 @@ export function createAuditCoreRepository({
 /** Batch calls one repository call keeps in flight at once (the attempt summaries always had 4). */
 export const BATCH_WRITES_IN_FLIGHT = 4;
 
-let fromEnv: AuditCoreRepository | undefined;
-
-/** The core audit repository for the table named by `AUDIT_TABLE`, on the shared document client. */
-export function getAuditCoreRepository(): AuditCoreRepository {
-  fromEnv ??= createAuditCoreRepository({
+/** The table named by `AUDIT_TABLE`, on the shared document client, foreign items reported. */
+export function auditDepsFromEnv(): AuditRepositoryDeps {
+  return {
     client: getDocumentSender(),
     tableName: requireEnv(topology.tables.audit.env),
     onForeignItems: reportForeignItems,
-  });
+  };
+}
+
+let fromEnv: AuditCoreRepository | undefined;
+
+/** The core audit repository of `auditDepsFromEnv`. */
+export function getAuditCoreRepository(): AuditCoreRepository {
+  fromEnv ??= createAuditCoreRepository(auditDepsFromEnv());
   return fromEnv;
 }

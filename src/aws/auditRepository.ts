@@ -18,7 +18,6 @@
  */
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { topology } from '../contract/topology.js';
 import {
   AUDIT_SUBJECT_DELIVERIES_SK_PREFIX,
   type AuditEventItem,
@@ -45,6 +44,7 @@ import {
   AUDIT_INDEX_BY_SUBJECT,
   type AuditCoreRepository,
   type AuditRepositoryDeps,
+  auditDepsFromEnv,
   BATCH_WRITES_IN_FLIGHT,
   CorruptAuditItemError,
   createAuditCoreRepository,
@@ -52,10 +52,8 @@ import {
   parseAuditItem,
 } from './auditCoreRepository.js';
 import { batchWriteAll } from './batchCalls.js';
-import { requireEnv } from './env.js';
-import { reportForeignItems } from './foreignItems.js';
 import { isAwsError } from './sdk/awsErrors.js';
-import { documentSender, getDocumentSender, PutCommand, QueryCommand } from './sdk/dynamo.js';
+import { documentSender, PutCommand, QueryCommand } from './sdk/dynamo.js';
 
 export * from './auditCoreRepository.js';
 
@@ -275,10 +273,6 @@ let fromEnv: AuditRepository | undefined;
 
 /** The audit repository for the table named by `AUDIT_TABLE`, on the shared document client. */
 export function getAuditRepository(): AuditRepository {
-  fromEnv ??= createAuditRepository({
-    client: getDocumentSender(),
-    tableName: requireEnv(topology.tables.audit.env),
-    onForeignItems: reportForeignItems,
-  });
+  fromEnv ??= createAuditRepository(auditDepsFromEnv());
   return fromEnv;
 }

@@ -14,7 +14,10 @@ import {
   subjectKeyOf,
   toAuditSubjectItem,
 } from '../../src/core/auditRecord.js';
+import { itemSizeBytes, utf8Bytes } from '../../src/core/itemSize.js';
 import { decodeKey } from '../../src/core/keyCodec.js';
+import { DYNAMODB_MAX_ITEM_BYTES } from '../../src/core/limits.js';
+import { NAME_MAX_BYTES } from '../../src/core/names.js';
 import {
   auditSubjectDeliveriesItemSchema,
   auditSubjectDigestItemSchema,
@@ -163,6 +166,39 @@ describe('summarySubjectsByEvent', () => {
   it(`leaves events with more than ${SUBJECT_ITEM_MAX_ENTRIES} subjects to digests`, () => {
     expect(summarySubjectsByEvent(fanout(1, SUBJECT_ITEM_MAX_ENTRIES))?.size).toBe(1);
     expect(summarySubjectsByEvent(fanout(1, SUBJECT_ITEM_MAX_ENTRIES + 1))).toBeUndefined();
+  });
+});
+
+describe('item sizes at the name limits', () => {
+  // Every name at its byte limit in 4-byte characters, and a type of 256 control characters
+  // (each escaped to 6 bytes in JSON): the largest items the fan-out can write.
+  const emoji = '\u{1F600}';
+  const atLimit = (bytes: number, tag: number) =>
+    `${emoji.repeat(bytes / 4 - 1)}${String(tag).padStart(4, '0')}`;
+  const worst: SubjectRecord[] = Array.from({ length: 100 * 100 }, (_, i) => ({
+    tenantId: atLimit(NAME_MAX_BYTES.tenantId, 0),
+    eventId: atLimit(NAME_MAX_BYTES.eventId, Math.floor(i / 100)),
+    subject: atLimit(NAME_MAX_BYTES.subject, i % 100),
+    connectionId: `${'C'.repeat(60)}${String(i % 100).padStart(4, '0')}`,
+    outcome: 'delivered',
+    channel: atLimit(NAME_MAX_BYTES.channel, 0),
+    type: '\u0001'.repeat(256),
+    at: times[0] as string,
+  }));
+
+  it('keeps a deliveries item, a digest and the subjects a summary carries under 400 KB', () => {
+    const { deliveries, digests } = compactSubjectRecords(worst, newId);
+    expect(deliveries).toHaveLength(100);
+    expect(digests).toHaveLength(100);
+    const largest = Math.max(...[...deliveries, ...digests].map(({ item }) => itemSizeBytes(item)));
+    expect(largest).toBeGreaterThan(50 * 1024); // the names really are long
+    // 190 KB for a deliveries item of 100 such events (the escaped types), 34 KB for a digest.
+    expect(largest).toBeLessThanOrEqual(DYNAMODB_MAX_ITEM_BYTES);
+    const carried = [...(summarySubjectsByEvent(worst)?.values() ?? [])];
+    expect(carried).toHaveLength(100);
+    expect(Math.max(...carried.map(utf8Bytes))).toBeLessThan(DYNAMODB_MAX_ITEM_BYTES / 4);
+    // And the lists read back whole.
+    expect(auditSubjectDeliveriesItemSchema.parse(deliveries[0]?.item).events).toHaveLength(100);
   });
 });
 
